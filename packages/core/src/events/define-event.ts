@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import { InvalidArgument } from '../errors/index.js';
+import type { EventMetadata, NewEvent } from './event-types.js';
+
+/**
+ * The definition of one event type: its name, the version written today, and the zod schema its data
+ * must satisfy. Call it (`.create(data)`) to build a {@link NewEvent}.
+ */
+export interface EventDefinition<TType extends string = string, TSchema extends z.ZodType = z.ZodType> {
+  readonly type: TType;
+  readonly version: number;
+  readonly schema: TSchema;
+  /** Builds a new event of this type; `data` is validated when it is appended. */
+  create(
+    data: z.input<TSchema>,
+    options?: { id?: string; metadata?: EventMetadata },
+  ): NewEvent<TType, z.output<TSchema>>;
+}
+
+/** Any event definition, whatever its type and schema. */
+export type AnyEventDefinition = EventDefinition<string, z.ZodType>;
+
+/** The data type of an event definition (`EventData<typeof MoneyDeposited>`). */
+export type EventData<D extends AnyEventDefinition> = z.output<D['schema']>;
+
+/** The type name of an event definition. */
+export type EventType<D extends AnyEventDefinition> = D['type'];
+
+/**
+ * Defines an event type.
+ *
+ * @example
+ * ```ts
+ * export const MoneyDeposited = defineEvent('MoneyDeposited', {
+ *   version: 2,
+ *   schema: z.object({ accountId: z.string(), amount: z.object({ value: z.number().int(), currency: z.string() }) }),
+ * });
+ * type Deposited = EventData<typeof MoneyDeposited>;
+ * await store.append('account-1', [MoneyDeposited.create({ accountId: '1', amount: { value: 5, currency: 'EUR' } })]);
+ * ```
+ */
+export function defineEvent<const TType extends string, TSchema extends z.ZodType>(
+  type: TType,
+  options: { version?: number; schema: TSchema },
+): EventDefinition<TType, TSchema> {
+  if (typeof type !== 'string' || type.length === 0) {
+    throw new InvalidArgument(`defineEvent expects a non-empty type name, found ${JSON.stringify(type)}.`);
+  }
+  const version = options.version ?? 1;
+  if (!Number.isInteger(version) || version < 1) {
+    throw new InvalidArgument(
+      `defineEvent(${type}) expects version to be an integer >= 1, found ${version}.`,
+    );
+  }
+  return Object.freeze({
+    type,
+    version,
+    schema: options.schema,
+    create(data: z.input<TSchema>, opts?: { id?: string; metadata?: EventMetadata }) {
+      return {
+        type,
+        data: data as z.output<TSchema>,
+        ...(opts?.id === undefined ? {} : { id: opts.id }),
+        ...(opts?.metadata === undefined ? {} : { metadata: opts.metadata }),
+      };
+    },
+  });
+}

@@ -1,0 +1,17 @@
+export { deepFreeze } from './deep-freeze.js';
+export {
+  type AnyEventDefinition,
+  defineEvent,
+  type EventData,
+  type EventDefinition,
+  type EventType,
+} from './define-event.js';
+export {
+  EventRegistry,
+  type EventRegistryOptions,
+  type PreparedEvent,
+  type PrepareOptions,
+  toIssues,
+} from './event-registry.js';
+export type { EventMetadata, JsonValue, NewEvent, RecordedEvent, StoredEvent } from './event-types.js';
+export { isUuid, uuidv7 } from './uuid.js';

@@ -1,0 +1,10 @@
+/**
+ * @annals/core: events, upcasting, the EventStore contract and the in-memory store, aggregates,
+ * commands and projections. Adapters depend on this package; it depends on none of them.
+ *
+ * @packageDocumentation
+ */
+export * from './errors/index.js';
+export * from './events/index.js';
+export * from './store/index.js';
+export * from './upcasting/index.js';

@@ -1,0 +1,148 @@
+import type { ExpectedRevisionValue } from '../errors/store-errors.js';
+import type { EventMetadata, NewEvent, RecordedEvent } from '../events/event-types.js';
+import type { CallbackSubscription, Subscription, SubscriptionHandler } from './subscription.js';
+
+/**
+ * What an append expects of its stream:
+ * - a revision (`3n`, or `3`): the stream's last event is at exactly that revision;
+ * - `'no_stream'`: the stream does not exist yet;
+ * - `'stream_exists'`: the stream has at least one event;
+ * - `'any'`: no check (the default).
+ */
+export type ExpectedRevision = ExpectedRevisionValue | number;
+
+/** Options of {@link EventStore.append}. */
+export interface AppendOptions {
+  /** Optimistic concurrency check, enforced atomically with the write. Default `'any'`. */
+  readonly expectedRevision?: ExpectedRevision;
+  /**
+   * Allow events whose `schemaVersion` is older than their definition's current version. For imports
+   * and for building old histories in tests; each such event must upcast to a valid current event.
+   */
+  readonly import?: boolean;
+}
+
+/** The outcome of an append. Re-appending the same event ids returns the same result. */
+export interface AppendResult {
+  /** The revision of the stream's last event after the append: pass it as the next `expectedRevision`. */
+  readonly nextExpectedRevision: bigint;
+  /** Global position of the first event of the batch. */
+  readonly firstPosition: bigint;
+  /** Global position of the last event of the batch. */
+  readonly lastPosition: bigint;
+}
+
+/** Options of {@link EventStore.readStream}. */
+export interface ReadStreamOptions {
+  /** First revision to read (inclusive). Default: the start, or the end when reading backwards. */
+  readonly fromRevision?: bigint | number;
+  /** Default `'forwards'`. */
+  readonly direction?: 'forwards' | 'backwards';
+  /** At most this many events. */
+  readonly maxCount?: number;
+}
+
+/** Selects events of the global log. An event matches when it matches every given criterion. */
+export interface EventFilter {
+  /** Event types (after upcasting) to keep. */
+  readonly types?: readonly string[];
+  /** Keep events whose stream id starts with this prefix. */
+  readonly streamPrefix?: string;
+}
+
+/** Options of {@link EventStore.readAll}. */
+export interface ReadAllOptions {
+  /** First global position to read (inclusive). Default: the start of the log. */
+  readonly fromPosition?: bigint | number;
+  /** At most this many events (after filtering). */
+  readonly maxCount?: number;
+  readonly filter?: EventFilter;
+}
+
+/** Options of {@link EventStore.subscribeToStream}. */
+export interface SubscribeToStreamOptions {
+  /** First revision to deliver (inclusive). Default 0: the whole stream, then live. */
+  readonly fromRevision?: bigint | number;
+}
+
+/** Options of {@link EventStore.subscribeToAll}. */
+export interface SubscribeToAllOptions {
+  /** First global position to deliver (inclusive). Default: the start of the log, then live. */
+  readonly fromPosition?: bigint | number;
+  readonly filter?: EventFilter;
+}
+
+/** An event for {@link EventStore.publish}: a {@link NewEvent} whose metadata is optional. */
+export type PublishEvent = NewEvent<string, unknown> & { readonly metadata?: EventMetadata };
+
+/**
+ * Optional behaviour of a store, read by the conformance suite and by runners. Flags only add: a store
+ * that leaves one out gets the default from {@link defaultCapabilities}.
+ */
+export interface EventStoreCapabilities {
+  /** Several processes may write and read the same store at once (a shared database). */
+  readonly multiProcess: boolean;
+  /** Appends from concurrent writers may commit in another order than they started. */
+  readonly concurrentCommits: boolean;
+  /** Largest accepted event (data + metadata, serialized) in bytes, when the store enforces one. */
+  readonly maxEventBytes?: number;
+}
+
+/** The capabilities assumed for a store that declares none. */
+export const defaultCapabilities: EventStoreCapabilities = Object.freeze({
+  multiProcess: false,
+  concurrentCommits: false,
+});
+
+/**
+ * The port every event store adapter implements. All adapters prove the same guarantees through
+ * `runEventStoreConformance` in `@annals/testing`:
+ *
+ * - a wrong expected revision raises `ConcurrencyError` and writes nothing; batches are all-or-nothing;
+ * - re-appending stored event ids is idempotent;
+ * - revisions are gapless per stream; a reader of the global log never sees a position lower than one
+ *   it has already seen, and never skips a committed event, even while writers commit concurrently;
+ * - a subscription delivers each event exactly once, in order, across the catch-up/live switch.
+ *
+ * @example
+ * ```ts
+ * const store = new InMemoryEventStore();
+ * store.subscribe('my-stream', (e) => console.log(e.id, e.type, e.data));
+ * await store.publish('my-stream', { type: 'MyEvent', data: { text: 'Hello, world!' } });
+ * ```
+ */
+export interface EventStore {
+  /** What this store supports beyond the contract. */
+  readonly capabilities: EventStoreCapabilities;
+
+  /** Appends a batch to one stream, all or nothing. */
+  append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+
+  /** Reads one stream. Iterating a stream that does not exist throws `StreamNotFound`. */
+  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+
+  /** Reads the global log in position order, returning only events no concurrent writer can still precede. */
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+
+  /** Catch-up then live subscription to one stream. */
+  subscribeToStream(streamId: string, options?: SubscribeToStreamOptions): Subscription;
+
+  /** Catch-up then live subscription to the global log. */
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription;
+
+  /** The simplest write: appends one event with expected revision `'any'`. */
+  publish(streamId: string, event: PublishEvent): Promise<AppendResult>;
+
+  /**
+   * The simplest read: calls `handler` for every event of the stream, from the start, then live.
+   * Handlers run one at a time, in order.
+   */
+  subscribe(
+    streamId: string,
+    handler: SubscriptionHandler,
+    options?: SubscribeToStreamOptions & { onError?: (error: unknown) => void },
+  ): CallbackSubscription;
+
+  /** Stops every subscription and releases resources. Further calls throw `StoreClosed`. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,247 @@
+import { IdempotencyConflict, InvalidArgument, StoreClosed, StreamNotFound } from '../errors/store-errors.js';
+import { EventRegistry, type EventRegistryOptions, type PreparedEvent } from '../events/event-registry.js';
+import type { NewEvent, RecordedEvent, StoredEvent } from '../events/event-types.js';
+import { ChangeNotifier } from './change-notifier.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventFilter,
+  EventStore,
+  EventStoreCapabilities,
+  PublishEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  SubscribeToAllOptions,
+  SubscribeToStreamOptions,
+} from './event-store.js';
+import { defaultCapabilities } from './event-store.js';
+import {
+  assertExpectedRevision,
+  normalizeExpectedRevision,
+  toBigIntOption,
+  toMaxCount,
+} from './expected-revision.js';
+import {
+  type CallbackSubscription,
+  deliverToCallback,
+  type PullPage,
+  PullSubscription,
+  type Subscription,
+  type SubscriptionHandler,
+} from './subscription.js';
+
+/** Options of {@link InMemoryEventStore}. */
+export interface InMemoryEventStoreOptions extends Omit<EventRegistryOptions, 'events'> {
+  /** Event definitions (or a shared {@link EventRegistry}). */
+  readonly events?: EventRegistryOptions['events'] | EventRegistry;
+  /** Page size of subscriptions' reads. Default 500. */
+  readonly pageSize?: number;
+}
+
+/**
+ * An {@link EventStore} in process memory. Same contract and guarantees as the database stores (it
+ * passes the same conformance suite); data lives as long as the object. Use it in tests, in examples
+ * and wherever durability is not needed.
+ *
+ * @example
+ * ```ts
+ * const store = new InMemoryEventStore({ events: [MoneyDeposited], strict: true });
+ * await store.append('account-1', [MoneyDeposited.create({ ... })], { expectedRevision: 'no_stream' });
+ * ```
+ */
+export class InMemoryEventStore implements EventStore {
+  readonly capabilities: EventStoreCapabilities = defaultCapabilities;
+  /** The definitions and upcasters this store validates and upcasts with. */
+  readonly registry: EventRegistry;
+  readonly #log: StoredEvent[] = [];
+  readonly #streams = new Map<string, StoredEvent[]>();
+  readonly #byId = new Map<string, StoredEvent>();
+  readonly #notifier = new ChangeNotifier();
+  readonly #subscriptions = new Set<PullSubscription<RecordedEvent>>();
+  readonly #pageSize: number;
+  #closed = false;
+
+  constructor(options: InMemoryEventStoreOptions = {}) {
+    this.registry = EventRegistry.from(options as EventRegistryOptions);
+    this.#pageSize = options.pageSize ?? 500;
+  }
+
+  async append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    this.#assertOpen();
+    const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
+    const prepared = this.registry.prepare(streamId, events, { import: options.import === true });
+    if (prepared.length === 0) {
+      throw new InvalidArgument(
+        `append to stream ${streamId} needs at least one event, found an empty batch.`,
+      );
+    }
+    const repeated = this.#idempotentResult(streamId, prepared);
+    if (repeated !== undefined) return repeated;
+
+    const stream = this.#streams.get(streamId);
+    const last = stream === undefined ? 'no_stream' : BigInt(stream.length - 1);
+    assertExpectedRevision(streamId, expected, last);
+
+    const target = stream ?? [];
+    const recordedAt = new Date();
+    const written: StoredEvent[] = [];
+    for (const event of prepared) {
+      const stored: StoredEvent = {
+        id: event.id,
+        type: event.type,
+        schemaVersion: event.schemaVersion,
+        streamId,
+        revision: BigInt(target.length),
+        position: BigInt(this.#log.length + 1),
+        data: JSON.parse(event.dataJson),
+        metadata: JSON.parse(event.metadataJson),
+        recordedAt,
+      };
+      this.#log.push(stored);
+      target.push(stored);
+      this.#byId.set(stored.id, stored);
+      written.push(stored);
+    }
+    if (stream === undefined) this.#streams.set(streamId, target);
+    this.#notifier.notify();
+    return {
+      nextExpectedRevision: written[written.length - 1]!.revision,
+      firstPosition: written[0]!.position,
+      lastPosition: written[written.length - 1]!.position,
+    };
+  }
+
+  #idempotentResult(streamId: string, batch: readonly PreparedEvent[]): AppendResult | undefined {
+    const matches = batch.map((event) => this.#byId.get(event.id));
+    if (matches.every((m) => m === undefined)) return undefined;
+    const first = matches[0];
+    for (const [i, stored] of matches.entries()) {
+      const event = batch[i]!;
+      if (stored === undefined) {
+        throw new IdempotencyConflict(
+          matches.find((m) => m !== undefined)!.id,
+          'while other events of the same batch are not; re-append the original batch unchanged',
+        );
+      }
+      const sameContent =
+        stored.streamId === streamId &&
+        stored.type === event.type &&
+        stored.schemaVersion === event.schemaVersion &&
+        JSON.stringify(stored.data) === event.dataJson &&
+        JSON.stringify(stored.metadata) === event.metadataJson &&
+        stored.revision === first!.revision + BigInt(i);
+      if (!sameContent) {
+        throw new IdempotencyConflict(
+          event.id,
+          `in stream ${stored.streamId} at revision ${stored.revision} with other content or batch`,
+        );
+      }
+    }
+    const last = matches[matches.length - 1]!;
+    return {
+      nextExpectedRevision: last.revision,
+      firstPosition: first!.position,
+      lastPosition: last.position,
+    };
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
+    this.#assertOpen();
+    const from = toBigIntOption('fromRevision', options.fromRevision);
+    const max = toMaxCount(options.maxCount);
+    const stream = this.#streams.get(streamId);
+    if (stream === undefined) throw new StreamNotFound(streamId);
+    const snapshot = stream.slice();
+    let count = 0;
+    if (options.direction === 'backwards') {
+      const start = from === undefined ? snapshot.length - 1 : Math.min(Number(from), snapshot.length - 1);
+      for (let i = start; i >= 0 && count < max; i--, count++) yield this.registry.decode(snapshot[i]!);
+    } else {
+      for (let i = Number(from ?? 0n); i < snapshot.length && count < max; i++, count++) {
+        yield this.registry.decode(snapshot[i]!);
+      }
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    this.#assertOpen();
+    const from = toBigIntOption('fromPosition', options.fromPosition) ?? 0n;
+    const max = toMaxCount(options.maxCount);
+    const end = this.#log.length;
+    let count = 0;
+    for (let i = Math.max(0, Number(from) - 1); i < end && count < max; i++) {
+      const event = this.#decodeIfMatching(this.#log[i]!, options.filter);
+      if (event === undefined) continue;
+      count++;
+      yield event;
+    }
+  }
+
+  subscribeToStream(streamId: string, options: SubscribeToStreamOptions = {}): Subscription {
+    this.#assertOpen();
+    let next = Number(toBigIntOption('fromRevision', options.fromRevision) ?? 0n);
+    return this.#track(() => {
+      const stream = this.#streams.get(streamId) ?? [];
+      const page = stream.slice(next, next + this.#pageSize);
+      next += page.length;
+      return { events: page.map((e) => this.registry.decode(e)), more: next < stream.length };
+    });
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
+    this.#assertOpen();
+    let index = Math.max(0, Number(toBigIntOption('fromPosition', options.fromPosition) ?? 0n) - 1);
+    return this.#track(() => {
+      const end = Math.min(this.#log.length, index + this.#pageSize);
+      const events: RecordedEvent[] = [];
+      for (; index < end; index++) {
+        const event = this.#decodeIfMatching(this.#log[index]!, options.filter);
+        if (event !== undefined) events.push(event);
+      }
+      return { events, more: index < this.#log.length };
+    });
+  }
+
+  publish(streamId: string, event: PublishEvent): Promise<AppendResult> {
+    return this.append(streamId, [event], { expectedRevision: 'any' });
+  }
+
+  subscribe(
+    streamId: string,
+    handler: SubscriptionHandler,
+    options: SubscribeToStreamOptions & { onError?: (error: unknown) => void } = {},
+  ): CallbackSubscription {
+    return deliverToCallback(this.subscribeToStream(streamId, options), handler, options.onError);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+  }
+
+  #track(read: () => PullPage<RecordedEvent>): Subscription {
+    const subscription = new PullSubscription<RecordedEvent>(
+      { next: async () => read(), notifier: this.#notifier },
+      (sub) => this.#subscriptions.delete(sub),
+    );
+    this.#subscriptions.add(subscription);
+    return subscription;
+  }
+
+  #decodeIfMatching(stored: StoredEvent, filter: EventFilter | undefined): RecordedEvent | undefined {
+    if (filter?.streamPrefix !== undefined && !stored.streamId.startsWith(filter.streamPrefix))
+      return undefined;
+    const event = this.registry.decode(stored);
+    if (filter?.types !== undefined && !filter.types.includes(event.type)) return undefined;
+    return event;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreClosed();
+  }
+}

@@ -1,0 +1,31 @@
+export { ChangeNotifier } from './change-notifier.js';
+export {
+  type AppendOptions,
+  type AppendResult,
+  defaultCapabilities,
+  type EventFilter,
+  type EventStore,
+  type EventStoreCapabilities,
+  type ExpectedRevision,
+  type PublishEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type SubscribeToAllOptions,
+  type SubscribeToStreamOptions,
+} from './event-store.js';
+export {
+  assertExpectedRevision,
+  normalizeExpectedRevision,
+  toBigIntOption,
+  toMaxCount,
+} from './expected-revision.js';
+export { InMemoryEventStore, type InMemoryEventStoreOptions } from './in-memory-event-store.js';
+export {
+  type CallbackSubscription,
+  deliverToCallback,
+  type PullPage,
+  type PullSource,
+  PullSubscription,
+  type Subscription,
+  type SubscriptionHandler,
+} from './subscription.js';

@@ -1,0 +1,24 @@
+import type { EventRegistryOptions, EventStore, EventStoreCapabilities } from '@annals/core';
+
+/** Creates a fresh, empty store for one conformance case, knowing the given definitions and upcasters. */
+export type StoreFactory = (options: EventRegistryOptions) => EventStore | Promise<EventStore>;
+
+/** What a conformance case receives. */
+export interface ConformanceContext {
+  /** A fresh, empty store; closed automatically after the case. */
+  createStore(options?: EventRegistryOptions): Promise<EventStore>;
+  /** The capabilities the adapter declared. */
+  readonly capabilities: EventStoreCapabilities;
+}
+
+/** One guarantee, proved against any store. */
+export interface ConformanceCase {
+  /** The guarantee group, e.g. `append`, `ordering`, `subscriptions`. */
+  readonly group: string;
+  /** What is proved, as a sentence: `a wrong expected revision raises ConcurrencyError and writes nothing`. */
+  readonly name: string;
+  /** Runs only when the adapter's capabilities satisfy this. */
+  readonly requires?: (capabilities: EventStoreCapabilities) => boolean;
+  /** Throws (through `expect`) when the store breaks the guarantee. */
+  run(context: ConformanceContext): Promise<void>;
+}
