@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 
-const MARKER = /^<!-- snippet: (\S+?)#(\S+) -->\s*\n(`{3,})(\w*)\n([\s\S]*?)\n\3\s*$/gm;
+const MARKER = /^<!-- snippet: (\S+?)#(\S+) -->[ \t]*\n(`{3,})(\w*)\n([\s\S]*?)\n\3[ \t]*$/gm;
 
 /** Markdown files whose snippets are kept in sync. */
 export function markdownFiles(): string[] {

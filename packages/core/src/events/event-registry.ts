@@ -5,8 +5,8 @@ import {
   UnknownEventType,
   type ValidationIssue,
 } from '../errors/store-errors.js';
-import type { UpcasterRegistry, UpcastPlan } from '../upcasting/upcaster-registry.js';
-import { UpcastError, UpcasterChainError } from '../upcasting/upcasting-errors.js';
+import { type Upcaster, UpcasterRegistry } from '../upcasting/upcaster-registry.js';
+import { UpcastError } from '../upcasting/upcasting-errors.js';
 import { deepFreeze } from './deep-freeze.js';
 import type { AnyEventDefinition } from './define-event.js';
 import type { EventMetadata, NewEvent, RecordedEvent, StoredEvent } from './event-types.js';
@@ -16,7 +16,11 @@ import { isUuid, uuidv7 } from './uuid.js';
 export interface EventRegistryOptions {
   /** The event definitions this application knows. Defined types are validated on append and after upcasting. */
   readonly events?: readonly AnyEventDefinition[];
-  /** Upcasters applied on every read. Checked against `events` when the registry is created. */
+  /**
+   * Upcasters applied on every read. Checked against `events` when the registry is created (a broken
+   * chain throws `UpcasterChainError` then), and sealed: later `register` calls are refused. Without
+   * upcasters, a definition past version 1 is a missing step, so the check runs in any case.
+   */
   readonly upcasters?: UpcasterRegistry;
   /** Refuse event types that have no definition (`UnknownEventType`). Default false: stored as plain JSON. */
   readonly strict?: boolean;
@@ -41,9 +45,24 @@ export interface PrepareOptions {
   readonly import?: boolean;
 }
 
-type Plan = UpcastPlan & { readonly definition: AnyEventDefinition | undefined };
+/** What a stored (type, version) is read as: the type and version after upcasting. */
+export interface UpcastTarget {
+  readonly type: string;
+  readonly version: number;
+}
 
-const NO_STEPS: Plan = { steps: [], toType: '', toVersion: 0, definition: undefined };
+/**
+ * How events stored at one (type, version) are decoded, resolved once and cached: the steps to run,
+ * the definition that validates the result, or why such events cannot be read.
+ */
+interface DecodePlan {
+  readonly steps: readonly Upcaster[];
+  readonly target: UpcastTarget;
+  /** The definition of the target type (validates the result of the steps). */
+  readonly definition: AnyEventDefinition | undefined;
+  /** Set when events stored at this (type, version) cannot be read; the UpcastError reason. */
+  readonly failure: string | undefined;
+}
 
 /**
  * The event definitions and upcasters a store knows, and the one place where events are validated
@@ -51,12 +70,16 @@ const NO_STEPS: Plan = { steps: [], toType: '', toVersion: 0, definition: undefi
  * every adapter validates and upcasts the same way.
  *
  * Creating a registry checks the upcaster chains against the definitions ({@link UpcasterChainError}).
+ * Each stored (type, version) is resolved to a plan once; reading an event at the current version
+ * costs a shallow copy and a freeze (it was validated on append), reading an older one costs the
+ * steps' results and one validated payload.
  */
 export class EventRegistry {
   readonly strict: boolean;
   readonly #definitions = new Map<string, AnyEventDefinition>();
-  readonly #upcasters: UpcasterRegistry | undefined;
-  readonly #plans = new Map<string, Plan>();
+  readonly #upcasters: UpcasterRegistry;
+  /** Decode plans by stored type, then stored version. */
+  readonly #plans = new Map<string, Map<number, DecodePlan>>();
 
   constructor(options: EventRegistryOptions = {}) {
     this.strict = options.strict ?? false;
@@ -69,27 +92,9 @@ export class EventRegistry {
       }
       this.#definitions.set(def.type, def);
     }
-    this.#upcasters = options.upcasters;
-    if (this.#upcasters !== undefined) {
-      this.#upcasters.check(this);
-      for (const def of this.#definitions.values()) {
-        for (let v = 1; v < def.version; v++) {
-          // Only versions that some upcaster starts from (or reaches) need a complete chain.
-          const plan = this.#upcasters.resolve(def.type, v);
-          if (plan.steps.length === 0 && !this.#reachedBySomeStep(def.type, v)) continue;
-          if (plan.toType !== def.type && this.currentVersion(plan.toType) === undefined) {
-            throw new UpcasterChainError(def.type, v, `it ends at ${plan.toType}, a type nobody defines.`);
-          }
-          if (plan.toVersion !== this.currentVersion(plan.toType)) {
-            throw new UpcasterChainError(
-              def.type,
-              v,
-              `it stops at ${plan.toType} v${plan.toVersion}; the step to v${this.currentVersion(plan.toType)} is missing.`,
-            );
-          }
-        }
-      }
-    }
+    const upcasters = options.upcasters ?? new UpcasterRegistry();
+    upcasters.check(this.#definitions.values());
+    this.#upcasters = upcasters.seal();
   }
 
   /** Builds a registry from store options, or returns the registry given as `events`. */
@@ -111,6 +116,41 @@ export class EventRegistry {
   /** Every definition, in registration order. */
   definitions(): readonly AnyEventDefinition[] {
     return [...this.#definitions.values()];
+  }
+
+  /** The upcasters this registry applies on read (checked and sealed). */
+  get upcasters(): UpcasterRegistry {
+    return this.#upcasters;
+  }
+
+  /**
+   * What events stored at (type, version) are read as, after upcasting: for a rename, another type.
+   * Resolved once per (type, version) and cached. Adapters use it to filter by type without decoding.
+   */
+  upcastTarget(type: string, version: number): UpcastTarget {
+    return this.#planFor(type, version).target;
+  }
+
+  /**
+   * The stored types whose events may be read as one of `types`: the types themselves and every type
+   * renamed into one of them. Adapters push a type filter down to storage with it; since a rename may
+   * apply to some versions only, they still keep only the events whose decoded type is in `types`.
+   *
+   * @example
+   * ```ts
+   * // FundsAdded v1 is renamed to MoneyDeposited:
+   * registry.storedTypesFor(['MoneyDeposited']); // ['MoneyDeposited', 'FundsAdded']
+   * ```
+   */
+  storedTypesFor(types: readonly string[]): string[] {
+    const wanted = new Set(types);
+    const stored = new Set(types);
+    for (const step of this.#upcasters.list()) {
+      if (!stored.has(step.type) && wanted.has(this.upcastTarget(step.type, step.from).type)) {
+        stored.add(step.type);
+      }
+    }
+    return [...stored];
   }
 
   /**
@@ -166,51 +206,26 @@ export class EventRegistry {
       ]);
     }
     const metadataJson = toJson(type, streamId, 'metadata', metadata);
+    const declared = event.schemaVersion;
+    if (declared !== undefined && (!Number.isInteger(declared) || declared < 1)) {
+      throw new EventValidationError(type, streamId, [
+        {
+          path: ['schemaVersion'],
+          code: 'invalid_version',
+          message: `Expected an integer >= 1, found ${JSON.stringify(declared)}`,
+        },
+      ]);
+    }
     const definition = this.#definitions.get(type);
+    const schemaVersion = declared ?? definition?.version ?? 1;
+    const plan = this.#planFor(type, schemaVersion);
+    if (plan.steps.length > 0 || plan.failure !== undefined) {
+      const old = { id, type, schemaVersion, data: event.data, metadata, metadataJson };
+      return this.#prepareOld(streamId, old, plan, options);
+    }
     if (definition === undefined) {
       if (this.strict) throw new UnknownEventType(type, [...this.#definitions.keys()]);
       const dataJson = toJson(type, streamId, 'data', event.data);
-      return {
-        id,
-        type,
-        schemaVersion: event.schemaVersion ?? 1,
-        data: event.data,
-        metadata,
-        dataJson,
-        metadataJson,
-      };
-    }
-    const schemaVersion = event.schemaVersion ?? definition.version;
-    if (schemaVersion !== definition.version) {
-      if (
-        !options.import ||
-        !Number.isInteger(schemaVersion) ||
-        schemaVersion < 1 ||
-        schemaVersion > definition.version
-      ) {
-        throw new EventValidationError(type, streamId, [
-          {
-            path: ['schemaVersion'],
-            code: 'invalid_version',
-            message: options.import
-              ? `Expected an integer from 1 to ${definition.version}, found ${schemaVersion}`
-              : `Expected ${definition.version} (only imports may write older versions), found ${schemaVersion}`,
-          },
-        ]);
-      }
-      // An imported old event must upcast to a valid current event, or it could never be read.
-      const dataJson = toJson(type, streamId, 'data', event.data);
-      this.decode({
-        id,
-        type,
-        schemaVersion,
-        streamId,
-        revision: 0n,
-        position: 0n,
-        data: event.data,
-        metadata,
-        recordedAt: new Date(0),
-      });
       return { id, type, schemaVersion, data: event.data, metadata, dataJson, metadataJson };
     }
     const result = definition.schema.safeParse(event.data);
@@ -220,86 +235,152 @@ export class EventRegistry {
   }
 
   /**
-   * Turns a stored row into the {@link RecordedEvent} readers see: upcast to the current version,
-   * validated when an upcaster ran, and deeply frozen. Throws {@link UpcastError} rather than return a
-   * bad read.
+   * An event at a version that is upcast on read (an older version, or a type renamed away): only an
+   * import may write it, and it must upcast to a valid current event, or it could never be read.
+   * The check decodes the JSON that will be stored, so it proves exactly what readers will get.
    */
-  decode(stored: StoredEvent): RecordedEvent {
-    const plan = this.#planFor(stored.type, stored.schemaVersion);
-    if (plan.steps.length === 0) {
-      if (plan.definition !== undefined && stored.schemaVersion !== plan.definition.version) {
-        throw new UpcastError({
-          eventId: stored.id,
-          eventType: stored.type,
-          fromVersion: stored.schemaVersion,
-          toType: stored.type,
-          toVersion: plan.definition.version,
-          reason: `no upcaster is registered from v${stored.schemaVersion}`,
-        });
-      }
-      return deepFreeze({ ...stored });
+  #prepareOld(
+    streamId: string,
+    event: Omit<PreparedEvent, 'dataJson'>,
+    plan: DecodePlan,
+    options: PrepareOptions,
+  ): PreparedEvent {
+    const { id, type, schemaVersion } = event;
+    const current = `${plan.target.type} v${this.currentVersion(plan.target.type) ?? plan.target.version}`;
+    if (!options.import) {
+      const renamed = plan.target.type === type ? '' : ` (renamed to ${plan.target.type})`;
+      throw new EventValidationError(type, streamId, [
+        {
+          path: ['schemaVersion'],
+          code: 'invalid_version',
+          message: `Expected the current version ${current}; ${type} v${schemaVersion}${renamed} is read through upcasters, and only an import (append with { import: true }) may write it`,
+        },
+      ]);
     }
-    let data: unknown = stored.data;
-    for (const step of plan.steps) {
-      try {
-        data = step.up(data, stored.metadata);
-      } catch (cause) {
-        throw new UpcastError(
-          {
-            eventId: stored.id,
-            eventType: stored.type,
-            fromVersion: stored.schemaVersion,
-            toType: plan.toType,
-            toVersion: plan.toVersion,
-            reason: `the upcaster from ${step.type} v${step.from} threw: ${(cause as Error)?.message ?? String(cause)}`,
-          },
-          { cause },
-        );
-      }
+    if (plan.failure !== undefined) {
+      throw new EventValidationError(type, streamId, [
+        {
+          path: ['schemaVersion'],
+          code: 'invalid_version',
+          message: `Expected a version that can be read as ${current}, found v${schemaVersion}: ${plan.failure}`,
+        },
+      ]);
     }
-    const definition = plan.definition;
-    if (definition === undefined || definition.version !== plan.toVersion) {
-      throw new UpcastError({
-        eventId: stored.id,
-        eventType: stored.type,
-        fromVersion: stored.schemaVersion,
-        toType: plan.toType,
-        toVersion: plan.toVersion,
-        reason: 'the chain does not end at a current definition',
-      });
-    }
-    const result = definition.schema.safeParse(data);
-    if (!result.success) {
-      throw new UpcastError({
-        eventId: stored.id,
-        eventType: stored.type,
-        fromVersion: stored.schemaVersion,
-        toType: plan.toType,
-        toVersion: plan.toVersion,
-        issues: toIssues(result.error),
-      });
-    }
-    return deepFreeze({ ...stored, type: plan.toType, schemaVersion: plan.toVersion, data: result.data });
+    const { metadataJson } = event;
+    const dataJson = toJson(type, streamId, 'data', event.data);
+    // Throws UpcastError (naming the event, versions and issues) when the import could never be read.
+    this.decode({
+      id,
+      type,
+      schemaVersion,
+      streamId,
+      revision: 0n,
+      position: 0n,
+      data: JSON.parse(dataJson),
+      metadata: JSON.parse(metadataJson),
+      recordedAt: new Date(0),
+    });
+    return { id, type, schemaVersion, data: event.data, metadata: event.metadata, dataJson, metadataJson };
   }
 
-  #planFor(type: string, version: number): Plan {
-    const key = `${type}@${version}`;
-    let plan = this.#plans.get(key);
-    if (plan === undefined) {
-      if (this.#upcasters === undefined) {
-        plan = { ...NO_STEPS, toType: type, toVersion: version, definition: this.#definitions.get(type) };
-      } else {
-        const resolved = this.#upcasters.resolve(type, version);
-        plan = { ...resolved, definition: this.#definitions.get(resolved.toType) };
+  /**
+   * Turns a stored row into the {@link RecordedEvent} readers see: upcast to the current version and
+   * validated by the current schema when it was stored at an older one, then deeply frozen. Events
+   * stored at the current version are not validated again (they were on append). Throws
+   * {@link UpcastError} rather than return a bad read; the stored row itself is never changed (its
+   * data and metadata are frozen before any upcaster sees them).
+   */
+  decode(row: StoredEvent): RecordedEvent {
+    // A frozen Date still changes through setTime(): every read gets its own copy of recordedAt.
+    const stored: StoredEvent = { ...row, recordedAt: new Date(row.recordedAt.getTime()) };
+    const plan = this.#planFor(stored.type, stored.schemaVersion);
+    if (plan.steps.length === 0) {
+      if (plan.failure !== undefined) throw this.#upcastError(stored, plan, { reason: plan.failure });
+      return deepFreeze({ ...stored });
+    }
+    const metadata = deepFreeze(stored.metadata);
+    let data: unknown = deepFreeze(stored.data);
+    for (const step of plan.steps) {
+      try {
+        data = step.up(data, metadata);
+      } catch (cause) {
+        const message = cause instanceof Error ? cause.message : String(cause);
+        throw this.#upcastError(
+          stored,
+          plan,
+          { reason: `the upcaster from ${step.type} v${step.from} threw: ${message}` },
+          cause,
+        );
       }
-      this.#plans.set(key, plan);
+      if (isThenable(data)) {
+        throw this.#upcastError(stored, plan, {
+          reason: `the upcaster from ${step.type} v${step.from} returned a Promise; upcasters must be synchronous`,
+        });
+      }
+    }
+    const result = plan.definition!.schema.safeParse(data);
+    if (!result.success) throw this.#upcastError(stored, plan, { issues: toIssues(result.error) });
+    return deepFreeze({
+      ...stored,
+      type: plan.target.type,
+      schemaVersion: plan.target.version,
+      data: result.data,
+    });
+  }
+
+  #upcastError(
+    stored: StoredEvent,
+    plan: DecodePlan,
+    why: { reason?: string; issues?: readonly ValidationIssue[] },
+    cause?: unknown,
+  ): UpcastError {
+    return new UpcastError(
+      {
+        eventId: stored.id,
+        streamId: stored.streamId,
+        eventType: stored.type,
+        fromVersion: stored.schemaVersion,
+        toType: plan.target.type,
+        toVersion: plan.target.version,
+        ...why,
+      },
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  /** The cached plan for (type, version); resolved on first use. */
+  #planFor(type: string, version: number): DecodePlan {
+    let byVersion = this.#plans.get(type);
+    if (byVersion === undefined) this.#plans.set(type, (byVersion = new Map()));
+    let plan = byVersion.get(version);
+    if (plan === undefined) {
+      plan = this.#resolvePlan(type, version);
+      byVersion.set(version, plan);
     }
     return plan;
   }
 
-  #reachedBySomeStep(type: string, version: number): boolean {
-    return (this.#upcasters?.list() ?? []).some((u) => (u.toType ?? u.type) === type && u.to === version);
+  #resolvePlan(type: string, version: number): DecodePlan {
+    const { steps, toType, toVersion } = this.#upcasters.resolve(type, version);
+    const definition = this.#definitions.get(toType);
+    const target: UpcastTarget = Object.freeze({ type: toType, version: toVersion });
+    let failure: string | undefined;
+    if (definition === undefined) {
+      // Checked at start-up: a chain always ends at a definition. Plain JSON types have no steps.
+      if (steps.length > 0) failure = `the chain ends at ${toType}, a type no event definition has`;
+    } else if (toVersion > definition.version) {
+      failure = `it is stored at v${toVersion}, newer than the current definition of ${toType} (v${definition.version}); was it written by a newer version of the application?`;
+    } else if (toVersion < definition.version) {
+      failure = `no upcaster leads from ${toType} v${toVersion} to the current v${definition.version}`;
+    }
+    return { steps, target, definition, failure };
   }
+}
+
+function isThenable(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** Converts zod issues to {@link ValidationIssue}s. */

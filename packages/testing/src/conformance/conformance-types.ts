@@ -9,6 +9,11 @@ export interface ConformanceContext {
   createStore(options?: EventRegistryOptions): Promise<EventStore>;
   /** The capabilities the adapter declared. */
   readonly capabilities: EventStoreCapabilities;
+  /**
+   * How long a case waits for something it expects a subscription to deliver, in milliseconds.
+   * Cases fall back to `DEFAULT_DELIVERY_TIMEOUT_MS` (5000) when it is not given.
+   */
+  readonly deliveryTimeoutMs?: number;
 }
 
 /** One guarantee, proved against any store. */

@@ -1,0 +1,22 @@
+export {
+  CommandBus,
+  type CommandBusOptions,
+  type CommandExecution,
+  type CommandMiddleware,
+  type ExecuteOptions,
+  type HandlerRegistration,
+  type HandlerResolver,
+} from './command-bus.js';
+export { type CommandContext, currentCommandContext, runInCommandContext } from './command-context.js';
+export { CommandValidationError, DuplicateHandler, HandlerNotFound } from './command-errors.js';
+export { CommandHandler, type CommandHandlerClass, type Handles, handledCommand } from './command-handler.js';
+export {
+  type AnyCommandDefinition,
+  type CommandData,
+  type CommandDefinition,
+  type CommandInput,
+  type CommandResult,
+  defineCommand,
+  isCommandDefinition,
+} from './define-command.js';
+export * from './middleware/index.js';

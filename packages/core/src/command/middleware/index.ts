@@ -1,0 +1,9 @@
+export {
+  type IdempotencyOptions,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  InMemoryIdempotencyStore,
+  idempotency,
+} from './idempotency.js';
+export { type CommandLogger, logging } from './logging.js';
+export { backoffDelay, type RetryOnConcurrencyOptions, retryOnConcurrency } from './retry-on-concurrency.js';

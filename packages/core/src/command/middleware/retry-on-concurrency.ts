@@ -1,0 +1,94 @@
+import { InvalidArgument, isConcurrencyError } from '../../errors/store-errors.js';
+import type { CommandExecution, CommandMiddleware } from '../command-bus.js';
+
+/** Options of {@link retryOnConcurrency}. */
+export interface RetryOnConcurrencyOptions {
+  /** Attempts in total, the first included. Default 3. */
+  readonly maxAttempts?: number;
+  /** Delay ceiling before the first retry, doubled for each further retry. Default 10 ms. */
+  readonly baseDelayMs?: number;
+  /** No delay is longer than this. Default 1000 ms. */
+  readonly maxDelayMs?: number;
+  /**
+   * The share of each delay that is random, from 0 (none: exact exponential backoff) to 1 (full
+   * jitter: anywhere from 0 to the ceiling). `true` is 1, `false` is 0. Default 1, which spreads
+   * writers that collided so they do not collide again.
+   */
+  readonly jitter?: number | boolean;
+  /** Which errors are retried. Default: `ConcurrencyError` only. */
+  readonly isRetryable?: (error: unknown) => boolean;
+  /** Called before each retry (for logs and metrics). */
+  readonly onRetry?: (info: {
+    readonly execution: CommandExecution;
+    readonly attempt: number;
+    readonly delayMs: number;
+    readonly error: unknown;
+  }) => void;
+  /** Source of randomness in [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
+  /** Waits `ms` milliseconds. Default a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Re-runs the rest of the pipeline (and so the handler, which loads the aggregate again) when it fails
+ * with a `ConcurrencyError`, waiting a bounded, jittered, exponentially growing delay in between.
+ * When the last attempt fails, its error reaches the caller unchanged. Other errors are not retried.
+ *
+ * @example
+ * ```ts
+ * bus.use(retryOnConcurrency({ maxAttempts: 5, baseDelayMs: 5, maxDelayMs: 200, jitter: 1 }));
+ * ```
+ */
+export function retryOnConcurrency(options: RetryOnConcurrencyOptions = {}): CommandMiddleware {
+  const maxAttempts = options.maxAttempts ?? 3;
+  const baseDelayMs = options.baseDelayMs ?? 10;
+  const maxDelayMs = options.maxDelayMs ?? 1000;
+  const jitter = options.jitter === true ? 1 : options.jitter === false ? 0 : (options.jitter ?? 1);
+  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
+    throw new InvalidArgument(
+      `retryOnConcurrency: maxAttempts must be an integer >= 1, found ${String(maxAttempts)}.`,
+    );
+  }
+  for (const [name, value] of [
+    ['baseDelayMs', baseDelayMs],
+    ['maxDelayMs', maxDelayMs],
+  ] as const) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new InvalidArgument(
+        `retryOnConcurrency: ${name} must be a finite number >= 0, found ${String(value)}.`,
+      );
+    }
+  }
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
+    throw new InvalidArgument(`retryOnConcurrency: jitter must be between 0 and 1, found ${String(jitter)}.`);
+  }
+  const isRetryable = options.isRetryable ?? isConcurrencyError;
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  return async (execution, next) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await next();
+      } catch (error) {
+        if (attempt >= maxAttempts || !isRetryable(error)) throw error;
+        const delayMs = backoffDelay(attempt, { baseDelayMs, maxDelayMs, jitter }, random);
+        options.onRetry?.({ execution, attempt, delayMs, error });
+        await sleep(delayMs);
+      }
+    }
+  };
+}
+
+/**
+ * The delay before retry number `attempt` (1 for the first retry): a ceiling of
+ * `min(maxDelayMs, baseDelayMs * 2^(attempt-1))`, of which the `jitter` share is random.
+ */
+export function backoffDelay(
+  attempt: number,
+  options: { readonly baseDelayMs: number; readonly maxDelayMs: number; readonly jitter: number },
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+  return ceiling * (1 - options.jitter * random());
+}

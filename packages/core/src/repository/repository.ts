@@ -1,0 +1,370 @@
+import {
+  type ResolvedAggregateDefinition,
+  resolveAggregateDefinition,
+} from '../aggregate/aggregate-metadata.js';
+import { type AggregateRoot, aggregateInternals } from '../aggregate/aggregate-root.js';
+import { currentCommandContext } from '../command/command-context.js';
+import { hasErrorCode } from '../errors/annals-error.js';
+import { InvalidArgument } from '../errors/store-errors.js';
+import type { EventMetadata, NewEvent } from '../events/event-types.js';
+import { InMemorySnapshotStore } from '../snapshot/in-memory-snapshot-store.js';
+import type { Snapshot, SnapshotOptions, SnapshotStore } from '../snapshot/snapshot-store.js';
+import type { AppendResult, EventStore } from '../store/event-store.js';
+import { AggregateNotFound } from './repository-errors.js';
+import { defaultStreamId, type StreamIdStrategy } from './stream-id.js';
+
+/** An aggregate class a repository can instantiate: `new BankAccount(id)`. */
+export type AggregateClass<T extends AggregateRoot = AggregateRoot> = new (id: string) => T;
+
+/** Options of a {@link Repository}. */
+export interface RepositoryOptions {
+  /** Where the aggregate's events live. */
+  readonly store: EventStore;
+  /** Take snapshots every N events. Default: no snapshots. */
+  readonly snapshots?: SnapshotOptions;
+  /** How stream ids are derived. Default {@link defaultStreamId}: `${aggregateType}-${id}`. */
+  readonly streamId?: StreamIdStrategy;
+}
+
+/**
+ * Correlation data for {@link Repository.save}. Inside `bus.execute` the command context supplies
+ * them; values given here win.
+ */
+export interface SaveOptions {
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  /** Free metadata keys stamped on every saved event. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** The point in the past {@link Repository.loadAt} loads: a stream revision, or a moment in time. */
+export type LoadAtTarget = { readonly revision: bigint | number } | { readonly at: Date };
+
+interface SnapshotPolicy {
+  readonly store: SnapshotStore;
+  readonly every: bigint;
+  readonly onError: NonNullable<SnapshotOptions['onError']>;
+}
+
+const warnOnSnapshotError: SnapshotPolicy['onError'] = (error, { streamId, operation }) => {
+  process.emitWarning(
+    `Annals could not ${operation} the snapshot of ${streamId}; the aggregate was ${
+      operation === 'load' ? 'rebuilt from its events' : 'saved without it'
+    }: ${(error as Error)?.message ?? String(error)}`,
+    { code: 'ANNALS_SNAPSHOT' },
+  );
+};
+
+/**
+ * Loads and saves one aggregate type from an {@link EventStore}.
+ *
+ * - `load` replays the aggregate's stream (from the latest fitting snapshot when snapshots are on);
+ * - `save` appends the uncommitted events with the loaded revision as expected revision, so a
+ *   concurrent change raises `ConcurrencyError` and writes nothing;
+ * - `loadAt` rebuilds a past state (by revision or by time), read-only.
+ *
+ * @example
+ * ```ts
+ * const accounts = new Repository(BankAccount, { store, snapshots: { every: 100 } });
+ * const account = await accounts.load('acc-1');
+ * account.deposit(100);
+ * await accounts.save(account);
+ * ```
+ */
+export class Repository<T extends AggregateRoot> {
+  /** The aggregate type name from `@Aggregate`. */
+  readonly aggregateType: string;
+  readonly #aggregate: AggregateClass<T>;
+  readonly #definition: ResolvedAggregateDefinition;
+  readonly #store: EventStore;
+  readonly #streamId: StreamIdStrategy;
+  readonly #snapshots: SnapshotPolicy | undefined;
+  /** Revision of the snapshot each loaded or saved instance is known to be covered by (-1n: none). */
+  readonly #snapshotBase = new WeakMap<AggregateRoot, bigint>();
+
+  constructor(aggregate: AggregateClass<T>, options: RepositoryOptions) {
+    this.#definition = resolveAggregateDefinition(aggregate);
+    this.#aggregate = aggregate;
+    this.aggregateType = this.#definition.type;
+    if (typeof options?.store?.readStream !== 'function' || typeof options.store.append !== 'function') {
+      throw new InvalidArgument(
+        `Repository<${this.aggregateType}> expects options.store to be an EventStore, found ${String(options?.store)}.`,
+      );
+    }
+    this.#store = options.store;
+    this.#streamId = options.streamId ?? defaultStreamId;
+    this.#snapshots =
+      options.snapshots === undefined ? undefined : toPolicy(this.aggregateType, options.snapshots);
+  }
+
+  /** The stream id of the aggregate `id` (by default `${aggregateType}-${id}`). */
+  streamIdOf(id: string): string {
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new InvalidArgument(
+        `Repository<${this.aggregateType}> expects a non-empty string id, found ${JSON.stringify(id)}.`,
+      );
+    }
+    const streamId = this.#streamId(this.aggregateType, id);
+    if (typeof streamId !== 'string' || streamId.length === 0) {
+      throw new InvalidArgument(
+        `The streamId strategy of Repository<${this.aggregateType}> returned ${JSON.stringify(streamId)} for id ${id}; expected a non-empty string.`,
+      );
+    }
+    return streamId;
+  }
+
+  /**
+   * Loads the current state of aggregate `id`. Throws {@link AggregateNotFound} when its stream does
+   * not exist. With snapshots on, starts from the latest snapshot of the current shape and replays
+   * the events after it; a snapshot of another shape version is ignored and a new one is taken.
+   */
+  async load(id: string): Promise<T> {
+    const streamId = this.streamIdOf(id);
+    const policy = this.#snapshots;
+    let aggregate = this.#create(id);
+    let base = -1n;
+    let stale = false;
+    if (policy !== undefined) {
+      const snapshot = await this.#loadSnapshot(policy, streamId);
+      if (snapshot !== undefined && this.#fits(snapshot)) {
+        try {
+          aggregateInternals.restore(aggregate, snapshot.state, snapshot.revision);
+          base = snapshot.revision;
+        } catch (error) {
+          policy.onError(error, { streamId, operation: 'load' });
+          aggregate = this.#create(id);
+          stale = true;
+        }
+      } else if (snapshot !== undefined) {
+        stale = true;
+      }
+    }
+    const applied = await this.#replay(aggregate, streamId, { fromRevision: base + 1n });
+    this.#snapshotBase.set(aggregate, base);
+    if (policy !== undefined && (stale || BigInt(applied) >= policy.every)) {
+      await this.#takeSnapshot(policy, aggregate, streamId);
+    }
+    return aggregate;
+  }
+
+  /**
+   * Loads aggregate `id` as it was at a stream revision (inclusive) or at a moment (every event
+   * recorded at or before `at`, by each event's `recordedAt`; replay stops at the first later event).
+   * The result is read-only: `save` refuses it. Throws {@link AggregateNotFound} when the aggregate
+   * did not exist yet, and `InvalidArgument` for a revision the stream has not reached.
+   *
+   * @example
+   * ```ts
+   * const asOpened = await accounts.loadAt('acc-1', { revision: 0 });
+   * const lastYear = await accounts.loadAt('acc-1', { at: new Date('2024-12-31T23:59:59Z') });
+   * ```
+   */
+  async loadAt(id: string, target: LoadAtTarget): Promise<T> {
+    const streamId = this.streamIdOf(id);
+    let aggregate = this.#create(id);
+    if (typeof target === 'object' && target !== null && 'revision' in target) {
+      const revision = toRevision(this.aggregateType, target.revision);
+      let from = 0n;
+      const policy = this.#snapshots;
+      const snapshot = policy === undefined ? undefined : await this.#loadSnapshot(policy, streamId);
+      if (snapshot !== undefined && this.#fits(snapshot) && snapshot.revision <= revision) {
+        try {
+          aggregateInternals.restore(aggregate, snapshot.state, snapshot.revision);
+          from = snapshot.revision + 1n;
+        } catch (error) {
+          policy!.onError(error, { streamId, operation: 'load' });
+          aggregate = this.#create(id);
+        }
+      }
+      if (from <= revision) {
+        await this.#replay(aggregate, streamId, {
+          fromRevision: from,
+          maxCount: Number(revision - from + 1n),
+        });
+      }
+      if (aggregate.revision !== revision) {
+        throw new InvalidArgument(
+          `${this.aggregateType} ${id} has no revision ${revision}: stream ${streamId} ends at revision ${String(aggregate.revision)}.`,
+        );
+      }
+    } else if (typeof target === 'object' && target !== null && 'at' in target) {
+      const at = target.at;
+      if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+        throw new InvalidArgument(
+          `loadAt(${JSON.stringify(id)}, { at }) expects a valid Date, found ${String(at)}.`,
+        );
+      }
+      const applied = await this.#replay(aggregate, streamId, { fromRevision: 0n, until: at });
+      if (applied === 0) {
+        throw new AggregateNotFound(
+          this.aggregateType,
+          id,
+          streamId,
+          `has no event recorded at or before ${at.toISOString()}`,
+        );
+      }
+    } else {
+      throw new InvalidArgument(
+        `loadAt(${JSON.stringify(id)}, target) expects { revision } or { at: Date }, found ${String(target)}.`,
+      );
+    }
+    aggregateInternals.markHistorical(aggregate);
+    return aggregate;
+  }
+
+  /** True when aggregate `id` has at least one stored event. */
+  async exists(id: string): Promise<boolean> {
+    const streamId = this.streamIdOf(id);
+    try {
+      for await (const _ of this.#store.readStream(streamId, { maxCount: 1 })) return true;
+      return false;
+    } catch (error) {
+      if (hasErrorCode(error, 'STREAM_NOT_FOUND')) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Appends the aggregate's uncommitted events, expecting the stream to be at the revision the
+   * aggregate was loaded at (`'no_stream'` for a new one). On success the events are committed on
+   * the instance, which can go on being used; on `ConcurrencyError` nothing is written and the
+   * instance is stale: load it again. Events carry the correlation and causation ids of the command
+   * executing this call (see `CommandBus`), or those in `options`. Returns undefined when there was
+   * nothing to save.
+   */
+  async save(aggregate: T, options: SaveOptions = {}): Promise<AppendResult | undefined> {
+    if (typeof aggregate !== 'object' || aggregate === null || aggregate.constructor !== this.#aggregate) {
+      throw new InvalidArgument(
+        `Repository<${this.aggregateType}> saves ${this.#aggregate.name} instances, found ${
+          (aggregate as object | null)?.constructor?.name ?? String(aggregate)
+        }.`,
+      );
+    }
+    if (aggregateInternals.isHistorical(aggregate)) {
+      throw new InvalidArgument(
+        `${this.aggregateType} ${aggregate.id} was loaded with loadAt, a past state, and cannot be saved; load it with load() to change it.`,
+      );
+    }
+    const pending = aggregateInternals.uncommitted(aggregate);
+    if (pending.length === 0) return undefined;
+    const streamId = this.streamIdOf(aggregate.id);
+    const metadata = stamp(options);
+    const events: NewEvent[] =
+      metadata === undefined
+        ? [...pending]
+        : pending.map((e) => ({ ...e, metadata: { ...metadata, ...e.metadata } }));
+    const result = await this.#store.append(streamId, events, { expectedRevision: aggregate.revision });
+    aggregateInternals.markCommitted(aggregate, result.nextExpectedRevision);
+    const policy = this.#snapshots;
+    if (policy !== undefined) {
+      const base = this.#snapshotBase.get(aggregate) ?? -1n;
+      if (result.nextExpectedRevision - base >= policy.every)
+        await this.#takeSnapshot(policy, aggregate, streamId);
+    }
+    return result;
+  }
+
+  #create(id: string): T {
+    return new this.#aggregate(id);
+  }
+
+  #fits(snapshot: Snapshot): boolean {
+    return (
+      snapshot.aggregateType === this.aggregateType &&
+      snapshot.snapshotVersion === this.#definition.snapshotVersion &&
+      typeof snapshot.revision === 'bigint' &&
+      snapshot.revision >= 0n
+    );
+  }
+
+  async #replay(
+    aggregate: T,
+    streamId: string,
+    range: { fromRevision: bigint; maxCount?: number; until?: Date },
+  ): Promise<number> {
+    let applied = 0;
+    try {
+      for await (const event of this.#store.readStream(streamId, {
+        fromRevision: range.fromRevision,
+        ...(range.maxCount === undefined ? {} : { maxCount: range.maxCount }),
+      })) {
+        if (range.until !== undefined && event.recordedAt > range.until) break;
+        aggregateInternals.applyRecorded(aggregate, event);
+        applied++;
+      }
+    } catch (error) {
+      if (hasErrorCode(error, 'STREAM_NOT_FOUND')) {
+        throw new AggregateNotFound(this.aggregateType, aggregate.id, streamId);
+      }
+      throw error;
+    }
+    return applied;
+  }
+
+  async #loadSnapshot(policy: SnapshotPolicy, streamId: string): Promise<Snapshot | undefined> {
+    try {
+      return await policy.store.load(streamId);
+    } catch (error) {
+      policy.onError(error, { streamId, operation: 'load' });
+      return undefined;
+    }
+  }
+
+  async #takeSnapshot(policy: SnapshotPolicy, aggregate: T, streamId: string): Promise<void> {
+    const revision = aggregate.revision;
+    if (revision === 'no_stream') return;
+    try {
+      await policy.store.save({
+        streamId,
+        aggregateType: this.aggregateType,
+        snapshotVersion: this.#definition.snapshotVersion,
+        revision,
+        state: aggregate.toSnapshot(),
+        takenAt: new Date(),
+      });
+      this.#snapshotBase.set(aggregate, revision);
+    } catch (error) {
+      policy.onError(error, { streamId, operation: 'save' });
+    }
+  }
+}
+
+function toPolicy(aggregateType: string, options: SnapshotOptions): SnapshotPolicy {
+  const every = options?.every;
+  if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1) {
+    throw new InvalidArgument(
+      `Repository<${aggregateType}> expects snapshots.every to be a positive integer, found ${String(every)}.`,
+    );
+  }
+  return {
+    store: options.store ?? new InMemorySnapshotStore(),
+    every: BigInt(every),
+    onError: options.onError ?? warnOnSnapshotError,
+  };
+}
+
+function toRevision(aggregateType: string, value: bigint | number): bigint {
+  if (typeof value === 'bigint' && value >= 0n) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+  throw new InvalidArgument(
+    `loadAt on Repository<${aggregateType}> expects revision to be an integer >= 0, found ${String(value)}.`,
+  );
+}
+
+function stamp(options: SaveOptions): EventMetadata | undefined {
+  const context = currentCommandContext();
+  for (const key of ['correlationId', 'causationId'] as const) {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
+      throw new InvalidArgument(
+        `save option ${key} must be a non-empty string, found ${JSON.stringify(value)}.`,
+      );
+    }
+  }
+  const correlationId = options.correlationId ?? context?.correlationId;
+  const causationId = options.causationId ?? context?.causationId;
+  const metadata: Record<string, unknown> = { ...context?.metadata, ...options.metadata };
+  if (correlationId !== undefined) metadata.correlationId = correlationId;
+  if (causationId !== undefined) metadata.causationId = causationId;
+  return Object.keys(metadata).length === 0 ? undefined : metadata;
+}

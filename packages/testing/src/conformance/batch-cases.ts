@@ -1,0 +1,195 @@
+import type { NewEvent } from '@annals/core';
+import { expect } from 'vitest';
+import { toArray } from './collect.js';
+import { added, createFixtureStore, invalidItem, logIds, note, streamIds } from './conformance-events.js';
+import type { ConformanceCase } from './conformance-types.js';
+import { expectAnnalsError } from './expect-error.js';
+
+const group = 'atomic batches & validation';
+
+/** Cases for all-or-nothing batches and validation on append. */
+export const batchCases: readonly ConformanceCase[] = [
+  {
+    group,
+    name: 'a batch with one invalid event writes nothing: not the valid events before it, no revision, nothing in the global log',
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      await store.append('cart-1', [added('a')]);
+      const before = await toArray(store.readAll());
+
+      await expectAnnalsError(
+        () => store.append('cart-1', [added('b'), added('c'), invalidItem('d')], { expectedRevision: 0n }),
+        'EVENT_VALIDATION_FAILED',
+      );
+      expect(await toArray(store.readAll())).toEqual(before);
+      expect(await streamIds(store, 'cart-1')).toHaveLength(1);
+
+      const next = await store.append('cart-1', [added('b')], { expectedRevision: 0n });
+      expect(next.nextExpectedRevision).toBe(1n);
+    },
+  },
+  {
+    group,
+    name: 'a failing batch on a new stream does not create the stream',
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      await expectAnnalsError(
+        () => store.append('cart-1', [added('a'), invalidItem('b')], { expectedRevision: 'no_stream' }),
+        'EVENT_VALIDATION_FAILED',
+      );
+      await expectAnnalsError(() => toArray(store.readStream('cart-1')), 'STREAM_NOT_FOUND');
+      expect(await logIds(store)).toEqual([]);
+      const created = await store.append('cart-1', [added('a')], { expectedRevision: 'no_stream' });
+      expect(created.nextExpectedRevision).toBe(0n);
+    },
+  },
+  {
+    group,
+    name: 'EventValidationError names the event type and stream and lists each schema issue with its path',
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      const error = await expectAnnalsError(
+        () =>
+          store.append('cart-1', [
+            {
+              type: 'ItemAdded',
+              data: { sku: 42, quantity: 1.5, price: { amount: 'ten', currency: 'EURO' } },
+            },
+          ]),
+        'EVENT_VALIDATION_FAILED',
+      );
+      const details = error as unknown as {
+        eventType: string;
+        streamId: string;
+        issues: readonly { path: readonly (string | number)[]; message: string; code: string }[];
+      };
+      expect(details.eventType).toBe('ItemAdded');
+      expect(details.streamId).toBe('cart-1');
+      const paths = details.issues.map((i) => i.path.join('.'));
+      expect([...paths].sort()).toEqual(['price.amount', 'price.currency', 'quantity', 'sku']);
+      for (const issue of details.issues) {
+        expect(issue.message.length).toBeGreaterThan(0);
+        expect(issue.code.length).toBeGreaterThan(0);
+      }
+      expect(error.message).toContain('ItemAdded');
+      expect(error.message).toContain('cart-1');
+      expect(error.message).toContain('price.amount');
+      expect(await logIds(store)).toEqual([]);
+    },
+  },
+  {
+    group,
+    name: 'a strict store refuses an undefined event type with UnknownEventType and writes nothing of its batch',
+    async run(ctx) {
+      const store = await createFixtureStore(ctx, { strict: true });
+      await store.append('cart-1', [added('a')]);
+      const error = await expectAnnalsError(
+        () => store.append('cart-1', [added('b'), { type: 'Unheard', data: { text: 'hi' } }]),
+        'UNKNOWN_EVENT_TYPE',
+      );
+      expect((error as unknown as { eventType: string }).eventType).toBe('Unheard');
+      expect(error.message).toContain('Unheard');
+      expect(await streamIds(store, 'cart-1')).toHaveLength(1);
+
+      await expectAnnalsError(() => store.append('cart-2', [note('x')]), 'UNKNOWN_EVENT_TYPE');
+      await expectAnnalsError(() => toArray(store.readStream('cart-2')), 'STREAM_NOT_FOUND');
+      expect(await logIds(store)).toHaveLength(1);
+    },
+  },
+  {
+    group,
+    name: 'a non-strict store stores an undefined type as plain JSON and still validates the defined types',
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      await store.append('notes', [{ type: 'Note', data: { text: 'hi', list: [1, 'two', null] } }]);
+      const [stored] = await toArray(store.readStream('notes'));
+      expect(stored).toMatchObject({ type: 'Note', schemaVersion: 1, streamId: 'notes', revision: 0n });
+      expect(stored!.data).toEqual({ text: 'hi', list: [1, 'two', null] });
+      await expectAnnalsError(() => store.append('notes', [invalidItem('a')]), 'EVENT_VALIDATION_FAILED');
+
+      const bare = await ctx.createStore();
+      await bare.append('anything', [{ type: 'WhateverHappened', data: { n: 1 } }]);
+      expect((await toArray(bare.readStream('anything')))[0]!.data).toEqual({ n: 1 });
+    },
+  },
+  {
+    group,
+    name: "the stored data of a defined type is the schema's output (defaults filled in)",
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      await store.append('cart-1', [{ type: 'ItemAdded', data: { sku: 'a' } }]);
+      const [event] = await toArray(store.readStream('cart-1'));
+      expect(event!.data).toEqual({ sku: 'a', quantity: 1 });
+    },
+  },
+  {
+    group,
+    name: 'an event whose id is not a UUID is refused (issue path id) and nothing of its batch is written',
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      const error = await expectAnnalsError(
+        () => store.append('cart-1', [added('a'), added('b', { id: 'not-a-uuid' })]),
+        'EVENT_VALIDATION_FAILED',
+      );
+      const issues = (error as unknown as { issues: { path: unknown[] }[] }).issues;
+      expect(issues.map((i) => i.path)).toEqual([['id']]);
+      expect(await logIds(store)).toEqual([]);
+    },
+  },
+  {
+    group,
+    name: 'data or metadata that JSON cannot represent is refused and nothing of its batch is written',
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      const circular: Record<string, unknown> = { name: 'loop' };
+      circular.self = circular;
+      const bad: NewEvent[] = [
+        { type: 'Note', data: { amount: 10n } },
+        { type: 'Note', data: undefined },
+        { type: 'Note', data: circular },
+        { type: 'Note', data: {}, metadata: { trace: 1n } },
+        { type: 'Note', data: {}, metadata: 'not an object' as never },
+      ];
+      for (const event of bad) {
+        await expectAnnalsError(() => store.append('notes', [note('ok'), event]), 'EVENT_VALIDATION_FAILED');
+      }
+      expect(await logIds(store)).toEqual([]);
+    },
+  },
+  {
+    group,
+    name: 'an event without a type name, or that is not an object, is refused and nothing of its batch is written',
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      for (const type of ['', 42, undefined]) {
+        await expectAnnalsError(
+          () => store.append('notes', [note('ok'), { type: type as never, data: {} }]),
+          'EVENT_VALIDATION_FAILED',
+        );
+      }
+      await expectAnnalsError(() => store.append('notes', [note('ok'), null as never]), 'INVALID_ARGUMENT');
+      expect(await logIds(store)).toEqual([]);
+    },
+  },
+  {
+    group,
+    name: "a defined event at another schemaVersion than its definition's is refused (issue path schemaVersion)",
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      for (const schemaVersion of [0, 2]) {
+        for (const importing of [false, true]) {
+          const error = await expectAnnalsError(
+            () =>
+              store.append('cart-1', [{ ...added('a'), schemaVersion }], {
+                ...(importing ? { import: true } : {}),
+              }),
+            'EVENT_VALIDATION_FAILED',
+          );
+          const issues = (error as unknown as { issues: { path: unknown[] }[] }).issues;
+          expect(issues.map((i) => i.path)).toEqual([['schemaVersion']]);
+        }
+      }
+      expect(await logIds(store)).toEqual([]);
+    },
+  },
+];

@@ -1,0 +1,80 @@
+import {
+  type AnnalsError,
+  type AnnalsErrorCode,
+  type ConcurrencyError,
+  type ExpectedRevisionValue,
+  hasErrorCode,
+  isAnnalsError,
+  isConcurrencyError,
+} from '@annals/core';
+import { expect } from 'vitest';
+
+/**
+ * Runs `action` and returns what it threw, whether it threw synchronously or returned a rejected
+ * promise; fails when it completes. Lets a case accept either way of failing (a store may throw from
+ * `subscribeToAll()` itself or from the first read).
+ */
+export async function captureError(action: () => unknown): Promise<unknown> {
+  try {
+    await action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('Expected the action to fail, but it completed.');
+}
+
+/**
+ * Runs `action` and asserts it fails with an Annals error of the given `code` (recognised by code,
+ * so a second installed copy of `@annals/core` also matches). Returns the error for further checks.
+ *
+ * @example
+ * ```ts
+ * const error = await expectAnnalsError(() => toArray(store.readStream('nope')), 'STREAM_NOT_FOUND');
+ * ```
+ */
+export async function expectAnnalsError<C extends AnnalsErrorCode>(
+  action: () => unknown,
+  code: C,
+): Promise<AnnalsError & { code: C }> {
+  let error: unknown;
+  try {
+    await action();
+  } catch (thrown) {
+    error = thrown;
+  }
+  if (error === undefined)
+    throw new Error(`Expected the call to fail with an Annals error ${code}, but it completed.`);
+  if (!hasErrorCode(error, code)) {
+    const found = isAnnalsError(error)
+      ? `${error.name} (${error.code}): ${error.message}`
+      : error instanceof Error
+        ? `${error.name}: ${error.message}`
+        : String(error);
+    throw new Error(`Expected an Annals error with code ${code}, found ${found}`, { cause: error });
+  }
+  return error;
+}
+
+/**
+ * Runs `action` and asserts it fails with a {@link ConcurrencyError} (recognised by
+ * `isConcurrencyError`) for `streamId` with the given `expected` and `actual` revisions, whose
+ * message names all three.
+ */
+export async function expectConcurrencyError(
+  action: () => unknown,
+  conflict: {
+    readonly streamId: string;
+    readonly expected: ExpectedRevisionValue;
+    readonly actual: bigint | 'no_stream';
+  },
+): Promise<ConcurrencyError> {
+  const error = await expectAnnalsError(action, 'CONCURRENCY_CONFLICT');
+  if (!isConcurrencyError(error)) throw new Error('isConcurrencyError does not recognise the error.');
+  expect(error).toBeInstanceOf(Error);
+  expect({ streamId: error.streamId, expected: error.expected, actual: error.actual }).toEqual(conflict);
+  expect(error.message).toContain(conflict.streamId);
+  for (const revision of [conflict.expected, conflict.actual]) {
+    if (typeof revision === 'bigint') expect(error.message).toContain(String(revision));
+  }
+  return error;
+}

@@ -1,0 +1,33 @@
+export { appendCases } from './append-cases.js';
+export { batchCases } from './batch-cases.js';
+export { capabilityCases } from './capability-cases.js';
+export { closeCases } from './close-cases.js';
+export {
+  collect,
+  collectUntil,
+  DEFAULT_DELIVERY_TIMEOUT_MS,
+  deliveryTimeout,
+  expectEnded,
+  settleAll,
+  toArray,
+  withTimeout,
+} from './collect.js';
+export { conformanceEvents, ItemAdded, ItemRemoved } from './conformance-events.js';
+export type { ConformanceCase, ConformanceContext, StoreFactory } from './conformance-types.js';
+export { captureError, expectAnnalsError, expectConcurrencyError } from './expect-error.js';
+export { idempotencyCases } from './idempotency-cases.js';
+export { orderingCases } from './ordering-cases.js';
+export { publishSubscribeCases } from './publish-subscribe-cases.js';
+export { readAllCases } from './read-all-cases.js';
+export { readStreamCases } from './read-stream-cases.js';
+export { recordedEventCases } from './recorded-event-cases.js';
+export {
+  type ConformanceCaseOptions,
+  type EventStoreConformanceOptions,
+  eventStoreConformanceCases,
+  resolveCapabilities,
+  runConformanceCase,
+  runEventStoreConformance,
+} from './run-conformance.js';
+export { subscriptionCases } from './subscription-cases.js';
+export { upcastingCases } from './upcasting-cases.js';

@@ -1,0 +1,416 @@
+import {
+  type AppendOptions,
+  type AppendResult,
+  type CallbackSubscription,
+  deliverToCallback,
+  type EventRegistryOptions,
+  type EventStore,
+  type EventStoreCapabilities,
+  EventTooLarge,
+  InMemoryEventStore,
+  type NewEvent,
+  type PublishEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeToAllOptions,
+  type SubscribeToStreamOptions,
+  type Subscription,
+  type SubscriptionHandler,
+} from '@annals/core';
+import {
+  type ConformanceCase,
+  eventStoreConformanceCases,
+  runConformanceCase,
+  type StoreFactory,
+} from '@annals/testing';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The suite proves guarantees only if it fails a store that breaks them. Each broken store below wraps
+ * the real InMemoryEventStore and breaks one rule; the cases that guard that rule must fail against it
+ * (and pass against the real store), while a case about something else still passes, which shows the
+ * wrapper itself works.
+ */
+
+const cases = eventStoreConformanceCases();
+
+function caseNamed(fragment: string): ConformanceCase {
+  const found = cases.filter((c) => c.name.includes(fragment));
+  if (found.length !== 1) {
+    throw new Error(`Expected exactly one conformance case named like "${fragment}", found ${found.length}.`);
+  }
+  return found[0]!;
+}
+
+/** Passes every call to the real store; the broken stores override one method each. */
+class DelegatingStore implements EventStore {
+  constructor(protected readonly inner: EventStore) {}
+  get capabilities(): EventStoreCapabilities {
+    return this.inner.capabilities;
+  }
+  append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    return this.inner.append(streamId, events, options);
+  }
+  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent> {
+    return this.inner.readStream(streamId, options);
+  }
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent> {
+    return this.inner.readAll(options);
+  }
+  subscribeToStream(streamId: string, options?: SubscribeToStreamOptions): Subscription {
+    return this.inner.subscribeToStream(streamId, options);
+  }
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription {
+    return this.inner.subscribeToAll(options);
+  }
+  publish(streamId: string, event: PublishEvent): Promise<AppendResult> {
+    return this.append(streamId, [event], { expectedRevision: 'any' });
+  }
+  subscribe(
+    streamId: string,
+    handler: SubscriptionHandler,
+    options: SubscribeToStreamOptions & { onError?: (error: unknown) => void } = {},
+  ): CallbackSubscription {
+    return deliverToCallback(this.subscribeToStream(streamId, options), handler, options.onError);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Appends whatever the stream's revision: the optimistic concurrency check is gone. */
+class IgnoresExpectedRevision extends DelegatingStore {
+  override append(streamId: string, events: readonly NewEvent[], options?: AppendOptions) {
+    return this.inner.append(streamId, events, { ...options, expectedRevision: 'any' });
+  }
+}
+
+/** Writes a batch in two appends: when the second half fails, the first half stays written. */
+class WritesHalfABatch extends DelegatingStore {
+  override async append(streamId: string, events: readonly NewEvent[], options?: AppendOptions) {
+    if (events.length < 2) return this.inner.append(streamId, events, options);
+    const half = Math.ceil(events.length / 2);
+    const first = await this.inner.append(streamId, events.slice(0, half), options);
+    const rest = await this.inner.append(streamId, events.slice(half), {
+      ...options,
+      expectedRevision: first.nextExpectedRevision,
+    });
+    return { ...rest, firstPosition: first.firstPosition };
+  }
+}
+
+/** A subscription whose events pass through `transform`. */
+function transformed(
+  inner: Subscription,
+  transform: (source: AsyncIterable<RecordedEvent>) => AsyncGenerator<RecordedEvent>,
+): Subscription {
+  return {
+    get stopped() {
+      return inner.stopped;
+    },
+    stop: () => inner.stop(),
+    [Symbol.asyncIterator]: () => transform(inner)[Symbol.asyncIterator](),
+  };
+}
+
+/** Breaks both subscription kinds (and so `subscribe`) with the same transform. */
+class BrokenSubscriptions extends DelegatingStore {
+  constructor(
+    inner: EventStore,
+    readonly transform: (source: AsyncIterable<RecordedEvent>) => AsyncGenerator<RecordedEvent>,
+  ) {
+    super(inner);
+  }
+  override subscribeToStream(streamId: string, options?: SubscribeToStreamOptions) {
+    return transformed(this.inner.subscribeToStream(streamId, options), this.transform);
+  }
+  override subscribeToAll(options?: SubscribeToAllOptions) {
+    return transformed(this.inner.subscribeToAll(options), this.transform);
+  }
+}
+
+/** Delivers every fourth event twice, like a reader that re-reads the last page at the live switch. */
+async function* duplicateEveryFourth(source: AsyncIterable<RecordedEvent>) {
+  let count = 0;
+  for await (const event of source) {
+    yield event;
+    if (++count % 4 === 0) yield event;
+  }
+}
+
+/** Loses every fourth event, like a reader that skips a late commit. */
+async function* dropEveryFourth(source: AsyncIterable<RecordedEvent>) {
+  let count = 0;
+  for await (const event of source) {
+    if (++count % 4 !== 0) yield event;
+  }
+}
+
+/** Returns readAll with neighbours swapped, like ordering by something other than position. */
+class ReordersReadAll extends DelegatingStore {
+  override async *readAll(options?: ReadAllOptions) {
+    let held: RecordedEvent | undefined;
+    for await (const event of this.inner.readAll(options)) {
+      if (held === undefined) {
+        held = event;
+      } else {
+        yield event;
+        yield held;
+        held = undefined;
+      }
+    }
+    if (held !== undefined) yield held;
+  }
+}
+
+/** Hands out mutable copies of stored events from readStream. */
+class HandsOutMutableEvents extends DelegatingStore {
+  override async *readStream(streamId: string, options?: ReadStreamOptions) {
+    for await (const event of this.inner.readStream(streamId, options)) yield structuredClone(event);
+  }
+}
+
+const LIMIT = 1024;
+
+/** Declares `maxEventBytes`; enforces it only when `enforce` is set. */
+class SizeLimitedStore extends DelegatingStore {
+  constructor(
+    inner: EventStore,
+    readonly enforce: boolean,
+  ) {
+    super(inner);
+  }
+  override get capabilities(): EventStoreCapabilities {
+    return { ...this.inner.capabilities, maxEventBytes: LIMIT };
+  }
+  override append(streamId: string, events: readonly NewEvent[], options?: AppendOptions) {
+    if (this.enforce) {
+      for (const event of events) {
+        const size =
+          Buffer.byteLength(JSON.stringify(event.data ?? null)) +
+          Buffer.byteLength(JSON.stringify(event.metadata ?? {}));
+        if (size > LIMIT) return Promise.reject(new EventTooLarge(event.type, streamId, size, LIMIT));
+      }
+    }
+    return this.inner.append(streamId, events, options);
+  }
+}
+
+const real: StoreFactory = (options: EventRegistryOptions) => new InMemoryEventStore(options);
+const wrap =
+  (make: (inner: EventStore) => EventStore): StoreFactory =>
+  (options) =>
+    make(new InMemoryEventStore(options));
+
+/** Short, so a case that waits for an event a broken store never delivers fails fast. */
+const deliveryTimeoutMs = 1_000;
+
+async function failureOf(conformanceCase: ConformanceCase, createStore: StoreFactory, capabilities = {}) {
+  return runConformanceCase(conformanceCase, { createStore, capabilities, deliveryTimeoutMs }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+interface Breakage {
+  readonly store: string;
+  readonly createStore: StoreFactory;
+  readonly capabilities?: Partial<EventStoreCapabilities>;
+  /** Fragments of the names of the cases that guard the broken rule: each must fail. */
+  readonly guards: readonly string[];
+  /** A case about another rule: it must still pass, or the wrapper itself is broken. */
+  readonly control: string;
+}
+
+const subscriptionGuards = [
+  'subscribeToStream delivers the stored events then live ones',
+  'subscribeToAll delivers the whole log then live events',
+  'subscribeToAll from a position starts at that event',
+  'subscribeToAll with a types and/or streamPrefix filter',
+  "subscribe delivers the stream's history then live events",
+];
+
+const breakages: readonly Breakage[] = [
+  {
+    store: 'a store that ignores expectedRevision',
+    createStore: wrap((inner) => new IgnoresExpectedRevision(inner)),
+    guards: [
+      "'no_stream' creates a stream, and on an existing stream raises ConcurrencyError",
+      "'stream_exists' on a missing stream raises ConcurrencyError",
+      'an exact bigint revision appends when it is the last revision',
+      'an exact revision given as a number behaves like the bigint',
+      'a ConcurrencyError is recognised by isConcurrencyError',
+      'exactly one wins each revision',
+    ],
+    control: 'reads backwards from the last event',
+  },
+  {
+    store: 'a store that writes half a batch before failing',
+    createStore: wrap((inner) => new WritesHalfABatch(inner)),
+    guards: [
+      'a batch with one invalid event writes nothing',
+      'a failing batch on a new stream does not create the stream',
+      'a strict store refuses an undefined event type with UnknownEventType and writes nothing of its batch',
+      'an event whose id is not a UUID is refused',
+      'a batch that contains the same id twice is refused',
+    ],
+    control: 'reads every event of every stream once, in append order',
+  },
+  {
+    store: 'a store whose subscriptions deliver duplicates',
+    createStore: wrap((inner) => new BrokenSubscriptions(inner, duplicateEveryFourth)),
+    guards: subscriptionGuards,
+    control: 'concurrent first appends to distinct streams all succeed',
+  },
+  {
+    store: 'a store whose subscriptions drop events',
+    createStore: wrap((inner) => new BrokenSubscriptions(inner, dropEveryFourth)),
+    guards: subscriptionGuards,
+    control: 'a batch with one invalid event writes nothing',
+  },
+  {
+    store: 'a store that re-orders readAll',
+    createStore: wrap((inner) => new ReordersReadAll(inner)),
+    guards: [
+      'reads every event of every stream once, in append order',
+      'a reader paging through readAll while many writers commit',
+      'revisions are gapless per stream and positions strictly increase',
+    ],
+    control: 'reads backwards from the last event',
+  },
+  {
+    store: 'a store that hands out mutable events',
+    createStore: wrap((inner) => new HandsOutMutableEvents(inner)),
+    guards: ['recorded events are deeply frozen on every read path'],
+    control: 'exactly one wins each revision',
+  },
+  {
+    store: 'a store that declares maxEventBytes without enforcing it',
+    createStore: wrap((inner) => new SizeLimitedStore(inner, false)),
+    capabilities: { maxEventBytes: LIMIT },
+    guards: ['an event larger than maxEventBytes'],
+    control: 'the store declares the capabilities the suite runs with',
+  },
+];
+
+describe('the conformance suite itself', () => {
+  it('has one case per name, a group on every case, and every group including upcasting', () => {
+    const names = cases.map((c) => `${c.group}: ${c.name}`);
+    expect(new Set(names).size).toBe(names.length);
+    expect(cases.every((c) => c.group.length > 0 && c.name.length > 0)).toBe(true);
+    expect([...new Set(cases.map((c) => c.group))]).toEqual(
+      expect.arrayContaining([
+        'append & expected revision',
+        'atomic batches & validation',
+        'idempotency',
+        'readStream',
+        'readAll & filters',
+        'ordering',
+        'subscriptions',
+        'publish/subscribe',
+        'close',
+        'recorded events',
+        'capabilities',
+        'upcasting',
+      ]),
+    );
+  });
+
+  for (const breakage of breakages) {
+    describe(breakage.store, () => {
+      for (const guard of breakage.guards) {
+        it(`fails: ${guard}`, async () => {
+          const error = await failureOf(caseNamed(guard), breakage.createStore, breakage.capabilities);
+          expect(error, 'the case should have failed').toBeInstanceOf(Error);
+          // A TypeError or ReferenceError would be a bug in the case, not a detected violation.
+          expect(error).not.toBeInstanceOf(TypeError);
+          expect(error).not.toBeInstanceOf(ReferenceError);
+        });
+      }
+      it(`still passes an unrelated case: ${breakage.control}`, async () => {
+        expect(
+          await failureOf(caseNamed(breakage.control), breakage.createStore, breakage.capabilities),
+        ).toBe(undefined);
+      });
+    });
+  }
+
+  describe('the real InMemoryEventStore', () => {
+    const guards = [
+      ...new Set(breakages.filter((b) => b.capabilities === undefined).flatMap((b) => b.guards)),
+    ];
+    for (const guard of guards) {
+      it(`passes: ${guard}`, async () => {
+        expect(await failureOf(caseNamed(guard), real)).toBe(undefined);
+      });
+    }
+  });
+
+  describe('a store that enforces maxEventBytes', () => {
+    it('passes the size-limit case, which the in-memory store (no limit declared) cannot run', async () => {
+      const sizeCase = caseNamed('an event larger than maxEventBytes');
+      expect(
+        await failureOf(
+          sizeCase,
+          wrap((inner) => new SizeLimitedStore(inner, true)),
+          { maxEventBytes: LIMIT },
+        ),
+      ).toBe(undefined);
+      const refused = await failureOf(sizeCase, real);
+      expect((refused as Error).message).toContain('needs capabilities');
+    });
+  });
+
+  describe('runConformanceCase', () => {
+    it('closes every store a case created, whether the case passes or fails', async () => {
+      const closed: string[] = [];
+      const tracked =
+        (label: string): StoreFactory =>
+        (options) => {
+          const store = new InMemoryEventStore(options);
+          const close = store.close.bind(store);
+          store.close = async () => {
+            closed.push(label);
+            await close();
+          };
+          return store;
+        };
+      const failing: ConformanceCase = {
+        group: 'self-test',
+        name: 'creates two stores, closes one itself, then fails',
+        async run(ctx) {
+          await ctx.createStore();
+          const second = await ctx.createStore();
+          await second.close();
+          throw new Error('deliberate failure');
+        },
+      };
+      await expect(runConformanceCase(failing, { createStore: tracked('failing') })).rejects.toThrow(
+        'deliberate failure',
+      );
+      expect(closed).toEqual(['failing', 'failing', 'failing']);
+
+      closed.length = 0;
+      const passing: ConformanceCase = { ...failing, run: async (ctx) => void (await ctx.createStore()) };
+      await runConformanceCase(passing, { createStore: tracked('passing') });
+      expect(closed).toEqual(['passing']);
+    });
+
+    it('fails a passing case when a store cannot be closed', async () => {
+      const failingClose: StoreFactory = (options) => {
+        const store = new InMemoryEventStore(options);
+        store.close = () => Promise.reject(new Error('disk on fire'));
+        return store;
+      };
+      const passing: ConformanceCase = {
+        group: 'self-test',
+        name: 'creates a store',
+        run: async (ctx) => void (await ctx.createStore()),
+      };
+      await expect(runConformanceCase(passing, { createStore: failingClose })).rejects.toThrow(
+        'disk on fire',
+      );
+    });
+  });
+});
