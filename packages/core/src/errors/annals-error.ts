@@ -23,7 +23,9 @@ export type AnnalsErrorCode =
   | 'PROJECTION_DEFINITION_INVALID'
   | 'LEASE_LOST'
   | 'STORE_UNAVAILABLE'
-  | 'SCHEMA_MISMATCH';
+  | 'SCHEMA_MISMATCH'
+  | 'MIGRATION_FAILED'
+  | 'TRANSACTION_IDS_REWOUND';
 
 /** The symbol-free brand that lets {@link isAnnalsError} recognise errors from another copy of the package. */
 const BRAND = '__annalsError';

@@ -97,9 +97,21 @@ export class EventRegistry {
     this.#upcasters = upcasters.seal();
   }
 
-  /** Builds a registry from store options, or returns the registry given as `events`. */
+  /**
+   * Builds a registry from store options, or returns the registry given as `events`. A registry
+   * brings its own upcasters: giving other `upcasters` next to it is refused (`InvalidArgument`)
+   * rather than silently ignored.
+   */
   static from(options: EventRegistryOptions | { readonly events: EventRegistry } = {}): EventRegistry {
-    if (options.events instanceof EventRegistry) return options.events;
+    if (options.events instanceof EventRegistry) {
+      const upcasters = (options as { readonly upcasters?: unknown }).upcasters;
+      if (upcasters !== undefined && upcasters !== options.events.upcasters) {
+        throw new InvalidArgument(
+          'The options give both an EventRegistry (as events) and upcasters; a registry brings its own upcasters, so pass them to the EventRegistry instead.',
+        );
+      }
+      return options.events;
+    }
     return new EventRegistry(options as EventRegistryOptions);
   }
 

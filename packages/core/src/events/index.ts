@@ -12,6 +12,7 @@ export {
   type PreparedEvent,
   type PrepareOptions,
   toIssues,
+  type UpcastTarget,
 } from './event-registry.js';
 export type { EventMetadata, JsonValue, NewEvent, RecordedEvent, StoredEvent } from './event-types.js';
 export { isUuid, uuidv7 } from './uuid.js';

@@ -264,7 +264,7 @@ export const upcastingCases: readonly ConformanceCase[] = [
       await store.append('other-1', [Opened.create({ account: 'other-1' })]);
       const { ids, expected } = await mixedHistory(store);
 
-      const all = await toArray(store.readAll());
+      const all = await settledLog(ctx, store, 5);
       expect(all.map((e) => e.type)).toEqual(['Opened', 'Deposited', 'Deposited', 'Deposited', 'Deposited']);
       expectCurrent(all.slice(1));
       expect(all.slice(1).map((e) => e.data)).toEqual(expected);
@@ -335,6 +335,7 @@ export const upcastingCases: readonly ConformanceCase[] = [
       const { store, sabotage } = await upcastingStore(ctx);
       const old = v1('acc-1', 100);
       const first = await store.append('acc-1', [old], { import: true });
+      await settledLog(ctx, store, 1);
       sabotage.v1Inputs.length = 0;
       await toArray(store.readStream('acc-1'));
       await toArray(store.readAll());
@@ -356,6 +357,7 @@ export const upcastingCases: readonly ConformanceCase[] = [
       const { store, sabotage } = await upcastingStore(ctx);
       const old = v1('acc-1', 100);
       await store.append('acc-1', [old], { import: true });
+      await settledLog(ctx, store, 1);
       sabotage.invalid = true; // a new release ships a bad upcaster over the same stored data
 
       const reads: [string, () => Promise<unknown>][] = [
@@ -414,6 +416,24 @@ export const upcastingCases: readonly ConformanceCase[] = [
     },
   },
 ];
+
+/**
+ * Reads the whole log once it holds `count` events. `readAll` returns only events no concurrent
+ * writer can still precede, so on a shared database an unrelated open transaction may hold back
+ * events that were just appended; they become visible when it ends. Fails after the delivery timeout.
+ */
+async function settledLog(
+  ctx: ConformanceContext,
+  store: EventStore,
+  count: number,
+): Promise<RecordedEvent[]> {
+  const deadline = Date.now() + deliveryTimeout(ctx);
+  for (;;) {
+    const events = await toArray(store.readAll());
+    if (events.length >= count || Date.now() > deadline) return events;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 /**
  * The first event of a subscription (stopped afterwards). Rejects with the subscription's error, or

@@ -1,0 +1,8 @@
+export {
+  expectGoldenSamplesValid,
+  type GoldenSampleResult,
+  type GoldenSamplesOptions,
+  type GoldenSamplesReport,
+  type GoldenSamplesRequirement,
+  verifyGoldenSamples,
+} from './golden-samples.js';
