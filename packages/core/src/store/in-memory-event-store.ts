@@ -236,9 +236,12 @@ export class InMemoryEventStore implements EventStore {
   #decodeIfMatching(stored: StoredEvent, filter: EventFilter | undefined): RecordedEvent | undefined {
     if (filter?.streamPrefix !== undefined && !stored.streamId.startsWith(filter.streamPrefix))
       return undefined;
-    const event = this.registry.decode(stored);
-    if (filter?.types !== undefined && !filter.types.includes(event.type)) return undefined;
-    return event;
+    // Filter on the type the event will have after upcasting, before paying for the upcast.
+    if (filter?.types !== undefined) {
+      const { type } = this.registry.upcastTarget(stored.type, stored.schemaVersion);
+      if (!filter.types.includes(type)) return undefined;
+    }
+    return this.registry.decode(stored);
   }
 
   #assertOpen(): void {
