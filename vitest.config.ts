@@ -29,10 +29,30 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     setupFiles: ['reflect-metadata'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**', 'test/postgres-stress/**'],
+        },
+      },
+      {
+        // Stress tests hold transactions open on the shared server, which (by design) stalls every
+        // reader of the global log in the cluster. They run after the main suites, one file at a time.
+        extends: true,
+        test: {
+          name: 'postgres-stress',
+          include: ['test/postgres-stress/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
