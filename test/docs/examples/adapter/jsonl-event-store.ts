@@ -1,0 +1,316 @@
+/**
+ * The adapter built in docs/writing-an-adapter.md: an event store that keeps its log in one
+ * JSON-lines file, one line per committed batch. Small on purpose, but a real adapter: it survives a
+ * restart, and it passes the same conformance suite as the built-in stores
+ * (test/docs/examples/writing-an-adapter.test.ts).
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import {
+  type AppendOptions,
+  type AppendResult,
+  assertExpectedRevision,
+  type CallbackSubscription,
+  ChangeNotifier,
+  defaultCapabilities,
+  deliverToCallback,
+  type EventFilter,
+  EventRegistry,
+  type EventRegistryOptions,
+  type EventStore,
+  type EventStoreCapabilities,
+  IdempotencyConflict,
+  InvalidArgument,
+  type NewEvent,
+  normalizeExpectedRevision,
+  type PreparedEvent,
+  type PublishEvent,
+  PullSubscription,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  StoreClosed,
+  type StoredEvent,
+  StreamNotFound,
+  type SubscribeToAllOptions,
+  type SubscribeToStreamOptions,
+  type Subscription,
+  type SubscriptionHandler,
+  toBigIntOption,
+  toMaxCount,
+} from '@annals/core';
+
+/** One stored event, with its data and metadata also kept as the JSON text that was written. */
+interface Row {
+  readonly stored: StoredEvent;
+  readonly dataJson: string;
+  readonly metadataJson: string;
+}
+
+/** Options of {@link JsonlEventStore}: the file, and the usual registry options. */
+export interface JsonlEventStoreOptions extends Omit<EventRegistryOptions, 'events'> {
+  readonly path: string;
+  readonly events?: EventRegistryOptions['events'] | EventRegistry;
+}
+
+// #region class
+/**
+ * An event store in a JSON-lines file. One process owns the file; each line is one batch, so a crash
+ * in the middle of a write loses at most that whole batch (a torn last line is ignored on open).
+ */
+export class JsonlEventStore implements EventStore {
+  // One process, one file, appends applied in call order: the defaults describe it.
+  readonly capabilities: EventStoreCapabilities = defaultCapabilities;
+  readonly registry: EventRegistry;
+  readonly #path: string;
+  readonly #log: Row[] = [];
+  readonly #streams = new Map<string, Row[]>();
+  readonly #byId = new Map<string, Row>();
+  readonly #notifier = new ChangeNotifier();
+  readonly #subscriptions = new Set<PullSubscription<RecordedEvent>>();
+  #closed = false;
+
+  constructor(options: JsonlEventStoreOptions) {
+    this.registry = EventRegistry.from(options as EventRegistryOptions);
+    this.#path = options.path;
+    if (existsSync(this.#path)) this.#load(readFileSync(this.#path, 'utf8'));
+  }
+
+  // append, readStream, readAll, subscribeToStream, subscribeToAll, publish, subscribe, close: below
+  // #endregion class
+
+  // #region append
+  async append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    this.#assertOpen();
+    const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
+    // Validates every event against its schema, assigns ids, serializes once. Throws before any write.
+    const batch = this.registry.prepare(streamId, events, { import: options.import === true });
+    if (batch.length === 0) {
+      throw new InvalidArgument(
+        `append to stream ${streamId} needs at least one event, found an empty batch.`,
+      );
+    }
+    const repeated = this.#idempotentResult(streamId, batch);
+    if (repeated !== undefined) return repeated;
+
+    const stream = this.#streams.get(streamId);
+    assertExpectedRevision(
+      streamId,
+      expected,
+      stream === undefined ? 'no_stream' : BigInt(stream.length - 1),
+    );
+
+    const recordedAt = new Date();
+    const rows = batch.map(
+      (event, i): Row => ({
+        stored: {
+          id: event.id,
+          type: event.type,
+          schemaVersion: event.schemaVersion,
+          streamId,
+          revision: BigInt((stream?.length ?? 0) + i),
+          position: BigInt(this.#log.length + i + 1),
+          data: JSON.parse(event.dataJson),
+          metadata: JSON.parse(event.metadataJson),
+          recordedAt,
+        },
+        dataJson: event.dataJson,
+        metadataJson: event.metadataJson,
+      }),
+    );
+    appendFileSync(this.#path, `${serializeBatch(rows)}\n`); // the commit point: one line, one write
+    this.#index(rows);
+    this.#notifier.notify(); // wakes this store's subscriptions
+    return {
+      nextExpectedRevision: rows.at(-1)!.stored.revision,
+      firstPosition: rows[0]!.stored.position,
+      lastPosition: rows.at(-1)!.stored.position,
+    };
+  }
+  // #endregion append
+
+  /** The first result again when the whole batch is already stored unchanged; a conflict when only part of it is, or with other content. */
+  #idempotentResult(streamId: string, batch: readonly PreparedEvent[]): AppendResult | undefined {
+    const stored = batch.map((event) => this.#byId.get(event.id));
+    if (stored.every((row) => row === undefined)) return undefined;
+    const first = stored[0];
+    for (const [i, row] of stored.entries()) {
+      const event = batch[i]!;
+      const same =
+        row !== undefined &&
+        first !== undefined &&
+        row.stored.streamId === streamId &&
+        row.stored.type === event.type &&
+        row.stored.schemaVersion === event.schemaVersion &&
+        row.dataJson === event.dataJson &&
+        row.metadataJson === event.metadataJson &&
+        row.stored.revision === first.stored.revision + BigInt(i);
+      if (!same) {
+        throw new IdempotencyConflict(
+          event.id,
+          'with other content or in another batch; re-append the original batch unchanged',
+        );
+      }
+    }
+    return {
+      nextExpectedRevision: stored.at(-1)!.stored.revision,
+      firstPosition: first!.stored.position,
+      lastPosition: stored.at(-1)!.stored.position,
+    };
+  }
+
+  // #region reads
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
+    this.#assertOpen();
+    const from = toBigIntOption('fromRevision', options.fromRevision);
+    const max = toMaxCount(options.maxCount);
+    const stream = this.#streams.get(streamId);
+    if (stream === undefined) throw new StreamNotFound(streamId);
+    const rows =
+      options.direction === 'backwards'
+        ? stream.slice(0, from === undefined ? stream.length : Number(from) + 1).reverse()
+        : stream.slice(Number(from ?? 0n));
+    // decode: upcast to the current version, validate, deep-freeze. Every read path goes through it.
+    for (const row of rows.slice(0, max)) yield this.registry.decode(row.stored);
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+    this.#assertOpen();
+    const from = toBigIntOption('fromPosition', options.fromPosition) ?? 0n;
+    const max = toMaxCount(options.maxCount);
+    let count = 0;
+    for (const row of this.#log.slice(Math.max(0, Number(from) - 1))) {
+      if (count >= max) return;
+      const event = this.#decodeIfMatching(row, options.filter);
+      if (event === undefined) continue;
+      count++;
+      yield event;
+    }
+  }
+  // #endregion reads
+
+  // #region subscriptions
+  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
+    this.#assertOpen();
+    let next = Math.max(0, Number(toBigIntOption('fromPosition', options.fromPosition) ?? 0n) - 1);
+    return this.#track(() => {
+      const page = this.#log.slice(next, next + PAGE_SIZE);
+      next += page.length;
+      const events = page.flatMap((row) => this.#decodeIfMatching(row, options.filter) ?? []);
+      return { events, more: next < this.#log.length };
+    });
+  }
+
+  subscribeToStream(streamId: string, options: SubscribeToStreamOptions = {}): Subscription {
+    this.#assertOpen();
+    let next = Number(toBigIntOption('fromRevision', options.fromRevision) ?? 0n);
+    return this.#track(() => {
+      const stream = this.#streams.get(streamId) ?? [];
+      const page = stream.slice(next, next + PAGE_SIZE);
+      next += page.length;
+      return { events: page.map((row) => this.registry.decode(row.stored)), more: next < stream.length };
+    });
+  }
+
+  /** PullSubscription runs the catch-up-then-live loop; the store only says how to read the next page. */
+  #track(readPage: () => { events: RecordedEvent[]; more: boolean }): Subscription {
+    const subscription = new PullSubscription<RecordedEvent>(
+      { next: async () => readPage(), notifier: this.#notifier },
+      (ended) => this.#subscriptions.delete(ended),
+    );
+    this.#subscriptions.add(subscription);
+    return subscription;
+  }
+  // #endregion subscriptions
+
+  // #region simple-api
+  publish(streamId: string, event: PublishEvent): Promise<AppendResult> {
+    return this.append(streamId, [event], { expectedRevision: 'any' });
+  }
+
+  subscribe(
+    streamId: string,
+    handler: SubscriptionHandler,
+    options: SubscribeToStreamOptions & { onError?: (error: unknown) => void } = {},
+  ): CallbackSubscription {
+    return deliverToCallback(this.subscribeToStream(streamId, options), handler, options.onError);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+  }
+  // #endregion simple-api
+
+  #decodeIfMatching(row: Row, filter: EventFilter | undefined): RecordedEvent | undefined {
+    if (filter?.streamPrefix !== undefined && !row.stored.streamId.startsWith(filter.streamPrefix))
+      return undefined;
+    const event = this.registry.decode(row.stored);
+    if (filter?.types !== undefined && !filter.types.includes(event.type)) return undefined;
+    return event;
+  }
+
+  #index(rows: readonly Row[]): void {
+    for (const row of rows) {
+      this.#log.push(row);
+      this.#byId.set(row.stored.id, row);
+      const stream = this.#streams.get(row.stored.streamId);
+      if (stream === undefined) this.#streams.set(row.stored.streamId, [row]);
+      else stream.push(row);
+    }
+  }
+
+  #load(text: string): void {
+    const lines = text.split('\n').filter((line) => line.length > 0);
+    for (const [n, line] of lines.entries()) {
+      let rows: Row[];
+      try {
+        rows = parseBatch(line);
+      } catch (cause) {
+        if (n === lines.length - 1 && !text.endsWith('\n')) return; // a torn last write: that batch never committed
+        throw new InvalidArgument(`Line ${n + 1} of ${this.#path} is not a stored batch.`, { cause });
+      }
+      this.#index(rows);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreClosed();
+  }
+}
+
+const PAGE_SIZE = 500;
+
+function serializeBatch(rows: readonly Row[]): string {
+  // data and metadata are already JSON text (from prepare): splice them in rather than serialize twice.
+  const events = rows.map(
+    ({ stored: e, dataJson, metadataJson }) =>
+      `{"id":${JSON.stringify(e.id)},"type":${JSON.stringify(e.type)},"schemaVersion":${e.schemaVersion},` +
+      `"streamId":${JSON.stringify(e.streamId)},"revision":"${e.revision}","position":"${e.position}",` +
+      `"recordedAt":"${e.recordedAt.toISOString()}","data":${dataJson},"metadata":${metadataJson}}`,
+  );
+  return `[${events.join(',')}]`;
+}
+
+function parseBatch(line: string): Row[] {
+  const parsed = JSON.parse(line) as Array<Record<string, any>>;
+  return parsed.map((r) => ({
+    stored: {
+      id: r.id,
+      type: r.type,
+      schemaVersion: r.schemaVersion,
+      streamId: r.streamId,
+      revision: BigInt(r.revision),
+      position: BigInt(r.position),
+      recordedAt: new Date(r.recordedAt),
+      data: r.data,
+      metadata: r.metadata,
+    },
+    dataJson: JSON.stringify(r.data),
+    metadataJson: JSON.stringify(r.metadata),
+  }));
+}
