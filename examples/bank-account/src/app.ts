@@ -1,0 +1,150 @@
+import { rm } from 'node:fs/promises';
+import {
+  type CommandBus,
+  defineEvent,
+  type EventStore,
+  InMemoryCheckpointStore,
+  InMemoryEventStore,
+  ProjectionRunner,
+  type Repositories,
+  registerAnnals,
+  retryOnConcurrency,
+} from '@annals/core';
+import {
+  PostgresCheckpointStore,
+  PostgresEventStore,
+  PostgresProjectionRunner,
+  PostgresSnapshotStore,
+} from '@annals/postgres';
+import { sql } from 'kysely';
+import { container } from 'tsyringe';
+import { z } from 'zod';
+import { bankHandlers } from './application/commands.js';
+import { transferProcess } from './application/transfer-process.js';
+import type { ExampleOptions } from './cli.js';
+import { bankEvents, upcasters } from './domain/events.js';
+import { Transfer } from './domain/transfer.js';
+import {
+  AccountBalances,
+  createReadModel,
+  queryBalances,
+  readModelSchema,
+} from './read-models/account-balances.js';
+import { accountStatements, Statements } from './read-models/account-statements.js';
+
+/** The PostgreSQL schema of the example's event store. */
+export const storeSchema = 'bank';
+
+/** Recorded once per run of the example, so a later run knows it is one. */
+export const ExampleRan = defineEvent('ExampleRan', { schema: z.object({ store: z.string() }) });
+
+/** Balances as the report shows them, from whichever read model the store has. */
+export interface BalanceRow {
+  readonly accountId: string;
+  readonly owner: string;
+  readonly currency: string;
+  readonly balance: number;
+  readonly overdraftLimit: number;
+  readonly status: string;
+}
+
+/** Everything the scenario needs, wired for one store. */
+export interface Bank {
+  readonly store: EventStore;
+  readonly bus: CommandBus;
+  readonly repositories: Repositories;
+  readonly statements: Statements;
+  /** Runners of the projections; wait on them before reading the read models. */
+  readonly runners: readonly ProjectionRunner<any, any>[];
+  /** Human name of the store, for the report. */
+  readonly description: string;
+  /** Each projection's checkpoint when this run started (absent: it starts from zero). */
+  readonly checkpointsAtStart: ReadonlyMap<string, bigint>;
+  /** Balances from the PostgreSQL table (`account-balances`), or undefined on the memory store. */
+  balancesTable(): Promise<BalanceRow[] | undefined>;
+  waitForProjections(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the store the options name and wires bus, repositories and projections around it. */
+export async function openBank(options: ExampleOptions): Promise<Bank> {
+  const registry = { events: [...bankEvents, ExampleRan], upcasters, strict: true };
+  let store: EventStore;
+  let pg: PostgresEventStore | undefined;
+  let description: string;
+  if (options.store === 'memory') {
+    store = new InMemoryEventStore(registry);
+    description = 'in memory (nothing is kept after the run)';
+  } else {
+    if (options.store === 'pglite' && options.reset)
+      await rm(options.dataDir, { recursive: true, force: true });
+    pg = await PostgresEventStore.create(
+      options.store === 'pglite' ? { pglite: options.dataDir } : { connectionString: options.databaseUrl! },
+      { ...registry, schema: storeSchema },
+    );
+    if (options.store === 'postgres' && options.reset) {
+      await sql`DROP SCHEMA IF EXISTS ${sql.id(storeSchema)} CASCADE`.execute(pg.kysely);
+      await sql`DROP SCHEMA IF EXISTS ${sql.id(readModelSchema)} CASCADE`.execute(pg.kysely);
+    }
+    await pg.migrate();
+    await createReadModel(pg.kysely);
+    store = pg;
+    description =
+      options.store === 'pglite'
+        ? `embedded PostgreSQL (PGlite) in ${options.dataDir}`
+        : `PostgreSQL server (schema ${storeSchema})`;
+  }
+
+  const di = container.createChildContainer();
+  const { bus, repositories } = registerAnnals(di, {
+    store,
+    snapshots: { every: 20, ...(pg === undefined ? {} : { store: new PostgresSnapshotStore(pg) }) },
+    handlers: bankHandlers,
+    middleware: [retryOnConcurrency({ maxAttempts: 5 })],
+  });
+
+  // Statements live in memory: rebuilt from the log at every start (replayability, shown).
+  const statements = new Statements();
+  const inMemory = new ProjectionRunner({
+    store,
+    projections: [accountStatements(statements)],
+    checkpoints: new InMemoryCheckpointStore(),
+  });
+  // The transfer process keeps its checkpoint where the events are, so it resumes after a restart.
+  const process = new ProjectionRunner({
+    store,
+    projections: [transferProcess(bus, repositories.get(Transfer))],
+    checkpoints: pg === undefined ? new InMemoryCheckpointStore() : new PostgresCheckpointStore(pg),
+  });
+  // Balances go to a PostgreSQL table, in the same transaction as their checkpoint.
+  const runners: ProjectionRunner<any, any>[] = [inMemory, process];
+  if (pg !== undefined)
+    runners.push(new PostgresProjectionRunner({ store: pg, projections: [AccountBalances] }));
+  const checkpointsAtStart = new Map<string, bigint>();
+  if (pg !== undefined) {
+    const checkpoints = new PostgresCheckpointStore(pg);
+    for (const name of [AccountBalances.name, 'transfer-process']) {
+      const position = await checkpoints.load(name);
+      if (position !== undefined) checkpointsAtStart.set(name, position);
+    }
+  }
+  for (const runner of runners) await runner.start();
+
+  return {
+    store,
+    bus,
+    repositories,
+    statements,
+    runners,
+    description,
+    checkpointsAtStart,
+    balancesTable: async () => (pg === undefined ? undefined : queryBalances(pg.kysely)),
+    async waitForProjections() {
+      for (const runner of runners) await runner.waitUntilCaughtUp();
+    },
+    async close() {
+      for (const runner of runners) await runner.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import {
+  type CommandData,
+  CommandHandler,
+  defineCommand,
+  type Handles,
+  injectRepository,
+  type Repository,
+} from '@annals/core';
+import { z } from 'zod';
+import { BankAccount } from '../domain/bank-account.js';
+import { Transfer } from '../domain/transfer.js';
+
+// #region commands
+export const OpenAccount = defineCommand(
+  'OpenAccount',
+  z.object({
+    accountId: z.string().min(1),
+    owner: z.string().min(1),
+    currency: z.string().length(3).default('EUR'),
+    overdraftLimit: z.number().int().nonnegative().default(0),
+  }),
+);
+
+export const Deposit = defineCommand(
+  'Deposit',
+  z.object({
+    accountId: z.string().min(1),
+    amount: z.number().int().positive(),
+    transferId: z.string().optional(),
+  }),
+).returns<{ balance: number }>();
+
+export const Withdraw = defineCommand(
+  'Withdraw',
+  z.object({
+    accountId: z.string().min(1),
+    amount: z.number().int().positive(),
+    transferId: z.string().optional(),
+  }),
+).returns<{ balance: number }>();
+
+export const CloseAccount = defineCommand('CloseAccount', z.object({ accountId: z.string().min(1) }));
+
+export const StartTransfer = defineCommand(
+  'StartTransfer',
+  z.object({
+    transferId: z.string().min(1),
+    from: z.string().min(1),
+    to: z.string().min(1),
+    amount: z.number().int().positive(),
+  }),
+);
+// #endregion commands
+
+/** A step of a transfer, recorded by the transfer process. */
+export const AdvanceTransfer = defineCommand(
+  'AdvanceTransfer',
+  z.discriminatedUnion('step', [
+    z.object({ transferId: z.string(), step: z.literal('debited') }),
+    z.object({ transferId: z.string(), step: z.literal('completed') }),
+    z.object({ transferId: z.string(), step: z.literal('failed'), reason: z.string() }),
+    z.object({ transferId: z.string(), step: z.literal('compensated') }),
+  ]),
+);
+
+@CommandHandler(OpenAccount)
+export class OpenAccountHandler implements Handles<typeof OpenAccount> {
+  constructor(@injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
+
+  async execute(cmd: CommandData<typeof OpenAccount>) {
+    const account = new BankAccount(cmd.accountId);
+    account.open(cmd.owner, cmd.currency, cmd.overdraftLimit);
+    await this.accounts.save(account);
+  }
+}
+
+// #region handler
+@CommandHandler(Deposit)
+export class DepositHandler implements Handles<typeof Deposit> {
+  constructor(@injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
+
+  async execute(cmd: CommandData<typeof Deposit>) {
+    const account = await this.accounts.load(cmd.accountId);
+    account.deposit(cmd.amount, cmd.transferId);
+    await this.accounts.save(account);
+    return { balance: account.balance };
+  }
+}
+// #endregion handler
+
+@CommandHandler(Withdraw)
+export class WithdrawHandler implements Handles<typeof Withdraw> {
+  constructor(@injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
+
+  async execute(cmd: CommandData<typeof Withdraw>) {
+    const account = await this.accounts.load(cmd.accountId);
+    account.withdraw(cmd.amount, cmd.transferId);
+    await this.accounts.save(account);
+    return { balance: account.balance };
+  }
+}
+
+@CommandHandler(CloseAccount)
+export class CloseAccountHandler implements Handles<typeof CloseAccount> {
+  constructor(@injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
+
+  async execute(cmd: CommandData<typeof CloseAccount>) {
+    const account = await this.accounts.load(cmd.accountId);
+    account.close();
+    await this.accounts.save(account);
+  }
+}
+
+@CommandHandler(StartTransfer)
+export class StartTransferHandler implements Handles<typeof StartTransfer> {
+  constructor(
+    @injectRepository(Transfer) private readonly transfers: Repository<Transfer>,
+    @injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>,
+  ) {}
+
+  async execute(cmd: CommandData<typeof StartTransfer>) {
+    const source = await this.accounts.load(cmd.from);
+    const transfer = new Transfer(cmd.transferId);
+    transfer.start(cmd.from, cmd.to, cmd.amount, source.currency);
+    await this.transfers.save(transfer);
+  }
+}
+
+@CommandHandler(AdvanceTransfer)
+export class AdvanceTransferHandler implements Handles<typeof AdvanceTransfer> {
+  constructor(@injectRepository(Transfer) private readonly transfers: Repository<Transfer>) {}
+
+  async execute(cmd: CommandData<typeof AdvanceTransfer>) {
+    const transfer = await this.transfers.load(cmd.transferId);
+    if (cmd.step === 'debited') transfer.markDebited();
+    else if (cmd.step === 'completed') transfer.complete();
+    else if (cmd.step === 'failed') transfer.fail(cmd.reason);
+    else transfer.markCompensated();
+    await this.transfers.save(transfer);
+  }
+}
+
+/** Every handler of the bank, for `registerAnnals`. */
+export const bankHandlers = [
+  OpenAccountHandler,
+  DepositHandler,
+  WithdrawHandler,
+  CloseAccountHandler,
+  StartTransferHandler,
+  AdvanceTransferHandler,
+];

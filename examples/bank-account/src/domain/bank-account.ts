@@ -1,0 +1,101 @@
+import { Aggregate, AggregateRoot, Apply } from '@annals/core';
+import {
+  AccountAlreadyOpen,
+  AccountClosedError,
+  AccountNotOpen,
+  BalanceNotZero,
+  CurrencyMismatch,
+  OverdraftLimitExceeded,
+} from './errors.js';
+import {
+  AccountClosed,
+  AccountOpened,
+  type Deposited,
+  MoneyDeposited,
+  MoneyWithdrawn,
+  type Opened,
+  type Withdrawn,
+} from './events.js';
+
+// #region aggregate
+/** A bank account: open, deposit, withdraw within an overdraft limit, close at a zero balance. */
+@Aggregate('BankAccount')
+export class BankAccount extends AggregateRoot {
+  owner = '';
+  currency = 'EUR';
+  balance = 0;
+  overdraftLimit = 0;
+  opened = false;
+  closed = false;
+  /** Transfers already booked here, so a retried transfer step books nothing twice. */
+  transfers: string[] = [];
+
+  open(owner: string, currency: string, overdraftLimit: number) {
+    if (this.opened) throw new AccountAlreadyOpen(this.id);
+    this.raise(AccountOpened, { accountId: this.id, owner, currency, overdraftLimit });
+  }
+
+  deposit(value: number, transferId?: string) {
+    this.assertActive();
+    if (transferId !== undefined && this.transfers.includes(`in:${transferId}`)) return;
+    this.raise(MoneyDeposited, {
+      accountId: this.id,
+      amount: { value, currency: this.currency },
+      transferId,
+    });
+  }
+
+  withdraw(value: number, transferId?: string) {
+    this.assertActive();
+    if (transferId !== undefined && this.transfers.includes(`out:${transferId}`)) return;
+    if (this.balance - value < -this.overdraftLimit) {
+      throw new OverdraftLimitExceeded(this.id, this.balance, value, this.overdraftLimit);
+    }
+    this.raise(MoneyWithdrawn, {
+      accountId: this.id,
+      amount: { value, currency: this.currency },
+      transferId,
+    });
+  }
+
+  close() {
+    this.assertActive();
+    if (this.balance !== 0) throw new BalanceNotZero(this.id, this.balance);
+    this.raise(AccountClosed, { accountId: this.id });
+  }
+
+  private assertActive() {
+    if (!this.opened) throw new AccountNotOpen(this.id);
+    if (this.closed) throw new AccountClosedError(this.id);
+  }
+
+  @Apply(AccountOpened)
+  private onOpened(e: Opened) {
+    Object.assign(this, {
+      opened: true,
+      owner: e.owner,
+      currency: e.currency,
+      overdraftLimit: e.overdraftLimit,
+    });
+  }
+
+  @Apply(MoneyDeposited)
+  private onDeposited(e: Deposited) {
+    if (e.amount.currency !== this.currency)
+      throw new CurrencyMismatch(this.id, this.currency, e.amount.currency);
+    this.balance += e.amount.value;
+    if (e.transferId !== undefined) this.transfers.push(`in:${e.transferId}`);
+  }
+
+  @Apply(MoneyWithdrawn)
+  private onWithdrawn(e: Withdrawn) {
+    this.balance -= e.amount.value;
+    if (e.transferId !== undefined) this.transfers.push(`out:${e.transferId}`);
+  }
+
+  @Apply(AccountClosed)
+  private onClosed() {
+    this.closed = true;
+  }
+}
+// #endregion aggregate

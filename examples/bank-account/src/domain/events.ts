@@ -1,0 +1,76 @@
+import { defineEvent, type EventData, UpcasterRegistry } from '@annals/core';
+import { z } from 'zod';
+
+// #region events
+/** An amount of money in minor units (cents) and its currency. */
+export const Money = z.object({ value: z.number().int(), currency: z.string().length(3) });
+
+export const AccountOpened = defineEvent('AccountOpened', {
+  schema: z.object({
+    accountId: z.string(),
+    owner: z.string(),
+    currency: z.string().length(3),
+    overdraftLimit: z.number().int().nonnegative(),
+  }),
+});
+
+/** Version 2 carries a currency; version 1 stored a bare number (see `upcasters`). */
+export const MoneyDeposited = defineEvent('MoneyDeposited', {
+  version: 2,
+  schema: z.object({ accountId: z.string(), amount: Money, transferId: z.string().optional() }),
+});
+
+export const MoneyWithdrawn = defineEvent('MoneyWithdrawn', {
+  schema: z.object({ accountId: z.string(), amount: Money, transferId: z.string().optional() }),
+});
+
+export const AccountClosed = defineEvent('AccountClosed', {
+  schema: z.object({ accountId: z.string() }),
+});
+// #endregion events
+
+export type Opened = EventData<typeof AccountOpened>;
+export type Deposited = EventData<typeof MoneyDeposited>;
+export type Withdrawn = EventData<typeof MoneyWithdrawn>;
+
+// #region upcasters
+/** Deposits stored before currencies existed were euros. Stored rows stay as they are; reads see v2. */
+export const upcasters = new UpcasterRegistry().register({
+  type: 'MoneyDeposited',
+  from: 1,
+  to: 2,
+  up: (v1: { accountId: string; amount: number }) => ({
+    accountId: v1.accountId,
+    amount: { value: v1.amount, currency: 'EUR' },
+  }),
+});
+// #endregion upcasters
+
+export const TransferStarted = defineEvent('TransferStarted', {
+  schema: z.object({ transferId: z.string(), from: z.string(), to: z.string(), amount: Money }),
+});
+export const TransferDebited = defineEvent('TransferDebited', {
+  schema: z.object({ transferId: z.string() }),
+});
+export const TransferCompleted = defineEvent('TransferCompleted', {
+  schema: z.object({ transferId: z.string() }),
+});
+export const TransferFailed = defineEvent('TransferFailed', {
+  schema: z.object({ transferId: z.string(), reason: z.string() }),
+});
+export const TransferCompensated = defineEvent('TransferCompensated', {
+  schema: z.object({ transferId: z.string() }),
+});
+
+/** Every event the bank knows, for the store's registry. */
+export const bankEvents = [
+  AccountOpened,
+  MoneyDeposited,
+  MoneyWithdrawn,
+  AccountClosed,
+  TransferStarted,
+  TransferDebited,
+  TransferCompleted,
+  TransferFailed,
+  TransferCompensated,
+] as const;

@@ -1,0 +1,112 @@
+import { isAnnalsError } from '@annals/core';
+import { type Bank, ExampleRan } from './app.js';
+import { CloseAccount, Deposit, OpenAccount, StartTransfer, Withdraw } from './application/commands.js';
+import { BankAccount } from './domain/bank-account.js';
+import { MoneyDeposited } from './domain/events.js';
+import { Transfer, type TransferState } from './domain/transfer.js';
+
+/** What one run of the scenario did, for the report. */
+export interface ScenarioResult {
+  readonly run: number;
+  readonly imported: number;
+  readonly rejected: { readonly command: string; readonly error: string };
+  readonly transfers: readonly {
+    readonly id: string;
+    readonly from: string;
+    readonly to: string;
+    readonly amount: number;
+    readonly state: TransferState;
+    readonly reason: string | undefined;
+  }[];
+}
+
+const runsStream = 'example-runs';
+
+// #region seed
+/**
+ * History from the bank's old ledger, written before deposits had a currency: MoneyDeposited v1
+ * carries a bare number. It is imported as it was stored (`import: true` allows the old version) and
+ * every read upcasts it to v2.
+ */
+async function importLegacyHistory(bank: Bank): Promise<number> {
+  const legacy = { source: 'legacy-ledger' };
+  const history = [
+    {
+      type: 'AccountOpened',
+      data: { accountId: 'alice', owner: 'Alice', currency: 'EUR', overdraftLimit: 0 },
+    },
+    {
+      type: MoneyDeposited.type,
+      schemaVersion: 1,
+      data: { accountId: 'alice', amount: 250_00 },
+      metadata: legacy,
+    },
+    {
+      type: MoneyDeposited.type,
+      schemaVersion: 1,
+      data: { accountId: 'alice', amount: 40_00 },
+      metadata: legacy,
+    },
+  ];
+  await bank.store.append('BankAccount-alice', history, { expectedRevision: 'no_stream', import: true });
+  return history.length;
+}
+// #endregion seed
+
+/** Runs the scenario: the first run builds the bank, later runs rebuild it and add one deposit. */
+export async function runScenario(bank: Bank): Promise<ScenarioResult> {
+  const { nextExpectedRevision } = await bank.store.append(runsStream, [
+    ExampleRan.create({ store: bank.description }),
+  ]);
+  const run = Number(nextExpectedRevision) + 1;
+  const accounts = bank.repositories.get(BankAccount);
+  let imported = 0;
+
+  if (run === 1) {
+    imported = await importLegacyHistory(bank);
+    // #region commands
+    await bank.bus.execute(OpenAccount, { accountId: 'bob', owner: 'Bob', overdraftLimit: 100_00 });
+    await bank.bus.execute(OpenAccount, { accountId: 'carol', owner: 'Carol' });
+    await bank.bus.execute(Deposit, { accountId: 'bob', amount: 120_00 });
+    await bank.bus.execute(Withdraw, { accountId: 'alice', amount: 15_00 });
+    await bank.bus.execute(CloseAccount, { accountId: 'carol' });
+    // #endregion commands
+    await bank.bus.execute(StartTransfer, { transferId: 't-1', from: 'alice', to: 'bob', amount: 75_00 });
+    await bank.bus.execute(StartTransfer, { transferId: 't-2', from: 'bob', to: 'carol', amount: 30_00 });
+  } else {
+    await bank.bus.execute(Deposit, { accountId: 'alice', amount: 10_00 });
+  }
+
+  const transfers = [];
+  for (const id of ['t-1', 't-2']) transfers.push(await settledTransfer(bank, id));
+  const rejected = await rejectedCommand(bank);
+  await bank.waitForProjections();
+  if (!(await accounts.exists('alice'))) throw new Error('the scenario expected account alice to exist');
+  return { run, imported, rejected, transfers };
+}
+
+/** A withdrawal that breaks the overdraft rule: the domain error reaches the caller, nothing is stored. */
+async function rejectedCommand(bank: Bank): Promise<ScenarioResult['rejected']> {
+  const command = 'Withdraw €500.00 from bob';
+  try {
+    await bank.bus.execute(Withdraw, { accountId: 'bob', amount: 500_00 });
+  } catch (error) {
+    const name = isAnnalsError(error) ? error.code : (error as Error).name;
+    return { command, error: `${name}: ${(error as Error).message}` };
+  }
+  throw new Error(`${command} was expected to be refused`);
+}
+
+/** Waits until the transfer process has taken a transfer to a final state (10 s at most). */
+async function settledTransfer(bank: Bank, id: string) {
+  const transfers = bank.repositories.get(Transfer);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const t = await transfers.load(id);
+    const final =
+      t.state === 'completed' || t.state === 'compensated' || (t.state === 'failed' && !t.debited);
+    if (final) return { id, from: t.from, to: t.to, amount: t.amount, state: t.state, reason: t.reason };
+    if (Date.now() > deadline) throw new Error(`transfer ${id} is still ${t.state} after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
