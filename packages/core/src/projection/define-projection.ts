@@ -1,0 +1,261 @@
+import type { AnyEventDefinition, EventData } from '../events/define-event.js';
+import type { RecordedEvent } from '../events/event-types.js';
+import { type BackoffOptions, normalizeBackoff } from './backoff.js';
+import { ProjectionDefinitionInvalid } from './projection-errors.js';
+
+/**
+ * The context a handler receives when nothing more precise is declared. On Postgres it is
+ * `{ tx }`, the Kysely transaction of the batch (see `PostgresProjectionContext`); in memory it is
+ * whatever the runner's `context` option builds.
+ */
+export type ProjectionContext = Readonly<Record<string, any>>;
+
+/** Applies one event to a read model. Awaited: the next event waits for it. */
+export type ProjectionHandler<E = RecordedEvent, TContext = ProjectionContext> = (
+  event: E,
+  context: TContext,
+) => void | Promise<void>;
+
+/** Handlers keyed by event type, typed from the event definitions. */
+export type ProjectionHandlersFor<TEvents extends readonly AnyEventDefinition[], TContext> = {
+  readonly [K in TEvents[number]['type']]?: ProjectionHandler<
+    RecordedEvent<K, EventData<Extract<TEvents[number], { readonly type: K }>>>,
+    TContext
+  >;
+};
+
+/**
+ * What a projection does when a batch keeps failing.
+ *
+ * Retries wait `initialMs * factor^(attempt-1)` capped at `maxMs`, with jitter (a random point in the
+ * upper half of that delay) so nodes that failed together do not retry together.
+ * After `retries` retries:
+ * - `'stop'` (default): the projection stops with state `failed`, its error and the failed event in
+ *   `status()`; its checkpoint stays just before that event. Other projections keep running.
+ * - `'dead-letter'`: the event is recorded in the runner's dead-letter store, in the same transaction
+ *   that moves the checkpoint past it, and the projection goes on. Opt-in: nothing is ever skipped
+ *   without a record.
+ */
+export interface ProjectionFailurePolicy {
+  /** Retries after the first failed attempt. Default 3. */
+  readonly retries?: number;
+  /** Delays between attempts. Default `{ initialMs: 100, maxMs: 5000, factor: 2, jitter: true }`. */
+  readonly backoff?: BackoffOptions;
+  /** What happens once the retries are spent. Default `'stop'`. */
+  readonly onExhausted?: 'stop' | 'dead-letter';
+}
+
+/** A failure policy with every default filled in. */
+export interface ResolvedFailurePolicy {
+  readonly retries: number;
+  readonly backoff: Required<BackoffOptions>;
+  readonly onExhausted: 'stop' | 'dead-letter';
+}
+
+interface ProjectionOptionsBase<TContext> {
+  /** Unique name; it keys the checkpoint and the lease. Changing it starts the projection from zero. */
+  readonly name: string;
+  /**
+   * Clears the read model for a rebuild. Runs in the same transaction that moves the checkpoint back
+   * to zero (on Postgres), so a crash mid-reset changes nothing. Without it, `rebuild` is refused.
+   */
+  readonly reset?: (context: TContext) => void | Promise<void>;
+  /** Events per batch (one transaction and one checkpoint write per batch). Default: the runner's. */
+  readonly batchSize?: number;
+  /** Retry and poison-event policy. Default: 3 retries with backoff, then stop. */
+  readonly failure?: ProjectionFailurePolicy;
+  /**
+   * Split the projection into this many shards by a hash of the stream id (see `shardOf`), each with
+   * its own checkpoint and lease, so several runners share the work. Events of one stream stay in
+   * order; events of different streams may be applied in any order across shards. Default 1.
+   * Changing it later needs a rebuild.
+   */
+  readonly shards?: number;
+}
+
+/** Options of {@link defineProjection} when the handled events are given as definitions (typed handlers). */
+export interface TypedProjectionOptions<TEvents extends readonly AnyEventDefinition[], TContext>
+  extends ProjectionOptionsBase<TContext> {
+  /** The definitions of the events handled; every handler key must be one of their types. */
+  readonly events: TEvents;
+  readonly handlers: ProjectionHandlersFor<TEvents, TContext>;
+}
+
+/** Options of {@link defineProjection} keyed by plain type names (data is `unknown`). */
+export interface UntypedProjectionOptions<TContext> extends ProjectionOptionsBase<TContext> {
+  readonly events?: undefined;
+  readonly handlers: Readonly<Record<string, ProjectionHandler<RecordedEvent, TContext>>>;
+}
+
+/** A checked, frozen projection definition, ready for a {@link ProjectionRunner}. */
+export interface Projection<TContext = ProjectionContext> {
+  readonly name: string;
+  /** The event types with a handler: the runner subscribes to these only. */
+  readonly eventTypes: readonly string[];
+  /** Batch size requested by the definition, if any. */
+  readonly batchSize: number | undefined;
+  readonly failure: ResolvedFailurePolicy;
+  readonly shards: number;
+  /** True when a reset hook exists (rebuild is possible). */
+  readonly resettable: boolean;
+  /** Applies one event: calls the handler of its type; events of other types are ignored. */
+  handle(event: RecordedEvent, context: TContext): Promise<void>;
+  /** Runs the reset hook. Throws {@link ProjectionDefinitionInvalid} when there is none. */
+  reset(context: TContext): Promise<void>;
+}
+
+const DEFAULT_RETRIES = 3;
+const MAX_SHARDS = 1024;
+
+/**
+ * Defines a projection: handlers keyed by event type that turn events into a read model.
+ *
+ * Give `events` to have the handlers typed from the definitions (data after upcasting); annotate the
+ * context parameter to type it (on Postgres: `PostgresProjectionContext<DB>`).
+ *
+ * @example
+ * ```ts
+ * export const AccountBalances = defineProjection({
+ *   name: 'account-balances',
+ *   events: [AccountOpened, MoneyDeposited],
+ *   handlers: {
+ *     AccountOpened: async (e, { tx }: PostgresProjectionContext<ReadModel>) => {
+ *       await tx.insertInto('account_balances').values({ id: e.data.accountId, balance: 0 }).execute();
+ *     },
+ *     MoneyDeposited: async (e, { tx }: PostgresProjectionContext<ReadModel>) => { ... },
+ *   },
+ *   reset: async ({ tx }) => { await tx.deleteFrom('account_balances').execute(); },
+ * });
+ * ```
+ */
+export function defineProjection<
+  const TEvents extends readonly AnyEventDefinition[],
+  TContext = ProjectionContext,
+>(options: TypedProjectionOptions<TEvents, TContext>): Projection<TContext>;
+export function defineProjection<TContext = ProjectionContext>(
+  options: UntypedProjectionOptions<TContext>,
+): Projection<TContext>;
+export function defineProjection<TContext>(
+  options:
+    | TypedProjectionOptions<readonly AnyEventDefinition[], TContext>
+    | UntypedProjectionOptions<TContext>,
+): Projection<TContext> {
+  if (typeof options !== 'object' || options === null) {
+    throw new ProjectionDefinitionInvalid(
+      undefined,
+      `defineProjection expects an options object, found ${String(options)}.`,
+    );
+  }
+  const { name } = options;
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 200) {
+    throw new ProjectionDefinitionInvalid(
+      undefined,
+      `defineProjection expects name to be a non-empty string of at most 200 characters, found ${JSON.stringify(name)}.`,
+    );
+  }
+  const rawHandlers = options.handlers as Readonly<Record<string, unknown>> | undefined;
+  if (typeof rawHandlers !== 'object' || rawHandlers === null) {
+    throw new ProjectionDefinitionInvalid(
+      name,
+      `handlers must be an object keyed by event type, found ${String(rawHandlers)}.`,
+    );
+  }
+  const handlers = new Map<string, ProjectionHandler<RecordedEvent, TContext>>();
+  for (const [type, handler] of Object.entries(rawHandlers)) {
+    if (handler === undefined) continue;
+    if (typeof handler !== 'function') {
+      throw new ProjectionDefinitionInvalid(
+        name,
+        `the handler for ${type} must be a function, found ${typeof handler}.`,
+      );
+    }
+    handlers.set(type, handler as ProjectionHandler<RecordedEvent, TContext>);
+  }
+  if (handlers.size === 0) {
+    throw new ProjectionDefinitionInvalid(name, 'handlers must hold at least one handler, found none.');
+  }
+  if (options.events !== undefined) {
+    if (!Array.isArray(options.events)) {
+      throw new ProjectionDefinitionInvalid(
+        name,
+        `events must be an array of event definitions, found ${typeof options.events}.`,
+      );
+    }
+    const known = new Set(options.events.map((d) => d.type));
+    for (const type of handlers.keys()) {
+      if (!known.has(type)) {
+        throw new ProjectionDefinitionInvalid(
+          name,
+          `a handler is keyed ${type}, which is not among its events (${[...known].join(', ') || 'none'}).`,
+        );
+      }
+    }
+  }
+  const batchSize = options.batchSize;
+  if (batchSize !== undefined && (!Number.isSafeInteger(batchSize) || batchSize < 1)) {
+    throw new ProjectionDefinitionInvalid(
+      name,
+      `batchSize must be a positive integer, found ${String(batchSize)}.`,
+    );
+  }
+  const shards = options.shards ?? 1;
+  if (!Number.isSafeInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
+    throw new ProjectionDefinitionInvalid(
+      name,
+      `shards must be an integer from 1 to ${MAX_SHARDS}, found ${String(shards)}.`,
+    );
+  }
+  if (options.reset !== undefined && typeof options.reset !== 'function') {
+    throw new ProjectionDefinitionInvalid(name, `reset must be a function, found ${typeof options.reset}.`);
+  }
+  const failure = resolveFailurePolicy(name, options.failure);
+  const reset = options.reset;
+  return Object.freeze({
+    name,
+    eventTypes: Object.freeze([...handlers.keys()]),
+    batchSize,
+    failure,
+    shards,
+    resettable: reset !== undefined,
+    async handle(event: RecordedEvent, context: TContext): Promise<void> {
+      const handler = handlers.get(event.type);
+      if (handler !== undefined) await handler(event, context);
+    },
+    async reset(context: TContext): Promise<void> {
+      if (reset === undefined) {
+        throw new ProjectionDefinitionInvalid(
+          name,
+          'it has no reset hook, so its read model cannot be cleared for a rebuild.',
+        );
+      }
+      await reset(context);
+    },
+  });
+}
+
+function resolveFailurePolicy(
+  name: string,
+  policy: ProjectionFailurePolicy | undefined,
+): ResolvedFailurePolicy {
+  const retries = policy?.retries ?? DEFAULT_RETRIES;
+  if (!Number.isSafeInteger(retries) || retries < 0) {
+    throw new ProjectionDefinitionInvalid(
+      name,
+      `failure.retries must be an integer >= 0, found ${String(retries)}.`,
+    );
+  }
+  const onExhausted = policy?.onExhausted ?? 'stop';
+  if (onExhausted !== 'stop' && onExhausted !== 'dead-letter') {
+    throw new ProjectionDefinitionInvalid(
+      name,
+      `failure.onExhausted must be 'stop' or 'dead-letter', found ${JSON.stringify(onExhausted)}.`,
+    );
+  }
+  let backoff: Required<BackoffOptions>;
+  try {
+    backoff = normalizeBackoff(policy?.backoff);
+  } catch (error) {
+    throw new ProjectionDefinitionInvalid(name, (error as Error).message);
+  }
+  return Object.freeze({ retries, backoff, onExhausted });
+}

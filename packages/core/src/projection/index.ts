@@ -1,0 +1,48 @@
+export type { BackoffOptions } from './backoff.js';
+export type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
+export { type DeadLetter, type DeadLetterStore, InMemoryDeadLetterStore } from './dead-letter-store.js';
+export {
+  defineProjection,
+  type Projection,
+  type ProjectionContext,
+  type ProjectionFailurePolicy,
+  type ProjectionHandler,
+  type ProjectionHandlersFor,
+  type ResolvedFailurePolicy,
+  type TypedProjectionOptions,
+  type UntypedProjectionOptions,
+} from './define-projection.js';
+export { type EventLogStats, type PendingEvents, readAllLogStats } from './event-log-stats.js';
+export {
+  assertCheckpointArgs,
+  InMemoryCheckpointStore,
+  type InMemoryCheckpointStoreOptions,
+} from './in-memory-checkpoint-store.js';
+export {
+  assertLeaseArgs,
+  InMemoryLeaseStore,
+  type InMemoryLeaseStoreOptions,
+} from './in-memory-lease-store.js';
+export type { Lease, LeaseStore } from './lease-store.js';
+export {
+  type FailedEventInfo,
+  failedEventInfo,
+  isLeaseLost,
+  LeaseLost,
+  ProjectionDefinitionInvalid,
+  ProjectionFailed,
+} from './projection-errors.js';
+export {
+  ProjectionRunner,
+  type ProjectionRunnerOptions,
+  type RebuildOptions,
+  type RebuildResult,
+} from './projection-runner.js';
+export type {
+  ProjectionErrorInfo,
+  ProjectionState,
+  ProjectionStatus,
+  RebuildProgress,
+} from './projection-status.js';
+export type { ProjectionLogger, ProjectionTransaction } from './projection-worker.js';
+export { shardKey, shardOf } from './shard.js';

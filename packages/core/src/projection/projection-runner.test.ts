@@ -1,0 +1,710 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineEvent } from '../events/define-event.js';
+import type { RecordedEvent } from '../events/event-types.js';
+import type { SubscribeToAllOptions } from '../store/event-store.js';
+import { InMemoryEventStore } from '../store/in-memory-event-store.js';
+import { UpcasterRegistry } from '../upcasting/upcaster-registry.js';
+import type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
+import { defineProjection } from './define-projection.js';
+import { InMemoryCheckpointStore } from './in-memory-checkpoint-store.js';
+import { InMemoryLeaseStore } from './in-memory-lease-store.js';
+import { LeaseLost, ProjectionDefinitionInvalid, ProjectionFailed } from './projection-errors.js';
+import { ProjectionRunner } from './projection-runner.js';
+import type { RebuildProgress } from './projection-status.js';
+
+const Opened = defineEvent('Opened', { schema: z.object({ accountId: z.string() }) });
+const Deposited = defineEvent('Deposited', {
+  version: 2,
+  schema: z.object({ accountId: z.string(), amount: z.object({ value: z.number(), currency: z.string() }) }),
+});
+const Noted = defineEvent('Noted', { schema: z.object({ text: z.string() }) });
+const upcasters = new UpcasterRegistry().register({
+  type: 'Deposited',
+  from: 1,
+  to: 2,
+  up: (v1: { accountId: string; amount: number }) => ({
+    accountId: v1.accountId,
+    amount: { value: v1.amount, currency: 'EUR' },
+  }),
+});
+
+const silent = { warn: () => {}, error: () => {} };
+const fastFailure = { retries: 2, backoff: { initialMs: 1, maxMs: 5 } };
+
+function newStore() {
+  return new InMemoryEventStore({ events: [Opened, Deposited, Noted], upcasters });
+}
+
+async function deposit(store: InMemoryEventStore, accountId: string, value: number) {
+  await store.append(`account-${accountId}`, [
+    Deposited.create({ accountId, amount: { value, currency: 'EUR' } }),
+  ]);
+}
+
+/** A read model: applied deposits per event id, so a double application shows. */
+function balances() {
+  const applied = new Map<string, number>();
+  const byAccount = new Map<string, number>();
+  return {
+    applied,
+    byAccount,
+    apply(e: RecordedEvent<'Deposited', { accountId: string; amount: { value: number } }>) {
+      applied.set(e.id, (applied.get(e.id) ?? 0) + 1);
+      byAccount.set(e.data.accountId, (byAccount.get(e.data.accountId) ?? 0) + e.data.amount.value);
+    },
+    reset() {
+      applied.clear();
+      byAccount.clear();
+    },
+    appliedOnce(ids: readonly string[]) {
+      return ids.every((id) => applied.get(id) === 1) && applied.size === ids.length;
+    },
+  };
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+async function allIds(store: InMemoryEventStore, type = 'Deposited'): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const e of store.readAll({ filter: { types: [type] } })) ids.push(e.id);
+  return ids;
+}
+
+describe('ProjectionRunner (in memory)', () => {
+  it('catches up from the checkpoint, then applies live events, upcast, filtered to the handled types', async () => {
+    const store = newStore();
+    await store.append(
+      'account-a',
+      [{ type: 'Deposited', schemaVersion: 1, data: { accountId: 'a', amount: 5 } }],
+      {
+        import: true,
+      },
+    );
+    await store.append('notes', [Noted.create({ text: 'not handled' })]);
+    await deposit(store, 'a', 10);
+    const subscribed: SubscribeToAllOptions[] = [];
+    const spy = new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property === 'subscribeToAll') {
+          return (options: SubscribeToAllOptions) => {
+            subscribed.push(options);
+            return target.subscribeToAll(options);
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const model = balances();
+    const seen: string[] = [];
+    const projection = defineProjection({
+      name: 'balances',
+      events: [Deposited],
+      handlers: {
+        Deposited: (e) => {
+          seen.push(`${e.schemaVersion}:${e.data.amount.currency}`);
+          model.apply(e);
+        },
+      },
+    });
+    const runner = new ProjectionRunner({ store: spy, projections: [projection], logger: silent });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    expect(model.byAccount.get('a')).toBe(15);
+    expect(seen).toEqual(['2:EUR', '2:EUR']); // the v1 event arrives upcast
+    expect(subscribed).toEqual([{ fromPosition: 1n, filter: { types: ['Deposited'] } }]);
+
+    await deposit(store, 'b', 7);
+    await runner.waitUntilCaughtUp('balances');
+    expect(model.byAccount.get('b')).toBe(7);
+    const status = runner.status('balances')!;
+    expect(status.state).toBe('running');
+    expect(status.position).toBe(4n);
+    expect(status.lag).toEqual({ events: 0, ms: 0 });
+    expect(status.lastError).toBeUndefined();
+    await runner.stop();
+    expect(runner.status('balances')!.state).toBe('stopped');
+
+    // A new runner on the same checkpoints resumes after the checkpoint.
+    const checkpoints = new InMemoryCheckpointStore();
+    await checkpoints.save('balances', 4n, { expected: undefined });
+    await deposit(store, 'c', 1);
+    const again = new ProjectionRunner({ store, projections: [projection], checkpoints, logger: silent });
+    await again.start();
+    await again.waitUntilCaughtUp();
+    await again.stop();
+    expect(model.byAccount.get('c')).toBe(1);
+    expect(model.appliedOnce(await allIds(store))).toBe(true);
+  });
+
+  it('reports lag in events and milliseconds while stopped behind, and none once caught up', async () => {
+    const store = newStore();
+    const model = balances();
+    const projection = defineProjection({
+      name: 'lag',
+      events: [Deposited],
+      handlers: { Deposited: (e) => model.apply(e) },
+    });
+    const runner = new ProjectionRunner({ store, projections: [projection], logger: silent });
+    for (let i = 0; i < 5; i++) await deposit(store, 'a', 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const [behind] = await runner.refreshStatus();
+    expect(behind!.state).toBe('stopped');
+    expect(behind!.lag.events).toBe(5);
+    expect(behind!.lag.ms).toBeGreaterThanOrEqual(20);
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    const [caughtUp] = await runner.refreshStatus();
+    expect(caughtUp!.lag).toEqual({ events: 0, ms: 0 });
+    await runner.stop();
+  });
+
+  it('retries a failing handler with backoff, then fails that projection only, keeping error and position', async () => {
+    const store = newStore();
+    for (let i = 0; i < 3; i++) await deposit(store, 'a', 1);
+    await deposit(store, 'poison', 1);
+    await deposit(store, 'a', 1);
+    let attempts = 0;
+    const model = balances();
+    const failing = defineProjection({
+      name: 'failing',
+      events: [Deposited],
+      failure: fastFailure,
+      handlers: {
+        Deposited: (e) => {
+          if (e.data.accountId === 'poison') {
+            attempts++;
+            throw new Error('cannot apply poison');
+          }
+          model.apply(e);
+        },
+      },
+    });
+    const other = balances();
+    const healthy = defineProjection({
+      name: 'healthy',
+      events: [Deposited],
+      handlers: { Deposited: (e) => other.apply(e) },
+    });
+    const runner = new ProjectionRunner({ store, projections: [failing, healthy], logger: silent });
+    await runner.start();
+    await expect(runner.waitUntilCaughtUp('failing')).rejects.toBeInstanceOf(ProjectionFailed);
+    const status = runner.status('failing')!;
+    expect(status.state).toBe('failed');
+    expect(attempts).toBe(3); // the first attempt and two retries
+    expect(status.position).toBe(3n); // just before the poison event, never past it
+    expect(status.lastError?.event?.position).toBe(4n);
+    expect(status.lastError?.event?.streamId).toBe('account-poison');
+    expect(status.lastError?.attempts).toBe(3);
+    expect(status.lastError?.message).toBe('Error: cannot apply poison');
+    expect(model.applied.size).toBe(3);
+
+    await deposit(store, 'b', 2);
+    await runner.waitUntilCaughtUp('healthy');
+    expect(other.applied.size).toBe(6);
+    expect(runner.status('healthy')!.state).toBe('running');
+    await runner.stop();
+    expect(runner.status('failing')!.state).toBe('failed'); // stopping keeps the failure visible
+  });
+
+  it('restart() resumes a failed projection from the event it failed on', async () => {
+    const store = newStore();
+    await deposit(store, 'a', 1);
+    await deposit(store, 'poison', 1);
+    await deposit(store, 'a', 1);
+    let broken = true;
+    const model = balances();
+    const projection = defineProjection({
+      name: 'p',
+      events: [Deposited],
+      failure: { retries: 0 },
+      handlers: {
+        Deposited: (e) => {
+          if (broken && e.data.accountId === 'poison') throw new Error('not yet');
+          model.apply(e);
+        },
+      },
+    });
+    const runner = new ProjectionRunner({ store, projections: [projection], logger: silent });
+    await runner.start();
+    await expect(runner.waitUntilCaughtUp()).rejects.toThrow(
+      /Projection p failed on event .* after 1 attempt: Error: not yet/,
+    );
+    broken = false;
+    await runner.restart('p');
+    await runner.waitUntilCaughtUp();
+    expect(model.appliedOnce(await allIds(store))).toBe(true);
+    expect(runner.status('p')!.state).toBe('running');
+    expect(runner.status('p')!.lastError?.message).toBe('Error: not yet'); // the last error is kept
+    await runner.stop();
+  });
+
+  it("skips a poison event only under 'dead-letter', recording it", async () => {
+    const store = newStore();
+    await deposit(store, 'a', 1);
+    await deposit(store, 'poison', 1);
+    await deposit(store, 'a', 1);
+    const model = balances();
+    const projection = defineProjection({
+      name: 'p',
+      events: [Deposited],
+      failure: { ...fastFailure, onExhausted: 'dead-letter' },
+      handlers: {
+        Deposited: (e) => {
+          if (e.data.accountId === 'poison') throw new TypeError('bad data');
+          model.apply(e);
+        },
+      },
+    });
+    const runner = new ProjectionRunner({ store, projections: [projection], logger: silent });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    const ids = await allIds(store);
+    expect(model.applied.size).toBe(2);
+    expect(model.applied.has(ids[1]!)).toBe(false);
+    const letters = await runner.deadLetters.list('p');
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      projection: 'p',
+      key: 'p',
+      eventId: ids[1],
+      eventType: 'Deposited',
+      streamId: 'account-poison',
+      position: 2n,
+      error: 'TypeError: bad data',
+      attempts: 3,
+    });
+    expect(runner.status('p')).toMatchObject({ state: 'running', position: 3n, deadLettered: 1 });
+    await runner.stop();
+  });
+
+  it('applies each event exactly once when a handler throws mid-batch (transactional read model)', async () => {
+    const store = newStore();
+    for (let i = 0; i < 20; i++) await deposit(store, `s${i % 3}`, 1);
+    const db = new TransactionalModel();
+    let thrown = 0;
+    const projection = defineProjection({
+      name: 'tx',
+      events: [Deposited],
+      batchSize: 8,
+      failure: fastFailure,
+      handlers: {
+        Deposited: (e, { tx }: { tx: Staged }) => {
+          tx.applied.set(e.id, (tx.applied.get(e.id) ?? 0) + 1);
+          if (e.position === 12n && thrown++ < 2) throw new Error('flaky');
+        },
+      },
+    });
+    const runner = new ProjectionRunner({
+      store,
+      projections: [projection],
+      checkpoints: db.checkpoints,
+      transaction: db.transaction,
+      logger: silent,
+    });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    await runner.stop();
+    expect(thrown).toBe(3);
+    const ids = await allIds(store);
+    expect([...db.applied.values()].every((n) => n === 1)).toBe(true);
+    expect(db.applied.size).toBe(ids.length);
+    expect(db.commits).toBeGreaterThan(2); // batched, not one transaction
+    expect(db.commits).toBeLessThan(ids.length);
+  });
+
+  it('retries transient failures for as long as they last, without failing or dead-lettering', async () => {
+    const store = newStore();
+    for (let i = 0; i < 4; i++) await deposit(store, 'a', 1);
+    const model = balances();
+    let outage = 6; // more failures in a row than the policy's retries
+    class ConnectionLost extends Error {}
+    const projection = defineProjection({
+      name: 'outage',
+      events: [Deposited],
+      failure: { retries: 1, backoff: { initialMs: 1, maxMs: 2 }, onExhausted: 'dead-letter' },
+      handlers: {
+        Deposited: (e) => {
+          if (e.position === 3n && outage-- > 0) throw new ConnectionLost('connection terminated');
+          model.apply(e);
+        },
+      },
+    });
+    const runner = new ProjectionRunner({
+      store,
+      projections: [projection],
+      isTransient: (error) => error instanceof ConnectionLost,
+      logger: silent,
+    });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    await runner.stop();
+    expect(outage).toBe(-1);
+    expect(model.appliedOnce(await allIds(store))).toBe(true);
+    expect(await runner.deadLetters.list()).toEqual([]);
+    expect(runner.status('outage')!.lastError).toMatchObject({
+      message: 'Error: connection terminated',
+      attempts: 6,
+    });
+  });
+
+  it('applies each event exactly once when a handler throws mid-batch (no transaction)', async () => {
+    const store = newStore();
+    for (let i = 0; i < 10; i++) await deposit(store, 'a', 1);
+    const model = balances();
+    let thrown = false;
+    const projection = defineProjection({
+      name: 'plain',
+      events: [Deposited],
+      failure: fastFailure,
+      handlers: {
+        Deposited: (e) => {
+          if (e.position === 6n && !thrown) {
+            thrown = true;
+            throw new Error('once');
+          }
+          model.apply(e);
+        },
+      },
+    });
+    const runner = new ProjectionRunner({ store, projections: [projection], logger: silent });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    await runner.stop();
+    expect(thrown).toBe(true);
+    expect(model.appliedOnce(await allIds(store))).toBe(true);
+  });
+
+  it('stop() lets the batch in progress commit', async () => {
+    const store = newStore();
+    for (let i = 0; i < 6; i++) await deposit(store, 'a', 1);
+    const db = new TransactionalModel();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered!: () => void;
+    const inBatch = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const projection = defineProjection({
+      name: 'slow',
+      events: [Deposited],
+      batchSize: 4,
+      handlers: {
+        Deposited: async (e, { tx }: { tx: Staged }) => {
+          tx.applied.set(e.id, 1);
+          if (e.position === 2n) {
+            entered();
+            await gate;
+          }
+        },
+      },
+    });
+    const runner = new ProjectionRunner({
+      store,
+      projections: [projection],
+      checkpoints: db.checkpoints,
+      transaction: db.transaction,
+      logger: silent,
+    });
+    await runner.start();
+    await inBatch;
+    const stopped = runner.stop();
+    release();
+    await stopped;
+    expect(runner.status('slow')!.state).toBe('stopped');
+    expect(await db.checkpoints.load('slow')).toBe(4n); // the whole first batch, nothing more
+    expect(db.applied.size).toBe(4);
+  });
+
+  it('rebuilds through the reset hook, reporting progress, and ends caught up while appends go on', async () => {
+    const store = newStore();
+    for (let i = 0; i < 30; i++) await deposit(store, `s${i % 4}`, 1);
+    const model = balances();
+    let resets = 0;
+    const projection = defineProjection({
+      name: 'rebuilt',
+      events: [Deposited],
+      batchSize: 5,
+      handlers: { Deposited: (e) => model.apply(e) },
+      reset: () => {
+        resets++;
+        model.reset();
+      },
+    });
+    const runner = new ProjectionRunner({ store, projections: [projection], logger: silent });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    model.byAccount.set('corrupted', 1);
+
+    let appending = true;
+    const appender = (async () => {
+      while (appending) {
+        await deposit(store, 'live', 1);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    const progress: RebuildProgress[] = [];
+    const result = await runner.rebuild('rebuilt', { onProgress: (p) => progress.push(p) });
+    appending = false;
+    await appender;
+    await runner.waitUntilCaughtUp();
+
+    expect(resets).toBe(1);
+    expect(model.byAccount.has('corrupted')).toBe(false);
+    expect(model.appliedOnce(await allIds(store))).toBe(true);
+    expect(result.events).toBeGreaterThanOrEqual(30);
+    expect(progress.length).toBeGreaterThan(1);
+    const last = progress.at(-1)!;
+    expect(last.done).toBe(result.events);
+    expect(last.total).toBeGreaterThanOrEqual(last.done);
+    expect(last.rate).toBeGreaterThan(0);
+    expect(progress[0]!.total).toBeGreaterThanOrEqual(30);
+    expect(progress[0]!.etaMs).toBeGreaterThanOrEqual(0);
+    for (let i = 1; i < progress.length; i++)
+      expect(progress[i]!.done).toBeGreaterThan(progress[i - 1]!.done);
+    expect(runner.status('rebuilt')!.state).toBe('running');
+    await runner.stop();
+  });
+
+  it('rebuilds a stopped runner and leaves it stopped; refuses a projection without reset', async () => {
+    const store = newStore();
+    for (let i = 0; i < 3; i++) await deposit(store, 'a', 1);
+    const model = balances();
+    const projection = defineProjection({
+      name: 'r',
+      events: [Deposited],
+      handlers: { Deposited: (e) => model.apply(e) },
+      reset: () => model.reset(),
+    });
+    const noReset = defineProjection({ name: 'n', events: [Deposited], handlers: { Deposited: () => {} } });
+    const runner = new ProjectionRunner({ store, projections: [projection, noReset], logger: silent });
+    const result = await runner.rebuild('r');
+    expect(result.events).toBe(3);
+    expect(model.appliedOnce(await allIds(store))).toBe(true);
+    expect(runner.status('r')!.state).toBe('stopped');
+    await expect(runner.rebuild('n')).rejects.toBeInstanceOf(ProjectionDefinitionInvalid);
+    await expect(runner.rebuild('missing')).rejects.toThrow(/no projection named missing; it runs r, n/);
+  });
+
+  it('runs each projection on one runner at a time; another takes over from the checkpoint', async () => {
+    const store = newStore();
+    for (let i = 0; i < 10; i++) await deposit(store, 'a', 1);
+    const leases = new InMemoryLeaseStore();
+    const checkpoints = new InMemoryCheckpointStore({ leases });
+    const model = balances();
+    const appliedBy = new Map<string, number>();
+    const projection = defineProjection({
+      name: 'single',
+      events: [Deposited],
+      handlers: { Deposited: (e) => model.apply(e) },
+    });
+    const make = (owner: string) =>
+      new ProjectionRunner({
+        store,
+        projections: [projection],
+        leases,
+        checkpoints,
+        owner,
+        leaseTtlMs: 150,
+        logger: silent,
+        context: () => {
+          appliedBy.set(owner, (appliedBy.get(owner) ?? 0) + 1);
+          return {};
+        },
+      });
+    const a = make('a');
+    const b = make('b');
+    await a.start();
+    await a.waitUntilCaughtUp();
+    await b.start();
+    await waitFor(() => b.status('single')!.state === 'standby', 'b in standby');
+    expect(a.status('single')!.state).toBe('running');
+    await a.stop(); // releases the lease: b takes over without waiting for the expiry
+    await deposit(store, 'a', 1);
+    await waitFor(() => b.status('single')!.state === 'running', 'b running');
+    await b.waitUntilCaughtUp();
+    expect(model.appliedOnce(await allIds(store))).toBe(true);
+    expect(b.status('single')!.position).toBe(11n);
+    await b.stop();
+  });
+
+  it('a runner that lost its lease rolls its batch back and stands by', async () => {
+    const store = newStore();
+    for (let i = 0; i < 4; i++) await deposit(store, 'a', 1);
+    let now = 0;
+    const leases = new InMemoryLeaseStore({ now: () => now });
+    const db = new TransactionalModel(leases);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered!: () => void;
+    const inBatch = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const projection = defineProjection({
+      name: 'stolen',
+      events: [Deposited],
+      handlers: {
+        Deposited: async (e, { tx }: { tx: Staged }) => {
+          tx.applied.set(e.id, (tx.applied.get(e.id) ?? 0) + 1);
+          if (e.position === 1n) {
+            entered();
+            await gate;
+          }
+        },
+      },
+    });
+    const runner = new ProjectionRunner({
+      store,
+      projections: [projection],
+      leases,
+      checkpoints: db.checkpoints,
+      transaction: db.transaction,
+      owner: 'a',
+      leaseTtlMs: 60_000,
+      logger: silent,
+    });
+    await runner.start();
+    await inBatch;
+    now += 120_000; // a's lease expired while its batch was in flight (a long pause) ...
+    expect(await leases.acquire('stolen', 'b', 60_000)).toBe(true); // ... and b took it
+    release();
+    await waitFor(() => runner.status('stolen')!.state === 'standby', 'standby');
+    expect(db.applied.size).toBe(0); // a's batch rolled back
+    expect(await db.checkpoints.load('stolen')).toBeUndefined();
+    await runner.stop();
+  });
+
+  it('spreads shards over runners, rebalances on join and leave, and applies every event once', async () => {
+    const store = newStore();
+    const leases = new InMemoryLeaseStore();
+    const checkpoints = new InMemoryCheckpointStore({ leases });
+    const model = balances();
+    const perStreamOrder = new Map<string, bigint>();
+    let outOfOrder = 0;
+    const projection = defineProjection({
+      name: 'sharded',
+      events: [Deposited],
+      shards: 4,
+      handlers: {
+        Deposited: (e) => {
+          if ((perStreamOrder.get(e.streamId) ?? -1n) >= e.revision) outOfOrder++;
+          perStreamOrder.set(e.streamId, e.revision);
+          model.apply(e);
+        },
+      },
+    });
+    const make = (owner: string) =>
+      new ProjectionRunner({
+        store,
+        projections: [projection],
+        leases,
+        checkpoints,
+        owner,
+        leaseTtlMs: 90,
+        logger: silent,
+      });
+    const held = (runner: ProjectionRunner) =>
+      runner.status().filter((s) => s.state === 'running' || s.state === 'catching-up').length;
+
+    for (let i = 0; i < 40; i++) await deposit(store, `s${i % 10}`, 1);
+    const a = make('a');
+    await a.start();
+    await a.waitUntilCaughtUp();
+    await waitFor(() => held(a) === 4, 'a holds all four shards');
+
+    const b = make('b');
+    await b.start();
+    await waitFor(() => held(a) === 2 && held(b) === 2, 'two shards each');
+    for (let i = 0; i < 20; i++) await deposit(store, `s${i % 10}`, 1);
+    await b.waitUntilCaughtUp();
+
+    const c = make('c');
+    await c.start();
+    await waitFor(
+      () => held(a) >= 1 && held(b) >= 1 && held(c) >= 1 && held(a) + held(b) + held(c) === 4,
+      'three runners share',
+    );
+    await b.stop();
+    await waitFor(() => held(a) + held(c) === 4, 'a and c take over b');
+    for (let i = 0; i < 20; i++) await deposit(store, `s${i % 10}`, 1);
+    await a.waitUntilCaughtUp();
+    await c.waitUntilCaughtUp();
+    expect(model.appliedOnce(await allIds(store))).toBe(true);
+    expect(outOfOrder).toBe(0);
+    expect(a.status().map((s) => s.key)).toEqual([
+      'sharded[0/4]',
+      'sharded[1/4]',
+      'sharded[2/4]',
+      'sharded[3/4]',
+    ]);
+    await a.stop();
+    await c.stop();
+  });
+
+  it('refuses bad runner options with a clear error', () => {
+    const store = newStore();
+    const p = defineProjection({ name: 'p', handlers: { A: () => {} } });
+    expect(() => new ProjectionRunner({ store, projections: [] })).toThrow(/at least one projection/);
+    expect(() => new ProjectionRunner({ store, projections: [p, p] })).toThrow(
+      /Projection p: the runner was given two projections with this name/,
+    );
+    expect(() => new ProjectionRunner({ store, projections: [p], batchSize: 0 })).toThrow(
+      /batchSize must be a positive integer, found 0/,
+    );
+    expect(
+      () => new ProjectionRunner({ store, projections: [p], transaction: async (work) => work(undefined) }),
+    ).toThrow(/needs a checkpoint store that joins it/);
+  });
+});
+
+/** The staged writes of one transaction of {@link TransactionalModel}. */
+interface Staged {
+  readonly applied: Map<string, number>;
+  readonly checkpoints: Map<string, bigint>;
+}
+
+/**
+ * A read model and checkpoint table with transactions: writes are staged and published only when
+ * the unit of work resolves, like a database's.
+ */
+class TransactionalModel {
+  applied = new Map<string, number>();
+  committedCheckpoints = new Map<string, bigint>();
+  commits = 0;
+
+  constructor(readonly leases?: InMemoryLeaseStore) {}
+
+  transaction = async <R>(work: (tx: Staged) => Promise<R>): Promise<R> => {
+    const tx: Staged = { applied: new Map(this.applied), checkpoints: new Map(this.committedCheckpoints) };
+    const result = await work(tx);
+    this.applied = tx.applied;
+    this.committedCheckpoints = tx.checkpoints;
+    this.commits++;
+    return result;
+  };
+
+  readonly checkpoints: CheckpointStore<Staged> = {
+    load: async (key) => this.committedCheckpoints.get(key),
+    save: async (key: string, position: bigint, options: CheckpointSaveOptions<Staged>) => {
+      const tx = options.transaction!;
+      if (this.leases !== undefined) {
+        const lease = await this.leases.get(key);
+        if (lease?.owner !== options.owner) throw new LeaseLost(key, options.owner, 'lease taken');
+      }
+      if (tx.checkpoints.get(key) !== options.expected)
+        throw new LeaseLost(key, options.owner, 'checkpoint moved');
+      tx.checkpoints.set(key, position);
+    },
+  };
+}

@@ -1,0 +1,6 @@
+export {
+  type GivenEvent,
+  ProjectionScenario,
+  ProjectionSpec,
+  type ProjectionSpecOptions,
+} from './projection-spec.js';
