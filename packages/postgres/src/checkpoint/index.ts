@@ -1,0 +1,1 @@
+export { type AnnalsTablesLocation, PostgresCheckpointStore } from './postgres-checkpoint-store.js';

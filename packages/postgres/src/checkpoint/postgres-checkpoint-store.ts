@@ -1,0 +1,116 @@
+import {
+  assertCheckpointArgs,
+  type CheckpointSaveOptions,
+  type CheckpointStore,
+  InvalidArgument,
+  LeaseLost,
+} from '@annals/core';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { assertSchemaName } from '../schema/schema-name.js';
+import type { AnnalsTables } from '../schema/tables.js';
+
+/** Where the Annals tables are: a `PostgresEventStore` is one. */
+export interface AnnalsTablesLocation {
+  readonly kysely: Kysely<any>;
+  readonly schema: string;
+}
+
+/**
+ * The {@link CheckpointStore} of projections on PostgreSQL: one row per key in the `checkpoints`
+ * table of the store's schema. A save joins the batch's transaction (`transaction`), so the read
+ * model and the checkpoint that covers it commit together (each event takes effect exactly once),
+ * and it is a compare-and-swap on the previous position: when another runner moved the checkpoint,
+ * it throws `LeaseLost` having written nothing, and the batch rolls back.
+ *
+ * The `owner` of a save is not checked here: the lease store owns that (no lease table yet).
+ *
+ * @example
+ * ```ts
+ * const checkpoints = new PostgresCheckpointStore(store);
+ * await store.transaction(async (tx) => {
+ *   await tx.insertInto('balances').values({ ... }).execute();
+ *   await checkpoints.save('balances', event.position, { expected: previous, transaction: tx });
+ * });
+ * ```
+ */
+export class PostgresCheckpointStore implements CheckpointStore<Transaction<any>> {
+  readonly #location: AnnalsTablesLocation;
+
+  constructor(location: AnnalsTablesLocation) {
+    assertSchemaName(location?.schema);
+    this.#location = location;
+  }
+
+  /** The position of the last applied event for `key`, or undefined. Reads inside `transaction` when given. */
+  async load(
+    key: string,
+    options: { readonly transaction?: Transaction<any> } = {},
+  ): Promise<bigint | undefined> {
+    assertKey(key);
+    const row = await this.#db(options.transaction)
+      .selectFrom('checkpoints')
+      .select(sql<string>`position::text`.as('position'))
+      .where('name', '=', key)
+      .executeTakeFirst();
+    return row === undefined ? undefined : BigInt(row.position);
+  }
+
+  /**
+   * Moves `key` to `position` if it still holds `options.expected` (undefined: no checkpoint yet),
+   * in one statement, inside `options.transaction` when given. Throws `LeaseLost` otherwise.
+   */
+  async save(key: string, position: bigint, options: CheckpointSaveOptions<Transaction<any>>): Promise<void> {
+    assertCheckpointArgs(key, position);
+    assertKey(key);
+    const expected = options?.expected;
+    if (expected !== undefined && (typeof expected !== 'bigint' || expected < 0n)) {
+      throw new InvalidArgument(
+        `expected must be the previous checkpoint (a bigint >= 0) or undefined, found ${String(expected)}.`,
+      );
+    }
+    const db = this.#db(options.transaction);
+    const text = position.toString();
+    const written =
+      expected === undefined
+        ? await db
+            .insertInto('checkpoints')
+            .values({ name: key, position: text })
+            .onConflict((c) => c.column('name').doNothing())
+            .returning('name')
+            .executeTakeFirst()
+        : await db
+            .updateTable('checkpoints')
+            .set({ position: text, updated_at: sql<Date>`now()` })
+            .where('name', '=', key)
+            .where('position', '=', expected.toString())
+            .returning('name')
+            .executeTakeFirst();
+    if (written === undefined) {
+      const found = await this.load(key, { transaction: options.transaction });
+      throw new LeaseLost(
+        key,
+        options.owner,
+        `the checkpoint moved: expected ${expected ?? 'none'}, found ${found ?? 'none'}`,
+      );
+    }
+  }
+
+  /** Removes the checkpoint of `key`: its projection starts from the beginning of the log. */
+  async delete(key: string, options: { readonly transaction?: Transaction<any> } = {}): Promise<void> {
+    assertKey(key);
+    await this.#db(options.transaction).deleteFrom('checkpoints').where('name', '=', key).execute();
+  }
+
+  #db(transaction: Transaction<any> | undefined): Kysely<AnnalsTables> {
+    const base = transaction ?? this.#location.kysely;
+    return base.withoutPlugins().withSchema(this.#location.schema) as unknown as Kysely<AnnalsTables>;
+  }
+}
+
+function assertKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || key.includes('\u0000')) {
+    throw new InvalidArgument(
+      `A checkpoint key must be a non-empty string without the NUL character, found ${JSON.stringify(key)}.`,
+    );
+  }
+}

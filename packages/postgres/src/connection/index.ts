@@ -1,0 +1,8 @@
+export type {
+  KyselyConnection,
+  PGliteConnection,
+  PGliteInstance,
+  PostgresConnectionOptions,
+  PostgresPoolOptions,
+  PostgresServerConnection,
+} from './postgres-connection.js';

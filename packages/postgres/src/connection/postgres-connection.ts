@@ -1,0 +1,188 @@
+import { InvalidArgument } from '@annals/core';
+import { Kysely, type PGlite as KyselyPGlite, PGliteDialect, PostgresDialect } from 'kysely';
+import type { ListenFn } from './notification-listener.js';
+
+/** Options passed to node-postgres' `Pool` (`max`, `idleTimeoutMillis`, `ssl`, ...). */
+export interface PostgresPoolOptions {
+  /** Most connections the pool opens. node-postgres' default is 10. */
+  readonly max?: number;
+  readonly [option: string]: unknown;
+}
+
+/** Connect to a PostgreSQL server through a node-postgres `Pool` the store creates and ends. */
+export interface PostgresServerConnection {
+  /** `postgres://user:password@host:5432/database`. Also used for the dedicated LISTEN connection. */
+  readonly connectionString: string;
+  readonly pool?: PostgresPoolOptions;
+}
+
+/**
+ * Use a Kysely instance you own (server or PGlite dialect). The store never destroys it. Without
+ * `listenConnectionString`, subscriptions are woken by appends in this process and by polling only.
+ */
+export interface KyselyConnection {
+  readonly kysely: Kysely<any>;
+  /** A connection string for the dedicated LISTEN connection (server only). */
+  readonly listenConnectionString?: string;
+}
+
+/** The part of a PGlite instance the store uses (structural, so `@electric-sql/pglite` stays optional). */
+export interface PGliteInstance extends KyselyPGlite {
+  listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
+}
+
+/**
+ * The embedded mode: a PGlite instance you own (never closed by the store), or a data folder path
+ * the store opens with `PGlite.create(path)` and closes on `close()`. `'memory://'` keeps it in memory.
+ */
+export interface PGliteConnection {
+  readonly pglite: PGliteInstance | string;
+}
+
+/** Where a `PostgresEventStore` keeps its data. */
+export type PostgresConnectionOptions = PostgresServerConnection | KyselyConnection | PGliteConnection;
+
+/** What the store needs from a connection, however it was made. */
+export interface OpenedConnection {
+  readonly kysely: Kysely<any>;
+  /** False for PGlite: one connection in one process. */
+  readonly multiProcess: boolean;
+  /** Opens a dedicated LISTEN on `channel`, when the connection allows one. */
+  readonly listen: ((channel: string) => ListenFn) | undefined;
+  /** Ends what the store created (a pool, a PGlite it opened); leaves what the caller passed alone. */
+  close(): Promise<void>;
+}
+
+/** Builds the Kysely instance (and what it needs) for the given connection options. */
+export async function openConnection(options: PostgresConnectionOptions): Promise<OpenedConnection> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgument(
+      `PostgresEventStore.create expects { connectionString }, { kysely } or { pglite }, found ${String(options)}.`,
+    );
+  }
+  if ('kysely' in options && options.kysely !== undefined) return fromKysely(options);
+  if ('pglite' in options && options.pglite !== undefined) return fromPGlite(options.pglite);
+  if ('connectionString' in options && typeof options.connectionString === 'string') {
+    return fromConnectionString(options);
+  }
+  throw new InvalidArgument(
+    `PostgresEventStore.create expects { connectionString }, { kysely } or { pglite }, found keys ${JSON.stringify(Object.keys(options))}.`,
+  );
+}
+
+async function fromConnectionString(options: PostgresServerConnection): Promise<OpenedConnection> {
+  const pg = await importPg();
+  const pool = new pg.Pool({ ...options.pool, connectionString: options.connectionString });
+  // An idle pooled connection whose backend ended (restart, pg_terminate_backend) emits 'error' on
+  // the pool; the pool drops it and opens another on demand. Unhandled, the event would crash the process.
+  pool.on('error', () => {});
+  const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kysely,
+    multiProcess: true,
+    listen: (channel) => listenWithPg(pg, options.connectionString, channel),
+    close: () => kysely.destroy(),
+  };
+}
+
+function fromKysely(options: KyselyConnection): OpenedConnection {
+  const { kysely, listenConnectionString } = options;
+  if (!(kysely instanceof Kysely)) {
+    throw new InvalidArgument(`{ kysely } must be a Kysely instance, found ${String(kysely)}.`);
+  }
+  const multiProcess = kysely.getExecutor().adapter.supportsMultipleConnections !== false;
+  return {
+    kysely,
+    multiProcess,
+    listen:
+      listenConnectionString === undefined
+        ? undefined
+        : (channel) => async (onNotify, onLost) =>
+            listenWithPg(await importPg(), listenConnectionString, channel)(onNotify, onLost),
+    close: async () => {},
+  };
+}
+
+async function fromPGlite(pglite: PGliteInstance | string): Promise<OpenedConnection> {
+  let instance: PGliteInstance;
+  let owned = false;
+  if (typeof pglite === 'string') {
+    let module: typeof import('@electric-sql/pglite');
+    try {
+      module = await import('@electric-sql/pglite');
+    } catch (cause) {
+      throw new InvalidArgument(
+        'The embedded mode ({ pglite }) needs the @electric-sql/pglite package; install it next to @annals/postgres.',
+        { cause },
+      );
+    }
+    instance = (await module.PGlite.create(pglite)) as unknown as PGliteInstance;
+    owned = true;
+  } else if (typeof pglite?.query === 'function' && typeof pglite.listen === 'function') {
+    instance = pglite;
+  } else {
+    throw new InvalidArgument(
+      `{ pglite } must be a PGlite instance or a data folder path, found ${String(pglite)}.`,
+    );
+  }
+  const kysely = new Kysely<any>({ dialect: new PGliteDialect({ pglite: instance }) });
+  return {
+    kysely,
+    multiProcess: false,
+    listen: (channel) => async (onNotify) => {
+      const unlisten = await instance.listen(channel, () => onNotify());
+      return async () => {
+        if (!instance.closed) await unlisten();
+      };
+    },
+    // Kysely's destroy() closes the PGlite instance: only do it when the store opened it.
+    close: async () => {
+      if (owned) await kysely.destroy();
+    },
+  };
+}
+
+type PgModule = typeof import('pg');
+
+async function importPg(): Promise<PgModule> {
+  try {
+    const module = (await import('pg')) as PgModule & { default?: PgModule };
+    return module.default ?? module;
+  } catch (cause) {
+    throw new InvalidArgument(
+      'A server connection needs the pg (node-postgres) package; install it next to @annals/postgres.',
+      { cause },
+    );
+  }
+}
+
+function listenWithPg(pg: PgModule, connectionString: string, channel: string): ListenFn {
+  return async (onNotify, onLost) => {
+    const client = new pg.Client({ connectionString });
+    let closing = false;
+    const lost = (error: unknown) => {
+      if (!closing) onLost(error);
+    };
+    client.on('error', lost);
+    client.on('end', () => lost(new Error('the LISTEN connection ended')));
+    client.on('notification', (message) => {
+      if (message.channel === channel) onNotify();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+    } catch (error) {
+      closing = true;
+      await client.end().catch(() => {});
+      throw error;
+    }
+    return async () => {
+      closing = true;
+      await client.end().catch(() => {});
+    };
+  };
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

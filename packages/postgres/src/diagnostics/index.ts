@@ -1,0 +1,1 @@
+export type { OpenTransaction, PostgresDiagnostics, PreparedTransaction } from './diagnostics.js';

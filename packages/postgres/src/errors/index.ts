@@ -1,0 +1,6 @@
+export {
+  MigrationFailed,
+  SchemaNotMigrated,
+  StoreUnavailable,
+  TransactionIdsRewound,
+} from './postgres-errors.js';

@@ -1,0 +1,74 @@
+import { AnnalsError } from '@annals/core';
+
+/**
+ * The store's schema is missing or older than this version of `@annals/postgres` needs. Nothing was
+ * read or written. Run `await store.migrate()` (explicitly, once per deployment) and retry.
+ */
+export class SchemaNotMigrated extends AnnalsError {
+  /** The PostgreSQL schema the store was configured with. */
+  readonly schema: string;
+  constructor(schema: string, found: string, options?: { cause?: unknown }) {
+    super(
+      'SCHEMA_MISMATCH',
+      `Expected the Annals tables in schema "${schema}" at the latest migration, found ${found}; run await store.migrate() first.`,
+      options,
+    );
+    this.schema = schema;
+  }
+}
+
+/** `store.migrate()` failed; `cause` is the database error, `migration` the step that failed. */
+export class MigrationFailed extends AnnalsError {
+  readonly schema: string;
+  /** The name of the migration that failed, when known. */
+  readonly migration: string | undefined;
+  constructor(schema: string, migration: string | undefined, cause: unknown) {
+    super(
+      'MIGRATION_FAILED',
+      `Migrating schema "${schema}" failed${migration === undefined ? '' : ` at ${migration}`}: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      { cause },
+    );
+    this.schema = schema;
+    this.migration = migration;
+  }
+}
+
+/**
+ * The database's transaction ids are behind the ones stored in the event log: the data was restored
+ * from a dump into another cluster (or the cluster was reset). Global positions derive from
+ * transaction ids, so new events would sort before old ones and readers would skip them; the store
+ * refuses to start instead. See the "Dump and restore" section of docs/postgres.md for the remedy.
+ */
+export class TransactionIdsRewound extends AnnalsError {
+  readonly schema: string;
+  /** The next transaction id this cluster will assign. */
+  readonly nextTransactionId: bigint;
+  /** The highest transaction id stored in the event log. */
+  readonly storedTransactionId: bigint;
+  constructor(schema: string, nextTransactionId: bigint, storedTransactionId: bigint) {
+    super(
+      'TRANSACTION_IDS_REWOUND',
+      `Expected this cluster's next transaction id to be above every one stored in "${schema}".events (up to ${storedTransactionId}), found ${nextTransactionId}: the events were probably restored from a dump into another cluster. New events would sort before stored ones, so the store refuses to start; advance the cluster's transaction ids past ${storedTransactionId} (see docs/postgres.md, "Dump and restore").`,
+    );
+    this.schema = schema;
+    this.nextTransactionId = nextTransactionId;
+    this.storedTransactionId = storedTransactionId;
+  }
+}
+
+/**
+ * The database could not be reached, or the connection broke, during an operation (`cause` is the
+ * driver's error). For an append the outcome is unknown: it may have committed. Retry it with the
+ * same event ids: appends are idempotent, so a batch that did commit is not written twice.
+ */
+export class StoreUnavailable extends AnnalsError {
+  constructor(operation: string, cause: unknown) {
+    super(
+      'STORE_UNAVAILABLE',
+      `The database connection failed during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}.`,
+      { cause },
+    );
+  }
+}

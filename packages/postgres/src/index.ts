@@ -1,0 +1,14 @@
+/**
+ * @annals/postgres: the PostgreSQL event store on Kysely (node-postgres for a server, PGlite for the
+ * embedded mode), its migrations, and the checkpoint and snapshot stores that live beside it.
+ *
+ * @packageDocumentation
+ */
+export * from './checkpoint/index.js';
+export * from './connection/index.js';
+export * from './diagnostics/index.js';
+export * from './errors/index.js';
+export * from './projection/index.js';
+export * from './schema/index.js';
+export * from './snapshot/index.js';
+export * from './store/index.js';

@@ -1,0 +1,170 @@
+import {
+  type AppendResult,
+  type CallbackSubscription,
+  type EventStore,
+  type EventStoreCapabilities,
+  InvalidArgument,
+  type NewEvent,
+  type Projection,
+  ProjectionDefinitionInvalid,
+  type PublishEvent,
+  type ReadAllOptions,
+  type RecordedEvent,
+  type SubscribeToAllOptions,
+  type SubscribeToStreamOptions,
+  type Subscription,
+  type SubscriptionHandler,
+} from '@annals/core';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { AnnalsTables } from '../schema/tables.js';
+import { type EventRow, selectEvents, toStoredEvent } from '../store/event-rows.js';
+import type {
+  PostgresAppendOptions,
+  PostgresEventStore,
+  PostgresReadStreamOptions,
+} from '../store/postgres-event-store.js';
+import type { PostgresProjectionContext } from './postgres-projection-runner.js';
+
+/**
+ * A `PostgresEventStore` whose appends also apply inline projections, inside the append's
+ * transaction: when `append` resolves, the read model already holds the events (read-your-writes),
+ * and when an inline handler throws, the append fails and nothing is stored. Every other method is
+ * the store's own.
+ *
+ * Costs one more round trip per append (the appended events are read back inside the transaction).
+ * An idempotent re-append of stored events is not applied again. Do not also run these projections
+ * in a `ProjectionRunner`: they would apply each event twice.
+ *
+ * @example
+ * ```ts
+ * const store = withInlineProjections(postgresStore, [AccountBalances]);
+ * await store.append('account-1', [MoneyDeposited.create({ ... })]); // balances updated in the same transaction
+ * ```
+ */
+export class PostgresInlineProjectionStore implements EventStore {
+  /** The store appends go to. */
+  readonly inner: PostgresEventStore;
+  readonly #projections: readonly Projection<PostgresProjectionContext>[];
+
+  constructor(store: PostgresEventStore, projections: readonly Projection<PostgresProjectionContext>[]) {
+    if (typeof store?.transaction !== 'function') {
+      throw new InvalidArgument('withInlineProjections expects a PostgresEventStore, found none.');
+    }
+    if (!Array.isArray(projections) || projections.length === 0) {
+      throw new InvalidArgument('withInlineProjections expects at least one projection.');
+    }
+    const names = new Set<string>();
+    for (const projection of projections) {
+      if (names.has(projection.name)) {
+        throw new ProjectionDefinitionInvalid(projection.name, 'it was given twice as an inline projection.');
+      }
+      if (projection.shards !== 1) {
+        throw new ProjectionDefinitionInvalid(projection.name, 'an inline projection cannot be sharded.');
+      }
+      names.add(projection.name);
+    }
+    this.inner = store;
+    this.#projections = projections;
+  }
+
+  get capabilities(): EventStoreCapabilities {
+    return this.inner.capabilities;
+  }
+
+  /**
+   * Appends and applies the inline projections in one transaction: yours when you pass
+   * `options.transaction`, otherwise a new one. A throwing handler fails the append.
+   */
+  async append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: PostgresAppendOptions = {},
+  ): Promise<AppendResult> {
+    if (options.transaction !== undefined)
+      return this.#appendIn(options.transaction, streamId, events, options);
+    return this.inner.transaction((tx) => this.#appendIn(tx, streamId, events, options));
+  }
+
+  async #appendIn(
+    tx: Transaction<any>,
+    streamId: string,
+    events: readonly NewEvent[],
+    options: PostgresAppendOptions,
+  ): Promise<AppendResult> {
+    const result = await this.inner.append(streamId, events, { ...options, transaction: tx });
+    const written = await this.#writtenByThisTransaction(tx, streamId, result, events.length);
+    const context: PostgresProjectionContext = { tx };
+    for (const event of written) {
+      for (const projection of this.#projections) await projection.handle(event, context);
+    }
+    return result;
+  }
+
+  /** The appended events, if this transaction wrote them (an idempotent repeat wrote nothing). */
+  async #writtenByThisTransaction(
+    tx: Transaction<any>,
+    streamId: string,
+    result: AppendResult,
+    count: number,
+  ): Promise<RecordedEvent[]> {
+    const db = tx.withoutPlugins().withSchema(this.inner.schema) as unknown as Kysely<AnnalsTables>;
+    const from = result.nextExpectedRevision - BigInt(count - 1);
+    const rows = (await selectEvents(db)
+      .where('stream_id', '=', streamId)
+      .where('revision', '>=', from.toString())
+      .where('revision', '<=', result.nextExpectedRevision.toString())
+      .where(sql<boolean>`(position >> 20) = pg_current_xact_id_if_assigned()::text::bigint`)
+      .orderBy('revision')
+      .execute()) as EventRow[];
+    return rows.map((row) => this.inner.registry.decode(toStoredEvent(row)));
+  }
+
+  publish(streamId: string, event: PublishEvent): Promise<AppendResult> {
+    return this.append(streamId, [event], { expectedRevision: 'any' });
+  }
+
+  readStream(streamId: string, options?: PostgresReadStreamOptions): AsyncIterable<RecordedEvent> {
+    return this.inner.readStream(streamId, options);
+  }
+
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent> {
+    return this.inner.readAll(options);
+  }
+
+  subscribeToStream(streamId: string, options?: SubscribeToStreamOptions): Subscription {
+    return this.inner.subscribeToStream(streamId, options);
+  }
+
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription {
+    return this.inner.subscribeToAll(options);
+  }
+
+  subscribe(
+    streamId: string,
+    handler: SubscriptionHandler,
+    options?: SubscribeToStreamOptions & { onError?: (error: unknown) => void },
+  ): CallbackSubscription {
+    return this.inner.subscribe(streamId, handler, options);
+  }
+
+  /** Runs `fn` in a transaction of the underlying store (pass `tx` to `append` to join it). */
+  transaction<T>(fn: (tx: Transaction<any>) => Promise<T>): Promise<T> {
+    return this.inner.transaction(fn);
+  }
+
+  /** Closes the underlying store. */
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/**
+ * Wraps a `PostgresEventStore` so that its appends apply `projections` inline, in the append's
+ * transaction. See {@link PostgresInlineProjectionStore}.
+ */
+export function withInlineProjections(
+  store: PostgresEventStore,
+  projections: readonly Projection<PostgresProjectionContext>[],
+): PostgresInlineProjectionStore {
+  return new PostgresInlineProjectionStore(store, projections);
+}

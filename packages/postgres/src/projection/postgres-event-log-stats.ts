@@ -1,0 +1,60 @@
+import type { EventFilter, EventLogStats, EventRegistry, PendingEvents } from '@annals/core';
+import { type Kysely, sql } from 'kysely';
+import { belowHorizon } from '../store/event-rows.js';
+
+/** What {@link PostgresEventLogStats} reads: a `PostgresEventStore` is one. */
+export interface PostgresLogLocation {
+  readonly kysely: Kysely<any>;
+  readonly schema: string;
+  readonly registry: EventRegistry;
+}
+
+/**
+ * {@link EventLogStats} with one aggregate query: the events after a position, below the read
+ * horizon, grouped by stored (type, version) so renames by upcasters count under the type they are
+ * read as. Its cost grows with the number of pending rows (an index range scan on the primary key).
+ */
+export class PostgresEventLogStats implements EventLogStats {
+  readonly #location: PostgresLogLocation;
+
+  constructor(location: PostgresLogLocation) {
+    this.#location = location;
+  }
+
+  async pending(options: {
+    readonly afterPosition: bigint;
+    readonly filter?: EventFilter;
+  }): Promise<PendingEvents> {
+    const { registry, schema } = this.#location;
+    const types = options.filter?.types;
+    const prefix = options.filter?.streamPrefix;
+    const storedTypes = types === undefined ? undefined : registry.storedTypesFor(types);
+    const { rows } = await sql<{
+      type: string;
+      schema_version: number;
+      count: string;
+      last: string;
+      oldest: Date | string;
+    }>`
+      select type, schema_version, count(*)::text as count, max(position)::text as last, min(recorded_at) as oldest
+      from ${sql.id(schema, 'events')}
+      where position > ${options.afterPosition.toString()}::bigint and ${belowHorizon}
+        ${storedTypes === undefined ? sql`` : sql`and type = any(${storedTypes}::text[])`}
+        ${prefix === undefined ? sql`` : sql`and starts_with(stream_id, ${prefix}::text)`}
+      group by type, schema_version`.execute(this.#location.kysely.withoutPlugins());
+    const wanted = types === undefined ? undefined : new Set(types);
+    let count = 0;
+    let lastPosition: bigint | undefined;
+    let oldestRecordedAt: Date | undefined;
+    for (const row of rows) {
+      if (wanted !== undefined && !wanted.has(registry.upcastTarget(row.type, row.schema_version).type))
+        continue;
+      count += Number(row.count);
+      const last = BigInt(row.last);
+      if (lastPosition === undefined || last > lastPosition) lastPosition = last;
+      const oldest = new Date(row.oldest);
+      if (oldestRecordedAt === undefined || oldest < oldestRecordedAt) oldestRecordedAt = oldest;
+    }
+    return { count, lastPosition, oldestRecordedAt };
+  }
+}

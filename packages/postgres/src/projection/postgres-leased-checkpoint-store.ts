@@ -1,0 +1,87 @@
+import {
+  assertCheckpointArgs,
+  type CheckpointSaveOptions,
+  type CheckpointStore,
+  InvalidArgument,
+  LeaseLost,
+} from '@annals/core';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import {
+  type AnnalsTablesLocation,
+  PostgresCheckpointStore,
+} from '../checkpoint/postgres-checkpoint-store.js';
+import { assertSchemaName } from '../schema/schema-name.js';
+
+/**
+ * A {@link CheckpointStore} whose compare-and-swap checks the lease too: one statement moves the
+ * checkpoint only if it still holds the expected position AND the saving runner holds the
+ * unexpired lease on the key (`projection_leases`, by the database clock at the moment of the
+ * write). Zero rows means another runner owns the projection now: it throws `LeaseLost` having
+ * written nothing, and the batch's transaction (which it joins) rolls back. So a runner that was
+ * paused past its lease (GC, network) cannot commit a late batch over its successor's.
+ *
+ * `PostgresProjectionRunner` uses it whenever leases are on; without an `owner` it is a plain
+ * compare-and-swap.
+ */
+export class PostgresLeasedCheckpointStore implements CheckpointStore<Transaction<any>> {
+  readonly #location: AnnalsTablesLocation;
+  readonly #plain: PostgresCheckpointStore;
+
+  constructor(location: AnnalsTablesLocation) {
+    assertSchemaName(location?.schema);
+    this.#location = location;
+    this.#plain = new PostgresCheckpointStore(location);
+  }
+
+  load(key: string): Promise<bigint | undefined> {
+    return this.#plain.load(key);
+  }
+
+  async save(key: string, position: bigint, options: CheckpointSaveOptions<Transaction<any>>): Promise<void> {
+    const owner = options?.owner;
+    if (owner === undefined) return this.#plain.save(key, position, options);
+    assertCheckpointArgs(key, position);
+    const expected = options.expected;
+    if (expected !== undefined && (typeof expected !== 'bigint' || expected < 0n)) {
+      throw new InvalidArgument(
+        `expected must be the previous checkpoint (a bigint >= 0) or undefined, found ${String(expected)}.`,
+      );
+    }
+    const db = (options.transaction ?? this.#location.kysely).withoutPlugins() as Kysely<any>;
+    const checkpoints = sql.id(this.#location.schema, 'checkpoints');
+    const leases = sql.id(this.#location.schema, 'projection_leases');
+    const leaseHeld = sql`exists (
+      select 1 from ${leases} where key = ${key} and owner = ${owner} and expires_at > clock_timestamp())`;
+    const { rows } =
+      expected === undefined
+        ? await sql<{ name: string }>`
+            insert into ${checkpoints} (name, position)
+            select ${key}, ${position.toString()}::bigint where ${leaseHeld}
+            on conflict (name) do nothing
+            returning name`.execute(db)
+        : await sql<{ name: string }>`
+            update ${checkpoints} set position = ${position.toString()}::bigint, updated_at = now()
+            where name = ${key} and position = ${expected.toString()}::bigint and ${leaseHeld}
+            returning name`.execute(db);
+    if (rows.length === 1) return;
+    throw new LeaseLost(key, owner, await this.#why(db, key, owner, expected));
+  }
+
+  /** Says which half of the compare-and-swap failed, for the error message. */
+  async #why(db: Kysely<any>, key: string, owner: string, expected: bigint | undefined): Promise<string> {
+    const { rows } = await sql<{ position: string | null; holder: string | null; live: boolean | null }>`
+      select
+        (select position::text from ${sql.id(this.#location.schema, 'checkpoints')} where name = ${key}) as position,
+        l.owner as holder, l.expires_at > clock_timestamp() as live
+      from (select 1) as one
+      left join ${sql.id(this.#location.schema, 'projection_leases')} as l on l.key = ${key}`.execute(db);
+    const row = rows[0];
+    const found = row?.position ?? null;
+    if ((found === null ? undefined : BigInt(found)) !== expected) {
+      return `the checkpoint moved: expected ${expected ?? 'none'}, found ${found ?? 'none'}`;
+    }
+    if (row?.holder === null || row?.holder === undefined) return 'it holds no lease';
+    if (row.holder !== owner) return `the lease is held by ${row.holder}`;
+    return row.live ? 'the lease changed during the write' : 'its lease expired';
+  }
+}

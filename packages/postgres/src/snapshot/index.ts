@@ -1,0 +1,1 @@
+export { PostgresSnapshotStore } from './postgres-snapshot-store.js';

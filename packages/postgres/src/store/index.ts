@@ -1,0 +1,9 @@
+export {
+  DEFAULT_MAX_EVENT_BYTES,
+  DEFAULT_PAGE_SIZE,
+  type MigrationReport,
+  type PostgresAppendOptions,
+  PostgresEventStore,
+  type PostgresEventStoreOptions,
+  type PostgresReadStreamOptions,
+} from './postgres-event-store.js';

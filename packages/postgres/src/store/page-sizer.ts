@@ -1,0 +1,30 @@
+/**
+ * Chooses how many rows the next page of a read asks for: at most `maxRows`, and fewer when recent
+ * rows were large, so a page holds roughly `targetBytes` of stored event data. Large events then
+ * cannot make one page take gigabytes of memory, and small events still travel 1000 at a time.
+ */
+export class PageSizer {
+  readonly #maxRows: number;
+  readonly #targetBytes: number;
+  #limit: number;
+
+  constructor(maxRows: number, targetBytes: number) {
+    this.#maxRows = maxRows;
+    this.#targetBytes = targetBytes;
+    this.#limit = maxRows;
+  }
+
+  /** Rows to ask for next. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** Learns from a page: `bytes` is the stored size of each row read. */
+  record(bytes: readonly number[]): void {
+    if (bytes.length === 0) return;
+    let total = 0;
+    for (const b of bytes) total += b;
+    const average = Math.max(1, total / bytes.length);
+    this.#limit = Math.max(1, Math.min(this.#maxRows, Math.floor(this.#targetBytes / average)));
+  }
+}

@@ -1,0 +1,76 @@
+import { PostgresEventStore } from '@annals/postgres';
+import { runEventStoreConformance } from '@annals/testing';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe } from 'vitest';
+
+// One PGlite for the whole file (creating one takes seconds); each store gets a fresh schema, so
+// every case starts from an empty event log.
+let pglite: PGlite | undefined;
+let schemas = 0;
+const prefix = `conf_${process.pid}_`;
+const nextSchema = () => `${prefix}${++schemas}`;
+
+beforeAll(async () => {
+  pglite = await PGlite.create();
+});
+afterAll(async () => {
+  await pglite?.close();
+});
+
+describe('PostgresEventStore on PGlite', () => {
+  runEventStoreConformance({
+    name: 'PostgresEventStore (PGlite)',
+    capabilities: { multiProcess: false, concurrentCommits: false, maxEventBytes: 2 * 1024 * 1024 },
+    async createStore(options) {
+      const store = await PostgresEventStore.create(
+        { pglite: pglite! },
+        { ...options, schema: nextSchema() },
+      );
+      await store.migrate();
+      return store;
+    },
+  });
+});
+
+const databaseUrl = process.env.DATABASE_URL;
+
+describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
+  const created: string[] = [];
+  // One pool for every case (each store still gets its own schema and LISTEN connection); the
+  // connection-string path is covered by test/postgres.
+  let kysely: Kysely<any> | undefined;
+  beforeAll(() => {
+    kysely = new Kysely({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 8 }) }),
+    });
+  });
+  afterAll(async () => {
+    await kysely?.destroy();
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      for (const schema of created)
+        await client.query(`drop schema if exists ${pg.escapeIdentifier(schema)} cascade`);
+    } finally {
+      await client.end();
+    }
+  });
+
+  runEventStoreConformance({
+    name: 'PostgresEventStore (server)',
+    capabilities: { multiProcess: true, concurrentCommits: true, maxEventBytes: 2 * 1024 * 1024 },
+    async createStore(options) {
+      const schema = nextSchema();
+      created.push(schema);
+      // Small pages make catch-up reads span several pages while writers append.
+      const store = await PostgresEventStore.create(
+        { kysely: kysely!, listenConnectionString: databaseUrl! },
+        { ...options, schema, pageSize: 7 },
+      );
+      await store.migrate();
+      return store;
+    },
+  });
+});

@@ -1,0 +1,105 @@
+import type { RecordedEvent } from '@annals/core';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { databaseUrl, eventually, toArray, useTestDatabase } from './support/test-database.js';
+
+const db = useTestDatabase('ordering', { pglite: false });
+
+describe.skipIf(!databaseUrl)('global order under out-of-order commits (server)', () => {
+  it('an event committed first by a later transaction stays invisible until the earlier transaction commits; then both read in position order', async () => {
+    const store = await db.open('server', { horizonWaitMs: 0 });
+    await store.append('before', [{ type: 'Before', data: {} }]);
+    // Other sessions on a shared server may hold the horizon: start once the first event is readable.
+    expect(await eventually(async () => (await toArray(store.readAll())).length === 1)).toBe(true);
+    const subscription = store.subscribeToAll();
+    const delivered: RecordedEvent[] = [];
+    const delivering = (async () => {
+      for await (const event of subscription) delivered.push(event);
+    })();
+
+    // Two transactions open at once; A takes its transaction id first, B second.
+    const txA = await store.kysely.startTransaction().execute();
+    const txB = await store.kysely.startTransaction().execute();
+    try {
+      const pidA = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(txA)).rows[0]!.pid;
+      const a = await store.append('stream-a', [{ type: 'A', data: {} }], { transaction: txA });
+      const b = await store.append('stream-b', [{ type: 'B', data: {} }], { transaction: txB });
+      expect(a.firstPosition).toBeLessThan(b.firstPosition);
+
+      // B commits first. A reader must not see it yet: A may still commit below it.
+      await txB.commit().execute();
+      const visible = await toArray(store.readAll());
+      expect(visible.map((e) => e.type)).toEqual(['Before']);
+      expect(await toArray(store.readStream('stream-b'))).toHaveLength(1); // a stream read needs no horizon
+
+      // The diagnostic names the open transaction that holds readers back.
+      const diagnostics = await store.diagnostics();
+      const holder = diagnostics.openTransactions.find((t) => t.pid === pidA);
+      expect(holder).toMatchObject({ pid: pidA, state: 'idle in transaction' });
+      expect(holder?.transactionId).toBe(a.firstPosition >> 20n);
+      expect(diagnostics.horizon).toBeLessThanOrEqual(a.firstPosition);
+      expect(diagnostics.eventsBehindHorizon).toBeGreaterThanOrEqual(1);
+      expect(diagnostics.lastCommittedPosition).toBeGreaterThanOrEqual(b.firstPosition);
+
+      await txA.commit().execute();
+      // Other sessions may hold the horizon too: wait for it, then check the order.
+      const both = await eventually(async () => (await toArray(store.readAll())).length === 3);
+      expect(both).toBe(true);
+      const log = await toArray(store.readAll());
+      expect(log.map((e) => e.type)).toEqual(['Before', 'A', 'B']);
+      expect(log.map((e) => e.position)).toEqual(
+        [...log.map((e) => e.position)].sort((x, y) => (x < y ? -1 : 1)),
+      );
+
+      // The live subscriber saw A before B, never B first.
+      expect(await eventually(async () => delivered.length === 3)).toBe(true);
+      expect(delivered.map((e) => e.type)).toEqual(['Before', 'A', 'B']);
+    } finally {
+      await txA
+        .rollback()
+        .execute()
+        .catch(() => {});
+      await txB
+        .rollback()
+        .execute()
+        .catch(() => {});
+      await subscription.stop();
+      await delivering;
+    }
+  });
+
+  it('a rolled-back append leaves no trace and does not hold readers back', async () => {
+    const store = await db.open('server');
+    const tx = await store.kysely.startTransaction().execute();
+    await store.append('gone', [{ type: 'Gone', data: {} }], { transaction: tx });
+    await tx.rollback().execute();
+    const after = await store.append('kept', [{ type: 'Kept', data: {} }]);
+    const log = await toArray(store.readAll());
+    expect(log.map((e) => e.type)).toEqual(['Kept']);
+    expect(log[0]?.position).toBe(after.firstPosition);
+    await expect(toArray(store.readStream('gone'))).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND' });
+  });
+
+  it('several appends in one transaction continue its positions and commit together', async () => {
+    const store = await db.open('server');
+    const results = await store.transaction(async (tx) => [
+      await store.append('x', [{ type: 'T', data: { n: 1 } }], { transaction: tx }),
+      await store.append(
+        'y',
+        [
+          { type: 'T', data: { n: 2 } },
+          { type: 'T', data: { n: 3 } },
+        ],
+        { transaction: tx },
+      ),
+      await store.append('x', [{ type: 'T', data: { n: 4 } }], { transaction: tx, expectedRevision: 0n }),
+    ]);
+    const positions = results.flatMap((r) => [r.firstPosition, r.lastPosition]);
+    expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : 1)));
+    // One transaction: one id, consecutive positions.
+    expect(new Set(positions.map((p) => p >> 20n)).size).toBe(1);
+    expect(results[2]!.lastPosition - results[0]!.firstPosition).toBe(3n);
+    const log = await toArray(store.readAll());
+    expect(log.map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3, 4]);
+  });
+});
