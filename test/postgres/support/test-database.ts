@@ -81,6 +81,8 @@ export function useTestDatabase(file: string, options: { readonly pglite?: boole
       const queries: string[] = [];
       const parameters: (readonly unknown[])[] = [];
       const log = (event: LogEvent) => {
+        // The coalesced NOTIFY sent after appends commit is not part of any append or read.
+        if (/^select pg_notify\(/.test(event.query.sql)) return;
         queries.push(event.query.sql);
         parameters.push(event.query.parameters);
       };

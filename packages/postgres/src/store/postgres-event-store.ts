@@ -70,6 +70,7 @@ import { constraintOf, isTransientError, sqlState } from './database-errors.js';
 import { belowHorizon, type EventRow, selectEvents, storedBytes, toStoredEvent } from './event-rows.js';
 import { containsNul } from './jsonb.js';
 import { PageSizer } from './page-sizer.js';
+import { PostCommitNotifier } from './post-commit-notifier.js';
 
 /** Default largest event: 2 MiB of data + metadata JSON. */
 export const DEFAULT_MAX_EVENT_BYTES = 2 * 1024 * 1024;
@@ -106,9 +107,9 @@ export interface PostgresEventStoreOptions extends Omit<EventRegistryOptions, 'e
    */
   readonly polling?: { readonly minMs?: number; readonly maxMs?: number };
   /**
-   * Send one `pg_notify` per append statement so subscribers elsewhere wake at once. Default true.
-   * Turning it off removes the notification queue's commit-time lock at very high write rates;
-   * subscribers then rely on polling.
+   * Notify other processes after appends commit (one `pg_notify` per burst of appends, sent after the
+   * commit so concurrent writers keep group commit) so their subscribers wake at once. Default true.
+   * Off: subscribers in other processes rely on polling alone.
    */
   readonly notify?: boolean;
   /**
@@ -181,6 +182,7 @@ export class PostgresEventStore implements EventStore {
   readonly #listener: NotificationListener | undefined;
   readonly #subscriptions = new Set<PullSubscription<RecordedEvent>>();
   readonly #channel: string | undefined;
+  readonly #postCommit: PostCommitNotifier | undefined;
   readonly #maxEventBytes: number;
   readonly #pageSize: number;
   readonly #pageBytes: number;
@@ -205,6 +207,11 @@ export class PostgresEventStore implements EventStore {
     this.#pollMaxMs = settings.pollMaxMs;
     this.#horizonWaitMs = settings.horizonWaitMs;
     this.#channel = settings.notify ? notificationChannel(settings.schema) : undefined;
+    const channel = this.#channel;
+    this.#postCommit =
+      channel === undefined
+        ? undefined
+        : new PostCommitNotifier(() => sql`select pg_notify(${channel}::text, '')`.execute(this.#db));
     const listen = connection.listen?.(notificationChannel(settings.schema));
     this.#listener =
       listen === undefined ? undefined : new NotificationListener(listen, () => this.#notifier.notify());
@@ -296,7 +303,8 @@ export class PostgresEventStore implements EventStore {
     for (let attempt = 1; ; attempt++) {
       let row: AppendRow | undefined;
       try {
-        row = (await this.#appendStatement(streamId, expected, arrays).execute(this.#db)).rows[0];
+        // Autocommit: the notification follows the commit (see PostCommitNotifier).
+        row = (await this.#appendStatement(streamId, expected, arrays, undefined).execute(this.#db)).rows[0];
       } catch (error) {
         const repeated = await this.#afterFailedAppend(error, this.#db, streamId, arrays);
         if (repeated !== undefined) return repeated;
@@ -326,7 +334,8 @@ export class PostgresEventStore implements EventStore {
     if (repeated !== undefined) return repeated;
     let row: AppendRow | undefined;
     try {
-      row = (await this.#appendStatement(streamId, expected, arrays).execute(db)).rows[0];
+      // Inside a caller's transaction the statement notifies: PostgreSQL delivers it at that commit.
+      row = (await this.#appendStatement(streamId, expected, arrays, this.#channel).execute(db)).rows[0];
     } catch (error) {
       throw await this.#translateAppendError(error, streamId, db);
     }
@@ -334,8 +343,13 @@ export class PostgresEventStore implements EventStore {
     throw new ConcurrencyError(streamId, expected, await this.#currentRevision(db, streamId));
   }
 
-  #appendStatement(streamId: string, expected: ExpectedRevisionValue, arrays: BatchArrays) {
-    return appendStatement({ schema: this.schema, streamId, expected, arrays, channel: this.#channel });
+  #appendStatement(
+    streamId: string,
+    expected: ExpectedRevisionValue,
+    arrays: BatchArrays,
+    channel: string | undefined,
+  ) {
+    return appendStatement({ schema: this.schema, streamId, expected, arrays, channel });
   }
 
   #appended(row: AppendRow, committed: boolean): AppendResult {
@@ -347,6 +361,7 @@ export class PostgresEventStore implements EventStore {
     if (committed && (this.#lastAppendedPosition ?? -1n) < result.lastPosition) {
       this.#lastAppendedPosition = result.lastPosition;
     }
+    if (committed) this.#postCommit?.signal();
     this.#notifier.notify();
     return result;
   }
@@ -707,6 +722,7 @@ export class PostgresEventStore implements EventStore {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+    await this.#postCommit?.close();
     await this.#listener?.close();
     await this.#connection.close();
   }
