@@ -131,8 +131,9 @@ describe('connections (PGlite)', () => {
     expect((await db.pglite.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
   });
 
-  it('a store opened on a data folder keeps its events across a close and a reopen', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'annals-pglite-'));
+  it('a store opened on a data folder (parents created) keeps its events across a close and a reopen', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'annals-pglite-'));
+    const folder = join(root, 'not', 'yet', 'there');
     try {
       const first = await PostgresEventStore.create({ pglite: folder });
       await first.migrate();
@@ -153,7 +154,7 @@ describe('connections (PGlite)', () => {
         await second.close();
       }
     } finally {
-      await rm(folder, { recursive: true, force: true });
+      await rm(root, { recursive: true, force: true });
     }
   });
 });

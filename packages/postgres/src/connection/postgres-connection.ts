@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { InvalidArgument } from '@annals/core';
 import { Kysely, type PGlite as KyselyPGlite, PGliteDialect, PostgresDialect } from 'kysely';
 import type { ListenFn } from './notification-listener.js';
@@ -76,6 +78,10 @@ async function fromConnectionString(options: PostgresServerConnection): Promise<
   // An idle pooled connection whose backend ended (restart, pg_terminate_backend) emits 'error' on
   // the pool; the pool drops it and opens another on demand. Unhandled, the event would crash the process.
   pool.on('error', () => {});
+  // The same for a connection that is checked out when its backend ends (between two statements of a
+  // transaction, or by idle_in_transaction_session_timeout): the statement in flight, or the next one,
+  // rejects and reports it; the 'error' event itself must not crash the process.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,
@@ -116,6 +122,8 @@ async function fromPGlite(pglite: PGliteInstance | string): Promise<OpenedConnec
         { cause },
       );
     }
+    // PGlite creates the data folder but not its parents; `memory://` and other schemes are not folders.
+    if (!/^[a-z]+:\/\//i.test(pglite)) await mkdir(dirname(resolve(pglite)), { recursive: true });
     instance = (await module.PGlite.create(pglite)) as unknown as PGliteInstance;
     owned = true;
   } else if (typeof pglite?.query === 'function' && typeof pglite.listen === 'function') {
