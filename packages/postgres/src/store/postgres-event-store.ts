@@ -189,8 +189,10 @@ export class PostgresEventStore implements EventStore {
   readonly #pollMinMs: number;
   readonly #pollMaxMs: number;
   readonly #horizonWaitMs: number;
-  /** The last position this store appended outside a caller's transaction, until readers see it. */
+  /** The last position this store appended and saw committed, until readers see it. */
   #lastAppendedPosition: bigint | undefined;
+  /** The last position appended inside each open transaction of `transaction()`, noted at its commit. */
+  readonly #appendedInTransaction = new WeakMap<Transaction<any>, bigint>();
   #verified: Promise<void> | undefined;
   #closed = false;
 
@@ -339,8 +341,19 @@ export class PostgresEventStore implements EventStore {
     } catch (error) {
       throw await this.#translateAppendError(error, streamId, db);
     }
-    if (row !== undefined) return this.#appended(row, false);
+    if (row !== undefined) {
+      const result = this.#appended(row, false);
+      const before = this.#appendedInTransaction.get(tx);
+      if (before === undefined || before < result.lastPosition)
+        this.#appendedInTransaction.set(tx, result.lastPosition);
+      return result;
+    }
     throw new ConcurrencyError(streamId, expected, await this.#currentRevision(db, streamId));
+  }
+
+  /** Remembers the highest position this store saw committed, for readAll's read-your-writes wait. */
+  #noteCommitted(position: bigint): void {
+    if ((this.#lastAppendedPosition ?? -1n) < position) this.#lastAppendedPosition = position;
   }
 
   #appendStatement(
@@ -358,9 +371,7 @@ export class PostgresEventStore implements EventStore {
       firstPosition: BigInt(row.first_position),
       lastPosition: BigInt(row.last_position),
     };
-    if (committed && (this.#lastAppendedPosition ?? -1n) < result.lastPosition) {
-      this.#lastAppendedPosition = result.lastPosition;
-    }
+    if (committed) this.#noteCommitted(result.lastPosition);
     if (committed) this.#postCommit?.signal();
     this.#notifier.notify();
     return result;
@@ -699,9 +710,17 @@ export class PostgresEventStore implements EventStore {
    * On PGlite (one connection) everything else waits while the transaction is open: inside `fn`, use
    * only `tx`, never the store's other methods without it.
    */
-  transaction<T>(fn: (tx: Transaction<any>) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction<any>) => Promise<T>): Promise<T> {
     this.#assertOpen();
-    return this.kysely.transaction().execute(fn);
+    let used: Transaction<any> | undefined;
+    const result = await this.kysely.transaction().execute((tx) => {
+      used = tx;
+      return fn(tx);
+    });
+    // Committed: readAll now waits for what it appended too (read-your-writes).
+    const last = used === undefined ? undefined : this.#appendedInTransaction.get(used);
+    if (last !== undefined) this.#noteCommitted(last);
+    return result;
   }
 
   /**
