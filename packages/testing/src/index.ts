@@ -7,5 +7,5 @@
 export * from './aggregate-spec/index.js';
 export * from './command-spec/index.js';
 export * from './conformance/index.js';
-export * from './projection-spec/index.js';
 export * from './golden-samples/index.js';
+export * from './projection-spec/index.js';
