@@ -202,7 +202,7 @@ export class EventRegistry {
       ]);
     }
     const id = event.id ?? uuidv7();
-    if (!isUuid(id)) {
+    if (event.id !== undefined && !isUuid(id)) {
       throw new EventValidationError(type, streamId, [
         { path: ['id'], code: 'invalid_format', message: `Expected a UUID, found ${JSON.stringify(id)}` },
       ]);

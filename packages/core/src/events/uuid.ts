@@ -1,4 +1,9 @@
-import { getRandomValues } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Random bytes drawn from the system in blocks: one system call serves 1024 ids. */
+const POOL = new Uint8Array(16 * 1024);
+let poolOffset = POOL.length;
 
 let lastMs = 0;
 let sequence = 0;
@@ -8,8 +13,12 @@ let sequence = 0;
  * process sortable within a millisecond, then random bits.
  */
 export function uuidv7(): string {
-  const bytes = new Uint8Array(16);
-  getRandomValues(bytes);
+  if (poolOffset + 10 > POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
+  }
+  const r = poolOffset;
+  poolOffset += 10;
   let ms = Date.now();
   if (ms <= lastMs) {
     sequence++;
@@ -20,19 +29,31 @@ export function uuidv7(): string {
     ms = lastMs;
   } else {
     lastMs = ms;
-    sequence = bytes[6]! & 0x03; // small random start keeps the counter from always starting at 0
+    sequence = POOL[r]! & 0x03; // a small random start, so the counter does not always start at 0
   }
-  bytes[0] = (ms / 2 ** 40) & 0xff;
-  bytes[1] = (ms / 2 ** 32) & 0xff;
-  bytes[2] = (ms >>> 24) & 0xff;
-  bytes[3] = (ms >>> 16) & 0xff;
-  bytes[4] = (ms >>> 8) & 0xff;
-  bytes[5] = ms & 0xff;
-  bytes[6] = 0x70 | ((sequence >>> 8) & 0x0f);
-  bytes[7] = sequence & 0xff;
-  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const h = HEX;
+  return (
+    h[Math.floor(ms / 2 ** 40) & 0xff]! +
+    h[Math.floor(ms / 2 ** 32) & 0xff]! +
+    h[(ms >>> 24) & 0xff]! +
+    h[(ms >>> 16) & 0xff]! +
+    '-' +
+    h[(ms >>> 8) & 0xff]! +
+    h[ms & 0xff]! +
+    '-' +
+    h[0x70 | ((sequence >>> 8) & 0x0f)]! +
+    h[sequence & 0xff]! +
+    '-' +
+    h[0x80 | (POOL[r + 1]! & 0x3f)]! +
+    h[POOL[r + 2]!]! +
+    '-' +
+    h[POOL[r + 3]!]! +
+    h[POOL[r + 4]!]! +
+    h[POOL[r + 5]!]! +
+    h[POOL[r + 6]!]! +
+    h[POOL[r + 7]!]! +
+    h[POOL[r + 8]!]!
+  );
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
