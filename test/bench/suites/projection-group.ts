@@ -1,0 +1,247 @@
+import { defineProjection, type EventData, type EventStore } from '@annals/core';
+import { sql, type Transaction } from 'kysely';
+import type { ProjectionRunnerFactory } from '../backends/store-backend.js';
+import { BASELINE_TABLE, createBaselineTable, seedBaselineRows } from '../baselines/physical-baseline.js';
+import { type BenchGroup, type BuiltGroup, type GroupContext, unavailableFigure } from '../harness/group.js';
+import type { SqlTarget } from '../harness/sql-target.js';
+import { timeOnce } from '../harness/timing.js';
+import type { MeasurementSpec } from '../harness/types.js';
+import { uniqueName } from '../harness/unique.js';
+import { BenchDeposited, deposits } from '../workload/bench-events.js';
+
+/** Accounts the projected deposits are spread over: most events update an existing read-model row. */
+const ACCOUNTS = 1_000;
+/** Events per projection batch: the runner's default, used by the plain-SQL baselines too. */
+const BATCH = 500;
+
+export const ProjectionIds = {
+  annals: 'projection.catch-up',
+  perRow: 'baseline.project.per-row',
+  setBased: 'baseline.project.set-based',
+} as const;
+
+interface BalanceRow {
+  account_id: string;
+  balance: number;
+  deposits: number;
+}
+
+async function createReadModel(sql: SqlTarget, table: string): Promise<void> {
+  await sql.main.query(`DROP TABLE IF EXISTS ${table}`);
+  await sql.main.query(
+    `CREATE TABLE ${table} (account_id text PRIMARY KEY, balance bigint NOT NULL, deposits integer NOT NULL)`,
+  );
+}
+
+/** The projected total must be every event exactly once. */
+async function checkReadModel(sql: SqlTarget, table: string, expected: number): Promise<void> {
+  const { rows } = await sql.main.query<{ n: string | number | null }>(
+    `SELECT sum(deposits) AS n FROM ${table}`,
+  );
+  const applied = Number(rows[0]?.n ?? 0);
+  if (applied !== expected) throw new Error(`the read model holds ${applied} deposits, expected ${expected}`);
+}
+
+/**
+ * The projection as an application writes it: one upsert per event through the batch's Kysely
+ * transaction, the checkpoint committed with the batch.
+ */
+function annalsSpec(
+  ctx: GroupContext,
+  sqlTarget: SqlTarget,
+  store: EventStore,
+  makeRunner: Extract<ProjectionRunnerFactory, Function>,
+): MeasurementSpec {
+  const { sizes } = ctx;
+  const schema = ctx.backend.schema;
+  const table = `${schema}.bench_balances`;
+  const events = sizes.catchUpEvents.toLocaleString('en-US');
+  return {
+    id: ProjectionIds.annals,
+    backend: ctx.backend.name,
+    kind: 'annals',
+    title: `projection catch-up of ${events} events into a Postgres read model (batches of ${BATCH})`,
+    unit: 'events/s',
+    operation: `catch-up of ${events} events`,
+    compareWith: [
+      { id: ProjectionIds.perRow, backend: ctx.backend.name },
+      { id: ProjectionIds.setBased, backend: ctx.backend.name },
+    ],
+    setup: async () => {
+      await createReadModel(sqlTarget, table);
+      for (let i = 0; i < sizes.catchUpEvents; i += sizes.batchSize) {
+        const size = Math.min(sizes.batchSize, sizes.catchUpEvents - i);
+        await store.append(uniqueName('proj'), deposits(i, size, ACCOUNTS));
+      }
+    },
+    round: async () => {
+      await sqlTarget.main.query(`TRUNCATE ${table}`);
+      // A new name each round: a fresh checkpoint, so every round catches up from the start.
+      const projection = defineProjection({
+        name: uniqueName('bench-balances'),
+        events: [BenchDeposited],
+        handlers: {
+          BenchDeposited: async (event, { tx }: { tx: Transaction<{ bench_balances: BalanceRow }> }) => {
+            const data: EventData<typeof BenchDeposited> = event.data;
+            await tx
+              .withSchema(schema)
+              .insertInto('bench_balances')
+              .values({ account_id: data.accountId, balance: data.amount, deposits: 1 })
+              .onConflict((oc) =>
+                oc.column('account_id').doUpdateSet({
+                  balance: sql`bench_balances.balance + excluded.balance`,
+                  deposits: sql`bench_balances.deposits + 1`,
+                }),
+              )
+              .execute();
+          },
+        },
+      });
+      const runner = makeRunner({ store, projections: [projection], batchSize: BATCH });
+      const sample = await timeOnce(async () => {
+        await runner.start();
+        await runner.waitUntilCaughtUp();
+        return sizes.catchUpEvents;
+      });
+      await runner.stop();
+      await checkReadModel(sqlTarget, table, sizes.catchUpEvents);
+      return sample;
+    },
+  };
+}
+
+/**
+ * The same projection written by hand in plain SQL: pages of the log, and per batch BEGIN, one
+ * upsert per row (`perRow`) or one set-based upsert for the whole batch, a compare-and-swap on a
+ * checkpoint row, COMMIT. Per-row is what the Annals handler does; set-based is the ceiling.
+ */
+function baselineSpec(
+  ctx: GroupContext,
+  sqlTarget: SqlTarget,
+  setBased: boolean,
+  seeded: { from: number },
+): MeasurementSpec {
+  const { sizes } = ctx;
+  const schema = ctx.backend.schema;
+  const table = `${schema}.baseline_balances`;
+  const checkpoints = `${schema}.baseline_checkpoints`;
+  const events = sizes.catchUpEvents.toLocaleString('en-US');
+  const upsertOne = `INSERT INTO ${table} (account_id, balance, deposits) VALUES ($1, $2, 1)
+    ON CONFLICT (account_id) DO UPDATE SET balance = ${table}.balance + excluded.balance, deposits = ${table}.deposits + 1`;
+  const upsertMany = `INSERT INTO ${table} (account_id, balance, deposits)
+    SELECT a, sum(b), count(*) FROM unnest($1::text[], $2::bigint[]) AS u(a, b) GROUP BY a
+    ON CONFLICT (account_id) DO UPDATE SET balance = ${table}.balance + excluded.balance, deposits = ${table}.deposits + excluded.deposits`;
+  return {
+    id: setBased ? ProjectionIds.setBased : ProjectionIds.perRow,
+    backend: sqlTarget.backend,
+    kind: 'baseline',
+    title: `plain SQL projection of ${events} rows, ${setBased ? 'one set-based upsert' : 'one upsert per row'} per batch of ${BATCH}`,
+    unit: 'rows/s',
+    operation: `catch-up of ${events} rows`,
+    setup: async () => {
+      await createReadModel(sqlTarget, table);
+      await sqlTarget.main.query(
+        `CREATE TABLE IF NOT EXISTS ${checkpoints} (name text PRIMARY KEY, position bigint NOT NULL)`,
+      );
+      if (!setBased) {
+        const { rows } = await sqlTarget.main.query<{ next: string }>(
+          `SELECT coalesce(max(position), 0) + 1 AS next FROM ${schema}.${BASELINE_TABLE}`,
+        );
+        seeded.from = Number(rows[0]!.next);
+        await seedBaselineRows(
+          sqlTarget,
+          schema,
+          'baseline-project',
+          sizes.catchUpEvents,
+          sizes.batchSize,
+          ACCOUNTS,
+        );
+      }
+    },
+    round: async () => {
+      const { from } = seeded;
+      await sqlTarget.main.query(`TRUNCATE ${table}`);
+      const name = uniqueName('baseline-balances');
+      await sqlTarget.main.query(`INSERT INTO ${checkpoints} (name, position) VALUES ($1, $2)`, [
+        name,
+        from - 1,
+      ]);
+      const sample = await timeOnce(async () => {
+        let after = from - 1;
+        let applied = 0;
+        while (applied < sizes.catchUpEvents) {
+          const { rows } = await sqlTarget.main.query<{
+            position: string;
+            data: { accountId: string; amount: number };
+          }>(
+            `SELECT position, data FROM ${schema}.${BASELINE_TABLE} WHERE position > $1 ORDER BY position LIMIT $2`,
+            [after, Math.min(BATCH, sizes.catchUpEvents - applied)],
+          );
+          if (rows.length === 0) break;
+          const last = Number(rows[rows.length - 1]!.position);
+          await sqlTarget.transaction(sqlTarget.main, async (tx) => {
+            if (setBased) {
+              await tx.query(upsertMany, [rows.map((r) => r.data.accountId), rows.map((r) => r.data.amount)]);
+            } else {
+              for (const row of rows) await tx.query(upsertOne, [row.data.accountId, row.data.amount]);
+            }
+            const moved = await tx.query(
+              `UPDATE ${checkpoints} SET position = $1 WHERE name = $2 AND position = $3 RETURNING name`,
+              [last, name, after],
+            );
+            if (moved.rows.length !== 1)
+              throw new Error('the baseline checkpoint moved under the projection');
+          });
+          applied += rows.length;
+          after = last;
+        }
+        return applied;
+      });
+      await checkReadModel(sqlTarget, table, sizes.catchUpEvents);
+      return sample;
+    },
+  };
+}
+
+/** Projection catch-up into a read model in the same PostgreSQL database (PGlite and the server). */
+export const projectionCatchUp: BenchGroup = {
+  name: 'projection',
+  backends: ['pglite', 'server'],
+  maxRounds: 3,
+  maxWarmupRounds: 0,
+  async build(ctx): Promise<BuiltGroup> {
+    const { backend, sizes } = ctx;
+    const sqlTarget = backend.sql!;
+    await createBaselineTable(sqlTarget, ctx.backend.schema);
+    // The set-based baseline reads the rows the per-row one seeds: it must come second.
+    const seeded = { from: 0 };
+    const baselines = [
+      baselineSpec(ctx, sqlTarget, false, seeded),
+      baselineSpec(ctx, sqlTarget, true, seeded),
+    ];
+    const placeholder = {
+      id: ProjectionIds.annals,
+      backend: backend.name,
+      title: `projection catch-up of ${sizes.catchUpEvents.toLocaleString('en-US')} events into a Postgres read model`,
+      unit: 'events/s',
+      operation: 'catch-up',
+    };
+    if (typeof backend.openStore !== 'function') {
+      return {
+        specs: baselines,
+        unavailable: [unavailableFigure(placeholder, backend.openStore.unavailable)],
+      };
+    }
+    if (typeof backend.projectionRunner !== 'function') {
+      return {
+        specs: baselines,
+        unavailable: [unavailableFigure(placeholder, backend.projectionRunner.unavailable)],
+      };
+    }
+    const store = await backend.openStore();
+    return {
+      specs: [...baselines, annalsSpec(ctx, sqlTarget, store, backend.projectionRunner)],
+      close: () => store.close(),
+    };
+  },
+};
