@@ -93,7 +93,8 @@ export class EventRegistry {
       this.#definitions.set(def.type, def);
     }
     const upcasters = options.upcasters ?? new UpcasterRegistry();
-    upcasters.check(this.#definitions.values());
+    // Without upcasters nothing claims to read old versions; such events fail on read (UpcastError).
+    upcasters.check(this.#definitions.values(), { requireChains: options.upcasters !== undefined });
     this.#upcasters = upcasters.seal();
   }
 

@@ -184,13 +184,15 @@ export class UpcasterRegistry {
    * - following the steps from each one must not cycle, and must end at the current version of a
    *   defined type (not below: a missing step; not above: a version no definition knows; not at an
    *   undefined type);
-   * - a defined type past version 1 must be reached by at least one step (its own or a rename), since
-   *   its older stored events could not be read otherwise. A type that really starts above v1 with no
-   *   older events is expressed by a rename into it, or by defining it at version 1.
+   * - with `requireChains` (the default; stores set it when they are given upcasters), a defined type
+   *   past version 1 must be reached by at least one step (its own or a rename), since its older stored
+   *   events could not be read otherwise. A type that really starts above v1 with no older events is
+   *   expressed by a rename into it, or by defining it at version 1. A store given no upcasters at all
+   *   skips this rule: an event stored at an older version then fails on read with `UpcastError`.
    *
    * Stores call this when they are created, so a broken chain fails at start-up, not on read.
    */
-  check(definitions: KnownEventVersions): void {
+  check(definitions: KnownEventVersions, options: { readonly requireChains?: boolean } = {}): void {
     const current = new Map<string, number>();
     for (const def of definitions) current.set(def.type, def.version);
     for (const step of this.#order) {
@@ -230,6 +232,7 @@ export class UpcasterRegistry {
         });
       }
     }
+    if (options.requireChains === false) return;
     const reached = new Set<string>();
     for (const step of this.#order) {
       reached.add(step.type);
