@@ -10,6 +10,7 @@ import { UpcastError } from '../upcasting/upcasting-errors.js';
 import { deepFreeze } from './deep-freeze.js';
 import type { AnyEventDefinition } from './define-event.js';
 import type { EventMetadata, NewEvent, RecordedEvent, StoredEvent } from './event-types.js';
+import { containsNul } from './json-text.js';
 import { isUuid, uuidv7 } from './uuid.js';
 
 /** Options of an {@link EventRegistry}; every store accepts the same keys. */
@@ -202,6 +203,7 @@ export class EventRegistry {
         },
       ]);
     }
+    if (type.includes('\u0000')) refuseNul(type, streamId, 'type', 'a type');
     const id = event.id ?? uuidv7();
     if (event.id !== undefined && !isUuid(id)) {
       throw new EventValidationError(type, streamId, [
@@ -405,17 +407,36 @@ export function toIssues(error: z.ZodError): ValidationIssue[] {
   }));
 }
 
-function assertStreamId(streamId: unknown): asserts streamId is string {
+/**
+ * Throws `InvalidArgument` unless `streamId` is a non-empty string without the NUL character (which
+ * no adapter can store). Every store checks stream ids with it, on writes and on reads.
+ */
+export function assertStreamId(streamId: unknown): asserts streamId is string {
   if (typeof streamId !== 'string' || streamId.length === 0) {
     throw new InvalidArgument(`A stream id must be a non-empty string, found ${JSON.stringify(streamId)}.`);
   }
+  if (streamId.includes('\u0000')) {
+    throw new InvalidArgument(
+      `A stream id must not contain the NUL character (\\u0000); found ${JSON.stringify(streamId)}.`,
+    );
+  }
+}
+
+function refuseNul(type: string, streamId: string, field: string, what: string): never {
+  throw new EventValidationError(type, streamId, [
+    {
+      path: [field],
+      code: 'unsupported_character',
+      message: `Expected ${what} without the NUL character (\\u0000), which stores cannot keep`,
+    },
+  ]);
 }
 
 function toJson(type: string, streamId: string, field: string, value: unknown): string {
+  let json: string | undefined;
   try {
-    const json = JSON.stringify(value);
+    json = JSON.stringify(value);
     if (json === undefined) throw new Error(`${typeof value} is not JSON`);
-    return json;
   } catch (cause) {
     throw new EventValidationError(type, streamId, [
       {
@@ -425,6 +446,6 @@ function toJson(type: string, streamId: string, field: string, value: unknown): 
       },
     ]);
   }
+  if (containsNul(json)) refuseNul(type, streamId, field, 'text');
+  return json;
 }
-
-export { assertStreamId };

@@ -7,6 +7,7 @@ export {
   type EventType,
 } from './define-event.js';
 export {
+  assertStreamId,
   EventRegistry,
   type EventRegistryOptions,
   type PreparedEvent,
@@ -15,4 +16,5 @@ export {
   type UpcastTarget,
 } from './event-registry.js';
 export type { EventMetadata, JsonValue, NewEvent, RecordedEvent, StoredEvent } from './event-types.js';
+export { containsNul } from './json-text.js';
 export { isUuid, uuidv7 } from './uuid.js';

@@ -1,5 +1,10 @@
 import { IdempotencyConflict, InvalidArgument, StoreClosed, StreamNotFound } from '../errors/store-errors.js';
-import { EventRegistry, type EventRegistryOptions, type PreparedEvent } from '../events/event-registry.js';
+import {
+  assertStreamId,
+  EventRegistry,
+  type EventRegistryOptions,
+  type PreparedEvent,
+} from '../events/event-registry.js';
 import type { NewEvent, RecordedEvent, StoredEvent } from '../events/event-types.js';
 import { ChangeNotifier } from './change-notifier.js';
 import type {
@@ -151,6 +156,7 @@ export class InMemoryEventStore implements EventStore {
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
     this.#assertOpen();
+    assertStreamId(streamId);
     const from = toBigIntOption('fromRevision', options.fromRevision);
     const max = toMaxCount(options.maxCount);
     const stream = this.#streams.get(streamId);
@@ -183,6 +189,7 @@ export class InMemoryEventStore implements EventStore {
 
   subscribeToStream(streamId: string, options: SubscribeToStreamOptions = {}): Subscription {
     this.#assertOpen();
+    assertStreamId(streamId);
     let next = Number(toBigIntOption('fromRevision', options.fromRevision) ?? 0n);
     return this.#track(() => {
       const stream = this.#streams.get(streamId) ?? [];

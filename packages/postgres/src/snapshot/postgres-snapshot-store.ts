@@ -1,9 +1,8 @@
-import { InvalidArgument, type Snapshot, type SnapshotStore } from '@annals/core';
+import { containsNul, InvalidArgument, type Snapshot, type SnapshotStore } from '@annals/core';
 import { type Kysely, sql } from 'kysely';
 import type { AnnalsTablesLocation } from '../checkpoint/postgres-checkpoint-store.js';
 import { assertSchemaName } from '../schema/schema-name.js';
 import type { AnnalsTables } from '../schema/tables.js';
-import { containsNul } from '../store/jsonb.js';
 import { parseState, stringifyState } from './snapshot-json.js';
 
 /**

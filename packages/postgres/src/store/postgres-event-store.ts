@@ -2,6 +2,7 @@ import {
   type AppendOptions,
   type AppendResult,
   assertExpectedRevision,
+  assertStreamId,
   type CallbackSubscription,
   ChangeNotifier,
   ConcurrencyError,
@@ -12,7 +13,6 @@ import {
   type EventStore,
   type EventStoreCapabilities,
   EventTooLarge,
-  EventValidationError,
   type ExpectedRevisionValue,
   IdempotencyConflict,
   InvalidArgument,
@@ -68,7 +68,6 @@ import {
 } from './append-statement.js';
 import { constraintOf, isTransientError, sqlState } from './database-errors.js';
 import { belowHorizon, type EventRow, selectEvents, storedBytes, toStoredEvent } from './event-rows.js';
-import { containsNul } from './jsonb.js';
 import { PageSizer } from './page-sizer.js';
 import { PostCommitNotifier } from './post-commit-notifier.js';
 
@@ -283,7 +282,7 @@ export class PostgresEventStore implements EventStore {
     options: PostgresAppendOptions = {},
   ): Promise<AppendResult> {
     this.#assertOpen();
-    assertStreamIdArgument(streamId);
+    assertStreamId(streamId);
     const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
     if (Array.isArray(events) && events.length > EVENTS_PER_TRANSACTION) {
       throw new InvalidArgument(
@@ -474,34 +473,11 @@ export class PostgresEventStore implements EventStore {
   /** Size limit and what PostgreSQL cannot store, checked before anything is sent. */
   #checkEvent(streamId: string, event: PreparedEvent): void {
     const { dataJson, metadataJson } = event;
-    if (event.type.includes('\u0000')) {
-      throw new EventValidationError(event.type, streamId, [
-        {
-          path: ['type'],
-          code: 'unsupported_character',
-          message: 'Expected a type without the NUL character (\\u0000), which PostgreSQL text cannot store',
-        },
-      ]);
-    }
     // UTF-8 takes at most 3 bytes per UTF-16 unit: skip counting when even that fits.
     if ((dataJson.length + metadataJson.length) * 3 > this.#maxEventBytes) {
       const size = Buffer.byteLength(dataJson, 'utf8') + Buffer.byteLength(metadataJson, 'utf8');
       if (size > this.#maxEventBytes)
         throw new EventTooLarge(event.type, streamId, size, this.#maxEventBytes);
-    }
-    for (const [field, json] of [
-      ['data', dataJson],
-      ['metadata', metadataJson],
-    ] as const) {
-      if (containsNul(json)) {
-        throw new EventValidationError(event.type, streamId, [
-          {
-            path: [field],
-            code: 'unsupported_character',
-            message: 'Expected text without the NUL character (\\u0000), which PostgreSQL jsonb cannot store',
-          },
-        ]);
-      }
     }
   }
 
@@ -511,7 +487,7 @@ export class PostgresEventStore implements EventStore {
     options: PostgresReadStreamOptions = {},
   ): AsyncGenerator<RecordedEvent> {
     this.#assertOpen();
-    assertStreamIdArgument(streamId);
+    assertStreamId(streamId);
     const from = toBigIntOption('fromRevision', options.fromRevision);
     const max = toMaxCount(options.maxCount);
     const direction = options.direction ?? 'forwards';
@@ -648,7 +624,7 @@ export class PostgresEventStore implements EventStore {
   /** Catch-up then live subscription to one stream; polls adaptively, woken by NOTIFY and local appends. */
   subscribeToStream(streamId: string, options: SubscribeToStreamOptions = {}): Subscription {
     this.#assertOpen();
-    assertStreamIdArgument(streamId);
+    assertStreamId(streamId);
     let next = toBigIntOption('fromRevision', options.fromRevision) ?? 0n;
     const sizer = new PageSizer(this.#pageSize, this.#pageBytes);
     return this.#track(async () => {
@@ -899,13 +875,6 @@ function satisfies(expected: ExpectedRevisionValue, actual: bigint | 'no_stream'
   } catch {
     return false;
   }
-}
-
-function assertStreamIdArgument(streamId: unknown): asserts streamId is string {
-  if (typeof streamId !== 'string' || streamId.length === 0) {
-    throw new InvalidArgument(`A stream id must be a non-empty string, found ${JSON.stringify(streamId)}.`);
-  }
-  assertNoNul('A stream id', streamId);
 }
 
 /** PostgreSQL text cannot hold the NUL character: refuse it before anything is sent. */

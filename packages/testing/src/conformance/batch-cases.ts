@@ -11,6 +11,32 @@ const group = 'atomic batches & validation';
 export const batchCases: readonly ConformanceCase[] = [
   {
     group,
+    name: 'the NUL character is refused in a stream id, a type, data and metadata, the same way by every store, and nothing of the batch is written',
+    async run(ctx) {
+      const store = await ctx.createStore();
+      await expectAnnalsError(() => store.append('cart\u0000x', [note('a')]), 'INVALID_ARGUMENT');
+      await expectAnnalsError(() => toArray(store.readStream('cart\u0000x')), 'INVALID_ARGUMENT');
+      await expectAnnalsError(
+        () => store.append('cart-1', [note('a'), { type: 'Bad\u0000Type', data: {} }]),
+        'EVENT_VALIDATION_FAILED',
+      );
+      await expectAnnalsError(
+        () => store.append('cart-1', [note('a'), { type: 'Note', data: { text: 'a\u0000b' } }]),
+        'EVENT_VALIDATION_FAILED',
+      );
+      await expectAnnalsError(
+        () => store.append('cart-1', [{ type: 'Note', data: {}, metadata: { who: '\u0000' } }]),
+        'EVENT_VALIDATION_FAILED',
+      );
+      expect(await logIds(store)).toEqual([]);
+      // A backslash followed by "u0000" is ordinary text, not NUL.
+      await store.append('cart-1', [{ type: 'Note', data: { text: '\\u0000' } }]);
+      const [stored] = await toArray(store.readStream('cart-1'));
+      expect(stored?.data).toEqual({ text: '\\u0000' });
+    },
+  },
+  {
+    group,
     name: 'a batch with one invalid event writes nothing: not the valid events before it, no revision, nothing in the global log',
     async run(ctx) {
       const store = await createFixtureStore(ctx);

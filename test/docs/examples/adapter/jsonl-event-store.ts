@@ -9,6 +9,7 @@ import {
   type AppendOptions,
   type AppendResult,
   assertExpectedRevision,
+  assertStreamId,
   type CallbackSubscription,
   ChangeNotifier,
   defaultCapabilities,
@@ -165,6 +166,7 @@ export class JsonlEventStore implements EventStore {
   // #region reads
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
     this.#assertOpen();
+    assertStreamId(streamId); // the same stream-id rules as every store (appends check them in prepare)
     const from = toBigIntOption('fromRevision', options.fromRevision);
     const max = toMaxCount(options.maxCount);
     const stream = this.#streams.get(streamId);
@@ -206,6 +208,7 @@ export class JsonlEventStore implements EventStore {
 
   subscribeToStream(streamId: string, options: SubscribeToStreamOptions = {}): Subscription {
     this.#assertOpen();
+    assertStreamId(streamId);
     let next = Number(toBigIntOption('fromRevision', options.fromRevision) ?? 0n);
     return this.#track(() => {
       const stream = this.#streams.get(streamId) ?? [];
