@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@annals/core';
+import { isConcurrencyError, type RecordedEvent } from '@annals/core';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { databaseUrl, eventually, toArray, useTestDatabase } from './support/test-database.js';
@@ -66,6 +66,45 @@ describe.skipIf(!databaseUrl)('global order under out-of-order commits (server)'
       await subscription.stop();
       await delivering;
     }
+  });
+
+  it("a transaction whose id is older than the stream's last writer cannot append to it (ConcurrencyError, nothing written); retried, it lands above that writer", async () => {
+    const store = await db.open('server', { horizonWaitMs: 0 });
+    await store.append('shared', [{ type: 'First', data: {} }]);
+    const tx = await store.kysely.startTransaction().execute();
+    try {
+      // The transaction takes its id by writing elsewhere; a newer autocommit append then takes 'shared'.
+      const early = await store.append('elsewhere', [{ type: 'Early', data: {} }], { transaction: tx });
+      const newer = await store.append('shared', [{ type: 'Newer', data: {} }], { expectedRevision: 'any' });
+      expect(newer.firstPosition).toBeGreaterThan(early.firstPosition);
+
+      // Placed at the transaction's positions, the next revision would precede revision 1 in the log.
+      const error = await store
+        .append('shared', [{ type: 'Late', data: {} }], { expectedRevision: 1n, transaction: tx })
+        .catch((e: unknown) => e);
+      expect(isConcurrencyError(error), String(error)).toBe(true);
+      expect(error).toMatchObject({ streamId: 'shared', expected: 1n, actual: 1n });
+      expect((error as Error).message).toContain('retry the transaction');
+      // The failed append wrote nothing and left the transaction usable.
+      const inTx = await sql<{ n: string }>`select count(*)::text as n from ${sql.id(store.schema, 'events')}
+        where stream_id = 'shared'`.execute(tx);
+      expect(inTx.rows[0]!.n).toBe('2');
+      await tx.commit().execute();
+    } finally {
+      await tx
+        .rollback()
+        .execute()
+        .catch(() => {});
+    }
+    const retried = await store.transaction((retry) =>
+      store.append('shared', [{ type: 'Late', data: {} }], { expectedRevision: 1n, transaction: retry }),
+    );
+    expect(retried.nextExpectedRevision).toBe(2n);
+    const stream = await toArray(store.readStream('shared'));
+    expect(stream.map((e) => e.type)).toEqual(['First', 'Newer', 'Late']);
+    for (let i = 1; i < stream.length; i++)
+      expect(stream[i]!.position).toBeGreaterThan(stream[i - 1]!.position);
+    expect(await toArray(store.readStream('elsewhere'))).toHaveLength(1);
   });
 
   it('a rolled-back append leaves no trace and does not hold readers back', async () => {

@@ -2,10 +2,13 @@ import { hasErrorCode } from '@annals/core';
 import {
   annalsMigrations,
   LATEST_MIGRATION,
+  MIGRATION_LOCK_TABLE,
+  MIGRATION_TABLE,
   PostgresEventStore,
   SchemaNotMigrated,
   TransactionIdsRewound,
 } from '@annals/postgres';
+import { Migrator } from 'kysely/migration';
 import { describe, expect, it } from 'vitest';
 import { targets, toArray, useTestDatabase } from './support/test-database.js';
 
@@ -40,6 +43,50 @@ describe.each(targets)('migrations (%s)', (target) => {
       // The store works after the second migrate.
       await store.append('s-1', [{ type: 'T', data: {} }]);
       expect(await toArray(store.readStream('s-1'))).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a schema migrated by an earlier release (up to 0003) with events in it upgrades: each stream learns its last position and appends go on in order', async () => {
+    const schema = db.schema(target);
+    const store = await PostgresEventStore.create(db.connection(target), { schema });
+    try {
+      const migrations = annalsMigrations(schema);
+      const migrator = new Migrator({
+        db: store.kysely,
+        provider: { getMigrations: async () => migrations },
+        migrationTableSchema: schema,
+        migrationTableName: MIGRATION_TABLE,
+        migrationLockTableName: MIGRATION_LOCK_TABLE,
+      });
+      const old = await migrator.migrateTo('0003_projection_leases_and_dead_letters');
+      expect(old.error).toBeUndefined();
+      // Rows as the 0003 schema held them: one stream of two events written by one transaction.
+      await db.raw(
+        target,
+        `with tx as (select pg_current_xact_id() as xid),
+           s as (insert into "${schema}".streams (stream_id, category, revision) values ('old-1', 'old', 1))
+         insert into "${schema}".events (position, transaction_id, stream_id, revision, id, type, schema_version, data, metadata)
+         select ((xid::text::bigint) << 20) + r, xid, 'old-1', r, gen_random_uuid(), 'Old', 1, '{}', '{}'
+         from tx, generate_series(0, 1) r`,
+      );
+      expect((await store.migrate()).applied).toEqual(['0004_stream_order_and_append_function']);
+      const [row] = await db.raw<{ last_position: string; max: string }>(
+        target,
+        `select s.last_position::text, (select max(position) from "${schema}".events)::text as max
+         from "${schema}".streams s where stream_id = 'old-1'`,
+      );
+      expect(row!.last_position).toBe(row!.max);
+      const next = await store.append('old-1', [{ type: 'New', data: {} }], { expectedRevision: 1n });
+      expect(next.nextExpectedRevision).toBe(2n);
+      const stream = await toArray(store.readStream('old-1'));
+      expect(stream.map((e) => [e.type, e.revision])).toEqual([
+        ['Old', 0n],
+        ['Old', 1n],
+        ['New', 2n],
+      ]);
+      expect(stream[2]!.position).toBeGreaterThan(stream[1]!.position);
     } finally {
       await store.close();
     }

@@ -24,10 +24,20 @@ export class ConcurrencyError extends AnnalsError {
   readonly expected: ExpectedRevisionValue;
   readonly actual: bigint | 'no_stream';
 
-  constructor(streamId: string, expected: ExpectedRevisionValue, actual: bigint | 'no_stream') {
+  /**
+   * @param reason why the append could not go ahead although the revision matched (an adapter's
+   *   ordering rule, say); appended to the message.
+   */
+  constructor(
+    streamId: string,
+    expected: ExpectedRevisionValue,
+    actual: bigint | 'no_stream',
+    reason?: string,
+  ) {
     super(
       'CONCURRENCY_CONFLICT',
-      `Expected ${describeExpected(expected)} of stream ${streamId}, found ${describeActual(actual)}.`,
+      `Expected ${describeExpected(expected)} of stream ${streamId}, found ${describeActual(actual)}.` +
+        (reason === undefined ? '' : ` ${reason}`),
     );
     this.streamId = streamId;
     this.expected = expected;

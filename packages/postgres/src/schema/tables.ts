@@ -10,6 +10,8 @@ export interface StreamsTable {
   readonly category: string;
   /** Revision of the stream's last event. bigint columns are selected as text. */
   readonly revision: ColumnType<string, string | bigint, string | bigint>;
+  /** Position of the stream's last event: the next append's events go above it. */
+  readonly last_position: ColumnType<string, string | bigint, string | bigint>;
   readonly created_at: Generated<Date>;
   readonly updated_at: Generated<Date>;
 }

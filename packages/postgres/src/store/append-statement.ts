@@ -1,6 +1,5 @@
 import type { ExpectedRevisionValue, PreparedEvent } from '@annals/core';
 import { type RawBuilder, sql } from 'kysely';
-import { EVENTS_PER_TRANSACTION } from '../schema/migrations.js';
 
 /** The row the append statement returns when it wrote the batch (none when the expected revision failed). */
 export interface AppendRow {
@@ -44,16 +43,11 @@ export function categoryOf(streamId: string): string {
 }
 
 /**
- * The whole append as ONE statement, so a batch costs one round trip:
- *
- * 1. `stream`: moves the stream row's revision forward by the batch size, but only when the expected
- *    revision holds (a conditional UPDATE, or an INSERT for a new stream). The row lock serialises
- *    writers of one stream; writers of other streams never meet. Zero rows = the check failed, and
- *    then nothing below writes anything.
- * 2. `slot`: this transaction's first free position. Positions are `(xid << 20) + n`; `n` continues
- *    after rows the same transaction appended before (an index range probe on the primary key).
- * 3. `written`: inserts the batch from arrays through `unnest`, numbering revisions and positions.
- * 4. the final SELECT returns the result and calls `pg_notify` once for the statement.
+ * The whole append as ONE statement, so a batch costs one round trip: a call of the schema's
+ * `annals_append` function (migration 0004), whose statements keep their plans for the session.
+ * It returns no row when nothing was written: the expected revision did not hold, or the stream's
+ * last event lies above this transaction's positions (a writer with a newer transaction id took the
+ * stream first); the caller tells the two apart by reading the stream's revision.
  */
 export function appendStatement(args: {
   readonly schema: string;
@@ -63,50 +57,13 @@ export function appendStatement(args: {
   readonly channel: string | undefined;
 }): RawBuilder<AppendRow> {
   const { schema, streamId, expected, arrays } = args;
-  const streams = sql.id(schema, 'streams');
-  const events = sql.id(schema, 'events');
-  const n = String(arrays.ids.length);
-  const category = categoryOf(streamId);
-  let stream: RawBuilder<unknown>;
-  if (expected === 'any') {
-    stream = sql`insert into ${streams} as s (stream_id, category, revision)
-      values (${streamId}::text, ${category}::text, ${n}::bigint - 1)
-      on conflict (stream_id) do update set revision = s.revision + ${n}::bigint, updated_at = now()
-      returning s.revision`;
-  } else if (expected === 'no_stream') {
-    stream = sql`insert into ${streams} (stream_id, category, revision)
-      values (${streamId}::text, ${category}::text, ${n}::bigint - 1)
-      on conflict (stream_id) do nothing
-      returning revision`;
-  } else if (expected === 'stream_exists') {
-    stream = sql`update ${streams} set revision = revision + ${n}::bigint, updated_at = now()
-      where stream_id = ${streamId}::text
-      returning revision`;
-  } else {
-    stream = sql`update ${streams} set revision = revision + ${n}::bigint, updated_at = now()
-      where stream_id = ${streamId}::text and revision = ${String(expected)}::bigint
-      returning revision`;
-  }
-  const notify =
-    args.channel === undefined ? sql`` : sql`, pg_notify(${args.channel}::text, '')::text as notified`;
-  return sql<AppendRow>`with stream as (${stream}),
-    slot as (
-      select coalesce(
-        (select max(e.position) + 1 from ${events} e where e.position >= b.low and e.position < b.low + ${sql.lit(EVENTS_PER_TRANSACTION)}),
-        b.low) as first
-      from (select pg_current_xact_id()::text::bigint << 20 as low) b
-    ),
-    written as (
-      insert into ${events} (position, transaction_id, stream_id, revision, id, type, schema_version, data, metadata)
-      select slot.first + i.ord - 1, pg_current_xact_id(), ${streamId}::text, stream.revision - ${n}::bigint + i.ord,
-        i.id, i.type, i.schema_version, i.data, i.metadata
-      from stream, slot, ${batchRows(arrays)}
-      returning position
-    )
-    select stream.revision::text as revision,
-      (select min(position) from written)::text as first_position,
-      (select max(position) from written)::text as last_position${notify}
-    from stream`;
+  const kind = typeof expected === 'bigint' ? 'revision' : expected;
+  const revision = typeof expected === 'bigint' ? String(expected) : null;
+  return sql<AppendRow>`select r_revision::text as revision, r_first_position::text as first_position,
+      r_last_position::text as last_position
+    from ${sql.id(schema, 'annals_append')}(${streamId}::text, ${categoryOf(streamId)}::text, ${kind}::text,
+      ${revision}::bigint, ${arrays.ids}::uuid[], ${arrays.types}::text[], ${arrays.versions}::int4[],
+      ${arrays.data}::jsonb[], ${arrays.metadata}::jsonb[], ${args.channel ?? null}::text)`;
 }
 
 /** One row per event of a batch, matched by id against what is stored (for idempotent re-appends). */

@@ -77,6 +77,14 @@ export const DEFAULT_MAX_EVENT_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_PAGE_SIZE = 1000;
 /** How often an append is re-run when a concurrent writer moved the stream between check and re-read. */
 const MAX_APPEND_ATTEMPTS = 5;
+/**
+ * How often an autocommit append whose revision holds is run again because a writer with a newer
+ * transaction id took the stream first (each attempt gets a newer id, so a repeat needs a new race).
+ */
+const MAX_REORDER_ATTEMPTS = 20;
+/** Why an append whose expected revision holds still failed: the stream's order in the global log. */
+const REORDER_REASON =
+  "The stream's last event was written by a transaction that started after this one, and a stream's events must follow each other in the global log: retry the transaction (retryOnConcurrency does).";
 /** Consecutive transient read failures a subscription rides out (polling) before it ends with the error. */
 const MAX_TRANSIENT_FAILURES = 30;
 
@@ -317,7 +325,12 @@ export class PostgresEventStore implements EventStore {
       const repeated = await this.#storedResult(this.#db, streamId, arrays);
       if (repeated !== undefined) return repeated;
       const actual = await this.#currentRevision(this.#db, streamId);
-      if (attempt < MAX_APPEND_ATTEMPTS && satisfies(expected, actual)) continue; // moved meanwhile
+      // The revision holds, so the stream moved meanwhile or a writer with a newer transaction id
+      // took it first: run again in a new transaction, whose id is newer than theirs.
+      if (satisfies(expected, actual)) {
+        if (attempt < MAX_REORDER_ATTEMPTS) continue;
+        throw new ConcurrencyError(streamId, expected, actual, REORDER_REASON);
+      }
       throw new ConcurrencyError(streamId, expected, actual);
     }
   }
@@ -347,7 +360,9 @@ export class PostgresEventStore implements EventStore {
         this.#appendedInTransaction.set(tx, result.lastPosition);
       return result;
     }
-    throw new ConcurrencyError(streamId, expected, await this.#currentRevision(db, streamId));
+    const actual = await this.#currentRevision(db, streamId);
+    const reason = satisfies(expected, actual) ? REORDER_REASON : undefined;
+    throw new ConcurrencyError(streamId, expected, actual, reason);
   }
 
   /** Remembers the highest position this store saw committed, for readAll's read-your-writes wait. */

@@ -1,6 +1,6 @@
 import { type ExpectedRevisionValue, isConcurrencyError, type RecordedEvent } from '@annals/core';
 import { expect } from 'vitest';
-import { settleAll, toArray } from './collect.js';
+import { collect, deliveryTimeout, settleAll, toArray } from './collect.js';
 import {
   added,
   appendInBatches,
@@ -198,6 +198,81 @@ export const orderingCases: readonly ConformanceCase[] = [
       expect(seenIds).toHaveLength(STREAMS * PER_STREAM);
       expect([...seenIds].sort()).toEqual(written.flat().sort());
       expect(seenIds).toEqual(await logIds(store));
+    },
+  },
+  {
+    group,
+    name: "a stream's events appear in the global log in revision order, even while writers race on it with expectedRevision 'any' and readers page and subscribe concurrently",
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      const STREAMS = ['hot-0', 'hot-1', 'hot-2'];
+      const WRITERS = 12;
+      const EACH = 6;
+      const total = WRITERS * EACH;
+      const subscription = store.subscribeToAll();
+      try {
+        let writersDone = false;
+        const writers = (async () => {
+          try {
+            return await settleAll(
+              ...Array.from({ length: WRITERS }, async (_, w) => {
+                for (let k = 0; k < EACH; k++) {
+                  const streamId = STREAMS[(w + k) % STREAMS.length]!;
+                  await store.append(streamId, [added(`writer-${w}-${k}`)], { expectedRevision: 'any' });
+                }
+              }),
+            );
+          } finally {
+            writersDone = true;
+          }
+        })();
+        // Each reader must see every stream's revisions as 0, 1, 2, ... in the order it reads the log.
+        const checkStreamOrder = (what: string) => {
+          const next = new Map<string, bigint>();
+          return (event: RecordedEvent) => {
+            const expected = next.get(event.streamId) ?? 0n;
+            if (event.revision !== expected) {
+              throw new Error(
+                `${what} delivered revision ${event.revision} of stream ${event.streamId} at position ${event.position} where revision ${expected} was due: the global log does not keep the stream's revision order.`,
+              );
+            }
+            next.set(event.streamId, expected + 1n);
+          };
+        };
+        const pager = (async () => {
+          const check = checkStreamOrder('a readAll reader paging while writers raced');
+          let seen = 0;
+          let from = 0n;
+          for (;;) {
+            const finished = writersDone;
+            const page = await toArray(store.readAll({ fromPosition: from, maxCount: 5 }));
+            for (const event of page) check(event);
+            seen += page.length;
+            if (page.length > 0) from = page.at(-1)!.position + 1n;
+            else if (finished) return seen;
+            else await yieldToOthers();
+          }
+        })();
+        const [, paged] = await settleAll(writers, pager);
+        expect(paged, 'events the paging reader saw').toBe(total);
+
+        const subscribed = await collect(subscription, total, deliveryTimeout(ctx));
+        subscribed.forEach(checkStreamOrder('subscribeToAll'));
+        const all = await toArray(store.readAll());
+        all.forEach(checkStreamOrder('readAll after the writers finished'));
+        expect(all).toHaveLength(total);
+        for (const streamId of STREAMS) {
+          const events = await toArray(store.readStream(streamId));
+          for (let i = 1; i < events.length; i++) {
+            expect(
+              events[i]!.position > events[i - 1]!.position,
+              `position of revision ${i} of ${streamId} above that of revision ${i - 1}`,
+            ).toBe(true);
+          }
+        }
+      } finally {
+        await subscription.stop();
+      }
     },
   },
 ];
