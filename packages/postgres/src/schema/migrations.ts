@@ -116,11 +116,12 @@ export class AnnalsMigrationProvider implements MigrationProvider {
  * `annals_append(...)`: the whole append of one batch, called as one statement. A PL/pgSQL function
  * keeps its statements' plans for the session, so an append is not planned again on every call.
  *
- * 1. `first`: this transaction's first free position. Positions are `(xid << 20) + n`; `n` continues
- *    after rows the same transaction appended before (an index range probe on the primary key).
+ * 1. `v_first`: this transaction's first free position. Positions are `(xid << 20) + n`; `n` continues
+ *    after rows the same transaction appended before (an index range probe on the primary key, skipped
+ *    when the transaction has no id yet, as in every autocommit append).
  * 2. The stream row moves forward by the batch size, but only when the expected revision holds (a
  *    conditional UPDATE, or an INSERT for a new stream) AND the stream's last event lies below
- *    `first`. The row lock serialises writers of one stream; writers of other streams never meet.
+ *    `v_first`. The row lock serialises writers of one stream; writers of other streams never meet.
  *    The second condition keeps a stream's revisions in position order: a writer whose transaction
  *    id is older than that of a writer who took the row lock first would otherwise put the later
  *    revision at the lower position. No row = nothing is written; the caller finds out why (a moved
@@ -137,13 +138,18 @@ function appendFunction(schema: string) {
     returns table (r_revision bigint, r_first_position bigint, r_last_position bigint)
     language plpgsql volatile as $$
     declare
+      -- A transaction without an id has written nothing yet: its range is empty (no probe needed).
+      v_fresh boolean := pg_current_xact_id_if_assigned() is null;
+      v_xid xid8 := pg_current_xact_id();
       v_n bigint := cardinality(p_ids);
-      v_low bigint := pg_current_xact_id()::text::bigint << 20;
-      v_first bigint;
+      v_low bigint := v_xid::text::bigint << 20;
+      v_first bigint := v_low;
       v_revision bigint;
     begin
-      select coalesce(max(e.position) + 1, v_low) into v_first from ${events} e
-        where e.position >= v_low and e.position < v_low + ${sql.lit(EVENTS_PER_TRANSACTION)};
+      if not v_fresh then
+        select coalesce(max(e.position) + 1, v_low) into v_first from ${events} e
+          where e.position >= v_low and e.position < v_low + ${sql.lit(EVENTS_PER_TRANSACTION)};
+      end if;
       if p_expected = 'any' then
         insert into ${streams} as s (stream_id, category, revision, last_position)
           values (p_stream_id, p_category, v_n - 1, v_first + v_n - 1)
@@ -168,11 +174,16 @@ function appendFunction(schema: string) {
       if v_revision is null then
         return;
       end if;
-      insert into ${events} (position, transaction_id, stream_id, revision, id, type, schema_version, data, metadata)
-        select v_first + i.ord - 1, pg_current_xact_id(), p_stream_id, v_revision - v_n + i.ord,
-          i.id, i.type, i.schema_version, i.data, i.metadata
-        from unnest(p_ids, p_types, p_versions, p_data, p_metadata)
-          with ordinality as i(id, type, schema_version, data, metadata, ord);
+      if v_n = 1 then
+        insert into ${events} (position, transaction_id, stream_id, revision, id, type, schema_version, data, metadata)
+          values (v_first, v_xid, p_stream_id, v_revision, p_ids[1], p_types[1], p_versions[1], p_data[1], p_metadata[1]);
+      else
+        insert into ${events} (position, transaction_id, stream_id, revision, id, type, schema_version, data, metadata)
+          select v_first + i.ord - 1, v_xid, p_stream_id, v_revision - v_n + i.ord,
+            i.id, i.type, i.schema_version, i.data, i.metadata
+          from unnest(p_ids, p_types, p_versions, p_data, p_metadata)
+            with ordinality as i(id, type, schema_version, data, metadata, ord);
+      end if;
       if p_channel is not null then
         perform pg_notify(p_channel, '');
       end if;
