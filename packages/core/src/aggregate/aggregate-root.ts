@@ -4,7 +4,7 @@ import { deepFreeze } from '../events/deep-freeze.js';
 import type { AnyEventDefinition } from '../events/define-event.js';
 import { toIssues } from '../events/event-registry.js';
 import type { NewEvent, RecordedEvent } from '../events/event-types.js';
-import { uuidv7 } from '../events/uuid.js';
+import { validatedEvent } from '../events/validated-event.js';
 import { MissingApplyHandler } from './aggregate-errors.js';
 import { type ResolvedAggregateDefinition, resolveAggregateDefinition } from './aggregate-metadata.js';
 
@@ -112,7 +112,8 @@ export abstract class AggregateRoot {
     if (!parsed.success) throw new EventValidationError(event.type, undefined, toIssues(parsed.error));
     const frozen = deepFreeze(parsed.data);
     this.#apply(event.type, frozen, undefined);
-    this.#uncommitted.push(Object.freeze({ id: uuidv7(), type: event.type, data: frozen }));
+    // Validated here; the store does not parse it again when it knows the same definition.
+    this.#uncommitted.push(validatedEvent(event, frozen));
   }
 
   /**

@@ -87,7 +87,8 @@ interface Registration {
  */
 export class CommandBus {
   readonly #handlers = new Map<string, Registration>();
-  readonly #middleware: CommandMiddleware[] = [];
+  /** Replaced (never changed) by `use`, so a command runs the pipeline it started with. */
+  #middleware: readonly CommandMiddleware[] = [];
   readonly #container: HandlerResolver | undefined;
 
   constructor(options: CommandBusOptions = {}) {
@@ -128,7 +129,7 @@ export class CommandBus {
     if (typeof middleware !== 'function') {
       throw new InvalidArgument(`bus.use expects a middleware function, found ${String(middleware)}.`);
     }
-    this.#middleware.push(middleware);
+    this.#middleware = [...this.#middleware, middleware];
     return this;
   }
 
@@ -141,49 +142,70 @@ export class CommandBus {
    * Validates and executes a command and returns what its handler returns. Nothing runs when the
    * payload is invalid ({@link CommandValidationError}) or no handler exists ({@link HandlerNotFound}).
    */
-  async execute<C extends AnyCommandDefinition>(
+  execute<C extends AnyCommandDefinition>(
     command: C,
     data: CommandInput<C>,
     options: ExecuteOptions = {},
   ): Promise<CommandResult<C>> {
-    if (!isCommandDefinition(command)) {
-      throw new InvalidArgument(
-        `bus.execute expects a command definition made by defineCommand, found ${String(command)}.`,
-      );
+    // Not an async function: a command costs as few promises as its middleware and handler make.
+    // Every error still arrives as a rejection.
+    try {
+      if (!isCommandDefinition(command)) {
+        throw new InvalidArgument(
+          `bus.execute expects a command definition made by defineCommand, found ${String(command)}.`,
+        );
+      }
+      const registration = this.#handlers.get(command.type);
+      if (registration === undefined) throw new HandlerNotFound(command.type, [...this.#handlers.keys()]);
+      const parsed = command.schema.safeParse(data);
+      if (!parsed.success) throw new CommandValidationError(command.type, toIssues(parsed.error));
+      const context = createContext(command.type, options);
+      const payload = deepFreeze(parsed.data) as CommandData<C>;
+      const execution: CommandExecution = Object.freeze({ ...context, command, data: payload });
+      const run = new CommandRun(this.#middleware, execution, context, registration.handler, this.#container);
+      return runInCommandContext(context, () => run.dispatch(0)) as Promise<CommandResult<C>>;
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const registration = this.#handlers.get(command.type);
-    if (registration === undefined) throw new HandlerNotFound(command.type, [...this.#handlers.keys()]);
-    const parsed = command.schema.safeParse(data);
-    if (!parsed.success) throw new CommandValidationError(command.type, toIssues(parsed.error));
-    const context = createContext(command.type, options);
-    const payload = deepFreeze(parsed.data) as CommandData<C>;
-    const execution: CommandExecution<C> = Object.freeze({ ...context, command, data: payload });
-    const pipeline = [...this.#middleware];
-    const dispatch = async (index: number): Promise<unknown> => {
-      const middleware = pipeline[index];
-      if (middleware === undefined) return this.#resolve(registration).execute(payload, context);
-      return middleware(execution as CommandExecution, () => dispatch(index + 1));
-    };
-    return (await runInCommandContext(context, () => dispatch(0))) as CommandResult<C>;
-  }
-
-  #resolve(registration: Registration): Handles<any> {
-    const { handler } = registration;
-    return typeof handler === 'function' ? this.#container!.resolve(handler) : handler;
   }
 }
 
-function createContext(commandType: string, options: ExecuteOptions): CommandContext {
-  for (const key of ['commandId', 'correlationId'] as const) {
-    const value = options[key];
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
-      throw new InvalidArgument(
-        `execute(${commandType}) option ${key} must be a non-empty string, found ${JSON.stringify(value)}.`,
-      );
+/** One execution of a command: runs middleware `index` (or, past the last one, the handler). */
+class CommandRun {
+  constructor(
+    readonly middleware: readonly CommandMiddleware[],
+    readonly execution: CommandExecution,
+    readonly context: CommandContext,
+    readonly handler: HandlerRegistration,
+    readonly container: HandlerResolver | undefined,
+  ) {}
+
+  dispatch(index: number): Promise<unknown> {
+    try {
+      const middleware = this.middleware[index];
+      if (middleware !== undefined) {
+        return Promise.resolve(middleware(this.execution, () => this.dispatch(index + 1)));
+      }
+      // Resolved for every run of the handler (a retry gets a fresh instance from the container).
+      const { handler } = this;
+      const instance = typeof handler === 'function' ? this.container!.resolve(handler) : handler;
+      return Promise.resolve(instance.execute(this.execution.data, this.context));
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
-  const metadata = options.metadata ?? {};
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+}
+
+const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function createContext(commandType: string, options: ExecuteOptions): CommandContext {
+  assertId(commandType, 'commandId', options.commandId);
+  assertId(commandType, 'correlationId', options.correlationId);
+  const metadata = options.metadata;
+  if (
+    metadata !== undefined &&
+    (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+  ) {
     throw new InvalidArgument(
       `execute(${commandType}) option metadata must be an object, found ${JSON.stringify(metadata)}.`,
     );
@@ -194,6 +216,14 @@ function createContext(commandType: string, options: ExecuteOptions): CommandCon
     commandType,
     correlationId: options.correlationId ?? currentCommandContext()?.correlationId ?? commandId,
     causationId: commandId,
-    metadata: Object.freeze({ ...metadata }),
+    metadata: metadata === undefined ? NO_METADATA : Object.freeze({ ...metadata }),
   });
+}
+
+function assertId(commandType: string, key: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
+    throw new InvalidArgument(
+      `execute(${commandType}) option ${key} must be a non-empty string, found ${JSON.stringify(value)}.`,
+    );
+  }
 }

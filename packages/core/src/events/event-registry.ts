@@ -12,6 +12,7 @@ import type { AnyEventDefinition } from './define-event.js';
 import type { EventMetadata, NewEvent, RecordedEvent, StoredEvent } from './event-types.js';
 import { containsNul } from './json-text.js';
 import { isUuid, uuidv7 } from './uuid.js';
+import { FrozenPreparedEvent, isFrozenJson, validatedBy } from './validated-event.js';
 
 /** Options of an {@link EventRegistry}; every store accepts the same keys. */
 export interface EventRegistryOptions {
@@ -44,6 +45,15 @@ export interface PreparedEvent {
 export interface PrepareOptions {
   /** Allow events at an older `schemaVersion` (imports and test histories). Their data must upcast to a valid current event. */
   readonly import?: boolean;
+}
+
+/** Options for {@link EventRegistry.decode}. */
+export interface DecodeOptions {
+  /**
+   * The row, its `recordedAt`, data and metadata were built for this read alone and the caller keeps
+   * no reference to them: they are frozen in place instead of copied. Default false.
+   */
+  readonly owned?: boolean;
 }
 
 /** What a stored (type, version) is read as: the type and version after upcasting. */
@@ -193,6 +203,11 @@ export class EventRegistry {
         `Event #${index} for stream ${streamId} must be an object, found ${String(event)}.`,
       );
     }
+    const validated = validatedBy(event);
+    if (validated !== undefined && validated === this.#definitions.get(validated.type)) {
+      const prepared = this.#prepareValidated(streamId, event, validated);
+      if (prepared !== undefined) return prepared;
+    }
     const { type } = event;
     if (typeof type !== 'string' || type.length === 0) {
       throw new EventValidationError(String(type), streamId, [
@@ -250,6 +265,27 @@ export class EventRegistry {
   }
 
   /**
+   * An event an aggregate raised (see `validatedEvent`): its generated id, its type and its frozen
+   * JSON data were produced by `definition`, this registry's definition of the type, so they are not
+   * checked or parsed again; its metadata is. Undefined sends the event down the ordinary path (which
+   * refuses it when the type is not written at its current version, or reports bad metadata).
+   */
+  #prepareValidated(
+    streamId: string,
+    event: NewEvent,
+    definition: AnyEventDefinition,
+  ): PreparedEvent | undefined {
+    const { id, type } = event;
+    if (id === undefined || event.schemaVersion !== undefined || type.includes('\u0000')) return undefined;
+    const plan = this.#planFor(type, definition.version);
+    if (plan.steps.length > 0 || plan.failure !== undefined) return undefined;
+    const metadata = event.metadata ?? NO_METADATA;
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return undefined;
+    const metadataJson = isFrozenJson(metadata) ? undefined : toJson(type, streamId, 'metadata', metadata);
+    return new FrozenPreparedEvent(id, type, definition.version, event.data, metadata, metadataJson);
+  }
+
+  /**
    * An event at a version that is upcast on read (an older version, or a type renamed away): only an
    * import may write it, and it must upcast to a valid current event, or it could never be read.
    * The check decodes the JSON that will be stored, so it proves exactly what readers will get.
@@ -304,43 +340,43 @@ export class EventRegistry {
    * stored at the current version are not validated again (they were on append). Throws
    * {@link UpcastError} rather than return a bad read; the stored row itself is never changed (its
    * data and metadata are frozen before any upcaster sees them).
+   *
+   * With `{ owned: true }` the adapter hands over a row it built for this read alone (its own object,
+   * `recordedAt` and parsed data and metadata, no reference kept): an event at the current version is
+   * then that very object, frozen in place, instead of a frozen copy.
    */
-  decode(row: StoredEvent): RecordedEvent {
-    // A frozen Date still changes through setTime(): every read gets its own copy of recordedAt.
-    const stored: StoredEvent = { ...row, recordedAt: new Date(row.recordedAt.getTime()) };
-    const plan = this.#planFor(stored.type, stored.schemaVersion);
+  decode(row: StoredEvent, options?: DecodeOptions): RecordedEvent {
+    const plan = this.#planFor(row.type, row.schemaVersion);
+    const owned = options?.owned === true;
     if (plan.steps.length === 0) {
-      if (plan.failure !== undefined) throw this.#upcastError(stored, plan, { reason: plan.failure });
-      return deepFreeze({ ...stored });
+      if (plan.failure !== undefined) throw this.#upcastError(row, plan, { reason: plan.failure });
+      return freezeEvent(owned ? row : copyEvent(row, row.type, row.schemaVersion, row.data));
     }
-    const metadata = deepFreeze(stored.metadata);
-    let data: unknown = deepFreeze(stored.data);
+    const metadata = deepFreeze(row.metadata);
+    let data: unknown = deepFreeze(row.data);
     for (const step of plan.steps) {
       try {
         data = step.up(data, metadata);
       } catch (cause) {
         const message = cause instanceof Error ? cause.message : String(cause);
         throw this.#upcastError(
-          stored,
+          row,
           plan,
           { reason: `the upcaster from ${step.type} v${step.from} threw: ${message}` },
           cause,
         );
       }
       if (isThenable(data)) {
-        throw this.#upcastError(stored, plan, {
+        throw this.#upcastError(row, plan, {
           reason: `the upcaster from ${step.type} v${step.from} returned a Promise; upcasters must be synchronous`,
         });
       }
     }
     const result = plan.definition!.schema.safeParse(data);
-    if (!result.success) throw this.#upcastError(stored, plan, { issues: toIssues(result.error) });
-    return deepFreeze({
-      ...stored,
-      type: plan.target.type,
-      schemaVersion: plan.target.version,
-      data: result.data,
-    });
+    if (!result.success) throw this.#upcastError(row, plan, { issues: toIssues(result.error) });
+    const event = copyEvent(row, plan.target.type, plan.target.version, result.data);
+    if (owned) (event as { recordedAt: Date }).recordedAt = row.recordedAt;
+    return freezeEvent(event);
   }
 
   #upcastError(
@@ -391,6 +427,35 @@ export class EventRegistry {
     return { steps, target, definition, failure };
   }
 }
+
+/**
+ * A new event with the row's identity and position, its own copy of `recordedAt` (a frozen Date still
+ * changes through setTime()), and the given type, version and data.
+ */
+function copyEvent(row: StoredEvent, type: string, schemaVersion: number, data: unknown): StoredEvent {
+  return {
+    id: row.id,
+    type,
+    schemaVersion,
+    streamId: row.streamId,
+    revision: row.revision,
+    position: row.position,
+    data,
+    metadata: row.metadata,
+    recordedAt: new Date(row.recordedAt.getTime()),
+  };
+}
+
+/** Freezes an event and what it holds: its Date, data and metadata (the other fields are primitives). */
+function freezeEvent(event: StoredEvent): RecordedEvent {
+  Object.freeze(event);
+  Object.freeze(event.recordedAt);
+  deepFreeze(event.data);
+  deepFreeze(event.metadata);
+  return event;
+}
+
+const NO_METADATA: EventMetadata = Object.freeze({});
 
 function isThenable(value: unknown): boolean {
   return (

@@ -8,6 +8,7 @@ export {
 } from './define-event.js';
 export {
   assertStreamId,
+  type DecodeOptions,
   EventRegistry,
   type EventRegistryOptions,
   type PreparedEvent,

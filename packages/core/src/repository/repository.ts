@@ -7,9 +7,11 @@ import { currentCommandContext } from '../command/command-context.js';
 import { hasErrorCode } from '../errors/annals-error.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { EventMetadata, NewEvent } from '../events/event-types.js';
+import { withMetadata } from '../events/validated-event.js';
 import { InMemorySnapshotStore } from '../snapshot/in-memory-snapshot-store.js';
 import type { Snapshot, SnapshotOptions, SnapshotStore } from '../snapshot/snapshot-store.js';
-import type { AppendResult, EventStore } from '../store/event-store.js';
+import type { AppendResult, EventStore, ReadStreamOptions } from '../store/event-store.js';
+import { readStreamSync } from '../store/in-memory-event-store.js';
 import { AggregateNotFound } from './repository-errors.js';
 import { defaultStreamId, type StreamIdStrategy } from './stream-id.js';
 
@@ -140,9 +142,9 @@ export class Repository<T extends AggregateRoot> {
       }
     }
     const applied = await this.#replay(aggregate, streamId, { fromRevision: base + 1n });
-    this.#snapshotBase.set(aggregate, base);
-    if (policy !== undefined && (stale || BigInt(applied) >= policy.every)) {
-      await this.#takeSnapshot(policy, aggregate, streamId);
+    if (policy !== undefined) {
+      this.#snapshotBase.set(aggregate, base);
+      if (stale || BigInt(applied) >= policy.every) await this.#takeSnapshot(policy, aggregate, streamId);
     }
     return aggregate;
   }
@@ -252,7 +254,9 @@ export class Repository<T extends AggregateRoot> {
     const events: NewEvent[] =
       metadata === undefined
         ? [...pending]
-        : pending.map((e) => ({ ...e, metadata: { ...metadata, ...e.metadata } }));
+        : pending.map((e) =>
+            withMetadata(e, e.metadata === undefined ? metadata : { ...metadata, ...e.metadata }),
+          );
     const result = await this.#store.append(streamId, events, { expectedRevision: aggregate.revision });
     aggregateInternals.markCommitted(aggregate, result.nextExpectedRevision);
     const policy = this.#snapshots;
@@ -283,14 +287,25 @@ export class Repository<T extends AggregateRoot> {
     range: { fromRevision: bigint; maxCount?: number; until?: Date },
   ): Promise<number> {
     let applied = 0;
+    const options: ReadStreamOptions =
+      range.maxCount === undefined
+        ? { fromRevision: range.fromRevision }
+        : { fromRevision: range.fromRevision, maxCount: range.maxCount };
     try {
-      for await (const event of this.#store.readStream(streamId, {
-        fromRevision: range.fromRevision,
-        ...(range.maxCount === undefined ? {} : { maxCount: range.maxCount }),
-      })) {
-        if (range.until !== undefined && event.recordedAt > range.until) break;
-        aggregateInternals.applyRecorded(aggregate, event);
-        applied++;
+      // The in-memory store hands its events over without an async step per event.
+      const events = readStreamSync(this.#store, streamId, options);
+      if (events !== undefined) {
+        for (const event of events) {
+          if (range.until !== undefined && event.recordedAt > range.until) break;
+          aggregateInternals.applyRecorded(aggregate, event);
+          applied++;
+        }
+      } else {
+        for await (const event of this.#store.readStream(streamId, options)) {
+          if (range.until !== undefined && event.recordedAt > range.until) break;
+          aggregateInternals.applyRecorded(aggregate, event);
+          applied++;
+        }
       }
     } catch (error) {
       if (hasErrorCode(error, 'STREAM_NOT_FOUND')) {

@@ -15,6 +15,7 @@ export class ChangeNotifier {
   /** Signals a change and wakes every waiter. */
   notify(): void {
     this.#version++;
+    if (this.#waiters.size === 0) return;
     const waiters = [...this.#waiters];
     this.#waiters.clear();
     for (const wake of waiters) wake();

@@ -1,4 +1,5 @@
 import { IdempotencyConflict, InvalidArgument, StoreClosed, StreamNotFound } from '../errors/store-errors.js';
+import { deepFreeze } from '../events/deep-freeze.js';
 import {
   assertStreamId,
   EventRegistry,
@@ -6,6 +7,7 @@ import {
   type PreparedEvent,
 } from '../events/event-registry.js';
 import type { NewEvent, RecordedEvent, StoredEvent } from '../events/event-types.js';
+import { frozenValues } from '../events/validated-event.js';
 import { ChangeNotifier } from './change-notifier.js';
 import type {
   AppendOptions,
@@ -34,6 +36,17 @@ import {
   type Subscription,
   type SubscriptionHandler,
 } from './subscription.js';
+
+/**
+ * @internal The events of a stream as a synchronous iterable, when `store` is an
+ * {@link InMemoryEventStore} whose `readStream` is its own (not overridden): what `readStream` yields,
+ * without an async step per event. Undefined for any other store. Repositories load through it.
+ */
+export let readStreamSync: (
+  store: EventStore,
+  streamId: string,
+  options?: ReadStreamOptions,
+) => Iterable<RecordedEvent> | undefined;
 
 /** Options of {@link InMemoryEventStore}. */
 export interface InMemoryEventStoreOptions extends Omit<EventRegistryOptions, 'events'> {
@@ -66,6 +79,13 @@ export class InMemoryEventStore implements EventStore {
   readonly #pageSize: number;
   #closed = false;
 
+  static {
+    readStreamSync = (store, streamId, options = {}) =>
+      #streams in store && store.readStream === InMemoryEventStore.prototype.readStream
+        ? (store as InMemoryEventStore).#streamEvents(streamId, options)
+        : undefined;
+  }
+
   constructor(options: InMemoryEventStoreOptions = {}) {
     this.registry = EventRegistry.from(options as EventRegistryOptions);
     this.#pageSize = options.pageSize ?? 500;
@@ -95,6 +115,8 @@ export class InMemoryEventStore implements EventStore {
     const recordedAt = new Date();
     const written: StoredEvent[] = [];
     for (const event of prepared) {
+      // Frozen once, here: every read shares the data and metadata (frozen JSON is kept as it is).
+      const frozen = frozenValues(event);
       const stored: StoredEvent = {
         id: event.id,
         type: event.type,
@@ -102,8 +124,8 @@ export class InMemoryEventStore implements EventStore {
         streamId,
         revision: BigInt(target.length),
         position: BigInt(this.#log.length + 1),
-        data: JSON.parse(event.dataJson),
-        metadata: JSON.parse(event.metadataJson),
+        data: frozen?.data ? event.data : deepFreeze(JSON.parse(event.dataJson)),
+        metadata: frozen?.metadata ? event.metadata : deepFreeze(JSON.parse(event.metadataJson)),
         recordedAt,
       };
       this.#log.push(stored);
@@ -121,8 +143,8 @@ export class InMemoryEventStore implements EventStore {
   }
 
   #idempotentResult(streamId: string, batch: readonly PreparedEvent[]): AppendResult | undefined {
+    if (!batch.some((event) => this.#byId.has(event.id))) return undefined;
     const matches = batch.map((event) => this.#byId.get(event.id));
-    if (matches.every((m) => m === undefined)) return undefined;
     const first = matches[0];
     for (const [i, stored] of matches.entries()) {
       const event = batch[i]!;
@@ -155,20 +177,25 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
+    for (const event of this.#streamEvents(streamId, options)) yield event;
+  }
+
+  *#streamEvents(streamId: string, options: ReadStreamOptions): Generator<RecordedEvent> {
     this.#assertOpen();
     assertStreamId(streamId);
     const from = toBigIntOption('fromRevision', options.fromRevision);
     const max = toMaxCount(options.maxCount);
     const stream = this.#streams.get(streamId);
     if (stream === undefined) throw new StreamNotFound(streamId);
-    const snapshot = stream.slice();
+    // Streams only grow: the events up to today's length are the snapshot this read returns.
+    const end = stream.length;
     let count = 0;
     if (options.direction === 'backwards') {
-      const start = from === undefined ? snapshot.length - 1 : Math.min(Number(from), snapshot.length - 1);
-      for (let i = start; i >= 0 && count < max; i--, count++) yield this.registry.decode(snapshot[i]!);
+      const start = from === undefined ? end - 1 : Math.min(Number(from), end - 1);
+      for (let i = start; i >= 0 && count < max; i--, count++) yield this.registry.decode(stream[i]!);
     } else {
-      for (let i = Number(from ?? 0n); i < snapshot.length && count < max; i++, count++) {
-        yield this.registry.decode(snapshot[i]!);
+      for (let i = Number(from ?? 0n); i < end && count < max; i++, count++) {
+        yield this.registry.decode(stream[i]!);
       }
     }
   }

@@ -1,5 +1,5 @@
 import { InvalidArgument } from '../../errors/store-errors.js';
-import type { CommandMiddleware } from '../command-bus.js';
+import type { CommandExecution, CommandMiddleware } from '../command-bus.js';
 
 /** What an {@link IdempotencyStore} keeps of a command that succeeded. */
 export interface IdempotencyRecord {
@@ -20,12 +20,13 @@ export interface IdempotencyStore {
 export class InMemoryIdempotencyStore implements IdempotencyStore {
   readonly #records = new Map<string, IdempotencyRecord>();
 
-  async get(commandId: string): Promise<IdempotencyRecord | undefined> {
-    return this.#records.get(commandId);
+  get(commandId: string): Promise<IdempotencyRecord | undefined> {
+    return Promise.resolve(this.#records.get(commandId));
   }
 
-  async set(commandId: string, record: IdempotencyRecord): Promise<void> {
+  set(commandId: string, record: IdempotencyRecord): Promise<void> {
     this.#records.set(commandId, record);
+    return Promise.resolve();
   }
 
   /** How many commands are remembered. */
@@ -58,41 +59,82 @@ export interface IdempotencyOptions {
 export function idempotency(options: IdempotencyOptions = {}): CommandMiddleware {
   const store = options.store ?? new InMemoryIdempotencyStore();
   const running = new Map<string, Promise<unknown>>();
-  return async (execution, next) => {
-    const { commandId, commandType } = execution;
-    const payload = fingerprint(execution.data);
-    const check = (record: IdempotencyRecord): unknown => {
-      if (record.commandType !== commandType || record.payload !== payload) {
-        throw new InvalidArgument(
-          `Command id ${commandId} was already used by ${record.commandType} ${record.payload}; it cannot be reused for ${commandType} ${payload}. A repeated command must be identical.`,
-        );
-      }
-      return record.result;
-    };
-    for (;;) {
-      const recorded = await store.get(commandId);
-      if (recorded !== undefined) return check(recorded);
-      const inFlight = running.get(commandId);
-      if (inFlight === undefined) break;
-      await inFlight.catch(() => undefined);
-    }
-    const run = (async () => {
-      const result = await next();
-      await store.set(commandId, { commandType, payload, result });
-      return result;
-    })();
-    running.set(commandId, run);
+  return (execution, next) => {
+    let payload: string;
     try {
-      return await run;
-    } finally {
-      running.delete(commandId);
+      payload = fingerprint(execution.data);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return runOnce({ store, running, execution, next, payload });
   };
+}
+
+interface Attempt {
+  readonly store: IdempotencyStore;
+  /** The commands running now, by id: a repeat waits for the first run. */
+  readonly running: Map<string, Promise<unknown>>;
+  readonly execution: CommandExecution;
+  readonly next: () => Promise<unknown>;
+  readonly payload: string;
+}
+
+/** Promise chains rather than `await`: fewer promises per command, the same steps. */
+function runOnce(a: Attempt): Promise<unknown> {
+  const { commandId, commandType } = a.execution;
+  return call(() => a.store.get(commandId)).then((recorded) => {
+    if (recorded !== undefined) return check(a, recorded);
+    const inFlight = a.running.get(commandId);
+    // A repeat while the first run is going: wait for it, then look again.
+    if (inFlight !== undefined) {
+      return inFlight.then(
+        () => runOnce(a),
+        () => runOnce(a),
+      );
+    }
+    const run = call(a.next).then((result) =>
+      call(() => a.store.set(commandId, { commandType, payload: a.payload, result })).then(() => result),
+    );
+    a.running.set(commandId, run);
+    run.then(
+      () => settled(a, run),
+      () => settled(a, run),
+    );
+    return run;
+  });
+}
+
+function settled(a: Attempt, run: Promise<unknown>): void {
+  if (a.running.get(a.execution.commandId) === run) a.running.delete(a.execution.commandId);
+}
+
+function check(a: Attempt, record: IdempotencyRecord): unknown {
+  const { commandId, commandType } = a.execution;
+  if (record.commandType !== commandType || record.payload !== a.payload) {
+    throw new InvalidArgument(
+      `Command id ${commandId} was already used by ${record.commandType} ${record.payload}; it cannot be reused for ${commandType} ${a.payload}. A repeated command must be identical.`,
+    );
+  }
+  return record.result;
+}
+
+/** `fn()` as a promise, also when it throws instead of rejecting. */
+function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** The payload as JSON (bigints as strings), to tell a true repeat from a reused id. */
 function fingerprint(data: unknown): string {
-  return (
-    JSON.stringify(data, (_key, value) => (typeof value === 'bigint' ? `${value}n` : value)) ?? 'undefined'
-  );
+  let json: string | undefined;
+  try {
+    // Without a replacer JSON.stringify takes its fast path; only a bigint makes it throw.
+    json = JSON.stringify(data);
+  } catch {
+    json = JSON.stringify(data, (_key, value) => (typeof value === 'bigint' ? `${value}n` : value));
+  }
+  return json ?? 'undefined';
 }

@@ -1,4 +1,4 @@
-import type { CommandMiddleware } from '../command-bus.js';
+import type { CommandExecution, CommandMiddleware } from '../command-bus.js';
 
 /** Any logger with `info` and `error` that take a message and details (`console` fits). */
 export interface CommandLogger {
@@ -16,24 +16,45 @@ export interface CommandLogger {
  * ```
  */
 export function logging(logger: CommandLogger): CommandMiddleware {
-  return async (execution, next) => {
+  return (execution, next) => {
     const started = performance.now();
-    const details = () => ({
-      commandType: execution.commandType,
-      commandId: execution.commandId,
-      correlationId: execution.correlationId,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    });
-    try {
-      const result = await next();
-      logger.info(`Command ${execution.commandType} succeeded`, details());
-      return result;
-    } catch (error) {
-      logger.error(`Command ${execution.commandType} failed: ${(error as Error)?.message ?? String(error)}`, {
-        ...details(),
-        error,
-      });
-      throw error;
-    }
+    // `then` rather than `await`: one promise per command instead of two.
+    return call(next).then(
+      (result) => {
+        try {
+          logger.info(`Command ${execution.commandType} succeeded`, details(execution, started));
+        } catch (error) {
+          failed(logger, execution, started, error);
+        }
+        return result;
+      },
+      (error: unknown) => failed(logger, execution, started, error),
+    );
   };
+}
+
+function details(execution: CommandExecution, started: number): Record<string, unknown> {
+  return {
+    commandType: execution.commandType,
+    commandId: execution.commandId,
+    correlationId: execution.correlationId,
+    durationMs: Math.round((performance.now() - started) * 100) / 100,
+  };
+}
+
+function failed(logger: CommandLogger, execution: CommandExecution, started: number, error: unknown): never {
+  logger.error(`Command ${execution.commandType} failed: ${(error as Error)?.message ?? String(error)}`, {
+    ...details(execution, started),
+    error,
+  });
+  throw error;
+}
+
+/** `next()` as a promise, also when it throws instead of rejecting. */
+function call(next: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return Promise.resolve(next());
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

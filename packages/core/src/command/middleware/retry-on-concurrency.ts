@@ -66,18 +66,53 @@ export function retryOnConcurrency(options: RetryOnConcurrencyOptions = {}): Com
   const isRetryable = options.isRetryable ?? isConcurrencyError;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  return async (execution, next) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await next();
-      } catch (error) {
-        if (attempt >= maxAttempts || !isRetryable(error)) throw error;
-        const delayMs = backoffDelay(attempt, { baseDelayMs, maxDelayMs, jitter }, random);
-        options.onRetry?.({ execution, attempt, delayMs, error });
-        await sleep(delayMs);
-      }
-    }
+  const policy: RetryPolicy = {
+    maxAttempts,
+    baseDelayMs,
+    maxDelayMs,
+    jitter,
+    isRetryable,
+    random,
+    sleep,
+    options,
   };
+  return (execution, next) => attempt(policy, execution, next, 1);
+}
+
+interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly jitter: number;
+  readonly isRetryable: (error: unknown) => boolean;
+  readonly random: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly options: RetryOnConcurrencyOptions;
+}
+
+/** Runs attempt number `n`; `then` rather than `await`: a command that succeeds at once costs one promise here. */
+function attempt(
+  policy: RetryPolicy,
+  execution: CommandExecution,
+  next: () => Promise<unknown>,
+  n: number,
+): Promise<unknown> {
+  return call(next).catch(async (error: unknown) => {
+    if (n >= policy.maxAttempts || !policy.isRetryable(error)) throw error;
+    const delayMs = backoffDelay(n, policy, policy.random);
+    policy.options.onRetry?.({ execution, attempt: n, delayMs, error });
+    await policy.sleep(delayMs);
+    return attempt(policy, execution, next, n + 1);
+  });
+}
+
+/** `next()` as a promise, also when it throws instead of rejecting. */
+function call(next: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return Promise.resolve(next());
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
