@@ -1,5 +1,5 @@
-import type { EventMetadata, StoredEvent } from '@annals/core';
-import { type Kysely, sql } from 'kysely';
+import type { EventMetadata, EventRegistry, RecordedEvent, StoredEvent } from '@annals/core';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { AnnalsTables } from '../schema/tables.js';
 
 /**
@@ -16,30 +16,50 @@ export interface EventRow {
   readonly schema_version: number;
   readonly data: unknown;
   readonly metadata: unknown;
-  readonly recorded_at: Date | string;
+  /**
+   * `recorded_at` in microseconds since the epoch, a whole float8 (a number on every driver; exact
+   * below 2^53, and date_part's float rounding stays far below half a microsecond until 2106).
+   */
+  readonly recorded_us: number | string;
   /** Stored size of data + metadata (after compression), for page sizing. */
   readonly stored_bytes: number;
 }
 
+/** The output columns of {@link selectEvents}, to select them again from a subquery of it. */
+export const EVENT_ROW_COLUMNS = [
+  'position_text',
+  'stream_id',
+  'revision_text',
+  'id',
+  'type',
+  'schema_version',
+  'data',
+  'metadata',
+  'recorded_us',
+  'stored_bytes',
+] as const satisfies readonly (keyof EventRow)[];
+
 /** `select ... from events` with the columns of {@link EventRow}. */
 export function selectEvents(db: Kysely<AnnalsTables>) {
-  return db
-    .selectFrom('events')
-    .select([
-      sql<string>`position::text`.as('position_text'),
-      'stream_id',
-      sql<string>`revision::text`.as('revision_text'),
-      'id',
-      'type',
-      'schema_version',
-      'data',
-      'metadata',
-      'recorded_at',
-      sql<number>`pg_column_size(data) + pg_column_size(metadata)`.as('stored_bytes'),
-    ]);
+  return db.selectFrom('events').select([
+    sql<string>`position::text`.as('position_text'),
+    'stream_id',
+    sql<string>`revision::text`.as('revision_text'),
+    'id',
+    'type',
+    'schema_version',
+    'data',
+    'metadata',
+    // A number, not timestamp text to parse per row; date_part is float8, cheaper than extract's numeric.
+    sql<number>`round(date_part('epoch', recorded_at) * 1000000)`.as('recorded_us'),
+    sql<number>`pg_column_size(data) + pg_column_size(metadata)`.as('stored_bytes'),
+  ]);
 }
 
-/** Turns a selected row into the {@link StoredEvent} the registry decodes. */
+/**
+ * Turns a selected row into the {@link StoredEvent} the registry decodes. The result is new (a new
+ * object, a new Date, the driver's freshly parsed JSON), so it can be decoded with `{ owned: true }`.
+ */
 export function toStoredEvent(row: EventRow): StoredEvent {
   return {
     id: row.id,
@@ -50,8 +70,16 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     position: BigInt(row.position_text),
     data: row.data,
     metadata: (row.metadata ?? {}) as EventMetadata,
-    recordedAt: row.recorded_at instanceof Date ? row.recorded_at : new Date(row.recorded_at),
+    // Whole milliseconds, truncated towards the past as the timestamp text was.
+    recordedAt: new Date(Math.floor(Number(row.recorded_us) / 1000)),
   };
+}
+
+const OWNED = Object.freeze({ owned: true });
+
+/** Decodes a selected row; the row's objects are this read's own, so they are frozen in place. */
+export function decodeRow(registry: EventRegistry, row: EventRow): RecordedEvent {
+  return registry.decode(toStoredEvent(row), OWNED);
 }
 
 /** The stored sizes of a page's rows. */
@@ -65,3 +93,11 @@ export function storedBytes(rows: readonly EventRow[]): number[] {
  * so a reader that pages by position never skips a late commit nor sees a lower position later.
  */
 export const belowHorizon = sql<boolean>`position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)`;
+
+/**
+ * {@link belowHorizon} for any position expression, with the horizon as a scalar subquery: computed
+ * once per statement (from the statement's snapshot, like the rows it filters) instead of per row.
+ */
+export function belowHorizonOf(position: RawBuilder<unknown>) {
+  return sql<boolean>`${position} < (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)`;
+}

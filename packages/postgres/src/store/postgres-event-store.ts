@@ -67,9 +67,17 @@ import {
   toBatchArrays,
 } from './append-statement.js';
 import { constraintOf, isTransientError, sqlState } from './database-errors.js';
-import { belowHorizon, type EventRow, selectEvents, storedBytes, toStoredEvent } from './event-rows.js';
+import {
+  belowHorizonOf,
+  decodeRow,
+  EVENT_ROW_COLUMNS,
+  type EventRow,
+  selectEvents,
+  storedBytes,
+} from './event-rows.js';
 import { PageSizer } from './page-sizer.js';
 import { PostCommitNotifier } from './post-commit-notifier.js';
+import { ReadAhead } from './read-ahead.js';
 
 /** Default largest event: 2 MiB of data + metadata JSON. */
 export const DEFAULT_MAX_EVENT_BYTES = 2 * 1024 * 1024;
@@ -516,31 +524,47 @@ export class PostgresEventStore implements EventStore {
         : (options.transaction.withoutPlugins().withSchema(this.schema) as unknown as Kysely<AnnalsTables>);
     await this.#ensureVerified(db);
     const sizer = new PageSizer(this.#pageSize, this.#pageBytes);
+    const readPage = (cursor: bigint | undefined, limit: number) => async () => {
+      let query = selectEvents(db).where('stream_id', '=', streamId);
+      if (cursor !== undefined) query = query.where('revision', backwards ? '<=' : '>=', String(cursor));
+      return (await query
+        .orderBy('revision', backwards ? 'desc' : 'asc')
+        .limit(limit)
+        .execute()
+        .catch(asUnavailable(`a read of stream ${streamId}`))) as EventRow[];
+    };
+    // Outside a transaction, with a pool, the next page is fetched while this one is handed out.
+    const ahead =
+      options.transaction === undefined && this.capabilities.multiProcess
+        ? new ReadAhead<EventRow[]>()
+        : undefined;
     let cursor = from;
     let count = 0;
     let firstPage = true;
     while (count < max) {
       const limit = Math.min(sizer.limit, max - count);
-      let query = selectEvents(db).where('stream_id', '=', streamId);
-      if (cursor !== undefined) query = query.where('revision', backwards ? '<=' : '>=', String(cursor));
-      const rows = (await query
-        .orderBy('revision', backwards ? 'desc' : 'asc')
-        .limit(limit)
-        .execute()
-        .catch(asUnavailable(`a read of stream ${streamId}`))) as EventRow[];
+      const key = `${cursor}:${limit}`;
+      const rows = await (ahead?.take(key, readPage(cursor, limit)) ?? readPage(cursor, limit)());
       if (firstPage && rows.length === 0 && (await this.#currentRevision(db, streamId)) === 'no_stream') {
         throw new StreamNotFound(streamId);
       }
       firstPage = false;
       sizer.record(storedBytes(rows));
+      // The next page, if any: this one is full, and does not end the stream backwards or the count.
+      const last = rows.length === limit ? BigInt(rows[rows.length - 1]!.revision_text) : undefined;
+      const next =
+        last === undefined || (backwards && last === 0n) ? undefined : backwards ? last - 1n : last + 1n;
+      const nextLimit = Math.min(sizer.limit, max - count - rows.length);
       for (const row of rows) {
-        yield this.registry.decode(toStoredEvent(row));
+        yield decodeRow(this.registry, row);
         count++;
+        // The reader asked for more than the first event: start on the next page.
+        if (ahead !== undefined && !ahead.started && next !== undefined && nextLimit > 0) {
+          ahead.start(`${next}:${nextLimit}`, readPage(next, nextLimit));
+        }
       }
-      if (rows.length < limit) return;
-      const last = BigInt(rows[rows.length - 1]!.revision_text);
-      if (backwards && last === 0n) return;
-      cursor = backwards ? last - 1n : last + 1n;
+      if (next === undefined) return;
+      cursor = next;
     }
   }
 
@@ -559,21 +583,34 @@ export class PostgresEventStore implements EventStore {
     let count = 0;
     let waitUntil: number | undefined;
     let delayMs = 5;
+    const readPage = (from: bigint, limit: number) => () =>
+      this.#readAllPage(from, limit, filter).catch(asUnavailable('a read of the global log'));
+    // With a pool, the next page is fetched while this one is handed out.
+    const ahead = this.capabilities.multiProcess ? new ReadAhead<EventRow[]>() : undefined;
+    // Without a type filter every row is yielded, so the page need not exceed what is still wanted.
+    const limitAfter = (yielded: number) =>
+      filter.types === undefined ? Math.min(sizer.limit, max - yielded) : sizer.limit;
     for (;;) {
-      // Without a type filter every row is yielded, so the page need not exceed what is still wanted.
-      const limit = filter.types === undefined ? Math.min(sizer.limit, max - count) : sizer.limit;
-      const rows = await this.#readAllPage(cursor, limit, filter).catch(
-        asUnavailable('a read of the global log'),
-      );
+      const limit = limitAfter(count);
+      const rows = await (ahead?.take(`${cursor}:${limit}`, readPage(cursor, limit)) ??
+        readPage(cursor, limit)());
       sizer.record(storedBytes(rows));
+      if (rows.length > 0) cursor = BigInt(rows[rows.length - 1]!.position_text) + 1n;
+      const full = rows.length === limit;
+      // Only known without a type filter (every row is yielded); with one, a page read ahead for
+      // another limit than the one finally wanted is dropped.
+      const nextLimit = limitAfter(count + rows.length);
       for (const row of rows) {
         const event = this.#decodeIfMatching(row, filter);
         if (event === undefined) continue;
         yield event;
         if (++count >= max) return;
+        // The reader asked for more than one event of the page: start on the next page.
+        if (ahead !== undefined && !ahead.started && full && nextLimit > 0) {
+          ahead.start(`${cursor}:${nextLimit}`, readPage(cursor, nextLimit));
+        }
       }
-      if (rows.length > 0) cursor = BigInt(rows[rows.length - 1]!.position_text) + 1n;
-      if (rows.length === limit) continue;
+      if (full) continue;
       // The end of what is safe to read. Read-your-writes: when this store's own last append is not
       // below the horizon yet (an older transaction elsewhere is still open), wait a little for it.
       const own = this.#lastAppendedPosition;
@@ -598,16 +635,26 @@ export class PostgresEventStore implements EventStore {
     return BigInt(row.rows[0]!.horizon);
   }
 
-  /** One page of the global log from `cursor` (inclusive), below the horizon, in position order. */
+  /**
+   * One page of the global log from `cursor` (inclusive), below the horizon, in position order. The
+   * horizon is applied after the LIMIT (see {@link belowHorizonOf}): an open-ended range under a LIMIT
+   * is an ordered index scan whatever the statistics say, and rows at or above the horizon can only
+   * end the page, which then comes back short, as a page at the end of what is readable does.
+   */
   async #readAllPage(cursor: bigint, limit: number, filter: CompiledFilter): Promise<EventRow[]> {
-    let query = selectEvents(this.#db).where('position', '>=', String(cursor)).where(belowHorizon);
+    let query = selectEvents(this.#db).select('position').where('position', '>=', String(cursor));
     if (filter.storedTypes !== undefined) {
       query = query.where(sql<boolean>`type = any(${filter.storedTypes}::text[])`);
     }
     if (filter.streamPrefix !== undefined) {
       query = query.where(sql<boolean>`starts_with(stream_id, ${filter.streamPrefix}::text)`);
     }
-    return (await query.orderBy('position').limit(limit).execute()) as EventRow[];
+    return (await this.#db
+      .selectFrom(query.orderBy('position').limit(limit).as('page'))
+      .select(EVENT_ROW_COLUMNS)
+      .where(belowHorizonOf(sql.ref('page.position')))
+      .orderBy('page.position')
+      .execute()) as EventRow[];
   }
 
   #compileFilter(filter: EventFilter | undefined): CompiledFilter {
@@ -631,7 +678,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   #decodeIfMatching(row: EventRow, filter: CompiledFilter): RecordedEvent | undefined {
-    const event = this.registry.decode(toStoredEvent(row));
+    const event = decodeRow(this.registry, row);
     if (filter.types !== undefined && !filter.types.has(event.type)) return undefined;
     return event;
   }
@@ -653,7 +700,7 @@ export class PostgresEventStore implements EventStore {
       sizer.record(storedBytes(rows));
       if (rows.length > 0) next = BigInt(rows[rows.length - 1]!.revision_text) + 1n;
       return {
-        events: rows.map((row) => this.registry.decode(toStoredEvent(row))),
+        events: rows.map((row) => decodeRow(this.registry, row)),
         more: rows.length === limit,
       };
     });
