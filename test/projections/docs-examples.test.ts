@@ -236,6 +236,80 @@ describe('docs/projections.md', () => {
       log.mockRestore();
     });
 
+    // #region batch-projection
+    const AccountBalancesBatch = defineProjection({
+      name: 'account-balances-batch',
+      events: [AccountOpened, MoneyDeposited, MoneyWithdrawn],
+      // Instead of handlers: the whole batch (up to batchSize events, in log order) in one call.
+      handleBatch: async (events, { tx }: Context) => {
+        // Sum the batch per account in memory ...
+        const changes = new Map<string, number>();
+        for (const e of events) {
+          const change =
+            e.type === 'MoneyDeposited' ? e.data.amount : e.type === 'MoneyWithdrawn' ? -e.data.amount : 0;
+          changes.set(e.data.accountId, (changes.get(e.data.accountId) ?? 0) + change);
+        }
+        // ... then write it with one statement, whatever the size of the batch.
+        await tx
+          .insertInto('account_balances')
+          .values([...changes].map(([account_id, balance]) => ({ account_id, balance })))
+          .onConflict((oc) =>
+            oc.column('account_id').doUpdateSet((eb) => ({
+              balance: eb('account_balances.balance', '+', eb.ref('excluded.balance')),
+            })),
+          )
+          .execute();
+      },
+      reset: async ({ tx }: Context) => {
+        await tx.deleteFrom('account_balances').execute();
+      },
+    });
+    // #endregion batch-projection
+
+    it('runs a batch projection on PostgreSQL, with the same read model', async () => {
+      const store = await PostgresEventStore.create({ pglite }, { schema: 'batch', events: bankEvents });
+      await store.migrate();
+      await sql`create table batch.account_balances (account_id text primary key, balance integer not null)`.execute(
+        store.kysely,
+      );
+      await seed(store);
+      await store.append('account-2', [
+        AccountOpened.create({ accountId: 'acc-2', owner: 'Grace', overdraftLimit: 0 }),
+        MoneyDeposited.create({ accountId: 'acc-2', amount: 5 }),
+      ]);
+      const batches: number[] = [];
+      const counted = defineProjection({
+        name: AccountBalancesBatch.name,
+        events: [AccountOpened, MoneyDeposited, MoneyWithdrawn],
+        handleBatch: async (events, context: Context) => {
+          batches.push(events.length);
+          await AccountBalancesBatch.handleBatch(events, context);
+        },
+        reset: (context: Context) => AccountBalancesBatch.reset(context),
+      });
+      const runner = new PostgresProjectionRunner({
+        store,
+        projections: [counted],
+        context: (tx) => ({ tx: tx!.withSchema('batch') }),
+      });
+      await runner.start();
+      await runner.waitUntilCaughtUp();
+      expect(batches).toEqual([5]); // one call, one upsert, for the five events
+      const db = (store.kysely as Kysely<ReadModel>).withSchema('batch');
+      const rows = () => db.selectFrom('account_balances').selectAll().orderBy('account_id').execute();
+      expect(await rows()).toEqual([
+        { account_id: 'acc-1', balance: 70 },
+        { account_id: 'acc-2', balance: 5 },
+      ]);
+      await runner.rebuild(AccountBalancesBatch.name);
+      expect(await rows()).toEqual([
+        { account_id: 'acc-1', balance: 70 },
+        { account_id: 'acc-2', balance: 5 },
+      ]);
+      await runner.stop();
+      await store.close();
+    });
+
     it('runs on several nodes and in shards', async () => {
       const store = await PostgresEventStore.create({ pglite }, { schema: 'nodes', events: bankEvents });
       await store.migrate();

@@ -107,4 +107,58 @@ describe('ProjectionSpec', () => {
       /Did you await the scenario without calling then/,
     );
   });
+
+  describe('with a batch projection', () => {
+    const BatchBalances = defineProjection({
+      name: 'batch-balances',
+      events: [AccountOpened, MoneyDeposited],
+      handleBatch: (events, { balances, calls }: Balances & { calls: number[] }) => {
+        calls.push(events.length);
+        for (const e of events) {
+          if (e.type === 'AccountOpened') balances[e.data.accountId] = 0;
+          else if (!(e.data.accountId in balances))
+            throw new Error(`account ${e.data.accountId} was never opened`);
+          else balances[e.data.accountId] = (balances[e.data.accountId] ?? 0) + e.data.amount.value;
+        }
+      },
+    });
+    const history = [
+      { streamId: 'account-1', ...AccountOpened.create({ accountId: '1' }) },
+      ...[5, 7, 11].map((value) => ({
+        streamId: 'account-1',
+        ...MoneyDeposited.create({ accountId: '1', amount: { value, currency: 'EUR' } }),
+      })),
+    ];
+    const batchSpec = (batchSize?: number) =>
+      ProjectionSpec.for(BatchBalances, {
+        events: [AccountOpened, MoneyDeposited],
+        upcasters,
+        context: () => ({ balances: {} as Record<string, number>, calls: [] as number[] }),
+        state: (c) => c.balances,
+        ...(batchSize === undefined ? {} : { batchSize }),
+      });
+
+    it('gives the same read model in one batch and event by event', async () => {
+      const whole = await batchSpec().given(history).then({ '1': 23 });
+      expect(whole.calls).toEqual([4]);
+      const single = await batchSpec(1).given(history).then({ '1': 23 });
+      expect(single.calls).toEqual([1, 1, 1, 1]);
+      const cut = await batchSpec(3).given(history).then({ '1': 23 });
+      expect(cut.calls).toEqual([3, 1]);
+      expect(() => batchSpec(0)).toThrow(/batchSize to be a positive integer, found 0/);
+    });
+
+    it('names the event a failing batch fails on', async () => {
+      const failed = await batchSpec()
+        .given([
+          ...history,
+          {
+            streamId: 'account-9',
+            ...MoneyDeposited.create({ accountId: '9', amount: { value: 1, currency: 'EUR' } }),
+          },
+        ])
+        .thenFails('account 9 was never opened');
+      expect(failed.event).toMatchObject({ streamId: 'account-9', position: 5n });
+    });
+  });
 });

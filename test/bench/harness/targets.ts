@@ -49,6 +49,11 @@ export const TARGETS: readonly Target[] = [
     minimum: 20_000,
   },
   {
+    description: 'projection catch-up into Postgres with a batch handler >= 20,000 events/s',
+    figure: server('projection.catch-up.batch'),
+    minimum: 20_000,
+  },
+  {
     description: 'in-memory command bus >= 100,000 commands/s',
     figure: { id: 'command.bus', backend: 'memory' },
     minimum: 100_000,

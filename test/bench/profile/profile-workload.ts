@@ -4,6 +4,7 @@
  *
  *   DATABASE_URL=... tsx test/bench/profile/profile-workload.ts read-all [--events 100000] \
  *     [--pglite | --memory] [--no-analyze] [--profile /tmp/read-all.cpuprofile]
+ *   (projection: --batch to project with a batch handler, one upsert per batch)
  *   tsx test/bench/profile/summarize-cpu-profile.ts /tmp/read-all.cpuprofile
  *
  * `--profile` records a CPU profile (inspector) of the timed sections only: seeding, warm-up of the
@@ -49,6 +50,8 @@ const { values, positionals } = parseArgs({
     memory: { type: 'boolean' },
     profile: { type: 'string' },
     'no-analyze': { type: 'boolean' },
+    /** projection: a batch handler (one upsert per batch) instead of one upsert per event. */
+    batch: { type: 'boolean' },
   },
 });
 const workload = positionals[0] ?? 'read-all';
@@ -316,30 +319,64 @@ async function main(): Promise<void> {
       if (!values['no-analyze']) await sqlAdmin().query(`ANALYZE ${SCHEMA}.events`);
       for (let r = 0; r < 2; r++) {
         await sqlAdmin().query(`TRUNCATE ${SCHEMA}.bench_balances`);
-        const projection = defineProjection({
-          name: uniqueName('bench-balances'),
-          events: [BenchDeposited],
-          handlers: {
-            BenchDeposited: async (event, { tx }: PostgresProjectionContext) => {
-              await tx
-                .withSchema(SCHEMA)
-                .insertInto('bench_balances')
-                .values({ account_id: event.data.accountId, balance: event.data.amount, deposits: 1 })
-                .onConflict((oc) =>
-                  oc.column('account_id').doUpdateSet({
-                    balance: sql`bench_balances.balance + excluded.balance`,
-                    deposits: sql`bench_balances.deposits + 1`,
-                  }),
-                )
-                .execute();
-            },
-          },
-        });
+        const upsert = (tx: PostgresProjectionContext['tx']) =>
+          tx.withSchema(SCHEMA).insertInto('bench_balances');
+        const projection = values.batch
+          ? defineProjection({
+              name: uniqueName('bench-balances-batch'),
+              events: [BenchDeposited],
+              handleBatch: async (events, { tx }: PostgresProjectionContext) => {
+                const rows = new Map<string, { account_id: string; balance: number; deposits: number }>();
+                for (const { data } of events) {
+                  const row = rows.get(data.accountId);
+                  if (row === undefined)
+                    rows.set(data.accountId, {
+                      account_id: data.accountId,
+                      balance: data.amount,
+                      deposits: 1,
+                    });
+                  else {
+                    row.balance += data.amount;
+                    row.deposits += 1;
+                  }
+                }
+                await upsert(tx)
+                  .values([...rows.values()])
+                  .onConflict((oc) =>
+                    oc.column('account_id').doUpdateSet({
+                      balance: sql`bench_balances.balance + excluded.balance`,
+                      deposits: sql`bench_balances.deposits + excluded.deposits`,
+                    }),
+                  )
+                  .execute();
+              },
+            })
+          : defineProjection({
+              name: uniqueName('bench-balances'),
+              events: [BenchDeposited],
+              handlers: {
+                BenchDeposited: async (event, { tx }: PostgresProjectionContext) => {
+                  await upsert(tx)
+                    .values({ account_id: event.data.accountId, balance: event.data.amount, deposits: 1 })
+                    .onConflict((oc) =>
+                      oc.column('account_id').doUpdateSet({
+                        balance: sql`bench_balances.balance + excluded.balance`,
+                        deposits: sql`bench_balances.deposits + 1`,
+                      }),
+                    )
+                    .execute();
+                },
+              },
+            });
         const runner = new PostgresProjectionRunner({ store: s, projections: [projection], batchSize: 500 });
-        await timed(`projection catch-up round ${r + 1}`, n, async () => {
-          await runner.start();
-          await runner.waitUntilCaughtUp();
-        });
+        await timed(
+          `projection catch-up${values.batch ? ' (batch handler)' : ''} round ${r + 1}`,
+          n,
+          async () => {
+            await runner.start();
+            await runner.waitUntilCaughtUp();
+          },
+        );
         await runner.stop();
       }
     } else if (workload === 'append-batch') {

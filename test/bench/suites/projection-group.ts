@@ -16,6 +16,7 @@ const BATCH = 500;
 
 export const ProjectionIds = {
   annals: 'projection.catch-up',
+  annalsBatch: 'projection.catch-up.batch',
   perRow: 'baseline.project.per-row',
   setBased: 'baseline.project.set-based',
 } as const;
@@ -42,33 +43,103 @@ async function checkReadModel(sql: SqlTarget, table: string, expected: number): 
   if (applied !== expected) throw new Error(`the read model holds ${applied} deposits, expected ${expected}`);
 }
 
+type BalanceTx = Transaction<{ bench_balances: BalanceRow }>;
+
+/** The projection with per-event handlers, as an application writes it: one upsert per event. */
+function perEventProjection(schema: string) {
+  return defineProjection({
+    // A new name each round: a fresh checkpoint, so every round catches up from the start.
+    name: uniqueName('bench-balances'),
+    events: [BenchDeposited],
+    handlers: {
+      BenchDeposited: async (event, { tx }: { tx: BalanceTx }) => {
+        const data: EventData<typeof BenchDeposited> = event.data;
+        await tx
+          .withSchema(schema)
+          .insertInto('bench_balances')
+          .values({ account_id: data.accountId, balance: data.amount, deposits: 1 })
+          .onConflict((oc) =>
+            oc.column('account_id').doUpdateSet({
+              balance: sql`bench_balances.balance + excluded.balance`,
+              deposits: sql`bench_balances.deposits + 1`,
+            }),
+          )
+          .execute();
+      },
+    },
+  });
+}
+
 /**
- * The projection as an application writes it: one upsert per event through the batch's Kysely
- * transaction, the checkpoint committed with the batch.
+ * The same projection with a batch handler, as an application writes it: the batch's deposits summed
+ * per account in JavaScript, then one multi-row upsert per batch.
+ */
+function batchProjection(schema: string) {
+  return defineProjection({
+    name: uniqueName('bench-balances-batch'),
+    events: [BenchDeposited],
+    handleBatch: async (events, { tx }: { tx: BalanceTx }) => {
+      const rows = new Map<string, BalanceRow>();
+      for (const { data } of events) {
+        const row = rows.get(data.accountId);
+        if (row === undefined)
+          rows.set(data.accountId, { account_id: data.accountId, balance: data.amount, deposits: 1 });
+        else {
+          row.balance += data.amount;
+          row.deposits += 1;
+        }
+      }
+      await tx
+        .withSchema(schema)
+        .insertInto('bench_balances')
+        .values([...rows.values()])
+        .onConflict((oc) =>
+          oc.column('account_id').doUpdateSet({
+            balance: sql`bench_balances.balance + excluded.balance`,
+            deposits: sql`bench_balances.deposits + excluded.deposits`,
+          }),
+        )
+        .execute();
+    },
+  });
+}
+
+/**
+ * The projection as an application writes it, through the backend's runner (the checkpoint committed
+ * with each batch): with per-event handlers (one upsert per event through the batch's Kysely
+ * transaction), or with a batch handler (one upsert per batch). Both read the same seeded events
+ * (the first spec seeds them) into the same read model.
  */
 function annalsSpec(
   ctx: GroupContext,
   sqlTarget: SqlTarget,
   store: EventStore,
   makeRunner: Extract<ProjectionRunnerFactory, Function>,
+  batch: boolean,
+  seeded: { events: boolean },
 ): MeasurementSpec {
   const { sizes } = ctx;
   const schema = ctx.backend.schema;
   const table = `${schema}.bench_balances`;
   const events = sizes.catchUpEvents.toLocaleString('en-US');
   return {
-    id: ProjectionIds.annals,
+    id: batch ? ProjectionIds.annalsBatch : ProjectionIds.annals,
     backend: ctx.backend.name,
     kind: 'annals',
-    title: `projection catch-up of ${events} events into a Postgres read model (batches of ${BATCH})`,
+    title: batch
+      ? `projection catch-up of ${events} events into a Postgres read model, batch handler (batches of ${BATCH})`
+      : `projection catch-up of ${events} events into a Postgres read model (batches of ${BATCH})`,
     unit: 'events/s',
-    operation: `catch-up of ${events} events`,
-    compareWith: [
-      { id: ProjectionIds.perRow, backend: ctx.backend.name },
-      { id: ProjectionIds.setBased, backend: ctx.backend.name },
-    ],
+    operation: `catch-up of ${events} events${batch ? ', batch handler' : ''}`,
+    // Each first against the plain SQL that writes the same way, then against the other.
+    compareWith: (batch
+      ? [ProjectionIds.setBased, ProjectionIds.perRow]
+      : [ProjectionIds.perRow, ProjectionIds.setBased]
+    ).map((id) => ({ id, backend: ctx.backend.name })),
     setup: async () => {
       await createReadModel(sqlTarget, table);
+      if (seeded.events) return;
+      seeded.events = true;
       for (let i = 0; i < sizes.catchUpEvents; i += sizes.batchSize) {
         const size = Math.min(sizes.batchSize, sizes.catchUpEvents - i);
         await store.append(uniqueName('proj'), deposits(i, size, ACCOUNTS));
@@ -76,27 +147,7 @@ function annalsSpec(
     },
     round: async () => {
       await sqlTarget.main.query(`TRUNCATE ${table}`);
-      // A new name each round: a fresh checkpoint, so every round catches up from the start.
-      const projection = defineProjection({
-        name: uniqueName('bench-balances'),
-        events: [BenchDeposited],
-        handlers: {
-          BenchDeposited: async (event, { tx }: { tx: Transaction<{ bench_balances: BalanceRow }> }) => {
-            const data: EventData<typeof BenchDeposited> = event.data;
-            await tx
-              .withSchema(schema)
-              .insertInto('bench_balances')
-              .values({ account_id: data.accountId, balance: data.amount, deposits: 1 })
-              .onConflict((oc) =>
-                oc.column('account_id').doUpdateSet({
-                  balance: sql`bench_balances.balance + excluded.balance`,
-                  deposits: sql`bench_balances.deposits + 1`,
-                }),
-              )
-              .execute();
-          },
-        },
-      });
+      const projection = batch ? batchProjection(schema) : perEventProjection(schema);
       const runner = makeRunner({ store, projections: [projection], batchSize: BATCH });
       const sample = await timeOnce(async () => {
         await runner.start();
@@ -226,21 +277,26 @@ export const projectionCatchUp: BenchGroup = {
       unit: 'events/s',
       operation: 'catch-up',
     };
+    const placeholders = [
+      placeholder,
+      { ...placeholder, id: ProjectionIds.annalsBatch, title: `${placeholder.title}, batch handler` },
+    ];
     if (typeof backend.openStore !== 'function') {
-      return {
-        specs: baselines,
-        unavailable: [unavailableFigure(placeholder, backend.openStore.unavailable)],
-      };
+      const reason = backend.openStore.unavailable;
+      return { specs: baselines, unavailable: placeholders.map((p) => unavailableFigure(p, reason)) };
     }
     if (typeof backend.projectionRunner !== 'function') {
-      return {
-        specs: baselines,
-        unavailable: [unavailableFigure(placeholder, backend.projectionRunner.unavailable)],
-      };
+      const reason = backend.projectionRunner.unavailable;
+      return { specs: baselines, unavailable: placeholders.map((p) => unavailableFigure(p, reason)) };
     }
     const store = await backend.openStore();
+    const seededEvents = { events: false };
     return {
-      specs: [...baselines, annalsSpec(ctx, sqlTarget, store, backend.projectionRunner)],
+      specs: [
+        ...baselines,
+        annalsSpec(ctx, sqlTarget, store, backend.projectionRunner, false, seededEvents),
+        annalsSpec(ctx, sqlTarget, store, backend.projectionRunner, true, seededEvents),
+      ],
       close: () => store.close(),
     };
   },

@@ -101,6 +101,91 @@ describe('defineProjection', () => {
     expect((caught as Error).message).toMatch(message);
   });
 
+  it('defines a batch projection: typed events, one call per batch, other types left out', async () => {
+    const batches: number[][] = [];
+    const projection = defineProjection({
+      name: 'batched',
+      events: [Deposited],
+      handleBatch: (events, ctx: { total: { value: number } }) => {
+        const amounts = events.map((e) => e.data.amount); // e.data is typed: amount is a number
+        ctx.total.value += amounts.reduce((a, b) => a + b, 0);
+        batches.push(amounts);
+      },
+    });
+    expect(projection.batched).toBe(true);
+    expect(projection.eventTypes).toEqual(['Deposited']);
+    const total = { value: 0 };
+    await projection.handleBatch(
+      [
+        recorded('Deposited', { accountId: 'a', amount: 5 }),
+        recorded('Closed', { accountId: 'a' }),
+        recorded('Deposited', { accountId: 'a', amount: 7 }),
+      ],
+      { total },
+    );
+    await projection.handleBatch([recorded('Closed', { accountId: 'a' })], { total }); // none left: no call
+    await projection.handle(recorded('Deposited', { accountId: 'a', amount: 1 }), { total });
+    expect(batches).toEqual([[5, 7], [1]]);
+    expect(total.value).toBe(13);
+
+    const perEvent = defineProjection({ name: 'p', handlers: { Deposited: () => {} } });
+    expect(perEvent.batched).toBe(false);
+  });
+
+  it('applies per-event handlers in order through handleBatch', async () => {
+    const seen: string[] = [];
+    const projection = defineProjection({
+      name: 'ordered',
+      events: [Deposited, Closed],
+      handlers: {
+        Deposited: (e) => {
+          seen.push(`d${e.data.amount}`);
+        },
+        Closed: () => {
+          seen.push('c');
+        },
+      },
+    });
+    await projection.handleBatch(
+      [
+        recorded('Deposited', { accountId: 'a', amount: 1 }),
+        recorded('Closed', { accountId: 'a' }),
+        recorded('Deposited', { accountId: 'a', amount: 2 }),
+      ],
+      {},
+    );
+    expect(seen).toEqual(['d1', 'c', 'd2']);
+  });
+
+  it('refuses handlers and handleBatch together, at compile time and at run time', () => {
+    const both = {
+      name: 'both',
+      events: [Deposited],
+      handlers: { Deposited: () => {} },
+      handleBatch: () => {},
+    } as const;
+    let caught: unknown;
+    try {
+      // @ts-expect-error a projection has either handlers or handleBatch
+      defineProjection(both);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ProjectionDefinitionInvalid);
+    expect((caught as ProjectionDefinitionInvalid).projection).toBe('both');
+    expect((caught as Error).message).toMatch(/both handlers and handleBatch; give one or the other/);
+  });
+
+  it.each([
+    [{ name: 'p', handleBatch: () => {} }, /handleBatch needs events, .* found undefined/],
+    [{ name: 'p', events: [], handleBatch: () => {} }, /handleBatch needs events, .* found an empty array/],
+    [{ name: 'p', events: [Deposited], handleBatch: 'nope' }, /handleBatch must be a function, found string/],
+    [{ name: 'p' }, /handlers must be an object keyed by event type \(or give handleBatch\)/],
+  ])('refuses a bad batch definition with PROJECTION_DEFINITION_INVALID (%#)', (options, message) => {
+    expect(() => defineProjection(options as never)).toThrow(ProjectionDefinitionInvalid);
+    expect(() => defineProjection(options as never)).toThrow(message);
+  });
+
   it('refuses reset() when the projection has no reset hook', async () => {
     const projection = defineProjection({ name: 'p', handlers: { A: () => {} } });
     expect(projection.resettable).toBe(false);

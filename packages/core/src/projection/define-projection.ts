@@ -16,6 +16,24 @@ export type ProjectionHandler<E = RecordedEvent, TContext = ProjectionContext> =
   context: TContext,
 ) => void | Promise<void>;
 
+/**
+ * Applies a batch of events to a read model, in order, in one go (one set-based write for the whole
+ * batch). Awaited: the next batch waits for it. On PostgreSQL it runs in the batch's transaction,
+ * before the checkpoint moves past the batch in the same transaction.
+ *
+ * The runner cuts batches as events arrive, and cuts a failing batch into single events to find the
+ * one that fails, so the read model must come out the same however the events are cut into batches.
+ */
+export type ProjectionBatchHandler<E = RecordedEvent, TContext = ProjectionContext> = (
+  events: readonly E[],
+  context: TContext,
+) => void | Promise<void>;
+
+/** The recorded events of a list of definitions, as a union typed by `type`. */
+export type ProjectionEventOf<TEvents extends readonly AnyEventDefinition[]> = {
+  [K in TEvents[number]['type']]: RecordedEvent<K, EventData<Extract<TEvents[number], { readonly type: K }>>>;
+}[TEvents[number]['type']];
+
 /** Handlers keyed by event type, typed from the event definitions. */
 export type ProjectionHandlersFor<TEvents extends readonly AnyEventDefinition[], TContext> = {
   readonly [K in TEvents[number]['type']]?: ProjectionHandler<
@@ -79,12 +97,29 @@ export interface TypedProjectionOptions<TEvents extends readonly AnyEventDefinit
   /** The definitions of the events handled; every handler key must be one of their types. */
   readonly events: TEvents;
   readonly handlers: ProjectionHandlersFor<TEvents, TContext>;
+  /** A projection has either `handlers` or `handleBatch`, never both. */
+  readonly handleBatch?: undefined;
 }
 
 /** Options of {@link defineProjection} keyed by plain type names (data is `unknown`). */
 export interface UntypedProjectionOptions<TContext> extends ProjectionOptionsBase<TContext> {
   readonly events?: undefined;
   readonly handlers: Readonly<Record<string, ProjectionHandler<RecordedEvent, TContext>>>;
+  /** A projection has either `handlers` or `handleBatch`, never both. */
+  readonly handleBatch?: undefined;
+}
+
+/**
+ * Options of {@link defineProjection} for a projection that applies whole batches: `handleBatch`
+ * receives the events of a batch (of the types in `events`, in log order) and writes them in one go.
+ */
+export interface BatchProjectionOptions<TEvents extends readonly AnyEventDefinition[], TContext>
+  extends ProjectionOptionsBase<TContext> {
+  /** The definitions of the events handled: the batch holds events of these types only. */
+  readonly events: TEvents;
+  readonly handleBatch: ProjectionBatchHandler<ProjectionEventOf<TEvents>, TContext>;
+  /** A projection has either `handlers` or `handleBatch`, never both. */
+  readonly handlers?: undefined;
 }
 
 /** A checked, frozen projection definition, ready for a {@link ProjectionRunner}. */
@@ -98,8 +133,21 @@ export interface Projection<TContext = ProjectionContext> {
   readonly shards: number;
   /** True when a reset hook exists (rebuild is possible). */
   readonly resettable: boolean;
-  /** Applies one event: calls the handler of its type; events of other types are ignored. */
+  /**
+   * True when the projection was defined with `handleBatch`: the runner then hands it whole batches,
+   * and falls back to one event at a time only to find the event a failing batch fails on.
+   */
+  readonly batched: boolean;
+  /**
+   * Applies one event: calls the handler of its type (or the batch handler with that one event);
+   * events of other types are ignored.
+   */
   handle(event: RecordedEvent, context: TContext): Promise<void>;
+  /**
+   * Applies events in order: the batch handler once with all of them, or each one's handler in turn.
+   * Events of other types are ignored; with none left, nothing is called.
+   */
+  handleBatch(events: readonly RecordedEvent[], context: TContext): Promise<void>;
   /** Runs the reset hook. Throws {@link ProjectionDefinitionInvalid} when there is none. */
   reset(context: TContext): Promise<void>;
 }
@@ -108,10 +156,14 @@ const DEFAULT_RETRIES = 3;
 const MAX_SHARDS = 1024;
 
 /**
- * Defines a projection: handlers keyed by event type that turn events into a read model.
+ * Defines a projection: handlers keyed by event type that turn events into a read model, or one
+ * `handleBatch` that applies a whole batch at once (one set-based write per batch instead of one
+ * per event). A projection has one or the other: given both, it is refused with
+ * {@link ProjectionDefinitionInvalid}.
  *
  * Give `events` to have the handlers typed from the definitions (data after upcasting); annotate the
- * context parameter to type it (on Postgres: `PostgresProjectionContext<DB>`).
+ * context parameter to type it (on Postgres: `PostgresProjectionContext<DB>`). `handleBatch` needs
+ * `events`: they say which types the batches hold.
  *
  * @example
  * ```ts
@@ -131,6 +183,10 @@ const MAX_SHARDS = 1024;
 export function defineProjection<
   const TEvents extends readonly AnyEventDefinition[],
   TContext = ProjectionContext,
+>(options: BatchProjectionOptions<TEvents, TContext>): Projection<TContext>;
+export function defineProjection<
+  const TEvents extends readonly AnyEventDefinition[],
+  TContext = ProjectionContext,
 >(options: TypedProjectionOptions<TEvents, TContext>): Projection<TContext>;
 export function defineProjection<TContext = ProjectionContext>(
   options: UntypedProjectionOptions<TContext>,
@@ -138,7 +194,8 @@ export function defineProjection<TContext = ProjectionContext>(
 export function defineProjection<TContext>(
   options:
     | TypedProjectionOptions<readonly AnyEventDefinition[], TContext>
-    | UntypedProjectionOptions<TContext>,
+    | UntypedProjectionOptions<TContext>
+    | BatchProjectionOptions<readonly AnyEventDefinition[], TContext>,
 ): Projection<TContext> {
   if (typeof options !== 'object' || options === null) {
     throw new ProjectionDefinitionInvalid(
@@ -153,43 +210,72 @@ export function defineProjection<TContext>(
       `defineProjection expects name to be a non-empty string of at most 200 characters, found ${JSON.stringify(name)}.`,
     );
   }
+  const rawBatch = (options as { handleBatch?: unknown }).handleBatch;
   const rawHandlers = options.handlers as Readonly<Record<string, unknown>> | undefined;
-  if (typeof rawHandlers !== 'object' || rawHandlers === null) {
+  if (rawBatch !== undefined && rawHandlers !== undefined) {
     throw new ProjectionDefinitionInvalid(
       name,
-      `handlers must be an object keyed by event type, found ${String(rawHandlers)}.`,
+      'it has both handlers and handleBatch; give one or the other (handleBatch receives every event type it lists in events).',
     );
   }
   const handlers = new Map<string, ProjectionHandler<RecordedEvent, TContext>>();
-  for (const [type, handler] of Object.entries(rawHandlers)) {
-    if (handler === undefined) continue;
-    if (typeof handler !== 'function') {
+  let batchHandler: ProjectionBatchHandler<RecordedEvent, TContext> | undefined;
+  let eventTypes: string[];
+  if (rawBatch !== undefined) {
+    if (typeof rawBatch !== 'function') {
       throw new ProjectionDefinitionInvalid(
         name,
-        `the handler for ${type} must be a function, found ${typeof handler}.`,
+        `handleBatch must be a function, found ${typeof rawBatch}.`,
       );
     }
-    handlers.set(type, handler as ProjectionHandler<RecordedEvent, TContext>);
-  }
-  if (handlers.size === 0) {
-    throw new ProjectionDefinitionInvalid(name, 'handlers must hold at least one handler, found none.');
-  }
-  if (options.events !== undefined) {
-    if (!Array.isArray(options.events)) {
+    if (!Array.isArray(options.events) || options.events.length === 0) {
       throw new ProjectionDefinitionInvalid(
         name,
-        `events must be an array of event definitions, found ${typeof options.events}.`,
+        `handleBatch needs events, the definitions of the event types it handles; found ${
+          Array.isArray(options.events) ? 'an empty array' : typeof options.events
+        }.`,
       );
     }
-    const known = new Set(options.events.map((d) => d.type));
-    for (const type of handlers.keys()) {
-      if (!known.has(type)) {
+    batchHandler = rawBatch as ProjectionBatchHandler<RecordedEvent, TContext>;
+    eventTypes = [...new Set(options.events.map((d) => d.type))];
+  } else {
+    if (typeof rawHandlers !== 'object' || rawHandlers === null) {
+      throw new ProjectionDefinitionInvalid(
+        name,
+        `handlers must be an object keyed by event type (or give handleBatch), found ${String(rawHandlers)}.`,
+      );
+    }
+    for (const [type, handler] of Object.entries(rawHandlers)) {
+      if (handler === undefined) continue;
+      if (typeof handler !== 'function') {
         throw new ProjectionDefinitionInvalid(
           name,
-          `a handler is keyed ${type}, which is not among its events (${[...known].join(', ') || 'none'}).`,
+          `the handler for ${type} must be a function, found ${typeof handler}.`,
         );
       }
+      handlers.set(type, handler as ProjectionHandler<RecordedEvent, TContext>);
     }
+    if (handlers.size === 0) {
+      throw new ProjectionDefinitionInvalid(name, 'handlers must hold at least one handler, found none.');
+    }
+    if (options.events !== undefined) {
+      if (!Array.isArray(options.events)) {
+        throw new ProjectionDefinitionInvalid(
+          name,
+          `events must be an array of event definitions, found ${typeof options.events}.`,
+        );
+      }
+      const known = new Set(options.events.map((d) => d.type));
+      for (const type of handlers.keys()) {
+        if (!known.has(type)) {
+          throw new ProjectionDefinitionInvalid(
+            name,
+            `a handler is keyed ${type}, which is not among its events (${[...known].join(', ') || 'none'}).`,
+          );
+        }
+      }
+    }
+    eventTypes = [...handlers.keys()];
   }
   const batchSize = options.batchSize;
   if (batchSize !== undefined && (!Number.isSafeInteger(batchSize) || batchSize < 1)) {
@@ -210,17 +296,40 @@ export function defineProjection<TContext>(
   }
   const failure = resolveFailurePolicy(name, options.failure);
   const reset = options.reset;
+  const handled = new Set(eventTypes);
+  const handle =
+    batchHandler === undefined
+      ? async (event: RecordedEvent, context: TContext): Promise<void> => {
+          const handler = handlers.get(event.type);
+          if (handler !== undefined) await handler(event, context);
+        }
+      : async (event: RecordedEvent, context: TContext): Promise<void> => {
+          if (handled.has(event.type)) await batchHandler([event], context);
+        };
+  const handleBatch =
+    batchHandler === undefined
+      ? async (events: readonly RecordedEvent[], context: TContext): Promise<void> => {
+          for (const event of events) {
+            const handler = handlers.get(event.type);
+            if (handler !== undefined) await handler(event, context);
+          }
+        }
+      : async (events: readonly RecordedEvent[], context: TContext): Promise<void> => {
+          const mine = events.every((e) => handled.has(e.type))
+            ? events
+            : events.filter((e) => handled.has(e.type));
+          if (mine.length > 0) await batchHandler(mine, context);
+        };
   return Object.freeze({
     name,
-    eventTypes: Object.freeze([...handlers.keys()]),
+    eventTypes: Object.freeze(eventTypes),
     batchSize,
     failure,
     shards,
     resettable: reset !== undefined,
-    async handle(event: RecordedEvent, context: TContext): Promise<void> {
-      const handler = handlers.get(event.type);
-      if (handler !== undefined) await handler(event, context);
-    },
+    batched: batchHandler !== undefined,
+    handle,
+    handleBatch,
     async reset(context: TContext): Promise<void> {
       if (reset === undefined) {
         throw new ProjectionDefinitionInvalid(

@@ -2,9 +2,12 @@ export type { BackoffOptions } from './backoff.js';
 export type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
 export { type DeadLetter, type DeadLetterStore, InMemoryDeadLetterStore } from './dead-letter-store.js';
 export {
+  type BatchProjectionOptions,
   defineProjection,
   type Projection,
+  type ProjectionBatchHandler,
   type ProjectionContext,
+  type ProjectionEventOf,
   type ProjectionFailurePolicy,
   type ProjectionHandler,
   type ProjectionHandlersFor,

@@ -16,9 +16,12 @@ export type ProjectionState = 'catching-up' | 'running' | 'rebuilding' | 'standb
 export interface ProjectionErrorInfo {
   /** `name: message` of the error. */
   readonly message: string;
-  /** The event the handler failed on; undefined when reading or committing failed. */
+  /**
+   * The event the handler failed on; undefined when reading or committing failed, or when a batch
+   * handler failed on a batch (the event is known once the batch is applied event by event).
+   */
   readonly event: FailedEventInfo | undefined;
-  /** Attempts so far for this event (1 for the first failure). */
+  /** Attempts so far for this event, or batch (1 for the first failure). */
   readonly attempts: number;
   readonly at: Date;
   /** The error itself. */

@@ -52,7 +52,10 @@ export interface WorkerSettings<TContext, TTransaction> {
   readonly isTransient: (error: unknown) => boolean;
 }
 
-/** A handler threw on `events[index]` of the batch being committed. */
+/**
+ * A handler threw on `events[index]` of the batch being committed; index -1: a batch handler threw,
+ * on an event not known yet.
+ */
 class HandlerFailure {
   constructor(
     readonly index: number,
@@ -365,26 +368,60 @@ export class ProjectionWorker<TContext, TTransaction> {
     return this.#s.projection.batchSize ?? this.#s.batchSize;
   }
 
-  /** Applies a batch under the failure policy. False when a stop interrupted the retries. */
+  /**
+   * Applies a batch under the failure policy. False when a stop interrupted the retries.
+   *
+   * A batch projection's batch is applied with one call of its batch handler. When that keeps failing
+   * until the retries are spent, the batch is applied again one event at a time (each event with its
+   * own call, all in one transaction), which finds the event it fails on: the events before it
+   * commit, and the policy (stop or dead-letter) applies to that event, as for per-event handlers.
+   */
   async #applyBatch(batch: readonly RecordedEvent[]): Promise<boolean> {
     const { projection, key, logger, transaction } = this.#s;
     const policy = projection.failure;
     let remaining = batch;
+    // One event at a time: always for per-event handlers; for a batch handler, to find a poison event.
+    let single = projection.batched !== true;
     while (remaining.length > 0) {
       try {
-        await this.#commit(remaining);
+        await this.#commit(remaining, single);
         this.#attempts = 0;
         this.#transient = 0;
         return true;
       } catch (error) {
         if (isLeaseLost(error) || !(error instanceof HandlerFailure)) throw error;
+        if (error.index < 0) {
+          // The batch handler failed; nothing of the batch was kept (with a transaction).
+          if (this.#s.isTransient(error.cause)) {
+            await this.#transientFailure(error.cause, undefined);
+            if (this.#stopRequested || this.#leaseLost || !this.#desired) return false;
+            continue;
+          }
+          this.#attempts++;
+          this.#recordError(error.cause, undefined, this.#attempts);
+          if (this.#attempts > policy.retries) {
+            logger.warn(
+              `Projection ${key} failed on a batch of ${remaining.length} events (attempt ${this.#attempts}); applying them one at a time to find the event.`,
+              { error: error.cause },
+            );
+            single = true;
+            continue;
+          }
+          logger.warn(
+            `Projection ${key} failed on a batch of ${remaining.length} events (attempt ${this.#attempts}); retrying.`,
+            { error: error.cause },
+          );
+          await this.#sleep(backoffDelay(this.#attempts, policy.backoff));
+          if (this.#stopRequested || this.#leaseLost || !this.#desired) return false;
+          continue;
+        }
         if (error.index > 0) {
           // Without a transaction the events before are checkpointed already; with one, commit them
           // now, so retries (and a failed state or dead letter) concern the failing event alone.
           // Should that fail, the run loop starts over from the stored checkpoint.
           if (transaction !== undefined) {
             try {
-              await this.#commit(remaining.slice(0, error.index));
+              await this.#commit(remaining.slice(0, error.index), true);
             } catch (prefixError) {
               throw prefixError instanceof HandlerFailure ? prefixError.cause : prefixError;
             }
@@ -409,6 +446,8 @@ export class ProjectionWorker<TContext, TTransaction> {
             );
             this.#attempts = 0;
             remaining = remaining.slice(1);
+            // The rest of the batch goes back to the batch handler.
+            single = projection.batched !== true;
             continue;
           }
           throw new ProjectionFailed(key, info, this.#attempts, error.cause);
@@ -436,24 +475,40 @@ export class ProjectionWorker<TContext, TTransaction> {
     await this.#sleep(backoffDelay(this.#transient, this.#s.projection.failure.backoff));
   }
 
-  /** Applies `events` and moves the checkpoint past them: in one transaction, or event by event without one. */
-  async #commit(events: readonly RecordedEvent[]): Promise<void> {
+  /**
+   * Applies `events` and moves the checkpoint past them: in one transaction, or without one event by
+   * event (`single`) or after the batch handler's call.
+   */
+  async #commit(events: readonly RecordedEvent[], single: boolean): Promise<void> {
     const { transaction, context, checkpoints, key, owner } = this.#s;
+    const last = events[events.length - 1]!;
     if (transaction === undefined) {
       const ctx = context(undefined);
-      for (const [index, event] of events.entries()) {
+      if (!single) {
+        const handled = await this.#handleAll(events, ctx);
+        await checkpoints.save(key, last.position, { expected: this.#expected, owner });
+        this.#committed(last, handled, events.length);
+        return;
+      }
+      for (let index = 0; index < events.length; index++) {
+        const event = events[index]!;
         const handled = await this.#handle(event, index, ctx);
         await checkpoints.save(key, event.position, { expected: this.#expected, owner });
         this.#committed(event, handled);
       }
       return;
     }
-    const last = events[events.length - 1]!;
     let handled = 0;
     await transaction(async (tx) => {
-      handled = 0;
       const ctx = context(tx);
-      for (const [index, event] of events.entries()) handled += await this.#handle(event, index, ctx);
+      if (single) {
+        handled = 0;
+        for (let index = 0; index < events.length; index++) {
+          handled += await this.#handle(events[index]!, index, ctx);
+        }
+      } else {
+        handled = await this.#handleAll(events, ctx);
+      }
       await checkpoints.save(key, last.position, { expected: this.#expected, owner, transaction: tx });
     });
     this.#committed(last, handled, events.length);
@@ -469,6 +524,20 @@ export class ProjectionWorker<TContext, TTransaction> {
       throw new HandlerFailure(index, cause);
     }
     return 1;
+  }
+
+  /** Calls the batch handler once with the events of this shard. Returns how many it was given. */
+  async #handleAll(events: readonly RecordedEvent[], ctx: TContext): Promise<number> {
+    const shard = this.#s.shard;
+    const mine =
+      shard === undefined ? events : events.filter((e) => shardOf(e.streamId, shard.count) === shard.index);
+    if (mine.length === 0) return 0;
+    try {
+      await this.#s.projection.handleBatch(mine, ctx);
+    } catch (cause) {
+      throw new HandlerFailure(-1, cause);
+    }
+    return mine.length;
   }
 
   async #commitDeadLetter(event: RecordedEvent, cause: unknown, attempts: number): Promise<void> {

@@ -94,8 +94,10 @@ export class PostgresInlineProjectionStore implements EventStore {
     const result = await this.inner.append(streamId, events, { ...options, transaction: tx });
     const written = await this.#writtenByThisTransaction(tx, streamId, result, events.length);
     const context: PostgresProjectionContext = { tx };
-    for (const event of written) {
-      for (const projection of this.#projections) await projection.handle(event, context);
+    // Each projection gets the appended events in order: a batch projection in one call.
+    for (const projection of this.#projections) {
+      if (projection.batched) await projection.handleBatch(written, context);
+      else for (const event of written) await projection.handle(event, context);
     }
     return result;
   }

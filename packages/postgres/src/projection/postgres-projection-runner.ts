@@ -14,9 +14,9 @@ import { PostgresLeaseStore } from './postgres-lease-store.js';
 import { PostgresLeasedCheckpointStore } from './postgres-leased-checkpoint-store.js';
 
 /**
- * What a handler receives on PostgreSQL: `tx`, the Kysely transaction of the batch. Write the read
- * model through it: those writes and the checkpoint commit together (exactly once). Annotate it with
- * your database type to type the queries.
+ * What a handler (or a batch handler, `handleBatch`) receives on PostgreSQL: `tx`, the Kysely
+ * transaction of the batch. Write the read model through it: those writes and the checkpoint commit
+ * together (exactly once). Annotate it with your database type to type the queries.
  *
  * @example
  * ```ts
@@ -49,7 +49,8 @@ export interface PostgresProjectionRunnerOptions
 
 /**
  * A {@link ProjectionRunner} for a `PostgresEventStore`: each batch runs in one transaction of the
- * store's Kysely instance, in which the handlers write the read model (`{ tx }`) and the checkpoint
+ * store's Kysely instance, in which the handlers (or the projection's `handleBatch`, once per batch,
+ * for set-based writes) write the read model (`{ tx }`) and the checkpoint
  * advances by compare-and-swap on the previous position and the lease owner; zero rows means the
  * lease was lost, and the whole batch rolls back. A crash at any point leaves either the batch and
  * its checkpoint, or neither: each event takes effect exactly once.

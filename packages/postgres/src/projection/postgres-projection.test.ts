@@ -80,6 +80,21 @@ async function setup() {
       .onConflict((c) => c.column('event_id').doUpdateSet({ times: sql`${sql.ref('applied.times')} + 1` }))
       .execute();
   };
+  /** The same read model written set-based: two statements per batch, whatever its size. */
+  const applyAll = async (
+    tx: Transaction<any>,
+    events: readonly { id: string; data: { accountId: string; amount: number } }[],
+  ) => {
+    const balances = sql.id(schema, 'balances');
+    const applied = sql.id(schema, 'applied');
+    await sql`insert into ${balances} as b (account_id, balance)
+      select a, sum(n) from unnest(${events.map((e) => e.data.accountId)}::text[], ${events.map((e) => e.data.amount)}::bigint[]) as u(a, n)
+      group by a
+      on conflict (account_id) do update set balance = b.balance + excluded.balance`.execute(tx);
+    await sql`insert into ${applied} as t (event_id, times)
+      select id, 1 from unnest(${events.map((e) => e.id)}::uuid[]) as u(id)
+      on conflict (event_id) do update set times = t.times + 1`.execute(tx);
+  };
   const reset = async (tx: Transaction<any>) => {
     await tx.withSchema(schema).deleteFrom('balances').execute();
     await tx.withSchema(schema).deleteFrom('applied').execute();
@@ -109,7 +124,7 @@ async function setup() {
     );
   const deposit = (accountId: string, amount: number) =>
     store.append(`account-${accountId}`, [Deposited.create({ accountId, amount })]);
-  return { schema, store, db, apply, reset, exactlyOnce, balance, deposit };
+  return { schema, store, db, apply, applyAll, reset, exactlyOnce, balance, deposit };
 }
 
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -365,6 +380,137 @@ describe('PostgresProjectionRunner (PGlite)', () => {
     await b.waitUntilCaughtUp();
     expect(await exactlyOnce()).toEqual({ events: 40, applied: 40, maxTimes: 1 });
     await Promise.all([a.stop(), b.stop()]);
+    await store.close();
+  });
+});
+
+describe('PostgresProjectionRunner with a batch handler (PGlite)', () => {
+  it('writes each batch set-based in its transaction, with the checkpoint; every event once', async () => {
+    const { store, applyAll, exactlyOnce, balance, deposit, db } = await setup();
+    for (let i = 0; i < 45; i++) await deposit(`a${i % 4}`, 2);
+    const sizes: number[] = [];
+    const projection = defineProjection({
+      name: 'set-based',
+      events: [Deposited],
+      batchSize: 20,
+      handleBatch: async (events, { tx }: PostgresProjectionContext) => {
+        sizes.push(events.length);
+        await applyAll(tx, events);
+      },
+    });
+    const runner = new PostgresProjectionRunner({ store, projections: [projection], logger: silent });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    expect(sizes).toEqual([20, 20, 5]);
+    expect(await exactlyOnce()).toEqual({ events: 45, applied: 45, maxTimes: 1 });
+    expect(await balance('a0')).toBe(24);
+    await deposit('live', 5);
+    await runner.waitUntilCaughtUp();
+    expect(await balance('live')).toBe(5);
+    const stored = await db
+      .selectFrom('checkpoints')
+      .select(sql<string>`position::text`.as('p'))
+      .where('name', '=', 'set-based')
+      .executeTakeFirstOrThrow();
+    expect(BigInt(stored.p)).toBe(runner.status('set-based')!.position);
+    await runner.stop();
+    await store.close();
+  });
+
+  it('retries a failing batch, then stops on the poison event; the checkpoint stays just before it', async () => {
+    const { store, applyAll, exactlyOnce, deposit, db } = await setup();
+    for (let i = 0; i < 7; i++) await deposit('a', 1);
+    const poison = await deposit('poison', 1);
+    for (let i = 0; i < 4; i++) await deposit('a', 1);
+    let batchCalls = 0;
+    const projection = defineProjection({
+      name: 'poisoned',
+      events: [Deposited],
+      failure: fastFailure,
+      handleBatch: async (events, { tx }: PostgresProjectionContext) => {
+        if (events.length > 1) batchCalls++;
+        await applyAll(tx, events); // written, then the failure: rolled back with the batch
+        if (events.some((e) => e.data.accountId === 'poison')) throw new RangeError('bad amount');
+      },
+    });
+    const runner = new PostgresProjectionRunner({ store, projections: [projection], logger: silent });
+    await runner.start();
+    const error = await runner.waitUntilCaughtUp().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProjectionFailed);
+    expect((error as ProjectionFailed).event).toMatchObject({
+      streamId: 'account-poison',
+      position: poison.lastPosition,
+    });
+    expect(batchCalls).toBe(3); // the first attempt and 2 retries, before going event by event
+    const status = runner.status('poisoned')!;
+    expect(status.state).toBe('failed');
+    expect(status.position).toBeLessThan(poison.lastPosition);
+    const stored = await db
+      .selectFrom('checkpoints')
+      .select(sql<string>`position::text`.as('p'))
+      .where('name', '=', 'poisoned')
+      .executeTakeFirstOrThrow();
+    expect(BigInt(stored.p)).toBe(status.position);
+    // The 7 events before the poison are applied, once each; nothing after it.
+    expect(await exactlyOnce()).toEqual({ events: 12, applied: 7, maxTimes: 1 });
+    await runner.stop();
+    await store.close();
+  });
+
+  it('dead-letters the poison event of a failing batch and applies the rest once', async () => {
+    const { store, applyAll, exactlyOnce, deposit } = await setup();
+    for (let i = 0; i < 3; i++) await deposit('a', 1);
+    const poison = await deposit('poison', 1);
+    for (let i = 0; i < 5; i++) await deposit('a', 1);
+    const projection = defineProjection({
+      name: 'tolerant-batch',
+      events: [Deposited],
+      failure: { ...fastFailure, onExhausted: 'dead-letter' },
+      handleBatch: async (events, { tx }: PostgresProjectionContext) => {
+        await applyAll(tx, events);
+        if (events.some((e) => e.data.accountId === 'poison')) throw new RangeError('bad amount');
+      },
+    });
+    const runner = new PostgresProjectionRunner({ store, projections: [projection], logger: silent });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    expect(runner.status('tolerant-batch')).toMatchObject({ state: 'running', deadLettered: 1 });
+    await runner.stop();
+    const letters = await runner.deadLetters.list('tolerant-batch');
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      streamId: 'account-poison',
+      position: poison.lastPosition,
+      error: 'RangeError: bad amount',
+    });
+    expect(await exactlyOnce()).toEqual({ events: 9, applied: 8, maxTimes: 1 });
+    await store.close();
+  });
+
+  it('applies a batch projection inline: the appended events in one call, in the append transaction', async () => {
+    const { store, applyAll, balance, exactlyOnce } = await setup();
+    const calls: number[] = [];
+    const projection = defineProjection({
+      name: 'inline-batch',
+      events: [Deposited],
+      handleBatch: async (events, { tx }: PostgresProjectionContext) => {
+        calls.push(events.length);
+        if (events.some((e) => e.data.amount < 0)) throw new RangeError('negative deposit');
+        await applyAll(tx, events);
+      },
+    });
+    const inline = withInlineProjections(store, [projection]);
+    await inline.append('account-x', [
+      Deposited.create({ accountId: 'x', amount: 10 }),
+      Deposited.create({ accountId: 'x', amount: 5 }),
+      Noted.create({ text: 'not handled' }),
+    ]);
+    expect(calls).toEqual([2]);
+    expect(await balance('x')).toBe(15);
+    await expect(
+      inline.append('account-y', [Deposited.create({ accountId: 'y', amount: -1 })]),
+    ).rejects.toThrow('negative deposit');
+    expect(await exactlyOnce()).toEqual({ events: 2, applied: 2, maxTimes: 1 });
     await store.close();
   });
 });

@@ -20,13 +20,22 @@ export interface ProjectionSpecOptions<TContext> extends EventRegistryOptions {
   readonly context?: () => TContext;
   /** What `then` compares: the read model within the context. Default: the context itself. */
   readonly state?: (context: TContext) => unknown;
+  /**
+   * Events per batch, overriding the projection's. A batch projection (`handleBatch`) gets the given
+   * events in batches of this size; with `batchSize: 1` and the default side by side, a scenario
+   * checks that the read model is the same however the events are cut into batches.
+   */
+  readonly batchSize?: number;
 }
 
 /**
  * Given/then for one projection, without a database: the `given` events are stored in a fresh
  * in-memory store (validated and upcast as in production), a real `ProjectionRunner` applies them
  * with the context you build, and `then` compares the resulting read model. A handler error makes
- * the scenario fail at once (no retries, no dead letters: the spec tests the handlers).
+ * the scenario fail at once (no retries, no dead letters: the spec tests the handlers). A batch
+ * projection (`handleBatch`) receives the given events in batches as the runner cuts them (see
+ * `batchSize`); when its batch fails, the failure names the event, found by applying the batch one
+ * event at a time as the runner does.
  *
  * @example
  * ```ts
@@ -57,6 +66,12 @@ export class ProjectionSpec<TContext> {
         `ProjectionSpec.for expects a projection made by defineProjection, found ${String(projection)}.`,
       );
     }
+    const { batchSize } = options;
+    if (batchSize !== undefined && (!Number.isSafeInteger(batchSize) || batchSize < 1)) {
+      throw new TypeError(
+        `ProjectionSpec.for expects batchSize to be a positive integer, found ${String(batchSize)}.`,
+      );
+    }
     return new ProjectionSpec(projection, options);
   }
 
@@ -83,6 +98,7 @@ export class ProjectionSpec<TContext> {
     const projection: Projection<TContext> = Object.freeze({
       ...this.#projection,
       failure: { ...this.#projection.failure, retries: 0, onExhausted: 'stop' as const },
+      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     });
     const runner = new ProjectionRunner<TContext>({
       store,
