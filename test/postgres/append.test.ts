@@ -1,9 +1,9 @@
 import { ConcurrencyError, hasErrorCode, IdempotencyConflict, uuidv7 } from '@annals/core';
 import { EVENTS_PER_TRANSACTION, PostgresEventStore, StoreUnavailable } from '@annals/postgres';
-import { Kysely, PGliteDialect } from 'kysely';
+import { Kysely, PGliteDialect, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { FlakyDialect } from './support/flaky-dialect.js';
-import { targets, toArray, useTestDatabase } from './support/test-database.js';
+import { databaseUrl, targets, toArray, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('append');
 
@@ -236,6 +236,36 @@ describe('a connection lost during an append (simulated on PGlite)', () => {
       expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
       expect((error as Error).message).toContain('an append to stream s');
       expect(await toArray(store.readAll())).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe.skipIf(!databaseUrl)('the append on a pool the store owns (server)', () => {
+  it('is a named prepared statement of each connection, and behaves as the unnamed one', async () => {
+    const schema = db.schema('server');
+    const store = await PostgresEventStore.create(
+      { connectionString: databaseUrl!, pool: { max: 1 } },
+      { schema },
+    );
+    try {
+      await store.migrate();
+      await store.append('prepared-1', [{ type: 'T', data: { n: 1 } }], { expectedRevision: 'no_stream' });
+      await store.append('prepared-1', [{ type: 'T', data: { n: 2 } }], { expectedRevision: 0n });
+      const conflict = await store
+        .append('prepared-1', [{ type: 'T', data: { n: 3 } }], { expectedRevision: 0n })
+        .catch((e: unknown) => e);
+      expect(conflict).toBeInstanceOf(ConcurrencyError);
+      // One connection in the pool: the session that ran the appends answers.
+      const prepared = await sql<{ name: string; statement: string }>`select name, statement
+        from pg_prepared_statements where statement like '%annals_append%'`.execute(store.kysely);
+      expect(prepared.rows).toHaveLength(1);
+      expect(prepared.rows[0]!.name).toMatch(/^annals_\d+$/);
+      expect((await toArray(store.readStream('prepared-1'))).map((e) => e.data)).toEqual([
+        { n: 1 },
+        { n: 2 },
+      ]);
     } finally {
       await store.close();
     }

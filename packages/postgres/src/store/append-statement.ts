@@ -1,5 +1,6 @@
 import type { ExpectedRevisionValue, PreparedEvent } from '@annals/core';
 import { type RawBuilder, sql } from 'kysely';
+import { PREPARED_STATEMENT_MARKER } from '../connection/postgres-connection.js';
 
 /** The row the append statement returns when it wrote the batch (none when the expected revision failed). */
 export interface AppendRow {
@@ -44,7 +45,8 @@ export function categoryOf(streamId: string): string {
 
 /**
  * The whole append as ONE statement, so a batch costs one round trip: a call of the schema's
- * `annals_append` function (migration 0004), whose statements keep their plans for the session.
+ * `annals_append` function (migration 0004), whose statements keep their plans for the session; on
+ * a pool the store owns the call itself is a named prepared statement ({@link PREPARED_STATEMENT_MARKER}).
  * It returns no row when nothing was written: the expected revision did not hold, or the stream's
  * last event lies above this transaction's positions (a writer with a newer transaction id took the
  * stream first); the caller tells the two apart by reading the stream's revision.
@@ -59,7 +61,7 @@ export function appendStatement(args: {
   const { schema, streamId, expected, arrays } = args;
   const kind = typeof expected === 'bigint' ? 'revision' : expected;
   const revision = typeof expected === 'bigint' ? String(expected) : null;
-  return sql<AppendRow>`select r_revision::text as revision, r_first_position::text as first_position,
+  return sql<AppendRow>`${sql.raw(PREPARED_STATEMENT_MARKER)} select r_revision::text as revision, r_first_position::text as first_position,
       r_last_position::text as last_position
     from ${sql.id(schema, 'annals_append')}(${streamId}::text, ${categoryOf(streamId)}::text, ${kind}::text,
       ${revision}::bigint, ${arrays.ids}::uuid[], ${arrays.types}::text[], ${arrays.versions}::int4[],
