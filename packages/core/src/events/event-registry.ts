@@ -91,6 +91,10 @@ export class EventRegistry {
   readonly #upcasters: UpcasterRegistry;
   /** Decode plans by stored type, then stored version. */
   readonly #plans = new Map<string, Map<number, DecodePlan>>();
+  /** The plan asked for last, and its key. */
+  #lastType: string | undefined = undefined;
+  #lastVersion = 0;
+  #lastPlan: DecodePlan | undefined = undefined;
 
   constructor(options: EventRegistryOptions = {}) {
     this.strict = options.strict ?? false;
@@ -401,6 +405,16 @@ export class EventRegistry {
 
   /** The cached plan for (type, version); resolved on first use. */
   #planFor(type: string, version: number): DecodePlan {
+    // Reads and appends mostly meet one (type, version) after another: the last plan answers first.
+    if (this.#lastType === type && this.#lastVersion === version) return this.#lastPlan!;
+    const plan = this.#cachedPlan(type, version);
+    this.#lastType = type;
+    this.#lastVersion = version;
+    this.#lastPlan = plan;
+    return plan;
+  }
+
+  #cachedPlan(type: string, version: number): DecodePlan {
     let byVersion = this.#plans.get(type);
     if (byVersion === undefined) this.#plans.set(type, (byVersion = new Map()));
     let plan = byVersion.get(version);

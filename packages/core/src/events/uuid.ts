@@ -1,12 +1,25 @@
 import { randomFillSync } from 'node:crypto';
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** The two hex digit character codes of each byte value: byte b at [2b] and [2b + 1]. */
+const HEX_CODES = new Uint8Array(512);
+for (let b = 0; b < 256; b++) {
+  const hex = b.toString(16).padStart(2, '0');
+  HEX_CODES[2 * b] = hex.charCodeAt(0);
+  HEX_CODES[2 * b + 1] = hex.charCodeAt(1);
+}
 /** Random bytes drawn from the system in blocks: one system call serves 1024 ids. */
 const POOL = new Uint8Array(16 * 1024);
 let poolOffset = POOL.length;
+/** The character codes of the id being built, dashes in place: turned into one flat string at once. */
+const CODES: number[] = Array.from({ length: 36 }, () => 0x2d);
 
 let lastMs = 0;
 let sequence = 0;
+
+function put(at: number, byte: number): void {
+  CODES[at] = HEX_CODES[2 * byte]!;
+  CODES[at + 1] = HEX_CODES[2 * byte + 1]!;
+}
 
 /**
  * A UUID v7 (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit counter that keeps ids from one
@@ -31,29 +44,19 @@ export function uuidv7(): string {
     lastMs = ms;
     sequence = POOL[r]! & 0x03; // a small random start, so the counter does not always start at 0
   }
-  const h = HEX;
-  return (
-    h[Math.floor(ms / 2 ** 40) & 0xff]! +
-    h[Math.floor(ms / 2 ** 32) & 0xff]! +
-    h[(ms >>> 24) & 0xff]! +
-    h[(ms >>> 16) & 0xff]! +
-    '-' +
-    h[(ms >>> 8) & 0xff]! +
-    h[ms & 0xff]! +
-    '-' +
-    h[0x70 | ((sequence >>> 8) & 0x0f)]! +
-    h[sequence & 0xff]! +
-    '-' +
-    h[0x80 | (POOL[r + 1]! & 0x3f)]! +
-    h[POOL[r + 2]!]! +
-    '-' +
-    h[POOL[r + 3]!]! +
-    h[POOL[r + 4]!]! +
-    h[POOL[r + 5]!]! +
-    h[POOL[r + 6]!]! +
-    h[POOL[r + 7]!]! +
-    h[POOL[r + 8]!]!
-  );
+  put(0, Math.floor(ms / 2 ** 40) & 0xff);
+  put(2, Math.floor(ms / 2 ** 32) & 0xff);
+  put(4, (ms >>> 24) & 0xff);
+  put(6, (ms >>> 16) & 0xff);
+  put(9, (ms >>> 8) & 0xff);
+  put(11, ms & 0xff);
+  put(14, 0x70 | ((sequence >>> 8) & 0x0f));
+  put(16, sequence & 0xff);
+  put(19, 0x80 | (POOL[r + 1]! & 0x3f));
+  put(21, POOL[r + 2]!);
+  for (let i = 0; i < 6; i++) put(24 + 2 * i, POOL[r + 3 + i]!);
+  // One flat string (not a chain of concatenations): Map keys and comparisons hash it without flattening.
+  return String.fromCharCode.apply(null, CODES);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

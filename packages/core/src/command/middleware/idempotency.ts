@@ -16,22 +16,79 @@ export interface IdempotencyStore {
   set(commandId: string, record: IdempotencyRecord): Promise<void>;
 }
 
-/** An {@link IdempotencyStore} in process memory (records live as long as the object). */
+/** Options of {@link InMemoryIdempotencyStore}. */
+export interface InMemoryIdempotencyStoreOptions {
+  /**
+   * How many records the store keeps at most. When it is full, the older half is forgotten (a repeat
+   * of a forgotten command runs again), so the records of at least the last `maxEntries / 2` commands
+   * are always kept. Default 100,000; `Infinity` keeps every record as long as the store lives.
+   */
+  readonly maxEntries?: number;
+}
+
+/** @internal The record of `commandId` without a promise, when `store` is an unmodified {@link InMemoryIdempotencyStore}. */
+let memoryRecords: (store: IdempotencyStore) => MemoryRecords | undefined;
+
+interface MemoryRecords {
+  get(commandId: string): IdempotencyRecord | undefined;
+  set(commandId: string, record: IdempotencyRecord): void;
+}
+
+/**
+ * An {@link IdempotencyStore} in process memory, bounded by `maxEntries` (default 100,000): when it
+ * is full it forgets its older half, so memory stays bounded however many commands run.
+ */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
-  readonly #records = new Map<string, IdempotencyRecord>();
+  /** The records written since the last turnover, and those of the generation before. */
+  #current = new Map<string, IdempotencyRecord>();
+  #previous = new Map<string, IdempotencyRecord>();
+  readonly #generationSize: number;
+
+  static {
+    memoryRecords = (store) =>
+      store instanceof InMemoryIdempotencyStore &&
+      store.get === InMemoryIdempotencyStore.prototype.get &&
+      store.set === InMemoryIdempotencyStore.prototype.set
+        ? { get: (id) => store.#get(id), set: (id, record) => store.#set(id, record) }
+        : undefined;
+  }
+
+  constructor(options: InMemoryIdempotencyStoreOptions = {}) {
+    const maxEntries = options.maxEntries ?? 100_000;
+    if (maxEntries !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(maxEntries) || maxEntries < 2)) {
+      throw new InvalidArgument(
+        `InMemoryIdempotencyStore: maxEntries must be an integer >= 2 or Infinity, found ${String(maxEntries)}.`,
+      );
+    }
+    this.#generationSize = maxEntries === Number.POSITIVE_INFINITY ? maxEntries : Math.floor(maxEntries / 2);
+  }
 
   get(commandId: string): Promise<IdempotencyRecord | undefined> {
-    return Promise.resolve(this.#records.get(commandId));
+    return Promise.resolve(this.#get(commandId));
   }
 
   set(commandId: string, record: IdempotencyRecord): Promise<void> {
-    this.#records.set(commandId, record);
+    this.#set(commandId, record);
     return Promise.resolve();
   }
 
   /** How many commands are remembered. */
   get size(): number {
-    return this.#records.size;
+    return this.#current.size + this.#previous.size;
+  }
+
+  #get(commandId: string): IdempotencyRecord | undefined {
+    return this.#current.get(commandId) ?? this.#previous.get(commandId);
+  }
+
+  #set(commandId: string, record: IdempotencyRecord): void {
+    this.#previous.delete(commandId);
+    if (this.#current.size >= this.#generationSize && !this.#current.has(commandId)) {
+      // Turnover: the generation before is forgotten, as a whole (no per-record bookkeeping).
+      this.#previous = this.#current;
+      this.#current = new Map();
+    }
+    this.#current.set(commandId, record);
   }
 }
 
@@ -59,6 +116,7 @@ export interface IdempotencyOptions {
 export function idempotency(options: IdempotencyOptions = {}): CommandMiddleware {
   const store = options.store ?? new InMemoryIdempotencyStore();
   const running = new Map<string, Promise<unknown>>();
+  const memory = memoryRecords(store);
   return (execution, next) => {
     let payload: string;
     try {
@@ -66,8 +124,41 @@ export function idempotency(options: IdempotencyOptions = {}): CommandMiddleware
     } catch (error) {
       return Promise.reject(error);
     }
-    return runOnce({ store, running, execution, next, payload });
+    const attempt = { store, running, execution, next, payload };
+    return memory === undefined ? runOnce(attempt) : runOnceInMemory(attempt, memory);
   };
+}
+
+/**
+ * {@link runOnce} on the in-memory store, whose records are read and written without a promise: a
+ * command that runs costs one promise here, a repeat none beyond its result.
+ */
+function runOnceInMemory(a: Attempt, memory: MemoryRecords): Promise<unknown> {
+  const { commandId, commandType } = a.execution;
+  try {
+    const recorded = memory.get(commandId);
+    if (recorded !== undefined) return Promise.resolve(check(a, recorded));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const inFlight = a.running.get(commandId);
+  if (inFlight !== undefined) {
+    const again = () => runOnceInMemory(a, memory);
+    return inFlight.then(again, again);
+  }
+  const run: Promise<unknown> = call(a.next).then(
+    (result) => {
+      if (a.running.get(commandId) === run) a.running.delete(commandId);
+      memory.set(commandId, { commandType, payload: a.payload, result });
+      return result;
+    },
+    (error: unknown) => {
+      if (a.running.get(commandId) === run) a.running.delete(commandId);
+      throw error;
+    },
+  );
+  a.running.set(commandId, run);
+  return run;
 }
 
 interface Attempt {

@@ -3,6 +3,7 @@ export {
   type IdempotencyRecord,
   type IdempotencyStore,
   InMemoryIdempotencyStore,
+  type InMemoryIdempotencyStoreOptions,
   idempotency,
 } from './idempotency.js';
 export { type CommandLogger, logging } from './logging.js';

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgument } from '../../errors/store-errors.js';
+import type { CommandExecution } from '../command-bus.js';
+import { type IdempotencyRecord, InMemoryIdempotencyStore, idempotency } from './idempotency.js';
+
+const record = (n: number): IdempotencyRecord => ({ commandType: 'Add', payload: `{"n":${n}}`, result: n });
+
+function execution(commandId: string, n: number): CommandExecution {
+  return {
+    commandId,
+    commandType: 'Add',
+    correlationId: commandId,
+    causationId: commandId,
+    metadata: {},
+    command: {} as CommandExecution['command'],
+    data: { n },
+  };
+}
+
+describe('InMemoryIdempotencyStore', () => {
+  it('keeps at most maxEntries records, forgetting the oldest half when full', async () => {
+    const store = new InMemoryIdempotencyStore({ maxEntries: 4 });
+    for (const id of ['a', 'b', 'c', 'd']) await store.set(id, record(1));
+    expect(store.size).toBe(4);
+    for (const id of ['a', 'b', 'c', 'd']) expect(await store.get(id)).toEqual(record(1));
+    await store.set('e', record(5));
+    expect(await store.get('a')).toBeUndefined();
+    expect(await store.get('b')).toBeUndefined();
+    for (const id of ['c', 'd', 'e']) expect(await store.get(id)).toBeDefined();
+    for (let i = 0; i < 100; i++) {
+      await store.set(`x${i}`, record(i));
+      expect(store.size).toBeLessThanOrEqual(4);
+      // The last maxEntries / 2 records are always kept.
+      expect(await store.get(`x${i}`)).toEqual(record(i));
+      if (i > 0) expect(await store.get(`x${i - 1}`)).toEqual(record(i - 1));
+    }
+  });
+
+  it('rewriting a record keeps it once and moves it to the newest records', async () => {
+    const store = new InMemoryIdempotencyStore({ maxEntries: 4 });
+    for (const id of ['a', 'b', 'c']) await store.set(id, record(1));
+    await store.set('a', record(2));
+    expect(store.size).toBe(3);
+    await store.set('d', record(4));
+    await store.set('e', record(5));
+    expect(await store.get('a')).toEqual(record(2));
+    expect(await store.get('b')).toBeUndefined();
+  });
+
+  it('keeps every record with maxEntries Infinity, and refuses a bound below 2', async () => {
+    const store = new InMemoryIdempotencyStore({ maxEntries: Number.POSITIVE_INFINITY });
+    for (let i = 0; i < 1000; i++) await store.set(`id-${i}`, record(i));
+    expect(store.size).toBe(1000);
+    expect(await store.get('id-0')).toEqual(record(0));
+    for (const maxEntries of [1, 0, -3, 2.5, Number.NaN]) {
+      expect(() => new InMemoryIdempotencyStore({ maxEntries })).toThrow(InvalidArgument);
+    }
+  });
+});
+
+describe('idempotency on a bounded store', () => {
+  it('answers a remembered repeat with the first result, runs a forgotten one again', async () => {
+    const middleware = idempotency({ store: new InMemoryIdempotencyStore({ maxEntries: 2 }) });
+    let runs = 0;
+    const next = async () => ++runs;
+    expect(await middleware(execution('one', 1), next)).toBe(1);
+    expect(await middleware(execution('one', 1), next)).toBe(1);
+    await expect(middleware(execution('one', 2), next)).rejects.toThrow(InvalidArgument);
+    expect(await middleware(execution('two', 1), next)).toBe(2);
+    expect(await middleware(execution('three', 1), next)).toBe(3);
+    // 'one' was forgotten (the older half of a full store): it runs again.
+    expect(await middleware(execution('one', 1), next)).toBe(4);
+    expect(runs).toBe(4);
+  });
+
+  it('goes through get and set of a store that overrides them', async () => {
+    const calls: string[] = [];
+    class Traced extends InMemoryIdempotencyStore {
+      override get(commandId: string) {
+        calls.push(`get ${commandId}`);
+        return super.get(commandId);
+      }
+      override set(commandId: string, value: IdempotencyRecord) {
+        calls.push(`set ${commandId}`);
+        return super.set(commandId, value);
+      }
+    }
+    const middleware = idempotency({ store: new Traced() });
+    expect(await middleware(execution('one', 1), async () => 'first')).toBe('first');
+    expect(await middleware(execution('one', 1), async () => 'again')).toBe('first');
+    expect(calls).toEqual(['get one', 'set one', 'get one']);
+  });
+
+  it('a repeat arriving while the first run is going waits for it; a failure is forgotten', async () => {
+    const middleware = idempotency();
+    let release!: (value: string) => void;
+    const first = middleware(execution('slow', 1), () => new Promise<string>((r) => (release = r)));
+    let runs = 0;
+    const repeat = middleware(execution('slow', 1), async () => `run ${++runs}`);
+    release('first');
+    expect(await first).toBe('first');
+    expect(await repeat).toBe('first');
+    expect(runs).toBe(0);
+    await expect(middleware(execution('fails', 1), () => Promise.reject(new Error('boom')))).rejects.toThrow(
+      'boom',
+    );
+    expect(await middleware(execution('fails', 1), async () => 'now')).toBe('now');
+  });
+});
