@@ -70,9 +70,12 @@ import { constraintOf, isTransientError, sqlState } from './database-errors.js';
 import {
   belowHorizonOf,
   decodeRow,
+  decodeStreamRow,
   EVENT_ROW_COLUMNS,
   type EventRow,
+  type StreamEventRow,
   selectEvents,
+  selectStreamEvents,
   storedBytes,
 } from './event-rows.js';
 import { PageSizer } from './page-sizer.js';
@@ -535,18 +538,18 @@ export class PostgresEventStore implements EventStore {
     await this.#ensureVerified(db);
     const sizer = new PageSizer(this.#pageSize, this.#pageBytes);
     const readPage = (cursor: bigint | undefined, limit: number) => async () => {
-      let query = selectEvents(db).where('stream_id', '=', streamId);
+      let query = selectStreamEvents(db).where('stream_id', '=', streamId);
       if (cursor !== undefined) query = query.where('revision', backwards ? '<=' : '>=', String(cursor));
       return (await query
         .orderBy('revision', backwards ? 'desc' : 'asc')
         .limit(limit)
         .execute()
-        .catch(asUnavailable(`a read of stream ${streamId}`))) as EventRow[];
+        .catch(asUnavailable(`a read of stream ${streamId}`))) as StreamEventRow[];
     };
     // Outside a transaction, with a pool, the next page is fetched while this one is handed out.
     const ahead =
       options.transaction === undefined && this.capabilities.multiProcess
-        ? new ReadAhead<EventRow[]>()
+        ? new ReadAhead<StreamEventRow[]>()
         : undefined;
     let cursor = from;
     let count = 0;
@@ -566,7 +569,7 @@ export class PostgresEventStore implements EventStore {
         last === undefined || (backwards && last === 0n) ? undefined : backwards ? last - 1n : last + 1n;
       const nextLimit = Math.min(sizer.limit, max - count - rows.length);
       for (const row of rows) {
-        yield decodeRow(this.registry, row);
+        yield decodeStreamRow(this.registry, row, streamId);
         count++;
         // The reader asked for more than the first event: start on the next page.
         if (ahead !== undefined && !ahead.started && next !== undefined && nextLimit > 0) {
@@ -701,16 +704,16 @@ export class PostgresEventStore implements EventStore {
     const sizer = new PageSizer(this.#pageSize, this.#pageBytes);
     return this.#track(async () => {
       const limit = sizer.limit;
-      const rows = (await selectEvents(this.#db)
+      const rows = (await selectStreamEvents(this.#db)
         .where('stream_id', '=', streamId)
         .where('revision', '>=', String(next))
         .orderBy('revision')
         .limit(limit)
-        .execute()) as EventRow[];
+        .execute()) as StreamEventRow[];
       sizer.record(storedBytes(rows));
       if (rows.length > 0) next = BigInt(rows[rows.length - 1]!.revision_text) + 1n;
       return {
-        events: rows.map((row) => decodeRow(this.registry, row)),
+        events: rows.map((row) => decodeStreamRow(this.registry, row, streamId)),
         more: rows.length === limit,
       };
     });
