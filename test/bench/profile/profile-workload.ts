@@ -224,7 +224,7 @@ async function main(): Promise<void> {
           }
         });
         await timed(
-          `round ${round + 1}: the append statement, unnamed (as the store sends it)`,
+          `round ${round + 1}: the append statement, unnamed (as sent through a Kysely instance you pass)`,
           n,
           async () => {
             for (let i = 0; i < n; i++) await db.query(captured.text, fresh());
@@ -232,7 +232,7 @@ async function main(): Promise<void> {
         );
         if (!values.pglite) {
           await timed(
-            `round ${round + 1}: the append statement, named prepared statement (pg)`,
+            `round ${round + 1}: the append statement, named prepared statement (as the store's own pool sends it)`,
             n,
             async () => {
               for (let i = 0; i < n; i++) {
@@ -427,8 +427,8 @@ async function explainReadAllPages(admin: Session, cursor: bigint): Promise<void
      ORDER BY position LIMIT 1000`,
     [String(cursor)],
   );
-  // The fix proposed in docs/performance.md: LIMIT over an open-ended range (which any estimate
-  // plans as an ordered index scan), the horizon applied outside.
+  // The shape the store uses: LIMIT over an open-ended range (which any estimate plans as an
+  // ordered index scan), the horizon applied outside.
   process.stdout.write('the same page, horizon applied after the LIMIT:\n');
   await explain(
     admin,
