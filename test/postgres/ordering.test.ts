@@ -1,4 +1,5 @@
-import { isConcurrencyError, type RecordedEvent } from '@annals/core';
+import { defineProjection, isConcurrencyError, type RecordedEvent } from '@annals/core';
+import { type PostgresProjectionContext, withInlineProjections } from '@annals/postgres';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { databaseUrl, eventually, toArray, useTestDatabase } from './support/test-database.js';
@@ -105,6 +106,47 @@ describe.skipIf(!databaseUrl)('global order under out-of-order commits (server)'
     for (let i = 1; i < stream.length; i++)
       expect(stream[i]!.position).toBeGreaterThan(stream[i - 1]!.position);
     expect(await toArray(store.readStream('elsewhere'))).toHaveLength(1);
+  });
+
+  it('inline projections: appends racing on one stream all succeed (their transactions run again when a newer one wrote first), applied once each, in stream order', async () => {
+    const store = await db.open('server', { horizonWaitMs: 0 });
+    const table = sql.id(store.schema, 'applied');
+    await sql`create table ${table} (stream_id text, revision bigint, primary key (stream_id, revision))`.execute(
+      store.kysely,
+    );
+    const counter = defineProjection({
+      name: 'applied',
+      handlers: {
+        Raced: async (event, { tx }: PostgresProjectionContext) => {
+          await sql`insert into ${table} values (${event.streamId}, ${String(event.revision)}::bigint)`.execute(
+            tx,
+          );
+        },
+      },
+    });
+    const inline = withInlineProjections(store, [counter]);
+    const WRITERS = 12;
+    const EACH = 6;
+    await Promise.all(
+      Array.from({ length: WRITERS }, async (_, w) => {
+        for (let k = 0; k < EACH; k++) {
+          await inline.append(`raced-${(w + k) % 2}`, [{ type: 'Raced', data: { w, k } }], {
+            expectedRevision: 'any',
+          });
+        }
+      }),
+    );
+    const log = await toArray(store.readAll());
+    expect(log).toHaveLength(WRITERS * EACH);
+    const next = new Map<string, bigint>();
+    for (const event of log) {
+      expect(event.revision, `revision of ${event.streamId} at position ${event.position}`).toBe(
+        next.get(event.streamId) ?? 0n,
+      );
+      next.set(event.streamId, event.revision + 1n);
+    }
+    const applied = await sql<{ n: string }>`select count(*)::text as n from ${table}`.execute(store.kysely);
+    expect(applied.rows[0]!.n).toBe(String(WRITERS * EACH));
   });
 
   it('a rolled-back append leaves no trace and does not hold readers back', async () => {

@@ -18,10 +18,12 @@ import {
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AnnalsTables } from '../schema/tables.js';
 import { type EventRow, selectEvents, toStoredEvent } from '../store/event-rows.js';
-import type {
-  PostgresAppendOptions,
-  PostgresEventStore,
-  PostgresReadStreamOptions,
+import {
+  isStreamOrderConflict,
+  MAX_REORDER_ATTEMPTS,
+  type PostgresAppendOptions,
+  type PostgresEventStore,
+  type PostgresReadStreamOptions,
 } from '../store/postgres-event-store.js';
 import type { PostgresProjectionContext } from './postgres-projection-runner.js';
 
@@ -73,7 +75,8 @@ export class PostgresInlineProjectionStore implements EventStore {
 
   /**
    * Appends and applies the inline projections in one transaction: yours when you pass
-   * `options.transaction`, otherwise a new one. A throwing handler fails the append.
+   * `options.transaction`, otherwise a new one (run again when a newer transaction wrote the stream
+   * first, see {@link isStreamOrderConflict}). A throwing handler fails the append.
    */
   async append(
     streamId: string,
@@ -82,7 +85,15 @@ export class PostgresInlineProjectionStore implements EventStore {
   ): Promise<AppendResult> {
     if (options.transaction !== undefined)
       return this.#appendIn(options.transaction, streamId, events, options);
-    return this.inner.transaction((tx) => this.#appendIn(tx, streamId, events, options));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.inner.transaction((tx) => this.#appendIn(tx, streamId, events, options));
+      } catch (error) {
+        // A newer transaction wrote the stream first: this transaction is ours, so run it again.
+        if (attempt < MAX_REORDER_ATTEMPTS && isStreamOrderConflict(error)) continue;
+        throw error;
+      }
+    }
   }
 
   async #appendIn(

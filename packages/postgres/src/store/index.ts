@@ -1,6 +1,7 @@
 export {
   DEFAULT_MAX_EVENT_BYTES,
   DEFAULT_PAGE_SIZE,
+  isStreamOrderConflict,
   type MigrationReport,
   type PostgresAppendOptions,
   PostgresEventStore,

@@ -16,6 +16,7 @@ import {
   type ExpectedRevisionValue,
   IdempotencyConflict,
   InvalidArgument,
+  isConcurrencyError,
   type NewEvent,
   normalizeExpectedRevision,
   type PreparedEvent,
@@ -92,7 +93,7 @@ const MAX_APPEND_ATTEMPTS = 5;
  * How often an autocommit append whose revision holds is run again because a writer with a newer
  * transaction id took the stream first (each attempt gets a newer id, so a repeat needs a new race).
  */
-const MAX_REORDER_ATTEMPTS = 20;
+export const MAX_REORDER_ATTEMPTS = 20;
 /** Why an append whose expected revision holds still failed: the stream's order in the global log. */
 const REORDER_REASON =
   "The stream's last event was written by a transaction that started after this one, and a stream's events must follow each other in the global log: retry the transaction (retryOnConcurrency does).";
@@ -943,6 +944,26 @@ function asUnavailable(operation: string): (error: unknown) => never {
   return (error) => {
     throw isTransientError(error) ? new StoreUnavailable(operation, error) : error;
   };
+}
+
+/**
+ * True when `error` is the `ConcurrencyError` of an append inside a transaction whose expected
+ * revision held: a newer transaction wrote the stream first, and a stream's events must follow each
+ * other in the global log. Running the whole transaction again succeeds (it gets a newer id).
+ *
+ * @example
+ * ```ts
+ * for (;;) {
+ *   try {
+ *     return await store.transaction((tx) => work(tx));
+ *   } catch (error) {
+ *     if (!isStreamOrderConflict(error)) throw error;
+ *   }
+ * }
+ * ```
+ */
+export function isStreamOrderConflict(error: unknown): boolean {
+  return isConcurrencyError(error) && satisfies(error.expected, error.actual);
 }
 
 function satisfies(expected: ExpectedRevisionValue, actual: bigint | 'no_stream'): boolean {
