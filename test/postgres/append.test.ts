@@ -270,4 +270,24 @@ describe.skipIf(!databaseUrl)('the append on a pool the store owns (server)', ()
       await store.close();
     }
   });
+
+  it('with preparedStatements: false, is sent unnamed', async () => {
+    const schema = db.schema('server');
+    const store = await PostgresEventStore.create(
+      { connectionString: databaseUrl!, pool: { max: 1 }, preparedStatements: false },
+      { schema },
+    );
+    try {
+      await store.migrate();
+      await store.append('unnamed-1', [{ type: 'T', data: {} }]);
+      await store.append('unnamed-1', [{ type: 'T', data: {} }]);
+      const prepared = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(
+        store.kysely,
+      );
+      expect(prepared.rows).toEqual([]);
+      expect(await toArray(store.readStream('unnamed-1'))).toHaveLength(2);
+    } finally {
+      await store.close();
+    }
+  });
 });

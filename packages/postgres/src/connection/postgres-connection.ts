@@ -16,6 +16,12 @@ export interface PostgresServerConnection {
   /** `postgres://user:password@host:5432/database`. Also used for the dedicated LISTEN connection. */
   readonly connectionString: string;
   readonly pool?: PostgresPoolOptions;
+  /**
+   * Send the append as a named prepared statement, parsed once per connection. Default true. Turn it
+   * off behind a pooler in transaction mode that does not support prepared statements (PgBouncer
+   * before 1.21, or without `max_prepared_statements`).
+   */
+  readonly preparedStatements?: boolean;
 }
 
 /**
@@ -83,7 +89,7 @@ async function fromConnectionString(options: PostgresServerConnection): Promise<
   // rejects and reports it; the 'error' event itself must not crash the process.
   pool.on('connect', (client) => {
     client.on('error', () => {});
-    prepareMarkedStatements(client);
+    if (options.preparedStatements !== false) prepareMarkedStatements(client);
   });
   const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   return {
