@@ -58,8 +58,9 @@ describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
     }
   });
 
+  // Through a Kysely instance: the append (a call of annals_append) is sent unnamed.
   runEventStoreConformance({
-    name: 'PostgresEventStore (server)',
+    name: 'PostgresEventStore (server, Kysely instance)',
     capabilities: { multiProcess: true, concurrentCommits: true, maxEventBytes: 2 * 1024 * 1024 },
     async createStore(options) {
       const schema = nextSchema();
@@ -67,6 +68,22 @@ describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
       // Small pages make catch-up reads span several pages while writers append.
       const store = await PostgresEventStore.create(
         { kysely: kysely!, listenConnectionString: databaseUrl! },
+        { ...options, schema, pageSize: 7 },
+      );
+      await store.migrate();
+      return store;
+    },
+  });
+
+  // Through the store's own pool: the append is a named prepared statement.
+  runEventStoreConformance({
+    name: 'PostgresEventStore (server, own pool)',
+    capabilities: { multiProcess: true, concurrentCommits: true, maxEventBytes: 2 * 1024 * 1024 },
+    async createStore(options) {
+      const schema = nextSchema();
+      created.push(schema);
+      const store = await PostgresEventStore.create(
+        { connectionString: databaseUrl!, pool: { max: 4 } },
         { ...options, schema, pageSize: 7 },
       );
       await store.migrate();
