@@ -86,6 +86,7 @@ describe.skipIf(!databaseUrl)('global order under out-of-order commits (server)'
       expect(isConcurrencyError(error), String(error)).toBe(true);
       expect(error).toMatchObject({ streamId: 'shared', expected: 1n, actual: 1n });
       expect((error as Error).message).toContain('retry the transaction');
+      expect((error as { reason?: string }).reason).toContain('retry the transaction');
       // The failed append wrote nothing and left the transaction usable.
       const inTx = await sql<{ n: string }>`select count(*)::text as n from ${sql.id(store.schema, 'events')}
         where stream_id = 'shared'`.execute(tx);

@@ -23,11 +23,13 @@ export class ConcurrencyError extends AnnalsError {
   readonly streamId: string;
   readonly expected: ExpectedRevisionValue;
   readonly actual: bigint | 'no_stream';
-
   /**
-   * @param reason why the append could not go ahead although the revision matched (an adapter's
-   *   ordering rule, say); appended to the message.
+   * Why the append could not go ahead although `actual` satisfies `expected` (an adapter's ordering
+   * rule, say); undefined for a plain revision conflict. Also ends the message.
    */
+  readonly reason: string | undefined;
+
+  /** @param reason see {@link ConcurrencyError.reason}. */
   constructor(
     streamId: string,
     expected: ExpectedRevisionValue,
@@ -42,6 +44,7 @@ export class ConcurrencyError extends AnnalsError {
     this.streamId = streamId;
     this.expected = expected;
     this.actual = actual;
+    this.reason = reason;
   }
 }
 

@@ -16,6 +16,19 @@ export function normalizeExpectedRevision(
   );
 }
 
+/** True when `actual` (the stream's last revision, or `'no_stream'`) satisfies `expected`. */
+export function expectedRevisionHolds(
+  expected: ExpectedRevisionValue,
+  actual: bigint | 'no_stream',
+): boolean {
+  return (
+    expected === 'any' ||
+    (expected === 'no_stream' && actual === 'no_stream') ||
+    (expected === 'stream_exists' && actual !== 'no_stream') ||
+    (typeof expected === 'bigint' && actual === expected)
+  );
+}
+
 /**
  * Throws {@link ConcurrencyError} unless `actual` (the stream's last revision, or `'no_stream'`)
  * satisfies `expected`. Adapters that check in the database use it to build the same error.
@@ -25,12 +38,7 @@ export function assertExpectedRevision(
   expected: ExpectedRevisionValue,
   actual: bigint | 'no_stream',
 ): void {
-  const ok =
-    expected === 'any' ||
-    (expected === 'no_stream' && actual === 'no_stream') ||
-    (expected === 'stream_exists' && actual !== 'no_stream') ||
-    (typeof expected === 'bigint' && actual === expected);
-  if (!ok) throw new ConcurrencyError(streamId, expected, actual);
+  if (!expectedRevisionHolds(expected, actual)) throw new ConcurrencyError(streamId, expected, actual);
 }
 
 /** Normalises an optional non-negative bigint option (`fromRevision`, `fromPosition`). */

@@ -15,6 +15,7 @@ export {
 } from './event-store.js';
 export {
   assertExpectedRevision,
+  expectedRevisionHolds,
   normalizeExpectedRevision,
   toBigIntOption,
   toMaxCount,

@@ -1,7 +1,6 @@
 import {
   type AppendOptions,
   type AppendResult,
-  assertExpectedRevision,
   assertStreamId,
   type CallbackSubscription,
   ChangeNotifier,
@@ -14,6 +13,7 @@ import {
   type EventStoreCapabilities,
   EventTooLarge,
   type ExpectedRevisionValue,
+  expectedRevisionHolds,
   IdempotencyConflict,
   InvalidArgument,
   isConcurrencyError,
@@ -349,7 +349,7 @@ export class PostgresEventStore implements EventStore {
       const actual = await this.#currentRevision(this.#db, streamId);
       // The revision holds, so the stream moved meanwhile or a writer with a newer transaction id
       // took it first: run again in a new transaction, whose id is newer than theirs.
-      if (satisfies(expected, actual)) {
+      if (expectedRevisionHolds(expected, actual)) {
         if (attempt < MAX_REORDER_ATTEMPTS) continue;
         throw new ConcurrencyError(streamId, expected, actual, REORDER_REASON);
       }
@@ -383,7 +383,7 @@ export class PostgresEventStore implements EventStore {
       return result;
     }
     const actual = await this.#currentRevision(db, streamId);
-    const reason = satisfies(expected, actual) ? REORDER_REASON : undefined;
+    const reason = expectedRevisionHolds(expected, actual) ? REORDER_REASON : undefined;
     throw new ConcurrencyError(streamId, expected, actual, reason);
   }
 
@@ -963,16 +963,7 @@ function asUnavailable(operation: string): (error: unknown) => never {
  * ```
  */
 export function isStreamOrderConflict(error: unknown): boolean {
-  return isConcurrencyError(error) && satisfies(error.expected, error.actual);
-}
-
-function satisfies(expected: ExpectedRevisionValue, actual: bigint | 'no_stream'): boolean {
-  try {
-    assertExpectedRevision('', expected, actual);
-    return true;
-  } catch {
-    return false;
-  }
+  return isConcurrencyError(error) && expectedRevisionHolds(error.expected, error.actual);
 }
 
 /** PostgreSQL text cannot hold the NUL character: refuse it before anything is sent. */
