@@ -69,9 +69,52 @@ describe.each(targets)('subscriptions (%s)', (target) => {
     await subscription.stop();
     await done;
   });
+
+  it('appends inside store.transaction wake its subscribers after the commit, not before', async () => {
+    const store = await db.open(target, { polling: NO_POLLING, notify: false });
+    const subscription = store.subscribeToStream('t');
+    const { events, done } = drain(subscription);
+    await store.transaction(async (tx) => {
+      await store.append('t', [{ type: 'InTransaction', data: {} }], { transaction: tx });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(events, 'nothing is delivered before the commit').toEqual([]);
+    });
+    expect(await eventually(async () => events.length === 1)).toBe(true);
+    expect(events[0]?.type).toBe('InTransaction');
+    await subscription.stop();
+    await done;
+  });
 });
 
 describe.skipIf(!databaseUrl)('connections (server)', () => {
+  it('listenConnectionString sends the LISTEN connection elsewhere than the pool', async () => {
+    const schema = db.schema('server');
+    const listenUrl = new URL(databaseUrl!);
+    listenUrl.searchParams.set('application_name', `annals-listen-${process.pid}`);
+    const store = await PostgresEventStore.create(
+      { connectionString: databaseUrl!, listenConnectionString: listenUrl.toString() },
+      { schema },
+    );
+    try {
+      await store.migrate();
+      const subscription = store.subscribeToAll();
+      const { done } = drain(subscription);
+      const listening = async () =>
+        (
+          await db.raw<{ n: string }>(
+            'server',
+            `select count(*)::text as n from pg_stat_activity where application_name = $1 and query = $2`,
+            [`annals-listen-${process.pid}`, `LISTEN "${schema}_events"`],
+          )
+        )[0]!.n === '1';
+      expect(await eventually(listening)).toBe(true);
+      await subscription.stop();
+      await done;
+    } finally {
+      await store.close();
+    }
+  });
+
   it('the LISTEN connection opens with the first subscription and closes after the last one stops', async () => {
     const store = await db.open('server');
     expect(await listeners(store.schema)).toBe(0);

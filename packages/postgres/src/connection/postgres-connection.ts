@@ -17,6 +17,12 @@ export interface PostgresServerConnection {
   readonly connectionString: string;
   readonly pool?: PostgresPoolOptions;
   /**
+   * Where the dedicated `LISTEN` connection goes, when not to `connectionString`: a direct address
+   * of the server when `connectionString` points at a pooler in transaction mode, which cannot hold
+   * a `LISTEN`.
+   */
+  readonly listenConnectionString?: string;
+  /**
    * Send the append as a named prepared statement, parsed once per connection. Default true. Turn it
    * off behind a pooler in transaction mode that does not support prepared statements (PgBouncer
    * before 1.21, or without `max_prepared_statements`).
@@ -95,7 +101,8 @@ async function fromConnectionString(options: PostgresServerConnection): Promise<
   return {
     kysely,
     multiProcess: true,
-    listen: (channel) => listenWithPg(pg, options.connectionString, channel),
+    listen: (channel) =>
+      listenWithPg(pg, options.listenConnectionString ?? options.connectionString, channel),
     close: () => kysely.destroy(),
   };
 }

@@ -17,7 +17,7 @@ import {
 } from '@annals/core';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AnnalsTables } from '../schema/tables.js';
-import { type EventRow, selectEvents, toStoredEvent } from '../store/event-rows.js';
+import { decodeStreamRow, type StreamEventRow, selectStreamEvents } from '../store/event-rows.js';
 import {
   isStreamOrderConflict,
   MAX_REORDER_ATTEMPTS,
@@ -105,11 +105,8 @@ export class PostgresInlineProjectionStore implements EventStore {
     const result = await this.inner.append(streamId, events, { ...options, transaction: tx });
     const written = await this.#writtenByThisTransaction(tx, streamId, result, events.length);
     const context: PostgresProjectionContext = { tx };
-    // Each projection gets the appended events in order: a batch projection in one call.
-    for (const projection of this.#projections) {
-      if (projection.batched) await projection.handleBatch(written, context);
-      else for (const event of written) await projection.handle(event, context);
-    }
+    // Each projection gets the appended events in order (per-event handlers one at a time).
+    for (const projection of this.#projections) await projection.handleBatch(written, context);
     return result;
   }
 
@@ -122,14 +119,14 @@ export class PostgresInlineProjectionStore implements EventStore {
   ): Promise<RecordedEvent[]> {
     const db = tx.withoutPlugins().withSchema(this.inner.schema) as unknown as Kysely<AnnalsTables>;
     const from = result.nextExpectedRevision - BigInt(count - 1);
-    const rows = (await selectEvents(db)
+    const rows = (await selectStreamEvents(db)
       .where('stream_id', '=', streamId)
       .where('revision', '>=', from.toString())
       .where('revision', '<=', result.nextExpectedRevision.toString())
       .where(sql<boolean>`(position >> 20) = pg_current_xact_id_if_assigned()::text::bigint`)
       .orderBy('revision')
-      .execute()) as EventRow[];
-    return rows.map((row) => this.inner.registry.decode(toStoredEvent(row)));
+      .execute()) as StreamEventRow[];
+    return rows.map((row) => decodeStreamRow(this.inner.registry, row, streamId));
   }
 
   publish(streamId: string, event: PublishEvent): Promise<AppendResult> {

@@ -1,6 +1,6 @@
 import type { EventFilter, EventLogStats, EventRegistry, PendingEvents } from '@annals/core';
 import { type Kysely, sql } from 'kysely';
-import { belowHorizon } from '../store/event-rows.js';
+import { belowHorizonOf } from '../store/event-rows.js';
 
 /** What {@link PostgresEventLogStats} reads: a `PostgresEventStore` is one. */
 export interface PostgresLogLocation {
@@ -38,7 +38,7 @@ export class PostgresEventLogStats implements EventLogStats {
     }>`
       select type, schema_version, count(*)::text as count, max(position)::text as last, min(recorded_at) as oldest
       from ${sql.id(schema, 'events')}
-      where position > ${options.afterPosition.toString()}::bigint and ${belowHorizon}
+      where position > ${options.afterPosition.toString()}::bigint and ${belowHorizonOf(sql.ref('position'))}
         ${storedTypes === undefined ? sql`` : sql`and type = any(${storedTypes}::text[])`}
         ${prefix === undefined ? sql`` : sql`and starts_with(stream_id, ${prefix}::text)`}
       group by type, schema_version`.execute(this.#location.kysely.withoutPlugins());

@@ -112,17 +112,16 @@ export function storedBytes(rows: readonly StreamEventRow[]): number[] {
   return rows.map((row) => Number(row.stored_bytes));
 }
 
-/**
- * `position < (xmin << 20)`: the rows no running transaction can still precede. Every transaction
- * below the snapshot's xmin has ended, and every position of a transaction is above `xid << 20`,
- * so a reader that pages by position never skips a late commit nor sees a lower position later.
- */
-export const belowHorizon = sql<boolean>`position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)`;
+/** The horizon, `xmin << 20`, of the current snapshot: every position below it is final. */
+export const HORIZON = sql<string>`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)`;
 
 /**
- * {@link belowHorizon} for any position expression, with the horizon as a scalar subquery: computed
- * once per statement (from the statement's snapshot, like the rows it filters) instead of per row.
+ * `position < horizon`: the rows no running transaction can still precede. Every transaction below
+ * the snapshot's xmin has ended, and every position of a transaction is above `xid << 20`, so a
+ * reader that pages by position never skips a late commit nor sees a lower position later. The
+ * horizon is a scalar subquery: computed once per statement (from the statement's snapshot, like the
+ * rows it filters) instead of per row.
  */
 export function belowHorizonOf(position: RawBuilder<unknown>) {
-  return sql<boolean>`${position} < (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)`;
+  return sql<boolean>`${position} < (select ${HORIZON})`;
 }

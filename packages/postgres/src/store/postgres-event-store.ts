@@ -74,6 +74,7 @@ import {
   decodeStreamRow,
   EVENT_ROW_COLUMNS,
   type EventRow,
+  HORIZON,
   type StreamEventRow,
   selectEvents,
   selectStreamEvents,
@@ -219,6 +220,8 @@ export class PostgresEventStore implements EventStore {
   #lastAppendedPosition: bigint | undefined;
   /** The last position appended inside each open transaction of `transaction()`, noted at its commit. */
   readonly #appendedInTransaction = new WeakMap<Transaction<any>, bigint>();
+  /** Transactions opened by {@link transaction}: the store wakes subscribers after their commit. */
+  readonly #ownTransactions = new WeakSet<Transaction<any>>();
   #verified: Promise<void> | undefined;
   #closed = false;
 
@@ -370,8 +373,10 @@ export class PostgresEventStore implements EventStore {
     if (repeated !== undefined) return repeated;
     let row: AppendRow | undefined;
     try {
-      // Inside a caller's transaction the statement notifies: PostgreSQL delivers it at that commit.
-      row = (await this.#appendStatement(streamId, expected, arrays, this.#channel).execute(db)).rows[0];
+      // A transaction the store opened notifies after its commit (see transaction()); in one the caller
+      // opened, the statement notifies and PostgreSQL delivers it at that commit.
+      const channel = this.#ownTransactions.has(tx) ? undefined : this.#channel;
+      row = (await this.#appendStatement(streamId, expected, arrays, channel).execute(db)).rows[0];
     } catch (error) {
       throw await this.#translateAppendError(error, streamId, db);
     }
@@ -407,10 +412,16 @@ export class PostgresEventStore implements EventStore {
       firstPosition: BigInt(row.first_position),
       lastPosition: BigInt(row.last_position),
     };
-    if (committed) this.#noteCommitted(result.lastPosition);
-    if (committed) this.#postCommit?.signal();
-    this.#notifier.notify();
+    // Uncommitted events are invisible: wake nobody before the commit.
+    if (committed) this.#afterCommit(result.lastPosition);
     return result;
+  }
+
+  /** A commit that appended up to `lastPosition`: read-your-writes, local subscribers, other processes. */
+  #afterCommit(lastPosition: bigint): void {
+    this.#noteCommitted(lastPosition);
+    this.#postCommit?.signal();
+    this.#notifier.notify();
   }
 
   /**
@@ -645,7 +656,7 @@ export class PostgresEventStore implements EventStore {
   /** The current horizon: readers of the global log see positions below it. */
   async #horizon(db: Kysely<AnnalsTables>): Promise<bigint> {
     const row = await sql<{ horizon: string }>`select
-      (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)::text as horizon`.execute(db);
+      ${HORIZON}::text as horizon`.execute(db);
     return BigInt(row.rows[0]!.horizon);
   }
 
@@ -767,11 +778,12 @@ export class PostgresEventStore implements EventStore {
     let used: Transaction<any> | undefined;
     const result = await this.kysely.transaction().execute((tx) => {
       used = tx;
+      this.#ownTransactions.add(tx);
       return fn(tx);
     });
-    // Committed: readAll now waits for what it appended too (read-your-writes).
+    // Committed: what it appended is readable now.
     const last = used === undefined ? undefined : this.#appendedInTransaction.get(used);
-    if (last !== undefined) this.#noteCommitted(last);
+    if (last !== undefined) this.#afterCommit(last);
     return result;
   }
 
