@@ -7,6 +7,7 @@ import {
   type EventStore,
   type EventStoreCapabilities,
   EventTooLarge,
+  IdempotencyConflict,
   InMemoryEventStore,
   type NewEvent,
   type PublishEvent,
@@ -144,6 +145,25 @@ async function* dropEveryFourth(source: AsyncIterable<RecordedEvent>) {
   let count = 0;
   for await (const event of source) {
     if (++count % 4 !== 0) yield event;
+  }
+}
+
+/** Compares re-appended content as JSON text, so equal data with its keys in another order conflicts. */
+class ComparesContentAsText extends DelegatingStore {
+  readonly #texts = new Map<string, string>();
+  override async append(streamId: string, events: readonly NewEvent[], options?: AppendOptions) {
+    for (const event of events) {
+      const text = JSON.stringify([event.data, event.metadata ?? {}]);
+      const before = event.id === undefined ? undefined : this.#texts.get(event.id);
+      if (before !== undefined && before !== text)
+        throw new IdempotencyConflict(event.id!, 'with other text');
+    }
+    const result = await this.inner.append(streamId, events, options);
+    for (const event of events) {
+      if (event.id !== undefined)
+        this.#texts.set(event.id, JSON.stringify([event.data, event.metadata ?? {}]));
+    }
+    return result;
   }
 }
 
@@ -312,6 +332,12 @@ const breakages: readonly Breakage[] = [
       'revisions are gapless per stream and positions strictly increase',
     ],
     control: 'exactly one wins each revision',
+  },
+  {
+    store: 'a store that compares re-appended content as JSON text',
+    createStore: wrap((inner) => new ComparesContentAsText(inner)),
+    guards: ['equal data and metadata in another key order is the same content'],
+    control: 'a batch with one invalid event writes nothing',
   },
   {
     store: 'a store that hands out mutable events',

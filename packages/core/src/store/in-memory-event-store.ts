@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { IdempotencyConflict, InvalidArgument, StoreClosed, StreamNotFound } from '../errors/store-errors.js';
 import { deepFreeze } from '../events/deep-freeze.js';
 import {
@@ -158,8 +159,8 @@ export class InMemoryEventStore implements EventStore {
         stored.streamId === streamId &&
         stored.type === event.type &&
         stored.schemaVersion === event.schemaVersion &&
-        JSON.stringify(stored.data) === event.dataJson &&
-        JSON.stringify(stored.metadata) === event.metadataJson &&
+        sameJson(stored.data, event.dataJson) &&
+        sameJson(stored.metadata, event.metadataJson) &&
         stored.revision === first!.revision + BigInt(i);
       if (!sameContent) {
         throw new IdempotencyConflict(
@@ -281,4 +282,12 @@ export class InMemoryEventStore implements EventStore {
   #assertOpen(): void {
     if (this.#closed) throw new StoreClosed();
   }
+}
+
+/**
+ * Whether a stored value and a JSON text are the same JSON value: object keys in any order (as a
+ * `jsonb` column compares them), arrays in order. Only a re-append of a stored id asks.
+ */
+function sameJson(stored: unknown, json: string): boolean {
+  return isDeepStrictEqual(stored, JSON.parse(json));
 }

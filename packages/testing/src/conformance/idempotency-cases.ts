@@ -81,6 +81,28 @@ export const idempotencyCases: readonly ConformanceCase[] = [
   },
   {
     group,
+    name: 'the same id with equal data and metadata in another key order is the same content: the original result',
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      const id = uuidv7();
+      // An undefined type keeps its data as given (a schema would put keys in its own order).
+      const original = await store.append('notes', [
+        { id, type: 'Note', data: { a: 1, b: { c: [1, 2], d: 'x' } }, metadata: { x: '1', y: '2' } },
+      ]);
+      const retried = await store.append('notes', [
+        { id, type: 'Note', data: { b: { d: 'x', c: [1, 2] }, a: 1 }, metadata: { y: '2', x: '1' } },
+      ]);
+      expect(retried, 'a retry whose JSON has its keys in another order').toEqual(original);
+      expect(await logIds(store)).toEqual([id]);
+      // Array order is content.
+      await expectAnnalsError(
+        () => store.append('notes', [{ id, type: 'Note', data: { a: 1, b: { c: [2, 1], d: 'x' } } }]),
+        'IDEMPOTENCY_CONFLICT',
+      );
+    },
+  },
+  {
+    group,
     name: 'a stored id appended to another stream raises IdempotencyConflict and creates nothing',
     async run(ctx) {
       const store = await createFixtureStore(ctx);

@@ -5,6 +5,7 @@
  * (test/docs/examples/writing-an-adapter.test.ts).
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import {
   type AppendOptions,
   type AppendResult,
@@ -146,8 +147,9 @@ export class JsonlEventStore implements EventStore {
         row.stored.streamId === streamId &&
         row.stored.type === event.type &&
         row.stored.schemaVersion === event.schemaVersion &&
-        row.dataJson === event.dataJson &&
-        row.metadataJson === event.metadataJson &&
+        // Same content = equal JSON values: object keys in any order, as jsonb compares them.
+        isDeepStrictEqual(JSON.parse(row.dataJson), JSON.parse(event.dataJson)) &&
+        isDeepStrictEqual(JSON.parse(row.metadataJson), JSON.parse(event.metadataJson)) &&
         row.stored.revision === first.stored.revision + BigInt(i);
       if (!same) {
         throw new IdempotencyConflict(
