@@ -1,6 +1,6 @@
 import type { ExpectedRevisionValue } from '../errors/store-errors.js';
 import { ConcurrencyError, InvalidArgument } from '../errors/store-errors.js';
-import type { ExpectedRevision } from './event-store.js';
+import type { EventFilter, ExpectedRevision } from './event-store.js';
 
 /** Normalises an expected revision (numbers become bigints) and rejects values outside the contract. */
 export function normalizeExpectedRevision(
@@ -54,4 +54,31 @@ export function toMaxCount(value: number | undefined): number {
   if (value === undefined) return Number.POSITIVE_INFINITY;
   if (Number.isSafeInteger(value) && value > 0) return value;
   throw new InvalidArgument(`maxCount must be a positive integer, found ${String(value)}.`);
+}
+
+/**
+ * Checks a `readAll`/`subscribeToAll` filter: an object whose `types` is an array of strings and whose
+ * `streamPrefix` is a string, neither holding the NUL character. Throws `InvalidArgument` naming what
+ * was found; returns the filter (undefined when none was given).
+ */
+export function assertEventFilter(filter: EventFilter | undefined): EventFilter | undefined {
+  if (filter === undefined || filter === null) return undefined;
+  if (typeof filter !== 'object') {
+    throw new InvalidArgument(`filter must be an object, found ${String(filter)}.`);
+  }
+  const { types, streamPrefix } = filter;
+  if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) {
+    throw new InvalidArgument(`filter.types must be an array of strings, found ${JSON.stringify(types)}.`);
+  }
+  if (streamPrefix !== undefined && typeof streamPrefix !== 'string') {
+    throw new InvalidArgument(`filter.streamPrefix must be a string, found ${String(streamPrefix)}.`);
+  }
+  for (const value of [streamPrefix, ...(types ?? [])]) {
+    if (value?.includes('\u0000')) {
+      throw new InvalidArgument(
+        `filter values must not contain the NUL character (\\u0000); found ${JSON.stringify(value)}.`,
+      );
+    }
+  }
+  return filter;
 }

@@ -24,6 +24,7 @@ import type {
 } from './event-store.js';
 import { defaultCapabilities } from './event-store.js';
 import {
+  assertEventFilter,
   assertExpectedRevision,
   normalizeExpectedRevision,
   toBigIntOption,
@@ -203,6 +204,7 @@ export class InMemoryEventStore implements EventStore {
 
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
     this.#assertOpen();
+    assertEventFilter(options.filter);
     const from = toBigIntOption('fromPosition', options.fromPosition) ?? 0n;
     const max = toMaxCount(options.maxCount);
     const end = this.#log.length;
@@ -229,6 +231,7 @@ export class InMemoryEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     this.#assertOpen();
+    assertEventFilter(options.filter);
     let index = Math.max(0, Number(toBigIntOption('fromPosition', options.fromPosition) ?? 0n) - 1);
     return this.#track(() => {
       const end = Math.min(this.#log.length, index + this.#pageSize);

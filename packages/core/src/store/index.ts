@@ -14,6 +14,7 @@ export {
   type SubscribeToStreamOptions,
 } from './event-store.js';
 export {
+  assertEventFilter,
   assertExpectedRevision,
   expectedRevisionHolds,
   normalizeExpectedRevision,

@@ -1,6 +1,7 @@
 import {
   type AppendOptions,
   type AppendResult,
+  assertEventFilter,
   assertStreamId,
   type CallbackSubscription,
   ChangeNotifier,
@@ -682,20 +683,10 @@ export class PostgresEventStore implements EventStore {
       .execute()) as EventRow[];
   }
 
-  #compileFilter(filter: EventFilter | undefined): CompiledFilter {
-    if (filter === undefined || filter === null) return {};
-    if (typeof filter !== 'object') {
-      throw new InvalidArgument(`filter must be an object, found ${String(filter)}.`);
-    }
+  #compileFilter(options: EventFilter | undefined): CompiledFilter {
+    const filter = assertEventFilter(options);
+    if (filter === undefined) return {};
     const { types, streamPrefix } = filter;
-    if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) {
-      throw new InvalidArgument(`filter.types must be an array of strings, found ${JSON.stringify(types)}.`);
-    }
-    if (streamPrefix !== undefined && typeof streamPrefix !== 'string') {
-      throw new InvalidArgument(`filter.streamPrefix must be a string, found ${String(streamPrefix)}.`);
-    }
-    if (streamPrefix !== undefined) assertNoNul('filter.streamPrefix', streamPrefix);
-    for (const type of types ?? []) assertNoNul('A type of filter.types', type);
     if (types === undefined) return { streamPrefix };
     // Stored types that may be read as a wanted type (renames); the exact check runs after decoding.
     const storedTypes = this.registry.storedTypesFor(types);
@@ -976,13 +967,4 @@ function asUnavailable(operation: string): (error: unknown) => never {
  */
 export function isStreamOrderConflict(error: unknown): boolean {
   return isConcurrencyError(error) && expectedRevisionHolds(error.expected, error.actual);
-}
-
-/** PostgreSQL text cannot hold the NUL character: refuse it before anything is sent. */
-function assertNoNul(what: string, value: string): void {
-  if (value.includes('\u0000')) {
-    throw new InvalidArgument(
-      `${what} must not contain the NUL character (\\u0000), which PostgreSQL text cannot store; found ${JSON.stringify(value)}.`,
-    );
-  }
 }

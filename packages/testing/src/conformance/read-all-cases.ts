@@ -1,4 +1,4 @@
-import type { AppendResult, EventStore, NewEvent, RecordedEvent } from '@annals/core';
+import type { AppendResult, EventFilter, EventStore, NewEvent, RecordedEvent } from '@annals/core';
 import { expect } from 'vitest';
 import { toArray } from './collect.js';
 import { added, createFixtureStore, note, removed } from './conformance-events.js';
@@ -194,6 +194,34 @@ export const readAllCases: readonly ConformanceCase[] = [
         { maxCount: -3 },
       ]) {
         await expectAnnalsError(() => toArray(store.readAll(options)), 'INVALID_ARGUMENT');
+      }
+    },
+  },
+  {
+    group,
+    name: 'a malformed filter (types not an array of strings, streamPrefix not a string, a NUL character) is refused with InvalidArgument by readAll and subscribeToAll',
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      await store.append('order-1', [added('a')]);
+      const filters = [
+        { types: 'ItemAdded' },
+        { types: [1] },
+        { streamPrefix: 7 },
+        { streamPrefix: 'order\u0000' },
+        { types: ['Item\u0000Added'] },
+        'ItemAdded',
+      ] as unknown as EventFilter[];
+      for (const filter of filters) {
+        const error = await expectAnnalsError(() => toArray(store.readAll({ filter })), 'INVALID_ARGUMENT');
+        expect(error.message, `the message names the filter (${JSON.stringify(filter)})`).toContain('filter');
+        await expectAnnalsError(async () => {
+          const subscription = store.subscribeToAll({ filter });
+          try {
+            for await (const _ of subscription) return;
+          } finally {
+            await subscription.stop();
+          }
+        }, 'INVALID_ARGUMENT');
       }
     },
   },

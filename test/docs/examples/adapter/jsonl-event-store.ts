@@ -9,6 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   type AppendOptions,
   type AppendResult,
+  assertEventFilter,
   assertExpectedRevision,
   assertStreamId,
   type CallbackSubscription,
@@ -183,6 +184,7 @@ export class JsonlEventStore implements EventStore {
 
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
     this.#assertOpen();
+    assertEventFilter(options.filter); // an object of string types and prefix, else InvalidArgument
     const from = toBigIntOption('fromPosition', options.fromPosition) ?? 0n;
     const max = toMaxCount(options.maxCount);
     let count = 0;
@@ -199,6 +201,7 @@ export class JsonlEventStore implements EventStore {
   // #region subscriptions
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     this.#assertOpen();
+    assertEventFilter(options.filter);
     let next = Math.max(0, Number(toBigIntOption('fromPosition', options.fromPosition) ?? 0n) - 1);
     return this.#track(() => {
       const page = this.#log.slice(next, next + PAGE_SIZE);
