@@ -85,39 +85,7 @@ describe.each(targets)('PostgresCheckpointStore (%s)', (target) => {
 });
 
 describe.each(targets)('PostgresSnapshotStore (%s)', (target) => {
-  it('round-trips a snapshot, bigint and Date values included, and replaces it with a later one', async () => {
-    const store = await db.open(target);
-    const snapshots = new PostgresSnapshotStore(store);
-    expect(await snapshots.load('account-1')).toBeUndefined();
-    const takenAt = new Date('2024-05-06T07:08:09.123Z');
-    const state = {
-      balance: 120n,
-      openedAt: new Date('2020-01-02T03:04:05.000Z'),
-      owners: ['ada'],
-      nested: { n: null },
-    };
-    const first = {
-      streamId: 'account-1',
-      aggregateType: 'BankAccount',
-      snapshotVersion: 2,
-      revision: 41n,
-      state,
-      takenAt,
-    };
-    await snapshots.save(first);
-    expect(await snapshots.load('account-1')).toEqual(first);
-
-    const later = { ...first, revision: 99n, state: { balance: 7n } };
-    await snapshots.save(later);
-    expect(await snapshots.load('account-1')).toEqual(later);
-    // A slow writer's older snapshot does not move it back.
-    await snapshots.save(first);
-    expect((await snapshots.load('account-1'))?.revision).toBe(99n);
-
-    await snapshots.delete('account-1');
-    expect(await snapshots.load('account-1')).toBeUndefined();
-  });
-
+  // Round trip, replacement and no move back: runSnapshotStoreConformance (test/conformance/store-kits.test.ts).
   it('refuses state JSON would silently change, and bad envelopes, with InvalidArgument', async () => {
     const store = await db.open(target);
     const snapshots = new PostgresSnapshotStore(store);

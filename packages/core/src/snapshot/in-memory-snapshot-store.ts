@@ -24,6 +24,9 @@ export class InMemorySnapshotStore implements SnapshotStore {
         `The snapshot of ${snapshot.streamId} needs a bigint revision >= 0, found ${String(snapshot.revision)}.`,
       );
     }
+    // A slow writer's older snapshot must not move the stream's snapshot back.
+    const stored = this.#snapshots.get(snapshot.streamId);
+    if (stored !== undefined && stored.revision > snapshot.revision) return;
     this.#snapshots.set(snapshot.streamId, structuredClone(snapshot));
   }
 

@@ -18,8 +18,10 @@ export interface Snapshot {
 }
 
 /**
- * Where snapshots live. One snapshot per stream is enough: `save` replaces the stream's previous one.
- * An implementation may keep older ones, but `load` must return the one saved last.
+ * Where snapshots live. One snapshot per stream is enough: `save` replaces the stream's previous one,
+ * unless that one has a higher revision (a slow writer's older snapshot never moves it back). An
+ * implementation may keep older ones, but `load` must return the one of the highest revision.
+ * `runSnapshotStoreConformance` from `@annals/testing` checks an implementation.
  *
  * @example
  * ```ts
@@ -29,7 +31,7 @@ export interface Snapshot {
 export interface SnapshotStore {
   /** The latest snapshot of `streamId`, or undefined. */
   load(streamId: string): Promise<Snapshot | undefined>;
-  /** Stores `snapshot`, replacing the stream's previous one. */
+  /** Stores `snapshot`, replacing the stream's previous one unless that one is newer. */
   save(snapshot: Snapshot): Promise<void>;
 }
 

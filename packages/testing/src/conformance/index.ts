@@ -29,5 +29,11 @@ export {
   runConformanceCase,
   runEventStoreConformance,
 } from './run-conformance.js';
+export {
+  type CheckpointStoreConformanceOptions,
+  runCheckpointStoreConformance,
+  runSnapshotStoreConformance,
+  type SnapshotStoreConformanceOptions,
+} from './store-kit-conformance.js';
 export { subscriptionCases } from './subscription-cases.js';
 export { upcastingCases } from './upcasting-cases.js';

@@ -1,0 +1,123 @@
+import { type CheckpointStore, isLeaseLost, type Snapshot, type SnapshotStore } from '@annals/core';
+import { describe, expect, it } from 'vitest';
+import { expectAnnalsError } from './expect-error.js';
+
+/** A snapshot store with the optional `delete` both built-in stores have. */
+type SnapshotStoreUnderTest = SnapshotStore & { delete?(streamId: string): Promise<void> };
+
+/** Options of {@link runSnapshotStoreConformance}. */
+export interface SnapshotStoreConformanceOptions {
+  /** Shown in the test names. */
+  readonly name: string;
+  /** A fresh, empty snapshot store for each case. */
+  createSnapshotStore(): SnapshotStoreUnderTest | Promise<SnapshotStoreUnderTest>;
+}
+
+/**
+ * Registers the cases every {@link SnapshotStore} must pass: a round trip that keeps `bigint` and
+ * `Date` values, a later snapshot replacing an earlier one while an older one never moves it back,
+ * copies on the way out, and bad envelopes refused with `InvalidArgument`.
+ *
+ * @example
+ * ```ts
+ * runSnapshotStoreConformance({ name: 'InMemorySnapshotStore', createSnapshotStore: () => new InMemorySnapshotStore() });
+ * ```
+ */
+export function runSnapshotStoreConformance(options: SnapshotStoreConformanceOptions): void {
+  const snapshot = (revision: bigint, state: unknown): Snapshot => ({
+    streamId: 'account-1',
+    aggregateType: 'BankAccount',
+    snapshotVersion: 2,
+    revision,
+    state,
+    takenAt: new Date('2024-05-06T07:08:09.123Z'),
+  });
+
+  describe(`${options.name}: snapshot store conformance`, () => {
+    it('round-trips a snapshot (bigint and Date values included); a later one replaces it, an older one never moves it back', async () => {
+      const store = await options.createSnapshotStore();
+      expect(await store.load('account-1')).toBeUndefined();
+      const first = snapshot(41n, {
+        balance: 120n,
+        openedAt: new Date('2020-01-02T03:04:05.000Z'),
+        owners: ['ada'],
+        nested: { n: null },
+      });
+      await store.save(first);
+      expect(await store.load('account-1')).toEqual(first);
+      const later = snapshot(99n, { balance: 7n });
+      await store.save(later);
+      expect(await store.load('account-1')).toEqual(later);
+      // A slow writer's older snapshot arrives last: the newer one stays.
+      await store.save(first);
+      expect((await store.load('account-1'))?.revision, 'the revision after an older save').toBe(99n);
+      if (store.delete !== undefined) {
+        await store.delete('account-1');
+        expect(await store.load('account-1')).toBeUndefined();
+      }
+    });
+
+    it('hands out copies: changing a loaded or a saved object changes nothing stored', async () => {
+      const store = await options.createSnapshotStore();
+      const saved = snapshot(3n, { owners: ['ada'] }) as Snapshot & { state: { owners: string[] } };
+      await store.save(saved);
+      saved.state.owners.push('changed after save');
+      const loaded = (await store.load('account-1')) as Snapshot & { state: { owners: string[] } };
+      loaded.state.owners.push('changed after load');
+      expect((await store.load('account-1'))?.state).toEqual({ owners: ['ada'] });
+    });
+
+    it('refuses an envelope without a stream id or with a negative revision, with InvalidArgument', async () => {
+      const store = await options.createSnapshotStore();
+      await expectAnnalsError(() => store.save({ ...snapshot(1n, {}), streamId: '' }), 'INVALID_ARGUMENT');
+      await expectAnnalsError(() => store.save(snapshot(-1n, {})), 'INVALID_ARGUMENT');
+      expect(await store.load('account-1')).toBeUndefined();
+    });
+  });
+}
+
+/** Options of {@link runCheckpointStoreConformance}. */
+export interface CheckpointStoreConformanceOptions {
+  /** Shown in the test names. */
+  readonly name: string;
+  /** A fresh, empty checkpoint store for each case (without leases). */
+  createCheckpointStore(): CheckpointStore | Promise<CheckpointStore>;
+}
+
+/**
+ * Registers the cases every {@link CheckpointStore} must pass: the save is a compare-and-swap on the
+ * previous position, a lost one throws `LeaseLost` and writes nothing, and bad arguments are refused
+ * with `InvalidArgument`. Transactions are the adapter's own to test.
+ */
+export function runCheckpointStoreConformance(options: CheckpointStoreConformanceOptions): void {
+  describe(`${options.name}: checkpoint store conformance`, () => {
+    it('saves with a compare-and-swap on the previous position; a lost one throws LeaseLost and writes nothing', async () => {
+      const checkpoints = await options.createCheckpointStore();
+      expect(await checkpoints.load('balances')).toBeUndefined();
+      await checkpoints.save('balances', 10n, { expected: undefined });
+      expect(await checkpoints.load('balances')).toBe(10n);
+      await checkpoints.save('balances', 25n, { expected: 10n });
+      expect(await checkpoints.load('balances')).toBe(25n);
+      for (const expected of [undefined, 10n]) {
+        const error = await checkpoints
+          .save('balances', 99n, { expected, owner: 'runner-2' })
+          .catch((e: unknown) => e);
+        expect(isLeaseLost(error), `a save expecting ${String(expected)} where 25 is stored`).toBe(true);
+        expect(error).toMatchObject({ key: 'balances' });
+      }
+      expect(await checkpoints.load('balances')).toBe(25n);
+      expect(await checkpoints.load('other'), 'keys are independent').toBeUndefined();
+    });
+
+    it('refuses an empty key, a negative position and a position that is not a bigint, with InvalidArgument', async () => {
+      const checkpoints = await options.createCheckpointStore();
+      await expectAnnalsError(() => checkpoints.save('', 1n, { expected: undefined }), 'INVALID_ARGUMENT');
+      await expectAnnalsError(() => checkpoints.save('k', -1n, { expected: undefined }), 'INVALID_ARGUMENT');
+      await expectAnnalsError(
+        () => checkpoints.save('k', 1 as unknown as bigint, { expected: undefined }),
+        'INVALID_ARGUMENT',
+      );
+      expect(await checkpoints.load('k')).toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,67 @@
+import { InMemoryCheckpointStore, InMemorySnapshotStore } from '@annals/core';
+import { PostgresCheckpointStore, PostgresEventStore, PostgresSnapshotStore } from '@annals/postgres';
+import { runCheckpointStoreConformance, runSnapshotStoreConformance } from '@annals/testing';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { afterAll, beforeAll, describe } from 'vitest';
+
+// The snapshot and checkpoint stores of every adapter pass the same cases.
+runSnapshotStoreConformance({
+  name: 'InMemorySnapshotStore',
+  createSnapshotStore: () => new InMemorySnapshotStore(),
+});
+runCheckpointStoreConformance({
+  name: 'InMemoryCheckpointStore',
+  createCheckpointStore: () => new InMemoryCheckpointStore(),
+});
+
+const databaseUrl = process.env.DATABASE_URL;
+let pglite: PGlite | undefined;
+const stores: PostgresEventStore[] = [];
+const serverSchemas: string[] = [];
+let schemas = 0;
+
+beforeAll(async () => {
+  pglite = await PGlite.create();
+});
+afterAll(async () => {
+  for (const store of stores) await store.close();
+  await pglite?.close();
+  if (databaseUrl !== undefined && serverSchemas.length > 0) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      for (const schema of serverSchemas)
+        await client.query(`drop schema if exists ${pg.escapeIdentifier(schema)} cascade`);
+    } finally {
+      await client.end();
+    }
+  }
+});
+
+/** A migrated PostgreSQL store in a fresh schema, closed after the file. */
+async function openStore(target: 'pglite' | 'server'): Promise<PostgresEventStore> {
+  const schema = `kits_${process.pid}_${++schemas}`;
+  if (target === 'server') serverSchemas.push(schema);
+  const store = await PostgresEventStore.create(
+    target === 'pglite' ? { pglite: pglite! } : { connectionString: databaseUrl!, pool: { max: 2 } },
+    { schema },
+  );
+  stores.push(store);
+  await store.migrate();
+  return store;
+}
+
+const targets = databaseUrl === undefined ? (['pglite'] as const) : (['pglite', 'server'] as const);
+for (const target of targets) {
+  describe(target, () => {
+    runSnapshotStoreConformance({
+      name: `PostgresSnapshotStore (${target})`,
+      createSnapshotStore: async () => new PostgresSnapshotStore(await openStore(target)),
+    });
+    runCheckpointStoreConformance({
+      name: `PostgresCheckpointStore (${target})`,
+      createCheckpointStore: async () => new PostgresCheckpointStore(await openStore(target)),
+    });
+  });
+}
