@@ -8,6 +8,7 @@ import { UpcasterRegistry } from '../upcasting/upcaster-registry.js';
 import type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
 import type { DeadLetter } from './dead-letter-store.js';
 import { defineProjection, type Projection } from './define-projection.js';
+import { readAllLogStats } from './event-log-stats.js';
 import { InMemoryCheckpointStore } from './in-memory-checkpoint-store.js';
 import { InMemoryLeaseStore } from './in-memory-lease-store.js';
 import { LeaseLost, ProjectionDefinitionInvalid, ProjectionFailed } from './projection-errors.js';
@@ -80,6 +81,44 @@ async function allIds(store: InMemoryEventStore, type = 'Deposited'): Promise<st
 }
 
 describe('ProjectionRunner (in memory)', () => {
+  it('counts the lag over the log at start and on the timer only while running live; catching up counts it down', async () => {
+    const store = newStore();
+    for (let i = 0; i < 3; i++) await deposit(store, 'a', 1);
+    let counts = 0;
+    const counting = readAllLogStats(store);
+    const stats = {
+      pending: (options: Parameters<typeof counting.pending>[0]) => {
+        counts++;
+        return counting.pending(options);
+      },
+    };
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const projection = defineProjection({
+      name: 'slow',
+      events: [Deposited],
+      handlers: { Deposited: () => held },
+    });
+    const runner = new ProjectionRunner({
+      store,
+      projections: [projection],
+      logger: silent,
+      stats,
+      statusRefreshMs: 5,
+    });
+    await runner.start();
+    await waitFor(() => runner.status()[0]?.state === 'catching-up', 'catching up');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(counts, 'counts over the log while catching up (only the one at start)').toBe(1);
+    release();
+    await runner.waitUntilCaughtUp();
+    expect(runner.status()[0]?.lag.events).toBe(0);
+    await waitFor(() => counts > 1, 'a count on the timer once running');
+    await runner.stop();
+  });
+
   it('catches up from the checkpoint, then applies live events, upcast, filtered to the handled types', async () => {
     const store = newStore();
     await store.append(

@@ -82,6 +82,10 @@ export class ProjectionWorker<TContext, TTransaction> {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #reader: BatchReader<RecordedEvent> | undefined;
   #state: ProjectionState = 'stopped';
+  /** The lag measurement in flight, if any. */
+  #measuring: Promise<void> | undefined;
+  /** When the lag was last measured (epoch ms). */
+  #measuredAt = 0;
   #position = 0n;
   /** The checkpoint as stored (undefined: no row yet): the `expected` of the next compare-and-swap. */
   #expected: bigint | undefined;
@@ -185,11 +189,16 @@ export class ProjectionWorker<TContext, TTransaction> {
 
   /** Measures the lag now (and, in standby, reads the checkpoint another runner advances). */
   async refresh(): Promise<void> {
+    await this.#loadStandbyPosition();
+    await this.#measureOnce();
+  }
+
+  /** In standby: the checkpoint another runner advances. */
+  async #loadStandbyPosition(): Promise<void> {
     if (!this.#owning) {
       const stored = await this.#s.checkpoints.load(this.#s.key);
       if (!this.#owning) this.#position = stored ?? 0n;
     }
-    await this.#measure();
   }
 
   /**
@@ -217,7 +226,11 @@ export class ProjectionWorker<TContext, TTransaction> {
       while (!this.#stopRequested) {
         if (leases !== undefined && !(await this.#claim())) {
           this.#setState('standby');
-          await this.refresh().catch(() => undefined);
+          // The checkpoint at every poll; the lag (a count over the log) once per statusRefreshMs.
+          await this.#loadStandbyPosition().catch(() => undefined);
+          if (Date.now() - this.#measuredAt >= this.#s.statusRefreshMs) {
+            await this.#measureOnce().catch(() => undefined);
+          }
           await this.#sleep(pollMs);
           continue;
         }
@@ -346,8 +359,10 @@ export class ProjectionWorker<TContext, TTransaction> {
       );
       this.#reader = reader;
       if (this.#stopRequested || this.#leaseLost || !this.#desired) await reader.close();
+      // While catching up or rebuilding, committed batches count the lag down; a count over the log
+      // then would only compete with the batches.
       refresh = setInterval(() => {
-        this.#measure().catch(() => undefined);
+        if (this.#state === 'running') this.#measureOnce().catch(() => undefined);
       }, statusRefreshMs);
       refresh.unref?.();
       while (!this.#stopRequested && !this.#leaseLost && this.#desired) {
@@ -584,7 +599,16 @@ export class ProjectionWorker<TContext, TTransaction> {
     return this.#catchUpTarget === undefined || this.#position >= this.#catchUpTarget;
   }
 
+  /** {@link #measure}, unless a measurement is running already: then that one. */
+  #measureOnce(): Promise<void> {
+    this.#measuring ??= this.#measure().finally(() => {
+      this.#measuring = undefined;
+    });
+    return this.#measuring;
+  }
+
   async #measure(setTarget = false): Promise<void> {
+    this.#measuredAt = Date.now();
     const pending = await this.#s.stats.pending({ afterPosition: this.#position, filter: this.#filter });
     this.#lagEvents = pending.count;
     this.#oldestPendingAt = pending.oldestRecordedAt;
