@@ -11,6 +11,7 @@ import { withMetadata } from '../events/validated-event.js';
 import { InMemorySnapshotStore } from '../snapshot/in-memory-snapshot-store.js';
 import type { Snapshot, SnapshotOptions, SnapshotStore } from '../snapshot/snapshot-store.js';
 import type { AppendResult, EventStore, ReadStreamOptions } from '../store/event-store.js';
+import { toBigIntOption } from '../store/expected-revision.js';
 import { readStreamSync } from '../store/in-memory-event-store.js';
 import { AggregateNotFound } from './repository-errors.js';
 import { defaultStreamId, type StreamIdStrategy } from './stream-id.js';
@@ -165,7 +166,10 @@ export class Repository<T extends AggregateRoot> {
     const streamId = this.streamIdOf(id);
     let aggregate = this.#create(id);
     if (typeof target === 'object' && target !== null && 'revision' in target) {
-      const revision = toRevision(this.aggregateType, target.revision);
+      const revision = toBigIntOption(
+        `loadAt on Repository<${this.aggregateType}>: revision`,
+        target.revision,
+      )!;
       let from = 0n;
       const policy = this.#snapshots;
       const snapshot = policy === undefined ? undefined : await this.#loadSnapshot(policy, streamId);
@@ -356,14 +360,6 @@ function toPolicy(aggregateType: string, options: SnapshotOptions): SnapshotPoli
     every: BigInt(every),
     onError: options.onError ?? warnOnSnapshotError,
   };
-}
-
-function toRevision(aggregateType: string, value: bigint | number): bigint {
-  if (typeof value === 'bigint' && value >= 0n) return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  throw new InvalidArgument(
-    `loadAt on Repository<${aggregateType}> expects revision to be an integer >= 0, found ${String(value)}.`,
-  );
 }
 
 function stamp(options: SaveOptions): EventMetadata | undefined {

@@ -1,5 +1,6 @@
 import { InvalidArgument } from '../../errors/store-errors.js';
 import type { CommandExecution, CommandMiddleware } from '../command-bus.js';
+import { promiseOf } from '../promise-of.js';
 
 /** What an {@link IdempotencyStore} keeps of a command that succeeded. */
 export interface IdempotencyRecord {
@@ -146,7 +147,7 @@ function runOnceInMemory(a: Attempt, memory: MemoryRecords): Promise<unknown> {
     const again = () => runOnceInMemory(a, memory);
     return inFlight.then(again, again);
   }
-  const run: Promise<unknown> = call(a.next).then(
+  const run: Promise<unknown> = promiseOf(a.next).then(
     (result) => {
       if (a.running.get(commandId) === run) a.running.delete(commandId);
       memory.set(commandId, { commandType, payload: a.payload, result });
@@ -173,7 +174,7 @@ interface Attempt {
 /** Promise chains rather than `await`: fewer promises per command, the same steps. */
 function runOnce(a: Attempt): Promise<unknown> {
   const { commandId, commandType } = a.execution;
-  return call(() => a.store.get(commandId)).then((recorded) => {
+  return promiseOf(() => a.store.get(commandId)).then((recorded) => {
     if (recorded !== undefined) return check(a, recorded);
     const inFlight = a.running.get(commandId);
     // A repeat while the first run is going: wait for it, then look again.
@@ -183,8 +184,8 @@ function runOnce(a: Attempt): Promise<unknown> {
         () => runOnce(a),
       );
     }
-    const run = call(a.next).then((result) =>
-      call(() => a.store.set(commandId, { commandType, payload: a.payload, result })).then(() => result),
+    const run = promiseOf(a.next).then((result) =>
+      promiseOf(() => a.store.set(commandId, { commandType, payload: a.payload, result })).then(() => result),
     );
     a.running.set(commandId, run);
     run.then(
@@ -207,15 +208,6 @@ function check(a: Attempt, record: IdempotencyRecord): unknown {
     );
   }
   return record.result;
-}
-
-/** `fn()` as a promise, also when it throws instead of rejecting. */
-function call<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return Promise.resolve(fn());
-  } catch (error) {
-    return Promise.reject(error);
-  }
 }
 
 /** The payload as JSON (bigints as strings), to tell a true repeat from a reused id. */

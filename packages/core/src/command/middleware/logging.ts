@@ -1,4 +1,5 @@
 import type { CommandExecution, CommandMiddleware } from '../command-bus.js';
+import { promiseOf } from '../promise-of.js';
 
 /** Any logger with `info` and `error` that take a message and details (`console` fits). */
 export interface CommandLogger {
@@ -19,7 +20,7 @@ export function logging(logger: CommandLogger): CommandMiddleware {
   return (execution, next) => {
     const started = performance.now();
     // `then` rather than `await`: one promise per command instead of two.
-    return call(next).then(
+    return promiseOf(next).then(
       (result) => {
         try {
           logger.info(`Command ${execution.commandType} succeeded`, details(execution, started));
@@ -48,13 +49,4 @@ function failed(logger: CommandLogger, execution: CommandExecution, started: num
     error,
   });
   throw error;
-}
-
-/** `next()` as a promise, also when it throws instead of rejecting. */
-function call(next: () => Promise<unknown>): Promise<unknown> {
-  try {
-    return Promise.resolve(next());
-  } catch (error) {
-    return Promise.reject(error);
-  }
 }

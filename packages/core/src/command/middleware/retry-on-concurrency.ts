@@ -1,5 +1,6 @@
 import { InvalidArgument, isConcurrencyError } from '../../errors/store-errors.js';
 import type { CommandExecution, CommandMiddleware } from '../command-bus.js';
+import { promiseOf } from '../promise-of.js';
 
 /** Options of {@link retryOnConcurrency}. */
 export interface RetryOnConcurrencyOptions {
@@ -97,22 +98,13 @@ function attempt(
   next: () => Promise<unknown>,
   n: number,
 ): Promise<unknown> {
-  return call(next).catch(async (error: unknown) => {
+  return promiseOf(next).catch(async (error: unknown) => {
     if (n >= policy.maxAttempts || !policy.isRetryable(error)) throw error;
     const delayMs = backoffDelay(n, policy, policy.random);
     policy.options.onRetry?.({ execution, attempt: n, delayMs, error });
     await policy.sleep(delayMs);
     return attempt(policy, execution, next, n + 1);
   });
-}
-
-/** `next()` as a promise, also when it throws instead of rejecting. */
-function call(next: () => Promise<unknown>): Promise<unknown> {
-  try {
-    return Promise.resolve(next());
-  } catch (error) {
-    return Promise.reject(error);
-  }
 }
 
 /**
