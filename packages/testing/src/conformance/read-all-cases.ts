@@ -1,6 +1,6 @@
 import type { AppendResult, EventFilter, EventStore, NewEvent, RecordedEvent } from '@annals/core';
 import { expect } from 'vitest';
-import { toArray } from './collect.js';
+import { collect, deliveryTimeout, toArray } from './collect.js';
 import { added, createFixtureStore, note, removed } from './conformance-events.js';
 import type { ConformanceCase, ConformanceContext } from './conformance-types.js';
 import { expectAnnalsError } from './expect-error.js';
@@ -151,6 +151,44 @@ export const readAllCases: readonly ConformanceCase[] = [
         'invoice-1:ItemAdded:1',
         'invoice-1:ItemRemoved:2',
       ]);
+    },
+  },
+  {
+    group,
+    name: 'stream prefixes and types holding %, _, a backslash or a quote match only themselves, in readAll and subscribeToAll',
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      // Each decoy (what a LIKE pattern would also match) comes before the stream it imitates.
+      const streams = ['pctAx-2', 'pct%x-1', 'underXscore-2', 'under_score-1', 'back\\slash-1', "quote'd-1"];
+      for (const streamId of streams) await store.append(streamId, [note(streamId)]);
+      await store.append('types', [
+        { type: 'Odd_%Type', data: {} },
+        { type: 'OddXYType', data: {} },
+      ]);
+      const expectations: [string, string[]][] = [
+        ['%', []],
+        ['_', []],
+        ['pct%', ['pct%x-1']],
+        ['under_', ['under_score-1']],
+        ['back\\', ['back\\slash-1']],
+        ["quote'", ["quote'd-1"]],
+      ];
+      for (const [streamPrefix, wanted] of expectations) {
+        const read = await toArray(store.readAll({ filter: { streamPrefix } }));
+        expect(
+          read.map((e) => e.streamId),
+          `readAll with streamPrefix ${JSON.stringify(streamPrefix)}`,
+        ).toEqual(wanted);
+      }
+      const odd = await toArray(store.readAll({ filter: { types: ['Odd_%Type'] } }));
+      expect(odd.map((e) => e.type)).toEqual(['Odd_%Type']);
+      const subscription = store.subscribeToAll({ filter: { streamPrefix: 'under_' } });
+      try {
+        const [first] = await collect(subscription, 1, deliveryTimeout(ctx));
+        expect(first!.streamId).toBe('under_score-1');
+      } finally {
+        await subscription.stop();
+      }
     },
   },
   {
