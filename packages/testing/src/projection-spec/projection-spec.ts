@@ -7,6 +7,7 @@ import {
   ProjectionRunner,
 } from '@annals/core';
 import { expect } from 'vitest';
+import { describeError } from '../aggregate-spec/spec-support.js';
 
 /** An event of a projection's history: a {@link NewEvent}, in `streamId` (default `'stream-1'`). */
 export type GivenEvent = NewEvent & { readonly streamId?: string };
@@ -158,7 +159,7 @@ export class ProjectionScenario<TContext> {
     const run = await this.#run();
     if (run.error !== undefined) {
       const cause = run.error instanceof ProjectionFailed ? (run.error.cause ?? run.error) : run.error;
-      throw new Error(`ProjectionSpec(${this.#name}): ${describe(run.error)}`, { cause });
+      throw new Error(`ProjectionSpec(${this.#name}): ${describeError(run.error)}`, { cause });
     }
     await check(this.#state(run.context), run.context);
     return run.context;
@@ -174,15 +175,11 @@ export class ProjectionScenario<TContext> {
       throw new Error(
         run.error === undefined
           ? `ProjectionSpec(${this.#name}): expected a handler to fail, but every event was applied.`
-          : `ProjectionSpec(${this.#name}): expected a handler to fail, but the run failed otherwise: ${describe(run.error)}`,
+          : `ProjectionSpec(${this.#name}): expected a handler to fail, but the run failed otherwise: ${describeError(run.error)}`,
         { cause: run.error },
       );
     }
-    if (matcher !== undefined) expect(describe(run.error.cause)).toMatch(matcher);
+    if (matcher !== undefined) expect(describeError(run.error.cause)).toMatch(matcher);
     return run.error;
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
