@@ -28,6 +28,14 @@ describe.each(targets)('append (%s)', (target) => {
         expect(counting.queries).toHaveLength(1);
         expect(counting.queries[0]).toMatch(/annals_append"\(/);
       }
+      // A refused append: the append, then one statement that checks for a stored batch and reads
+      // the stream's revision for the ConcurrencyError.
+      counting.reset();
+      const refused = await store
+        .append('one', [{ type: 'T', data: {} }], { expectedRevision: 0n })
+        .catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'CONCURRENCY_CONFLICT', actual: 201n });
+      expect(counting.queries, counting.queries.join('\n')).toHaveLength(2);
     } finally {
       await store.close();
     }

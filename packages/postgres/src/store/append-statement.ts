@@ -75,13 +75,24 @@ export interface StoredMatchRow {
   readonly revision: string | null;
   readonly position: string | null;
   readonly same_content: boolean | null;
+  /** The stream's current revision (null: no stream), the same on every row. */
+  readonly current_revision: string | null;
 }
 
-/** Looks up a batch's ids and compares each stored event's content with the batch (jsonb equality). */
-export function storedMatchStatement(schema: string, arrays: BatchArrays): RawBuilder<StoredMatchRow> {
+/**
+ * Looks up a batch's ids and compares each stored event's content with the batch (jsonb equality);
+ * every row also carries the stream's current revision, which a refused append reports.
+ */
+export function storedMatchStatement(
+  schema: string,
+  streamId: string,
+  arrays: BatchArrays,
+): RawBuilder<StoredMatchRow> {
   const events = sql.id(schema, 'events');
+  const streams = sql.id(schema, 'streams');
   return sql<StoredMatchRow>`select i.ord::text as ord, e.stream_id, e.revision::text as revision, e.position::text as position,
-      (e.type = i.type and e.schema_version = i.schema_version and e.data = i.data and e.metadata = i.metadata) as same_content
+      (e.type = i.type and e.schema_version = i.schema_version and e.data = i.data and e.metadata = i.metadata) as same_content,
+      (select s.revision::text from ${streams} s where s.stream_id = ${streamId}::text) as current_revision
     from ${batchRows(arrays)}
     left join ${events} e on e.id = i.id
     order by i.ord`;

@@ -348,9 +348,8 @@ export class PostgresEventStore implements EventStore {
       }
       if (row !== undefined) return this.#appended(row, true);
       // The expected revision did not hold. A retry of a stored batch is not a conflict.
-      const repeated = await this.#storedResult(this.#db, streamId, arrays);
+      const { result: repeated, actual } = await this.#storedMatch(this.#db, streamId, arrays);
       if (repeated !== undefined) return repeated;
-      const actual = await this.#currentRevision(this.#db, streamId);
       // The revision holds, so the stream moved meanwhile or a writer with a newer transaction id
       // took it first: run again in a new transaction, whose id is newer than theirs.
       if (expectedRevisionHolds(expected, actual)) {
@@ -482,8 +481,19 @@ export class PostgresEventStore implements EventStore {
     streamId: string,
     arrays: BatchArrays,
   ): Promise<AppendResult | undefined> {
-    const rows = (await storedMatchStatement(this.schema, arrays).execute(db)).rows;
-    if (rows.every((r) => r.position === null)) return undefined;
+    return (await this.#storedMatch(db, streamId, arrays)).result;
+  }
+
+  /** {@link #storedResult} and the stream's current revision, in one statement. */
+  async #storedMatch(
+    db: Kysely<AnnalsTables>,
+    streamId: string,
+    arrays: BatchArrays,
+  ): Promise<{ result: AppendResult | undefined; actual: bigint | 'no_stream' }> {
+    const rows = (await storedMatchStatement(this.schema, streamId, arrays).execute(db)).rows;
+    const current = rows[0]?.current_revision ?? null;
+    const actual = current === null ? 'no_stream' : BigInt(current);
+    if (rows.every((r) => r.position === null)) return { result: undefined, actual };
     const first = rows[0]!;
     for (const [i, row] of rows.entries()) {
       const id = arrays.ids[i]!;
@@ -503,11 +513,12 @@ export class PostgresEventStore implements EventStore {
       }
     }
     const last = rows[rows.length - 1]!;
-    return {
+    const result = {
       nextExpectedRevision: BigInt(last.revision!),
       firstPosition: BigInt(first.position!),
       lastPosition: BigInt(last.position!),
     };
+    return { result, actual };
   }
 
   async #currentRevision(db: Kysely<AnnalsTables>, streamId: string): Promise<bigint | 'no_stream'> {
