@@ -298,4 +298,26 @@ describe.skipIf(!databaseUrl)('the append on a pool the store owns (server)', ()
       await store.close();
     }
   });
+
+  it('is prepared again, and the append goes through, when the session lost its prepared statements', async () => {
+    const schema = db.schema('server');
+    const store = await PostgresEventStore.create(
+      { connectionString: databaseUrl!, pool: { max: 1 } },
+      { schema },
+    );
+    try {
+      await store.migrate();
+      await store.append('lost-1', [{ type: 'T', data: {} }]);
+      // As a pooler or DISCARD ALL would: the one connection forgets what it prepared.
+      await sql`deallocate all`.execute(store.kysely);
+      const again = await store.append('lost-1', [{ type: 'T', data: {} }], { expectedRevision: 0n });
+      expect(again.nextExpectedRevision).toBe(1n);
+      const prepared = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(
+        store.kysely,
+      );
+      expect(prepared.rows.map((r) => r.name)).toEqual(['annals_2']);
+    } finally {
+      await store.close();
+    }
+  });
 });

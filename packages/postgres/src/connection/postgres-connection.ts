@@ -226,6 +226,7 @@ const MAX_PREPARED_PER_CONNECTION = 64;
 function prepareMarkedStatements(client: { query: (...args: any[]) => any }): void {
   const query = client.query.bind(client);
   const names = new Map<string, string>();
+  let prepared = 0;
   client.query = (config: unknown, values?: unknown, callback?: unknown) => {
     if (
       typeof config === 'string' &&
@@ -235,10 +236,18 @@ function prepareMarkedStatements(client: { query: (...args: any[]) => any }): vo
     ) {
       let name = names.get(config);
       if (name === undefined && names.size < MAX_PREPARED_PER_CONNECTION) {
-        name = `annals_${names.size + 1}`;
+        name = `annals_${++prepared}`;
         names.set(config, name);
       }
-      if (name !== undefined) return query({ name, text: config, values });
+      if (name !== undefined) {
+        return (query({ name, text: config, values }) as Promise<unknown>).catch((error: unknown) => {
+          // The statement cannot be reused (a migration changed what it returns, or the session's
+          // prepared statements were discarded): the next call prepares it again under a new name.
+          const code = (error as { code?: unknown })?.code;
+          if (code === '0A000' || code === '26000') names.delete(config);
+          throw error;
+        });
+      }
     }
     return query(config, values, callback);
   };

@@ -441,6 +441,9 @@ export class PostgresEventStore implements EventStore {
       return undefined; // the other batch is gone? impossible (append-only), but retrying is safe
     }
     if (constraint === 'events_stream_revision_key') return undefined; // backstop hit: re-run
+    // A prepared append that can no longer be used (see prepareMarkedStatements): re-run, prepared anew.
+    const state = sqlState(error);
+    if (state === '26000' || state === '0A000') return undefined;
     throw await this.#translateAppendError(error, streamId, db);
   }
 
