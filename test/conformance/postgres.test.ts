@@ -1,3 +1,4 @@
+import type { EventStore } from '@annals/core';
 import { PostgresEventStore } from '@annals/postgres';
 import { runEventStoreConformance } from '@annals/testing';
 import { PGlite } from '@electric-sql/pglite';
@@ -36,6 +37,15 @@ describe('PostgresEventStore on PGlite', () => {
 
 const databaseUrl = process.env.DATABASE_URL;
 
+/** Another store on `store`'s schema with its own pool and LISTEN connection, as another process would open. */
+async function openPeer(store: EventStore): Promise<EventStore> {
+  const postgres = store as PostgresEventStore;
+  return PostgresEventStore.create(
+    { connectionString: databaseUrl!, pool: { max: 2 } },
+    { events: postgres.registry, schema: postgres.schema, pageSize: 7 },
+  );
+}
+
 describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
   const created: string[] = [];
   // One pool for every case (each store still gets its own schema and LISTEN connection); the
@@ -73,6 +83,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
       await store.migrate();
       return store;
     },
+    openPeer: (store) => openPeer(store),
   });
 
   // Through the store's own pool: the append is a named prepared statement.
@@ -89,5 +100,6 @@ describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
       await store.migrate();
       return store;
     },
+    openPeer: (store) => openPeer(store),
   });
 });

@@ -21,7 +21,9 @@ import {
 } from '@annals/core';
 import {
   type ConformanceCase,
+  conformanceEvents,
   eventStoreConformanceCases,
+  type PeerFactory,
   runConformanceCase,
   type StoreFactory,
 } from '@annals/testing';
@@ -251,15 +253,32 @@ const wrap =
 /** Short, so a case that waits for an event a broken store never delivers fails fast. */
 const deliveryTimeoutMs = 1_000;
 
-async function failureOf(conformanceCase: ConformanceCase, createStore: StoreFactory, capabilities = {}) {
-  return runConformanceCase(conformanceCase, { createStore, capabilities, deliveryTimeoutMs }).then(
+async function failureOf(
+  conformanceCase: ConformanceCase,
+  createStore: StoreFactory,
+  capabilities = {},
+  openPeer?: PeerFactory,
+) {
+  return runConformanceCase(conformanceCase, {
+    createStore,
+    capabilities,
+    deliveryTimeoutMs,
+    ...(openPeer === undefined ? {} : { openPeer }),
+  }).then(
     () => undefined,
     (error: unknown) => error,
   );
 }
 
+/** A second handle on the same in-memory store, as another process would see a shared one. */
+class SameLogView extends DelegatingStore {
+  override async close(): Promise<void> {}
+}
+
 interface Breakage {
   readonly store: string;
+  /** For stores declaring `multiProcess`: opens the other instance. */
+  readonly openPeer?: PeerFactory;
   readonly createStore: StoreFactory;
   readonly capabilities?: Partial<EventStoreCapabilities>;
   /** Fragments of the names of the cases that guard the broken rule: each must fail. */
@@ -340,6 +359,17 @@ const breakages: readonly Breakage[] = [
     control: 'a batch with one invalid event writes nothing',
   },
   {
+    store: 'a store that declares multiProcess but whose instances do not share a log',
+    createStore: real,
+    capabilities: { multiProcess: true },
+    openPeer: () => new InMemoryEventStore({ events: conformanceEvents }),
+    guards: [
+      "an append through one instance is read by another, and wakes the other's live subscriptions",
+      'instances racing with the same expected revision: exactly one wins',
+    ],
+    control: 'reads backwards from the last event',
+  },
+  {
     store: 'a store that hands out mutable events',
     createStore: wrap((inner) => new HandsOutMutableEvents(inner)),
     guards: ['recorded events are deeply frozen on every read path'],
@@ -381,7 +411,12 @@ describe('the conformance suite itself', () => {
     describe(breakage.store, () => {
       for (const guard of breakage.guards) {
         it(`fails: ${guard}`, async () => {
-          const error = await failureOf(caseNamed(guard), breakage.createStore, breakage.capabilities);
+          const error = await failureOf(
+            caseNamed(guard),
+            breakage.createStore,
+            breakage.capabilities,
+            breakage.openPeer,
+          );
           expect(error, 'the case should have failed').toBeInstanceOf(Error);
           // A TypeError or ReferenceError would be a bug in the case, not a detected violation.
           expect(error).not.toBeInstanceOf(TypeError);
@@ -390,7 +425,12 @@ describe('the conformance suite itself', () => {
       }
       it(`still passes an unrelated case: ${breakage.control}`, async () => {
         expect(
-          await failureOf(caseNamed(breakage.control), breakage.createStore, breakage.capabilities),
+          await failureOf(
+            caseNamed(breakage.control),
+            breakage.createStore,
+            breakage.capabilities,
+            breakage.openPeer,
+          ),
         ).toBe(undefined);
       });
     });
@@ -403,6 +443,13 @@ describe('the conformance suite itself', () => {
     for (const guard of guards) {
       it(`passes: ${guard}`, async () => {
         expect(await failureOf(caseNamed(guard), real)).toBe(undefined);
+      });
+    }
+    // Seen through two handles, one store passes the cases for several instances.
+    for (const guard of breakages.find((b) => b.openPeer !== undefined)!.guards) {
+      it(`passes, through two handles on one store: ${guard}`, async () => {
+        const sameLog: PeerFactory = (store) => new SameLogView(store);
+        expect(await failureOf(caseNamed(guard), real, { multiProcess: true }, sameLog)).toBe(undefined);
       });
     }
   });

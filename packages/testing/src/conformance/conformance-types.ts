@@ -3,10 +3,18 @@ import type { EventRegistryOptions, EventStore, EventStoreCapabilities } from '@
 /** Creates a fresh, empty store for one conformance case, knowing the given definitions and upcasters. */
 export type StoreFactory = (options: EventRegistryOptions) => EventStore | Promise<EventStore>;
 
+/**
+ * Opens another instance on the same log as `store` (same data, same definitions), as another
+ * process would: a store that declares `multiProcess` must provide it.
+ */
+export type PeerFactory = (store: EventStore) => EventStore | Promise<EventStore>;
+
 /** What a conformance case receives. */
 export interface ConformanceContext {
   /** A fresh, empty store; closed automatically after the case. */
   createStore(options?: EventRegistryOptions): Promise<EventStore>;
+  /** Another instance on `store`'s log (see {@link PeerFactory}); closed after the case. */
+  openPeer?(store: EventStore): Promise<EventStore>;
   /** The capabilities the adapter declared. */
   readonly capabilities: EventStoreCapabilities;
   /**

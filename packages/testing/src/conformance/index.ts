@@ -13,9 +13,10 @@ export {
   withTimeout,
 } from './collect.js';
 export { conformanceEvents, ItemAdded, ItemRemoved } from './conformance-events.js';
-export type { ConformanceCase, ConformanceContext, StoreFactory } from './conformance-types.js';
+export type { ConformanceCase, ConformanceContext, PeerFactory, StoreFactory } from './conformance-types.js';
 export { captureError, expectAnnalsError, expectConcurrencyError } from './expect-error.js';
 export { idempotencyCases } from './idempotency-cases.js';
+export { multiProcessCases } from './multi-process-cases.js';
 export { orderingCases } from './ordering-cases.js';
 export { publishSubscribeCases } from './publish-subscribe-cases.js';
 export { readAllCases } from './read-all-cases.js';

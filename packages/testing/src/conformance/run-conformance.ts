@@ -10,8 +10,9 @@ import { appendCases } from './append-cases.js';
 import { batchCases } from './batch-cases.js';
 import { capabilityCases } from './capability-cases.js';
 import { closeCases } from './close-cases.js';
-import type { ConformanceCase, ConformanceContext, StoreFactory } from './conformance-types.js';
+import type { ConformanceCase, ConformanceContext, PeerFactory, StoreFactory } from './conformance-types.js';
 import { idempotencyCases } from './idempotency-cases.js';
+import { multiProcessCases } from './multi-process-cases.js';
 import { orderingCases } from './ordering-cases.js';
 import { publishSubscribeCases } from './publish-subscribe-cases.js';
 import { readAllCases } from './read-all-cases.js';
@@ -41,6 +42,7 @@ export function eventStoreConformanceCases(): readonly ConformanceCase[] {
     ...recordedEventCases,
     ...capabilityCases,
     ...upcastingCases,
+    ...multiProcessCases,
   ]);
 }
 
@@ -52,6 +54,8 @@ export interface ConformanceCaseOptions {
   readonly capabilities?: Partial<EventStoreCapabilities>;
   /** How long cases wait for a subscription to deliver what they expect. Default 5000 ms. */
   readonly deliveryTimeoutMs?: number;
+  /** Opens another instance on a store's log; required when the store declares `multiProcess`. */
+  readonly openPeer?: PeerFactory;
 }
 
 /** Options of {@link runEventStoreConformance}. */
@@ -100,6 +104,15 @@ export async function runConformanceCase(
       stores.push(store);
       return store;
     },
+    ...(options.openPeer === undefined
+      ? {}
+      : {
+          async openPeer(store: EventStore) {
+            const peer = await options.openPeer!(store);
+            stores.push(peer);
+            return peer;
+          },
+        }),
   };
   let failure: { error: unknown } | undefined;
   try {
@@ -144,6 +157,11 @@ export async function runConformanceCase(
  */
 export function runEventStoreConformance(options: EventStoreConformanceOptions): void {
   const capabilities = resolveCapabilities(options.capabilities);
+  if (capabilities.multiProcess && options.openPeer === undefined) {
+    throw new Error(
+      `${options.name} declares multiProcess: pass openPeer, which opens another instance on a store's log, so the suite can prove it.`,
+    );
+  }
   const cases = options.cases ?? eventStoreConformanceCases();
   const groups = new Map<string, ConformanceCase[]>();
   for (const c of cases) {
