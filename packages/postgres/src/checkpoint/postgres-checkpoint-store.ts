@@ -7,6 +7,7 @@ import {
 } from '@annals/core';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { assertSchemaName } from '../schema/schema-name.js';
+import { annalsDb } from '../schema/schema-scoped-kysely.js';
 import type { AnnalsTables } from '../schema/tables.js';
 
 /** Where the Annals tables are: a `PostgresEventStore` is one. */
@@ -103,7 +104,7 @@ export class PostgresCheckpointStore implements CheckpointStore<Transaction<any>
 
   #db(transaction: Transaction<any> | undefined): Kysely<AnnalsTables> {
     const base = transaction ?? this.#location.kysely;
-    return base.withoutPlugins().withSchema(this.#location.schema) as unknown as Kysely<AnnalsTables>;
+    return annalsDb(base, this.#location.schema);
   }
 }
 

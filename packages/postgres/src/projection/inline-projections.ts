@@ -15,8 +15,8 @@ import {
   type Subscription,
   type SubscriptionHandler,
 } from '@annals/core';
-import { type Kysely, sql, type Transaction } from 'kysely';
-import type { AnnalsTables } from '../schema/tables.js';
+import { sql, type Transaction } from 'kysely';
+import { annalsDb } from '../schema/schema-scoped-kysely.js';
 import { decodeStreamRow, type StreamEventRow, selectStreamEvents } from '../store/event-rows.js';
 import {
   isStreamOrderConflict,
@@ -117,7 +117,7 @@ export class PostgresInlineProjectionStore implements EventStore {
     result: AppendResult,
     count: number,
   ): Promise<RecordedEvent[]> {
-    const db = tx.withoutPlugins().withSchema(this.inner.schema) as unknown as Kysely<AnnalsTables>;
+    const db = annalsDb(tx, this.inner.schema);
     const from = result.nextExpectedRevision - BigInt(count - 1);
     const rows = (await selectStreamEvents(db)
       .where('stream_id', '=', streamId)

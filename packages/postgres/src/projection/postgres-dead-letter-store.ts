@@ -2,6 +2,7 @@ import type { DeadLetter, DeadLetterStore } from '@annals/core';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AnnalsTablesLocation } from '../checkpoint/postgres-checkpoint-store.js';
 import { assertSchemaName } from '../schema/schema-name.js';
+import { annalsDb } from '../schema/schema-scoped-kysely.js';
 import type { ProjectionTables } from './projection-schema.js';
 
 /**
@@ -71,6 +72,6 @@ export class PostgresDeadLetterStore implements DeadLetterStore<Transaction<any>
 
   #db(transaction: Transaction<any> | undefined): Kysely<ProjectionTables> {
     const base = transaction ?? this.#location.kysely;
-    return base.withoutPlugins().withSchema(this.#location.schema) as unknown as Kysely<ProjectionTables>;
+    return annalsDb<ProjectionTables>(base, this.#location.schema);
   }
 }

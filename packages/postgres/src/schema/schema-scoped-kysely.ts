@@ -1,4 +1,5 @@
 import { type DatabaseIntrospector, type Kysely, sql } from 'kysely';
+import type { AnnalsTables } from './tables.js';
 
 /**
  * `db` with an introspector that sees only `schema`. Kysely's `Migrator` checks whether its tables
@@ -37,4 +38,12 @@ export function withSchemaScopedIntrospection(db: Kysely<any>, schema: string): 
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/**
+ * `db` (or a transaction) without its plugins (a caller's `CamelCasePlugin` must not rename the
+ * Annals columns) and with `schema` as the schema of unqualified tables: how every Annals query runs.
+ */
+export function annalsDb<T = AnnalsTables>(db: Kysely<any>, schema: string): Kysely<T> {
+  return db.withoutPlugins().withSchema(schema) as unknown as Kysely<T>;
 }

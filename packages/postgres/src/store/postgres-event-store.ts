@@ -59,7 +59,7 @@ import {
   MIGRATION_TABLE,
 } from '../schema/migrations.js';
 import { assertSchemaName, DEFAULT_SCHEMA, notificationChannel } from '../schema/schema-name.js';
-import { withSchemaScopedIntrospection } from '../schema/schema-scoped-kysely.js';
+import { annalsDb, withSchemaScopedIntrospection } from '../schema/schema-scoped-kysely.js';
 import type { AnnalsTables } from '../schema/tables.js';
 import {
   type AppendRow,
@@ -231,7 +231,7 @@ export class PostgresEventStore implements EventStore {
     this.kysely = connection.kysely;
     this.registry = settings.registry;
     this.schema = settings.schema;
-    this.#db = connection.kysely.withoutPlugins().withSchema(settings.schema) as Kysely<AnnalsTables>;
+    this.#db = annalsDb(connection.kysely, settings.schema);
     this.#maxEventBytes = settings.maxEventBytes;
     this.#pageSize = settings.pageSize;
     this.#pageBytes = settings.pageBytes;
@@ -366,7 +366,7 @@ export class PostgresEventStore implements EventStore {
     expected: ExpectedRevisionValue,
     arrays: BatchArrays,
   ): Promise<AppendResult> {
-    const db = tx.withoutPlugins().withSchema(this.schema) as unknown as Kysely<AnnalsTables>;
+    const db = annalsDb(tx, this.schema);
     await this.#ensureVerified(db);
     // A failing statement would abort the caller's transaction: check for a stored batch first.
     const repeated = await this.#storedResult(db, streamId, arrays);
@@ -558,10 +558,7 @@ export class PostgresEventStore implements EventStore {
       throw new InvalidArgument(`direction must be 'forwards' or 'backwards', found ${String(direction)}.`);
     }
     const backwards = direction === 'backwards';
-    const db =
-      options.transaction === undefined
-        ? this.#db
-        : (options.transaction.withoutPlugins().withSchema(this.schema) as unknown as Kysely<AnnalsTables>);
+    const db = options.transaction === undefined ? this.#db : annalsDb(options.transaction, this.schema);
     await this.#ensureVerified(db);
     const sizer = new PageSizer(this.#pageSize, this.#pageBytes);
     const readPage = (cursor: bigint | undefined, limit: number) => async () => {
