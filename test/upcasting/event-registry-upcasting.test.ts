@@ -171,10 +171,35 @@ describe('EventRegistry.decode: upcast, validate, freeze', () => {
     expect(decodeError(reg, stored('Thing', 1, { n: 1 })).message).toContain(
       'no upcaster leads from Thing v1 to the current v3',
     );
-    expect(decodeError(reg, stored('Thing', 4, { n: 1 })).message).toContain(
-      'newer than the current definition',
+    const newer = stored('Thing', 4, { n: 1 });
+    const error = decodeError(reg, newer);
+    expect(error.message).toBe(
+      `Event ${newer.id} in stream ${newer.streamId} is stored as Thing v4, but this application defines Thing only up to v3: it was written by a newer version of the application; deploy that version, or add the definition.`,
     );
+    expect(error).toMatchObject({ eventType: 'Thing', fromVersion: 4, toVersion: 4, definedVersion: 3 });
     expect(reg.decode(stored('Thing', 2, { n: 1 })).schemaVersion).toBe(3);
+  });
+
+  it('a stored version newer than any definition says plainly that a newer application wrote it', () => {
+    const Deposited = defineEvent('Deposited', { version: 3, schema: z.object({ n: z.number() }) });
+    const reg = new EventRegistry({
+      events: [Deposited],
+      upcasters: new UpcasterRegistry()
+        .register({ type: 'Deposited', from: 1, to: 2, up: (d) => d })
+        .register({ type: 'Deposited', from: 2, to: 3, up: (d) => d }),
+    });
+    const message = decodeError(reg, stored('Deposited', 9, { n: 1 })).message;
+    expect(message).toContain('is stored as Deposited v9');
+    expect(message).toContain('this application defines Deposited only up to v3');
+    expect(message).toContain('written by a newer version of the application');
+    expect(message).toContain('deploy that version, or add the definition');
+    expect(message, 'no "from v9 to v9" upcast wording').not.toContain('to Deposited v9');
+    expect(message).not.toContain('?');
+
+    // An import of such a version is refused on append, with the same explanation.
+    expect(() =>
+      reg.prepare('account-1', [{ type: 'Deposited', schemaVersion: 9, data: { n: 1 } }], { import: true }),
+    ).toThrow(/defines Deposited only up to v3, so v9 was written by a newer version of the application/);
   });
 
   it('undefined types are read as stored, at their stored version', () => {

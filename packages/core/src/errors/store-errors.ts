@@ -1,4 +1,5 @@
 import { AnnalsError, hasErrorCode } from './annals-error.js';
+import { closestName } from './closest-name.js';
 
 /** What an append expects of the stream it writes to. See {@link ExpectedRevision}. */
 export type ExpectedRevisionValue = bigint | 'any' | 'no_stream' | 'stream_exists';
@@ -82,15 +83,24 @@ export class EventValidationError extends AnnalsError {
   }
 }
 
-/** A strict store was asked to append an event type it has no definition for. */
+/**
+ * A strict store was asked to append an event type it has no definition for. A store given event
+ * definitions is strict unless created with `strict: false`. The message suggests the closest defined
+ * type when one is near (a likely typo).
+ */
 export class UnknownEventType extends AnnalsError {
   readonly eventType: string;
+  /** The defined type the unknown one is most likely a typo of, if any. */
+  readonly suggestion: string | undefined;
   constructor(eventType: string, known: readonly string[]) {
+    const suggestion = closestName(eventType, known);
     super(
       'UNKNOWN_EVENT_TYPE',
-      `Event type ${eventType} is not defined; this strict store knows ${known.length > 0 ? known.join(', ') : 'no types'}.`,
+      `Event type ${eventType} is not defined.${suggestion === undefined ? '' : ` Did you mean ${suggestion}?`}` +
+        ` This store knows ${known.length > 0 ? known.join(', ') : 'no types'}; define the type, or create the store with strict: false to store undefined types as plain JSON.`,
     );
     this.eventType = eventType;
+    this.suggestion = suggestion;
   }
 }
 

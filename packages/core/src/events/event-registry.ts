@@ -5,6 +5,7 @@ import {
   UnknownEventType,
   type ValidationIssue,
 } from '../errors/store-errors.js';
+import { MAX_STREAM_ID_BYTES } from '../store/limits.js';
 import { type Upcaster, UpcasterRegistry } from '../upcasting/upcaster-registry.js';
 import { UpcastError } from '../upcasting/upcasting-errors.js';
 import { deepFreeze } from './deep-freeze.js';
@@ -13,6 +14,7 @@ import type { EventMetadata, NewEvent, RecordedEvent, StoredEvent } from './even
 import { containsNul } from './json-text.js';
 import { isUuid, uuidv7 } from './uuid.js';
 import { FrozenPreparedEvent, isFrozenJson, validatedBy } from './validated-event.js';
+import { describeLoneSurrogate, loneSurrogate, utf8Length } from './well-formed-text.js';
 
 /** Options of an {@link EventRegistry}; every store accepts the same keys. */
 export interface EventRegistryOptions {
@@ -24,7 +26,12 @@ export interface EventRegistryOptions {
    * upcasters, a definition past version 1 is a missing step, so the check runs in any case.
    */
   readonly upcasters?: UpcasterRegistry;
-  /** Refuse event types that have no definition (`UnknownEventType`). Default false: stored as plain JSON. */
+  /**
+   * Refuse event types that have no definition (`UnknownEventType`), so a typo such as `ItmeAdded`
+   * never enters the log. Default: true when `events` holds at least one definition, false when there
+   * are none (any type is then stored as plain JSON). `strict: false` stores undefined types as plain
+   * JSON next to the defined ones, which are validated in any case.
+   */
   readonly strict?: boolean;
 }
 
@@ -86,6 +93,7 @@ interface DecodePlan {
  * steps' results and one validated payload.
  */
 export class EventRegistry {
+  /** Whether undefined types are refused (see {@link EventRegistryOptions.strict}). */
   readonly strict: boolean;
   readonly #definitions = new Map<string, AnyEventDefinition>();
   readonly #upcasters: UpcasterRegistry;
@@ -97,7 +105,6 @@ export class EventRegistry {
   #lastPlan: DecodePlan | undefined = undefined;
 
   constructor(options: EventRegistryOptions = {}) {
-    this.strict = options.strict ?? false;
     for (const def of options.events ?? []) {
       const existing = this.#definitions.get(def.type);
       if (existing !== undefined && existing !== def) {
@@ -107,6 +114,7 @@ export class EventRegistry {
       }
       this.#definitions.set(def.type, def);
     }
+    this.strict = options.strict ?? this.#definitions.size > 0;
     const upcasters = options.upcasters ?? new UpcasterRegistry();
     // Without upcasters nothing claims to read old versions; such events fail on read (UpcastError).
     upcasters.check(this.#definitions.values(), { requireChains: options.upcasters !== undefined });
@@ -223,6 +231,16 @@ export class EventRegistry {
       ]);
     }
     if (type.includes('\u0000')) refuseNul(type, streamId, 'type', 'a type');
+    const surrogate = loneSurrogate(type);
+    if (surrogate !== undefined) {
+      throw new EventValidationError(type, streamId, [
+        {
+          path: ['type'],
+          code: 'unsupported_character',
+          message: `Expected a type of well-formed UTF-16 text, which stores keep exactly; found ${describeLoneSurrogate(surrogate)}`,
+        },
+      ]);
+    }
     const id = event.id ?? uuidv7();
     if (event.id !== undefined && !isUuid(id)) {
       throw new EventValidationError(type, streamId, [
@@ -280,7 +298,7 @@ export class EventRegistry {
     definition: AnyEventDefinition,
   ): PreparedEvent | undefined {
     const { id, type } = event;
-    if (id === undefined || event.schemaVersion !== undefined || type.includes('\u0000')) return undefined;
+    if (id === undefined || event.schemaVersion !== undefined || !isStorableText(type)) return undefined;
     const plan = this.#planFor(type, definition.version);
     if (plan.steps.length > 0 || plan.failure !== undefined) return undefined;
     const metadata = event.metadata ?? NO_METADATA;
@@ -397,6 +415,7 @@ export class EventRegistry {
         fromVersion: stored.schemaVersion,
         toType: plan.target.type,
         toVersion: plan.target.version,
+        definedVersion: plan.definition?.version,
         ...why,
       },
       cause === undefined ? undefined : { cause },
@@ -434,7 +453,7 @@ export class EventRegistry {
       // Checked at start-up: a chain always ends at a definition. Plain JSON types have no steps.
       if (steps.length > 0) failure = `the chain ends at ${toType}, a type no event definition has`;
     } else if (toVersion > definition.version) {
-      failure = `it is stored at v${toVersion}, newer than the current definition of ${toType} (v${definition.version}); was it written by a newer version of the application?`;
+      failure = `this application defines ${toType} only up to v${definition.version}, so v${toVersion} was written by a newer version of the application; deploy that version, or add the definition`;
     } else if (toVersion < definition.version) {
       failure = `no upcaster leads from ${toType} v${toVersion} to the current v${definition.version}`;
     }
@@ -487,8 +506,10 @@ export function toIssues(error: z.ZodError): ValidationIssue[] {
 }
 
 /**
- * Throws `InvalidArgument` unless `streamId` is a non-empty string without the NUL character (which
- * no adapter can store). Every store checks stream ids with it, on writes and on reads.
+ * Throws `InvalidArgument` unless `streamId` is a non-empty string that every store can keep apart
+ * from every other: without the NUL character, well-formed UTF-16 (no lone surrogate, which a
+ * database would store as U+FFFD) and at most {@link MAX_STREAM_ID_BYTES} bytes of UTF-8. Every store
+ * checks stream ids with it, on writes and on reads.
  */
 export function assertStreamId(streamId: unknown): asserts streamId is string {
   if (typeof streamId !== 'string' || streamId.length === 0) {
@@ -496,9 +517,34 @@ export function assertStreamId(streamId: unknown): asserts streamId is string {
   }
   if (streamId.includes('\u0000')) {
     throw new InvalidArgument(
-      `A stream id must not contain the NUL character (\\u0000); found ${JSON.stringify(streamId)}.`,
+      `A stream id must not contain the NUL character (\\u0000); found ${quoteStart(streamId)}.`,
     );
   }
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: only a long id needs counting.
+  if (streamId.length * 3 > MAX_STREAM_ID_BYTES) {
+    const bytes = utf8Length(streamId);
+    if (bytes > MAX_STREAM_ID_BYTES) {
+      throw new InvalidArgument(
+        `A stream id may be at most ${MAX_STREAM_ID_BYTES} bytes of UTF-8 (MAX_STREAM_ID_BYTES); found ${bytes} bytes in ${quoteStart(streamId)}.`,
+      );
+    }
+  }
+  const surrogate = loneSurrogate(streamId);
+  if (surrogate !== undefined) {
+    throw new InvalidArgument(
+      `A stream id must be well-formed UTF-16 text, which stores keep exactly; found ${describeLoneSurrogate(surrogate)} of ${quoteStart(streamId)}.`,
+    );
+  }
+}
+
+/** True when `text` holds neither the NUL character nor a lone surrogate. */
+function isStorableText(text: string): boolean {
+  return !text.includes('\u0000') && loneSurrogate(text) === undefined;
+}
+
+/** `text` as JSON, cut after 60 characters so a message never repeats a huge value. */
+function quoteStart(text: string): string {
+  return text.length <= 60 ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, 60))} (cut)`;
 }
 
 function refuseNul(type: string, streamId: string, field: string, what: string): never {

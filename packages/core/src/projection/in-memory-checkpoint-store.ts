@@ -1,4 +1,6 @@
 import { InvalidArgument } from '../errors/store-errors.js';
+import { describeLoneSurrogate, loneSurrogate } from '../events/well-formed-text.js';
+import { MAX_POSITION } from '../store/limits.js';
 import type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
 import type { LeaseStore } from './lease-store.js';
 import { LeaseLost } from './projection-errors.js';
@@ -23,11 +25,12 @@ export class InMemoryCheckpointStore implements CheckpointStore<undefined> {
   }
 
   async load(key: string): Promise<bigint | undefined> {
+    assertCheckpointKey(key);
     return this.#positions.get(key);
   }
 
   async save(key: string, position: bigint, options: CheckpointSaveOptions<undefined>): Promise<void> {
-    assertCheckpointArgs(key, position);
+    assertCheckpointArgs(key, position, options?.expected);
     if (this.#leases !== undefined) {
       const lease = await this.#leases.get(key);
       if (lease === undefined || lease.owner !== options.owner) {
@@ -50,12 +53,47 @@ export class InMemoryCheckpointStore implements CheckpointStore<undefined> {
   }
 }
 
-/** Checks the arguments of a checkpoint save. Adapters reuse it so they refuse the same input. */
-export function assertCheckpointArgs(key: string, position: bigint): void {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new InvalidArgument(`A checkpoint key must be a non-empty string, found ${JSON.stringify(key)}.`);
-  }
+/**
+ * Checks the arguments of a checkpoint save: a key (see {@link assertCheckpointKey}), a position and,
+ * when given, the expected previous position, each a bigint from 0 to {@link MAX_POSITION}. Adapters
+ * reuse it so they refuse the same input with `InvalidArgument`.
+ */
+export function assertCheckpointArgs(key: string, position: bigint, expected?: bigint): void {
+  assertCheckpointKey(key);
   if (typeof position !== 'bigint' || position < 0n) {
     throw new InvalidArgument(`A checkpoint position must be a bigint >= 0, found ${String(position)}.`);
+  }
+  if (expected !== undefined && (typeof expected !== 'bigint' || expected < 0n)) {
+    throw new InvalidArgument(
+      `expected must be the previous checkpoint (a bigint >= 0) or undefined, found ${String(expected)}.`,
+    );
+  }
+  for (const [what, value] of [
+    ['position', position],
+    ['expected position', expected],
+  ] as const) {
+    if (value !== undefined && value > MAX_POSITION) {
+      throw new InvalidArgument(
+        `A checkpoint ${what} must be at most ${MAX_POSITION} (2^63 - 1, MAX_POSITION), found ${value}.`,
+      );
+    }
+  }
+}
+
+/**
+ * Checks a checkpoint key: a non-empty string without the NUL character or a lone surrogate (text a
+ * database cannot keep apart from other keys). Throws `InvalidArgument` naming what was found.
+ */
+export function assertCheckpointKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || key.includes('\u0000')) {
+    throw new InvalidArgument(
+      `A checkpoint key must be a non-empty string without the NUL character, found ${JSON.stringify(key)}.`,
+    );
+  }
+  const surrogate = loneSurrogate(key);
+  if (surrogate !== undefined) {
+    throw new InvalidArgument(
+      `A checkpoint key must be well-formed UTF-16 text; found ${describeLoneSurrogate(surrogate)} of ${JSON.stringify(key)}.`,
+    );
   }
 }

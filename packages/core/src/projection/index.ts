@@ -18,6 +18,7 @@ export {
 export { type EventLogStats, type PendingEvents, readAllLogStats } from './event-log-stats.js';
 export {
   assertCheckpointArgs,
+  assertCheckpointKey,
   InMemoryCheckpointStore,
   type InMemoryCheckpointStoreOptions,
 } from './in-memory-checkpoint-store.js';

@@ -1,5 +1,5 @@
-import { InvalidArgument } from '../errors/store-errors.js';
-import type { Snapshot, SnapshotStore } from './snapshot-store.js';
+import { assertStreamId } from '../events/event-registry.js';
+import { assertSnapshot, type Snapshot, type SnapshotStore } from './snapshot-store.js';
 
 /**
  * A {@link SnapshotStore} in process memory: snapshots live as long as the object. Each snapshot is
@@ -9,21 +9,13 @@ export class InMemorySnapshotStore implements SnapshotStore {
   readonly #snapshots = new Map<string, Snapshot>();
 
   async load(streamId: string): Promise<Snapshot | undefined> {
+    assertStreamId(streamId);
     const snapshot = this.#snapshots.get(streamId);
     return snapshot === undefined ? undefined : structuredClone(snapshot);
   }
 
   async save(snapshot: Snapshot): Promise<void> {
-    if (typeof snapshot?.streamId !== 'string' || snapshot.streamId.length === 0) {
-      throw new InvalidArgument(
-        `A snapshot needs a non-empty streamId, found ${JSON.stringify(snapshot?.streamId)}.`,
-      );
-    }
-    if (typeof snapshot.revision !== 'bigint' || snapshot.revision < 0n) {
-      throw new InvalidArgument(
-        `The snapshot of ${snapshot.streamId} needs a bigint revision >= 0, found ${String(snapshot.revision)}.`,
-      );
-    }
+    assertSnapshot(snapshot);
     // A slow writer's older snapshot must not move the stream's snapshot back.
     const stored = this.#snapshots.get(snapshot.streamId);
     if (stored !== undefined && stored.revision > snapshot.revision) return;
@@ -32,6 +24,7 @@ export class InMemorySnapshotStore implements SnapshotStore {
 
   /** Removes the snapshot of `streamId` (loads then replay the whole stream). */
   async delete(streamId: string): Promise<void> {
+    assertStreamId(streamId);
     this.#snapshots.delete(streamId);
   }
 

@@ -1,2 +1,2 @@
 export { InMemorySnapshotStore } from './in-memory-snapshot-store.js';
-export type { Snapshot, SnapshotOptions, SnapshotStore } from './snapshot-store.js';
+export { assertSnapshot, type Snapshot, type SnapshotOptions, type SnapshotStore } from './snapshot-store.js';

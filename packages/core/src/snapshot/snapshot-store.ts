@@ -1,3 +1,7 @@
+import { InvalidArgument } from '../errors/store-errors.js';
+import { assertStreamId } from '../events/event-registry.js';
+import { MAX_REVISION } from '../store/limits.js';
+
 /**
  * The state of one aggregate at one revision, kept so that loading it need not replay the whole
  * stream. Snapshots are an optimisation only: deleting them never changes a loaded state.
@@ -52,4 +56,27 @@ export interface SnapshotOptions {
     error: unknown,
     detail: { readonly streamId: string; readonly operation: 'load' | 'save' },
   ) => void;
+}
+
+/**
+ * Checks the envelope of a snapshot to save: a stream id every store accepts (`assertStreamId`) and a
+ * bigint revision from 0 to {@link MAX_REVISION}. Throws `InvalidArgument` naming what was found;
+ * adapters reuse it so they refuse the same input.
+ */
+export function assertSnapshot(snapshot: Snapshot): void {
+  if (typeof snapshot !== 'object' || snapshot === null) {
+    throw new InvalidArgument(`A snapshot must be an object, found ${String(snapshot)}.`);
+  }
+  assertStreamId(snapshot.streamId);
+  const { revision } = snapshot;
+  if (typeof revision !== 'bigint' || revision < 0n) {
+    throw new InvalidArgument(
+      `The snapshot of ${snapshot.streamId} needs a bigint revision >= 0, found ${String(revision)}.`,
+    );
+  }
+  if (revision > MAX_REVISION) {
+    throw new InvalidArgument(
+      `The snapshot of ${snapshot.streamId} needs a revision of at most ${MAX_REVISION} (2^63 - 1, MAX_REVISION), found ${revision}.`,
+    );
+  }
 }

@@ -1,8 +1,13 @@
 import type { ExpectedRevisionValue } from '../errors/store-errors.js';
 import { ConcurrencyError, InvalidArgument } from '../errors/store-errors.js';
+import { describeLoneSurrogate, loneSurrogate } from '../events/well-formed-text.js';
 import type { EventFilter, ExpectedRevision } from './event-store.js';
+import { MAX_POSITION, MAX_REVISION } from './limits.js';
 
-/** Normalises an expected revision (numbers become bigints) and rejects values outside the contract. */
+/**
+ * Normalises an expected revision (numbers become bigints) and rejects values outside the contract:
+ * a revision is an integer from 0 to {@link MAX_REVISION}.
+ */
 export function normalizeExpectedRevision(
   streamId: string,
   value: ExpectedRevision | undefined,
@@ -10,7 +15,12 @@ export function normalizeExpectedRevision(
   if (value === undefined) return 'any';
   if (value === 'any' || value === 'no_stream' || value === 'stream_exists') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  if (typeof value === 'bigint' && value >= 0n) return value;
+  if (typeof value === 'bigint' && value >= 0n) {
+    if (value <= MAX_REVISION) return value;
+    throw new InvalidArgument(
+      `expectedRevision for stream ${streamId} must be at most ${MAX_REVISION} (2^63 - 1, MAX_REVISION), the highest revision a stream can reach; found ${value}.`,
+    );
+  }
   throw new InvalidArgument(
     `expectedRevision for stream ${streamId} must be a revision >= 0, 'any', 'no_stream' or 'stream_exists'; found ${String(value)}.`,
   );
@@ -41,10 +51,19 @@ export function assertExpectedRevision(
   if (!expectedRevisionHolds(expected, actual)) throw new ConcurrencyError(streamId, expected, actual);
 }
 
-/** Normalises an optional non-negative bigint option (`fromRevision`, `fromPosition`). */
+/**
+ * Normalises an optional revision or position option (`fromRevision`, `fromPosition`, a revision to
+ * load at): an integer from 0 to {@link MAX_REVISION} (= {@link MAX_POSITION}), given as a bigint or a
+ * safe integer. Throws `InvalidArgument` naming the option otherwise.
+ */
 export function toBigIntOption(name: string, value: bigint | number | undefined): bigint | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'bigint' && value >= 0n) return value;
+  if (typeof value === 'bigint' && value >= 0n) {
+    if (value <= MAX_POSITION) return value;
+    throw new InvalidArgument(
+      `${name} must be at most ${MAX_POSITION} (2^63 - 1), the highest revision or position a store can hold; found ${value}.`,
+    );
+  }
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
   throw new InvalidArgument(`${name} must be an integer >= 0, found ${String(value)}.`);
 }
@@ -58,7 +77,7 @@ export function toMaxCount(value: number | undefined): number {
 
 /**
  * Checks a `readAll`/`subscribeToAll` filter: an object whose `types` is an array of strings and whose
- * `streamPrefix` is a string, neither holding the NUL character. Throws `InvalidArgument` naming what
+ * `streamPrefix` is a string, none holding the NUL character or a lone surrogate (text no store keeps). Throws `InvalidArgument` naming what
  * was found; returns the filter (undefined when none was given).
  */
 export function assertEventFilter(filter: EventFilter | undefined): EventFilter | undefined {
@@ -77,6 +96,12 @@ export function assertEventFilter(filter: EventFilter | undefined): EventFilter 
     if (value?.includes('\u0000')) {
       throw new InvalidArgument(
         `filter values must not contain the NUL character (\\u0000); found ${JSON.stringify(value)}.`,
+      );
+    }
+    const surrogate = value === undefined ? undefined : loneSurrogate(value);
+    if (surrogate !== undefined) {
+      throw new InvalidArgument(
+        `filter values must be well-formed UTF-16 text; found ${describeLoneSurrogate(surrogate)} of ${JSON.stringify(value)}.`,
       );
     }
   }

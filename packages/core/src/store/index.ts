@@ -22,6 +22,7 @@ export {
   toMaxCount,
 } from './expected-revision.js';
 export { InMemoryEventStore, type InMemoryEventStoreOptions } from './in-memory-event-store.js';
+export { MAX_POSITION, MAX_REVISION, MAX_STREAM_ID_BYTES } from './limits.js';
 export {
   type CallbackSubscription,
   deliverToCallback,

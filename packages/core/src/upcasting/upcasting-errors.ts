@@ -60,9 +60,10 @@ export class UpcasterChainError extends AnnalsError {
 }
 
 /**
- * Upcasting a stored event failed: an upcaster threw (or returned a Promise), or its result does not
- * satisfy the current schema. Names the event id, its stream, the stored type and version, the target
- * and each zod issue. Readers get this error instead of a bad event; the stored row is unchanged.
+ * Upcasting a stored event failed: an upcaster threw (or returned a Promise), its result does not
+ * satisfy the current schema, or the event is stored at a version newer than this application defines
+ * (written by a newer version of it). Names the event id, its stream, the stored type and version, the
+ * target and each zod issue. Readers get this error instead of a bad event; the stored row is unchanged.
  */
 export class UpcastError extends AnnalsError {
   readonly eventId: string;
@@ -78,6 +79,11 @@ export class UpcastError extends AnnalsError {
   readonly toVersion: number;
   /** The schema's complaints about the upcast data; empty when an upcaster itself failed. */
   readonly issues: readonly ValidationIssue[];
+  /**
+   * The version this application defines for `toType`, when known. Above it (`toVersion >
+   * definedVersion`), the event was written by a newer version of the application.
+   */
+  readonly definedVersion: number | undefined;
 
   constructor(
     args: {
@@ -87,29 +93,41 @@ export class UpcastError extends AnnalsError {
       fromVersion: number;
       toType: string;
       toVersion: number;
+      definedVersion?: number | undefined;
       issues?: readonly ValidationIssue[];
       reason?: string;
     },
     options?: { cause?: unknown },
   ) {
-    const issues = args.issues ?? [];
-    const why =
-      args.reason ??
-      (issues.length > 0
-        ? `the result does not match the current schema: ${formatIssues(issues)}`
-        : 'unknown reason');
-    const where = args.streamId === undefined ? '' : ` of stream ${args.streamId}`;
-    super(
-      'UPCAST_FAILED',
-      `Could not upcast event ${args.eventId}${where} from ${args.eventType} v${args.fromVersion} to ${args.toType} v${args.toVersion}: ${why}.`,
-      options,
-    );
+    super('UPCAST_FAILED', upcastErrorMessage(args), options);
+    this.definedVersion = args.definedVersion;
     this.eventId = args.eventId;
     this.streamId = args.streamId;
     this.eventType = args.eventType;
     this.fromVersion = args.fromVersion;
     this.toType = args.toType;
     this.toVersion = args.toVersion;
-    this.issues = issues;
+    this.issues = args.issues ?? [];
   }
+}
+
+function upcastErrorMessage(args: ConstructorParameters<typeof UpcastError>[0]): string {
+  const { eventType, fromVersion, toType, toVersion, definedVersion } = args;
+  if (definedVersion !== undefined && toVersion > definedVersion) {
+    const where = args.streamId === undefined ? '' : ` in stream ${args.streamId}`;
+    const readAs =
+      toType === eventType && toVersion === fromVersion ? '' : `, read as ${toType} v${toVersion}`;
+    return (
+      `Event ${args.eventId}${where} is stored as ${eventType} v${fromVersion}${readAs}, but this application defines ${toType} only up to v${definedVersion}:` +
+      ' it was written by a newer version of the application; deploy that version, or add the definition.'
+    );
+  }
+  const issues = args.issues ?? [];
+  const why =
+    args.reason ??
+    (issues.length > 0
+      ? `the result does not match the current schema: ${formatIssues(issues)}`
+      : 'unknown reason');
+  const where = args.streamId === undefined ? '' : ` of stream ${args.streamId}`;
+  return `Could not upcast event ${args.eventId}${where} from ${eventType} v${fromVersion} to ${toType} v${toVersion}: ${why}.`;
 }

@@ -1,8 +1,8 @@
 import {
   assertCheckpointArgs,
+  assertCheckpointKey,
   type CheckpointSaveOptions,
   type CheckpointStore,
-  InvalidArgument,
   LeaseLost,
 } from '@annals/core';
 import { type Kysely, sql, type Transaction } from 'kysely';
@@ -47,7 +47,7 @@ export class PostgresCheckpointStore implements CheckpointStore<Transaction<any>
     key: string,
     options: { readonly transaction?: Transaction<any> } = {},
   ): Promise<bigint | undefined> {
-    assertKey(key);
+    assertCheckpointKey(key);
     const row = await this.#db(options.transaction)
       .selectFrom('checkpoints')
       .select(sql<string>`position::text`.as('position'))
@@ -61,14 +61,8 @@ export class PostgresCheckpointStore implements CheckpointStore<Transaction<any>
    * in one statement, inside `options.transaction` when given. Throws `LeaseLost` otherwise.
    */
   async save(key: string, position: bigint, options: CheckpointSaveOptions<Transaction<any>>): Promise<void> {
-    assertCheckpointArgs(key, position);
-    assertKey(key);
     const expected = options?.expected;
-    if (expected !== undefined && (typeof expected !== 'bigint' || expected < 0n)) {
-      throw new InvalidArgument(
-        `expected must be the previous checkpoint (a bigint >= 0) or undefined, found ${String(expected)}.`,
-      );
-    }
+    assertCheckpointArgs(key, position, expected);
     const db = this.#db(options.transaction);
     const text = position.toString();
     const written =
@@ -98,20 +92,12 @@ export class PostgresCheckpointStore implements CheckpointStore<Transaction<any>
 
   /** Removes the checkpoint of `key`: its projection starts from the beginning of the log. */
   async delete(key: string, options: { readonly transaction?: Transaction<any> } = {}): Promise<void> {
-    assertKey(key);
+    assertCheckpointKey(key);
     await this.#db(options.transaction).deleteFrom('checkpoints').where('name', '=', key).execute();
   }
 
   #db(transaction: Transaction<any> | undefined): Kysely<AnnalsTables> {
     const base = transaction ?? this.#location.kysely;
     return annalsDb(base, this.#location.schema);
-  }
-}
-
-function assertKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0 || key.includes('\u0000')) {
-    throw new InvalidArgument(
-      `A checkpoint key must be a non-empty string without the NUL character, found ${JSON.stringify(key)}.`,
-    );
   }
 }

@@ -2,7 +2,6 @@ import {
   assertCheckpointArgs,
   type CheckpointSaveOptions,
   type CheckpointStore,
-  InvalidArgument,
   LeaseLost,
 } from '@annals/core';
 import { type Kysely, sql, type Transaction } from 'kysely';
@@ -40,13 +39,8 @@ export class PostgresLeasedCheckpointStore implements CheckpointStore<Transactio
   async save(key: string, position: bigint, options: CheckpointSaveOptions<Transaction<any>>): Promise<void> {
     const owner = options?.owner;
     if (owner === undefined) return this.#plain.save(key, position, options);
-    assertCheckpointArgs(key, position);
     const expected = options.expected;
-    if (expected !== undefined && (typeof expected !== 'bigint' || expected < 0n)) {
-      throw new InvalidArgument(
-        `expected must be the previous checkpoint (a bigint >= 0) or undefined, found ${String(expected)}.`,
-      );
-    }
+    assertCheckpointArgs(key, position, expected);
     const db = (options.transaction ?? this.#location.kysely).withoutPlugins() as Kysely<any>;
     const checkpoints = sql.id(this.#location.schema, 'checkpoints');
     const leases = sql.id(this.#location.schema, 'projection_leases');

@@ -1,4 +1,11 @@
-import { containsNul, InvalidArgument, type Snapshot, type SnapshotStore } from '@annals/core';
+import {
+  assertSnapshot,
+  assertStreamId,
+  containsNul,
+  InvalidArgument,
+  type Snapshot,
+  type SnapshotStore,
+} from '@annals/core';
 import { type Kysely, sql } from 'kysely';
 import type { AnnalsTablesLocation } from '../checkpoint/postgres-checkpoint-store.js';
 import { assertSchemaName } from '../schema/schema-name.js';
@@ -49,13 +56,8 @@ export class PostgresSnapshotStore implements SnapshotStore {
   }
 
   async save(snapshot: Snapshot): Promise<void> {
-    assertStreamId(snapshot?.streamId);
+    assertSnapshot(snapshot);
     const { streamId } = snapshot;
-    if (typeof snapshot.revision !== 'bigint' || snapshot.revision < 0n) {
-      throw new InvalidArgument(
-        `The snapshot of ${streamId} needs a bigint revision >= 0, found ${String(snapshot.revision)}.`,
-      );
-    }
     if (typeof snapshot.aggregateType !== 'string' || !Number.isInteger(snapshot.snapshotVersion)) {
       throw new InvalidArgument(
         `The snapshot of ${streamId} needs a string aggregateType and an integer snapshotVersion, found ${JSON.stringify(snapshot.aggregateType)} and ${String(snapshot.snapshotVersion)}.`,
@@ -104,13 +106,5 @@ export class PostgresSnapshotStore implements SnapshotStore {
     return this.#location.kysely
       .withoutPlugins()
       .withSchema(this.#location.schema) as unknown as Kysely<AnnalsTables>;
-  }
-}
-
-function assertStreamId(streamId: unknown): asserts streamId is string {
-  if (typeof streamId !== 'string' || streamId.length === 0 || streamId.includes('\u0000')) {
-    throw new InvalidArgument(
-      `A snapshot needs a non-empty streamId without the NUL character, found ${JSON.stringify(streamId)}.`,
-    );
   }
 }

@@ -1,9 +1,16 @@
-import { isAnnalsError, isConcurrencyError, isUuid, uuidv7 } from '@annals/core';
+import {
+  isAnnalsError,
+  isConcurrencyError,
+  isUuid,
+  MAX_REVISION,
+  MAX_STREAM_ID_BYTES,
+  uuidv7,
+} from '@annals/core';
 import { expect } from 'vitest';
 import { toArray } from './collect.js';
 import { added, createFixtureStore, logIds, note, streamIds } from './conformance-events.js';
 import type { ConformanceCase } from './conformance-types.js';
-import { expectAnnalsError, expectConcurrencyError } from './expect-error.js';
+import { expectAnnalsError, expectConcurrencyError, expectRefusedSubscription } from './expect-error.js';
 
 const group = 'append & expected revision';
 
@@ -243,6 +250,66 @@ export const appendCases: readonly ConformanceCase[] = [
         await expectAnnalsError(() => store.append(streamId as never, [added('a')]), 'INVALID_ARGUMENT');
       }
       expect(await logIds(store)).toEqual([]);
+    },
+  },
+  {
+    group,
+    name: `a stream id of up to MAX_STREAM_ID_BYTES (${MAX_STREAM_ID_BYTES}) UTF-8 bytes is stored and read back; a longer one is refused with InvalidArgument naming the limit and the length, on writes and reads`,
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      // 'é' is two UTF-8 bytes and '😀' four, so the limit counts bytes, not characters.
+      const atLimit = [
+        'é'.repeat(MAX_STREAM_ID_BYTES / 2),
+        `${'😀'.repeat(MAX_STREAM_ID_BYTES / 4 - 1)}abcd`,
+        'x'.repeat(MAX_STREAM_ID_BYTES),
+      ];
+      for (const streamId of atLimit) {
+        await store.append(streamId, [added('a')], { expectedRevision: 'no_stream' });
+        const [event] = await toArray(store.readStream(streamId));
+        expect(event?.streamId, 'a stream id at the limit reads back exactly').toBe(streamId);
+      }
+      const tooLong = [
+        [`${'é'.repeat(MAX_STREAM_ID_BYTES / 2)}x`, MAX_STREAM_ID_BYTES + 1],
+        ['😀'.repeat(MAX_STREAM_ID_BYTES / 4 + 1), MAX_STREAM_ID_BYTES + 4],
+        // Past what a database index entry can hold.
+        ['x'.repeat(3000), 3000],
+        ['x'.repeat(100_000), 100_000],
+      ] as const;
+      for (const [streamId, bytes] of tooLong) {
+        const error = await expectAnnalsError(() => store.append(streamId, [added('a')]), 'INVALID_ARGUMENT');
+        expect(error.message, 'the message names the limit').toContain(`${MAX_STREAM_ID_BYTES} bytes`);
+        expect(error.message, 'the message names the length found').toContain(`${bytes} bytes`);
+        expect(error.message.length, 'the message does not repeat a huge id').toBeLessThan(500);
+        await expectAnnalsError(() => store.publish(streamId, added('a')), 'INVALID_ARGUMENT');
+        await expectAnnalsError(() => toArray(store.readStream(streamId)), 'INVALID_ARGUMENT');
+        await expectRefusedSubscription(() => store.subscribeToStream(streamId), 'INVALID_ARGUMENT', ctx);
+      }
+      expect(await logIds(store)).toHaveLength(atLimit.length);
+    },
+  },
+  {
+    group,
+    name: `an expected revision above MAX_REVISION (2^63 - 1) raises InvalidArgument and writes nothing; MAX_REVISION itself is a valid revision the stream is not at (ConcurrencyError)`,
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      await store.append('cart-1', [added('a')]);
+      for (const expectedRevision of [MAX_REVISION + 1n, 2n ** 64n, 2n ** 64n + 1n, 10n ** 30n]) {
+        const error = await expectAnnalsError(
+          () => store.append('cart-1', [added('x')], { expectedRevision }),
+          'INVALID_ARGUMENT',
+        );
+        expect(error.message, 'the message names the option').toContain('expectedRevision');
+        expect(error.message, 'the message names the highest revision').toContain(String(MAX_REVISION));
+        await expectAnnalsError(
+          () => store.append('cart-2', [added('x')], { expectedRevision }),
+          'INVALID_ARGUMENT',
+        );
+      }
+      await expectConcurrencyError(
+        () => store.append('cart-1', [added('x')], { expectedRevision: MAX_REVISION }),
+        { streamId: 'cart-1', expected: MAX_REVISION, actual: 0n },
+      );
+      expect(await logIds(store)).toHaveLength(1);
     },
   },
   {

@@ -1,9 +1,17 @@
 import type { NewEvent } from '@annals/core';
 import { expect } from 'vitest';
 import { toArray } from './collect.js';
-import { added, createFixtureStore, invalidItem, logIds, note, streamIds } from './conformance-events.js';
+import {
+  added,
+  conformanceEvents,
+  createFixtureStore,
+  invalidItem,
+  logIds,
+  note,
+  streamIds,
+} from './conformance-events.js';
 import type { ConformanceCase } from './conformance-types.js';
-import { expectAnnalsError } from './expect-error.js';
+import { expectAnnalsError, expectRefusedSubscription } from './expect-error.js';
 
 const group = 'atomic batches & validation';
 
@@ -33,6 +41,38 @@ export const batchCases: readonly ConformanceCase[] = [
       await store.append('cart-1', [{ type: 'Note', data: { text: '\\u0000' } }]);
       const [stored] = await toArray(store.readStream('cart-1'));
       expect(stored?.data).toEqual({ text: '\\u0000' });
+    },
+  },
+  {
+    group,
+    name: 'a stream id, type or filter that is not well-formed UTF-16 (a lone surrogate) is refused on writes, reads and subscriptions, so two such ids never become one stream',
+    async run(ctx) {
+      const store = await ctx.createStore();
+      // A database keeps text as UTF-8, where both lone surrogates would become U+FFFD: one stream.
+      for (const streamId of ['pair-\ud800', 'pair-\udbff', '\udc00-tail', 'pair-\ude00\ud83d']) {
+        const error = await expectAnnalsError(() => store.append(streamId, [note('a')]), 'INVALID_ARGUMENT');
+        expect(error.message, 'the message says what is wrong').toContain('surrogate');
+        await expectAnnalsError(() => store.publish(streamId, note('a')), 'INVALID_ARGUMENT');
+        await expectAnnalsError(() => toArray(store.readStream(streamId)), 'INVALID_ARGUMENT');
+        await expectRefusedSubscription(() => store.subscribeToStream(streamId), 'INVALID_ARGUMENT', ctx);
+      }
+      await expectAnnalsError(
+        () => store.append('cart-1', [note('a'), { type: 'Bad\ud800Type', data: {} }]),
+        'EVENT_VALIDATION_FAILED',
+      );
+      for (const filter of [{ streamPrefix: 'pair-\ud800' }, { types: ['Note', 'Bad\udfffType'] }]) {
+        await expectAnnalsError(() => toArray(store.readAll({ filter })), 'INVALID_ARGUMENT');
+        await expectRefusedSubscription(() => store.subscribeToAll({ filter }), 'INVALID_ARGUMENT', ctx);
+      }
+      expect(await logIds(store)).toEqual([]);
+
+      // Surrogate pairs (an emoji) are well-formed: kept exactly, in ids, types and filters.
+      await store.append('pair-\ud83d\ude00', [{ type: 'Smile\ud83d\ude00', data: {} }]);
+      await store.append('pair-\ud83d\ude01', [note('b')]);
+      const [smile] = await toArray(store.readStream('pair-\ud83d\ude00'));
+      expect(smile).toMatchObject({ streamId: 'pair-\ud83d\ude00', type: 'Smile\ud83d\ude00' });
+      const byPrefix = await toArray(store.readAll({ filter: { streamPrefix: 'pair-\ud83d\ude01' } }));
+      expect(byPrefix.map((e) => e.streamId)).toEqual(['pair-\ud83d\ude01']);
     },
   },
   {
@@ -120,6 +160,35 @@ export const batchCases: readonly ConformanceCase[] = [
       await expectAnnalsError(() => store.append('cart-2', [note('x')]), 'UNKNOWN_EVENT_TYPE');
       await expectAnnalsError(() => toArray(store.readStream('cart-2')), 'STREAM_NOT_FOUND');
       expect(await logIds(store)).toHaveLength(1);
+    },
+  },
+  {
+    group,
+    name: 'a store given event definitions is strict by default: an undefined type (a typo) is refused with UnknownEventType suggesting the defined name; strict: false stores it; a store given no definitions accepts any type',
+    async run(ctx) {
+      const store = await ctx.createStore({ events: conformanceEvents });
+      const typo = { type: 'ItmeAdded', data: { sku: 'b', quantity: 1 } };
+      const error = await expectAnnalsError(
+        () => store.append('cart-1', [added('a'), typo]),
+        'UNKNOWN_EVENT_TYPE',
+      );
+      expect((error as unknown as { eventType: string }).eventType).toBe('ItmeAdded');
+      expect(error.message, 'the message suggests the closest defined type').toContain(
+        'Did you mean ItemAdded?',
+      );
+      await expectAnnalsError(() => store.publish('cart-1', typo), 'UNKNOWN_EVENT_TYPE');
+      await expectAnnalsError(() => store.append('notes', [note('a')]), 'UNKNOWN_EVENT_TYPE');
+      expect(await logIds(store), 'nothing of a refused batch is written').toEqual([]);
+      await store.append('cart-1', [added('a')]);
+
+      const lenient = await ctx.createStore({ events: conformanceEvents, strict: false });
+      await lenient.append('cart-1', [typo]);
+      expect((await toArray(lenient.readStream('cart-1')))[0]?.type).toBe('ItmeAdded');
+
+      for (const bare of [await ctx.createStore(), await ctx.createStore({ events: [] })]) {
+        await bare.publish('my-stream', { type: 'MyEvent', data: { text: 'hi' } });
+        expect((await toArray(bare.readStream('my-stream')))[0]?.type).toBe('MyEvent');
+      }
     },
   },
   {

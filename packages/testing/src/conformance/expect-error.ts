@@ -6,8 +6,11 @@ import {
   hasErrorCode,
   isAnnalsError,
   isConcurrencyError,
+  type Subscription,
 } from '@annals/core';
 import { expect } from 'vitest';
+import { deliveryTimeout, withTimeout } from './collect.js';
+import type { ConformanceContext } from './conformance-types.js';
 
 /**
  * Runs `action` and returns what it threw, whether it threw synchronously or returned a rejected
@@ -77,4 +80,32 @@ export async function expectConcurrencyError(
     if (typeof revision === 'bigint') expect(error.message).toContain(String(revision));
   }
   return error;
+}
+
+/**
+ * Opens a subscription and asserts that it fails with an Annals error of the given `code`, whether
+ * the store throws from the call that opens it or from the first read. A subscription that delivers
+ * an event instead fails the case, and so does one that stays silent for the delivery timeout.
+ *
+ * @example
+ * ```ts
+ * await expectRefusedSubscription(() => store.subscribeToStream(''), 'INVALID_ARGUMENT', ctx);
+ * ```
+ */
+export function expectRefusedSubscription<C extends AnnalsErrorCode>(
+  open: () => Subscription,
+  code: C,
+  context: Pick<ConformanceContext, 'deliveryTimeoutMs'>,
+): Promise<AnnalsError & { code: C }> {
+  return expectAnnalsError(async () => {
+    const subscription = open();
+    try {
+      const first = (async () => {
+        for await (const _ of subscription) return;
+      })();
+      await withTimeout(first, deliveryTimeout(context), 'a refusal of the subscription');
+    } finally {
+      await subscription.stop();
+    }
+  }, code);
 }

@@ -14,7 +14,12 @@ export {
 } from './collect.js';
 export { conformanceEvents, ItemAdded, ItemRemoved } from './conformance-events.js';
 export type { ConformanceCase, ConformanceContext, PeerFactory, StoreFactory } from './conformance-types.js';
-export { captureError, expectAnnalsError, expectConcurrencyError } from './expect-error.js';
+export {
+  captureError,
+  expectAnnalsError,
+  expectConcurrencyError,
+  expectRefusedSubscription,
+} from './expect-error.js';
 export { idempotencyCases } from './idempotency-cases.js';
 export { multiProcessCases } from './multi-process-cases.js';
 export { orderingCases } from './ordering-cases.js';

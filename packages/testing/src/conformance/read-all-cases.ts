@@ -1,9 +1,16 @@
-import type { AppendResult, EventFilter, EventStore, NewEvent, RecordedEvent } from '@annals/core';
+import {
+  type AppendResult,
+  type EventFilter,
+  type EventStore,
+  MAX_POSITION,
+  type NewEvent,
+  type RecordedEvent,
+} from '@annals/core';
 import { expect } from 'vitest';
 import { collect, deliveryTimeout, toArray } from './collect.js';
 import { added, createFixtureStore, note, removed } from './conformance-events.js';
 import type { ConformanceCase, ConformanceContext } from './conformance-types.js';
-import { expectAnnalsError } from './expect-error.js';
+import { expectAnnalsError, expectRefusedSubscription } from './expect-error.js';
 
 const group = 'readAll & filters';
 
@@ -233,6 +240,31 @@ export const readAllCases: readonly ConformanceCase[] = [
       ]) {
         await expectAnnalsError(() => toArray(store.readAll(options)), 'INVALID_ARGUMENT');
       }
+    },
+  },
+  {
+    group,
+    name: 'fromPosition above MAX_POSITION (2^63 - 1) is refused with InvalidArgument by readAll and subscribeToAll; MAX_POSITION itself reads nothing',
+    async run(ctx) {
+      const { store } = await mixedLog(ctx);
+      for (const fromPosition of [MAX_POSITION + 1n, 2n ** 64n, 10n ** 30n]) {
+        const error = await expectAnnalsError(
+          () => toArray(store.readAll({ fromPosition })),
+          'INVALID_ARGUMENT',
+        );
+        expect(error.message, 'the message names the option').toContain('fromPosition');
+        expect(error.message, 'the message names the highest position').toContain(String(MAX_POSITION));
+        await expectAnnalsError(
+          () => toArray(store.readAll({ fromPosition, filter: { types: ['ItemAdded'] } })),
+          'INVALID_ARGUMENT',
+        );
+        await expectRefusedSubscription(
+          () => store.subscribeToAll({ fromPosition }),
+          'INVALID_ARGUMENT',
+          ctx,
+        );
+      }
+      expect(await toArray(store.readAll({ fromPosition: MAX_POSITION }))).toEqual([]);
     },
   },
   {

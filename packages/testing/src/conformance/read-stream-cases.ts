@@ -1,9 +1,9 @@
-import type { EventStore, ReadStreamOptions } from '@annals/core';
+import { type EventStore, MAX_REVISION, type ReadStreamOptions } from '@annals/core';
 import { expect } from 'vitest';
 import { toArray } from './collect.js';
 import { added, createFixtureStore, removed } from './conformance-events.js';
 import type { ConformanceCase, ConformanceContext } from './conformance-types.js';
-import { expectAnnalsError } from './expect-error.js';
+import { expectAnnalsError, expectRefusedSubscription } from './expect-error.js';
 
 const group = 'readStream';
 
@@ -111,6 +111,38 @@ export const readStreamCases: readonly ConformanceCase[] = [
       ]) {
         await expectAnnalsError(() => toArray(store.readStream('cart-1', options)), 'INVALID_ARGUMENT');
       }
+    },
+  },
+  {
+    group,
+    name: 'fromRevision above MAX_REVISION (2^63 - 1) is refused with InvalidArgument by readStream and subscribeToStream; MAX_REVISION itself reads nothing forwards and the whole stream backwards',
+    async run(ctx) {
+      const store = await fiveEventStream(ctx);
+      for (const fromRevision of [MAX_REVISION + 1n, 2n ** 64n, 10n ** 30n]) {
+        const error = await expectAnnalsError(
+          () => toArray(store.readStream('cart-1', { fromRevision })),
+          'INVALID_ARGUMENT',
+        );
+        expect(error.message, 'the message names the option').toContain('fromRevision');
+        expect(error.message, 'the message names the highest revision').toContain(String(MAX_REVISION));
+        await expectAnnalsError(
+          () => toArray(store.readStream('cart-1', { fromRevision, direction: 'backwards' })),
+          'INVALID_ARGUMENT',
+        );
+        await expectRefusedSubscription(
+          () => store.subscribeToStream('cart-1', { fromRevision }),
+          'INVALID_ARGUMENT',
+          ctx,
+        );
+      }
+      expect(await skus(store, { fromRevision: MAX_REVISION })).toEqual([]);
+      expect(await skus(store, { fromRevision: MAX_REVISION, direction: 'backwards' })).toEqual([
+        '4:e',
+        '3:d',
+        '2:c',
+        '1:b',
+        '0:a',
+      ]);
     },
   },
 ];

@@ -1,4 +1,12 @@
-import { type CheckpointStore, isLeaseLost, type Snapshot, type SnapshotStore } from '@annals/core';
+import {
+  type CheckpointStore,
+  isLeaseLost,
+  MAX_POSITION,
+  MAX_REVISION,
+  MAX_STREAM_ID_BYTES,
+  type Snapshot,
+  type SnapshotStore,
+} from '@annals/core';
 import { describe, expect, it } from 'vitest';
 import { expectAnnalsError } from './expect-error.js';
 
@@ -73,6 +81,21 @@ export function runSnapshotStoreConformance(options: SnapshotStoreConformanceOpt
       await expectAnnalsError(() => store.save(snapshot(-1n, {})), 'INVALID_ARGUMENT');
       expect(await store.load('account-1')).toBeUndefined();
     });
+
+    it(`refuses what no event store accepts either, with InvalidArgument: a stream id with a lone surrogate or longer than MAX_STREAM_ID_BYTES, a revision above MAX_REVISION`, async () => {
+      const store = await options.createSnapshotStore();
+      for (const streamId of ['account-\ud800', 'account-\udbff', 'x'.repeat(MAX_STREAM_ID_BYTES + 1)]) {
+        await expectAnnalsError(() => store.save({ ...snapshot(1n, {}), streamId }), 'INVALID_ARGUMENT');
+        await expectAnnalsError(() => store.load(streamId), 'INVALID_ARGUMENT');
+        if (store.delete !== undefined) {
+          await expectAnnalsError(() => store.delete!(streamId), 'INVALID_ARGUMENT');
+        }
+      }
+      await expectAnnalsError(() => store.save(snapshot(MAX_REVISION + 1n, {})), 'INVALID_ARGUMENT');
+      expect(await store.load('account-1')).toBeUndefined();
+      await store.save({ ...snapshot(MAX_REVISION, {}), streamId: 'x'.repeat(MAX_STREAM_ID_BYTES) });
+      expect((await store.load('x'.repeat(MAX_STREAM_ID_BYTES)))?.revision).toBe(MAX_REVISION);
+    });
   });
 }
 
@@ -118,6 +141,25 @@ export function runCheckpointStoreConformance(options: CheckpointStoreConformanc
         'INVALID_ARGUMENT',
       );
       expect(await checkpoints.load('k')).toBeUndefined();
+    });
+
+    it('refuses a key with a lone surrogate and a position or expected position above MAX_POSITION, with InvalidArgument', async () => {
+      const checkpoints = await options.createCheckpointStore();
+      for (const key of ['balances-\ud800', 'balances-\udbff']) {
+        await expectAnnalsError(() => checkpoints.save(key, 1n, { expected: undefined }), 'INVALID_ARGUMENT');
+        await expectAnnalsError(() => checkpoints.load(key), 'INVALID_ARGUMENT');
+      }
+      await expectAnnalsError(
+        () => checkpoints.save('k', MAX_POSITION + 1n, { expected: undefined }),
+        'INVALID_ARGUMENT',
+      );
+      await checkpoints.save('k', 5n, { expected: undefined });
+      await expectAnnalsError(
+        () => checkpoints.save('k', 6n, { expected: MAX_POSITION + 1n }),
+        'INVALID_ARGUMENT',
+      );
+      await checkpoints.save('k', MAX_POSITION, { expected: 5n });
+      expect(await checkpoints.load('k')).toBe(MAX_POSITION);
     });
   });
 }
