@@ -1,14 +1,17 @@
+import { createHash } from 'node:crypto';
 import {
   type AppendOptions,
   type AppendResult,
   type CallbackSubscription,
   deliverToCallback,
+  type EventFilter,
   type EventRegistryOptions,
   type EventStore,
   type EventStoreCapabilities,
   EventTooLarge,
   IdempotencyConflict,
   InMemoryEventStore,
+  MAX_STREAM_ID_BYTES,
   type NewEvent,
   type PublishEvent,
   type ReadAllOptions,
@@ -244,6 +247,94 @@ class SizeLimitedStore extends DelegatingStore {
   }
 }
 
+/** What a database that keeps text as UTF-8 stores: each lone surrogate becomes U+FFFD. */
+const asUtf8 = (text: string): string => (text as unknown as { toWellFormed(): string }).toWellFormed();
+const filterAsUtf8 = (filter: EventFilter | undefined): EventFilter | undefined =>
+  filter === undefined
+    ? undefined
+    : {
+        ...(filter.types === undefined ? {} : { types: filter.types.map(asUtf8) }),
+        ...(filter.streamPrefix === undefined ? {} : { streamPrefix: asUtf8(filter.streamPrefix) }),
+      };
+
+/** Passes stream ids, types and filters through UTF-8 without refusing lone surrogates first. */
+class StoresTextAsUtf8 extends DelegatingStore {
+  override append(streamId: string, events: readonly NewEvent[], options?: AppendOptions) {
+    return this.inner.append(
+      asUtf8(streamId),
+      events.map((e) => ({ ...e, type: asUtf8(e.type) })),
+      options,
+    );
+  }
+  override readStream(streamId: string, options?: ReadStreamOptions) {
+    return this.inner.readStream(asUtf8(streamId), options);
+  }
+  override subscribeToStream(streamId: string, options?: SubscribeToStreamOptions) {
+    return this.inner.subscribeToStream(asUtf8(streamId), options);
+  }
+  override readAll(options?: ReadAllOptions) {
+    return this.inner.readAll({ ...options, filter: filterAsUtf8(options?.filter) });
+  }
+  override subscribeToAll(options?: SubscribeToAllOptions) {
+    return this.inner.subscribeToAll({ ...options, filter: filterAsUtf8(options?.filter) });
+  }
+}
+
+/** The btree limit of PostgreSQL: a longer index entry is refused with a raw driver error. */
+const BTREE_ENTRY_BYTES = 2704;
+
+/**
+ * Sets no stream id limit of its own: an id longer than the documented limit is kept under a digest
+ * (so the real store below accepts it), and only the database index refuses a very long one, raw.
+ */
+class AcceptsLongStreamIds extends DelegatingStore {
+  static key(streamId: string): string {
+    if (typeof streamId !== 'string' || Buffer.byteLength(streamId) <= MAX_STREAM_ID_BYTES) return streamId;
+    if (Buffer.byteLength(streamId) > BTREE_ENTRY_BYTES) {
+      throw new Error('index row size exceeds btree version 4 maximum 2704 for index "streams_pkey"');
+    }
+    return `long-${createHash('sha256').update(streamId).digest('hex')}`;
+  }
+  override async append(streamId: string, events: readonly NewEvent[], options?: AppendOptions) {
+    return this.inner.append(AcceptsLongStreamIds.key(streamId), events, options);
+  }
+  override readStream(streamId: string, options?: ReadStreamOptions) {
+    return this.inner.readStream(AcceptsLongStreamIds.key(streamId), options);
+  }
+  override subscribeToStream(streamId: string, options?: SubscribeToStreamOptions) {
+    return this.inner.subscribeToStream(AcceptsLongStreamIds.key(streamId), options);
+  }
+}
+
+/** Hands revisions and positions to a bigint column unchecked: past 2^63 - 1 the driver's raw error. */
+class OverflowsBigintColumns extends DelegatingStore {
+  static check(value: unknown): void {
+    if (typeof value === 'bigint' && value > 2n ** 63n - 1n) {
+      throw new Error(`value "${value}" is out of range for type bigint`);
+    }
+  }
+  override async append(streamId: string, events: readonly NewEvent[], options?: AppendOptions) {
+    OverflowsBigintColumns.check(options?.expectedRevision);
+    return this.inner.append(streamId, events, options);
+  }
+  override async *readStream(streamId: string, options?: ReadStreamOptions) {
+    OverflowsBigintColumns.check(options?.fromRevision);
+    yield* this.inner.readStream(streamId, options);
+  }
+  override subscribeToStream(streamId: string, options?: SubscribeToStreamOptions) {
+    OverflowsBigintColumns.check(options?.fromRevision);
+    return this.inner.subscribeToStream(streamId, options);
+  }
+  override async *readAll(options?: ReadAllOptions) {
+    OverflowsBigintColumns.check(options?.fromPosition);
+    yield* this.inner.readAll(options);
+  }
+  override subscribeToAll(options?: SubscribeToAllOptions) {
+    OverflowsBigintColumns.check(options?.fromPosition);
+    return this.inner.subscribeToAll(options);
+  }
+}
+
 const real: StoreFactory = (options: EventRegistryOptions) => new InMemoryEventStore(options);
 const wrap =
   (make: (inner: EventStore) => EventStore): StoreFactory =>
@@ -374,6 +465,34 @@ const breakages: readonly Breakage[] = [
     createStore: wrap((inner) => new HandsOutMutableEvents(inner)),
     guards: ['recorded events are deeply frozen on every read path'],
     control: 'exactly one wins each revision',
+  },
+  {
+    store: 'a store that keeps text as UTF-8 without refusing lone surrogates (two ids become one)',
+    createStore: wrap((inner) => new StoresTextAsUtf8(inner)),
+    guards: ['a stream id, type or filter that is not well-formed UTF-16 (a lone surrogate)'],
+    control: 'reads backwards from the last event',
+  },
+  {
+    store: 'a store without the stream id length limit (only its index refuses, raw, past 2704 bytes)',
+    createStore: wrap((inner) => new AcceptsLongStreamIds(inner)),
+    guards: ['a stream id of up to MAX_STREAM_ID_BYTES'],
+    control: 'reads backwards from the last event',
+  },
+  {
+    store: 'a store that hands revisions and positions above 2^63 - 1 to a bigint column',
+    createStore: wrap((inner) => new OverflowsBigintColumns(inner)),
+    guards: [
+      'an expected revision above MAX_REVISION',
+      'fromRevision above MAX_REVISION',
+      'fromPosition above MAX_POSITION',
+    ],
+    control: 'reads backwards from the last event',
+  },
+  {
+    store: 'a store that stores undefined types by default although it was given definitions',
+    createStore: (options) => new InMemoryEventStore({ strict: false, ...options }),
+    guards: ['a store given event definitions is strict by default'],
+    control: 'a batch with one invalid event writes nothing',
   },
   {
     store: 'a store that declares maxEventBytes without enforcing it',

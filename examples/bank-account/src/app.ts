@@ -68,7 +68,8 @@ export interface Bank {
 
 /** Opens the store the options name and wires bus, repositories and projections around it. */
 export async function openBank(options: ExampleOptions): Promise<Bank> {
-  const registry = { events: [...bankEvents, ExampleRan], upcasters, strict: true };
+  // Given definitions, every store refuses undefined types (a typo never enters the log).
+  const registry = { events: [...bankEvents, ExampleRan], upcasters };
   let store: EventStore;
   let pg: PostgresEventStore | undefined;
   let description: string;

@@ -43,7 +43,7 @@ describe('docs/getting-started.md', () => {
 
   it('an aggregate saved through a repository is loaded back from its events', async () => {
     // #region repository
-    const store = new InMemoryEventStore({ events: cartEvents, strict: true });
+    const store = new InMemoryEventStore({ events: cartEvents });
     const carts = new Repository(Cart, { store });
 
     const cart = Cart.open('c-1', 'alice');
@@ -75,7 +75,7 @@ describe('docs/getting-started.md', () => {
   });
 
   it('commands go through the bus: validated, handled, and their events correlated', async () => {
-    const store = new InMemoryEventStore({ events: cartEvents, strict: true });
+    const store = new InMemoryEventStore({ events: cartEvents });
     const container = rootContainer.createChildContainer(); // the docs use tsyringe's root container
     // #region bus
     const { bus } = registerAnnals(container, {
@@ -110,7 +110,7 @@ describe('docs/getting-started.md', () => {
   });
 
   it('a projection keeps a read model up to date from the global log', async () => {
-    const store = new InMemoryEventStore({ events: cartEvents, strict: true });
+    const store = new InMemoryEventStore({ events: cartEvents });
     const container = rootContainer.createChildContainer();
     const { bus } = registerAnnals(container, { store, handlers: [OpenCartHandler, AddItemHandler] });
     const { cartId } = await bus.execute(OpenCart, { customerId: 'alice' });
@@ -156,7 +156,7 @@ describe('docs/getting-started.md', () => {
       mkdirSync('.data', { recursive: true }); // PGlite creates its data folder, but not the folders above it
       const store = await PostgresEventStore.create(
         { pglite: '.data/cart-shop' }, // embedded PostgreSQL; for a server: { connectionString: 'postgres://…' }
-        { events: cartEvents, strict: true },
+        { events: cartEvents },
       );
       await store.migrate(); // creates the tables on the first run, a no-op afterwards
 

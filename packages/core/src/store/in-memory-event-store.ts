@@ -65,7 +65,7 @@ export interface InMemoryEventStoreOptions extends Omit<EventRegistryOptions, 'e
  *
  * @example
  * ```ts
- * const store = new InMemoryEventStore({ events: [MoneyDeposited], strict: true });
+ * const store = new InMemoryEventStore({ events: [MoneyDeposited] }); // refuses undefined types
  * await store.append('account-1', [MoneyDeposited.create({ ... })], { expectedRevision: 'no_stream' });
  * ```
  */
