@@ -231,6 +231,10 @@ describe('Repository.loadAt (time travel)', () => {
       'BankAccount acc-1 has no revision 9: stream BankAccount-acc-1 ends at revision 3.',
     );
     await expect(accounts.loadAt('acc-1', { revision: -1 })).rejects.toThrow(InvalidArgument);
+    // Above 2^63 - 1, no store can hold the revision: refused before any read.
+    await expect(accounts.loadAt('acc-1', { revision: 2n ** 63n })).rejects.toThrow(
+      'loadAt on Repository<BankAccount>: revision must be at most 9223372036854775807 (2^63 - 1)',
+    );
     await expect(accounts.loadAt('nobody', { revision: 0 })).rejects.toBeInstanceOf(AggregateNotFound);
   });
 
