@@ -14,6 +14,7 @@ export {
 } from './collect.js';
 export { conformanceEvents, ItemAdded, ItemRemoved } from './conformance-events.js';
 export type { ConformanceCase, ConformanceContext, PeerFactory, StoreFactory } from './conformance-types.js';
+export { exactDataCases, MeetingScheduled } from './exact-data-cases.js';
 export { captureError, expectAnnalsError, expectConcurrencyError } from './expect-error.js';
 export { idempotencyCases } from './idempotency-cases.js';
 export { multiProcessCases } from './multi-process-cases.js';
