@@ -14,6 +14,7 @@ import {
   Repository,
 } from '@annals/core';
 import { PostgresEventStore } from '@annals/postgres';
+import { AggregateSpec } from '@annals/testing';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -74,6 +75,20 @@ describe('an aggregate with a Date field (zod codec)', () => {
   });
   afterAll(async () => {
     await pglite?.close();
+  });
+
+  it('AggregateSpec: given events with a Date (either form), then the raised event with its Date', async () => {
+    const dueOn = new Date('2025-02-28T00:00:00.000Z');
+    await AggregateSpec.for(Loan, { id: 'loan-2', events: [LoanStarted] })
+      .given([])
+      .when((loan) => loan.start(dueOn))
+      .then([LoanStarted.create({ loanId: 'loan-2', dueOn })]);
+    await AggregateSpec.for(Loan, { id: 'loan-3', events: [LoanStarted] })
+      .given([LoanStarted.create({ loanId: 'loan-3', dueOn: dueOn.toISOString() })])
+      .when((loan) => {
+        expect(loan.dueOn, 'a given event in its encoded form is loaded as a Date').toEqual(dueOn);
+      })
+      .thenNothingHappened();
   });
 
   it('has a Date after repository.load on the in-memory store', async () => {
