@@ -211,6 +211,50 @@ describe('docs/concepts.md', () => {
     await store.close();
   });
 
+  it('what data may hold: a Date through a codec reads back as a Date; a value JSON would change is refused', async () => {
+    // #region date-field
+    const isoDate = z.codec(z.iso.datetime(), z.date(), {
+      decode: (text) => new Date(text), // on every read
+      encode: (date) => date.toISOString(), // on append: the log holds the string
+    });
+    const DeliveryPlanned = defineEvent('DeliveryPlanned', {
+      schema: z.object({ cartId: z.string(), deliverOn: isoDate }),
+    });
+
+    const store = new InMemoryEventStore({ events: [DeliveryPlanned] });
+    await store.append('cart-42', [
+      DeliveryPlanned.create({ cartId: '42', deliverOn: new Date('2025-03-01T09:00:00Z') }),
+    ]);
+    for await (const event of store.readStream('cart-42')) {
+      const { deliverOn } = event.data as EventData<typeof DeliveryPlanned>;
+      console.log(deliverOn instanceof Date, deliverOn.toISOString()); // true 2025-03-01T09:00:00.000Z
+    }
+    // #endregion date-field
+    expect(log).toHaveBeenCalledWith(true, '2025-03-01T09:00:00.000Z');
+
+    // #region refused
+    const ReminderSet = defineEvent('ReminderSet', { schema: z.object({ at: z.date() }) }); // no codec
+    const reminders = new InMemoryEventStore({ events: [ReminderSet] });
+    const refused = await reminders
+      .append('reminder-1', [ReminderSet.create({ at: new Date() })])
+      .catch((error: unknown) => error);
+    console.log(refused);
+    // EventValidationError: Event ReminderSet for stream reminder-1 is invalid: at: Expected a JSON value
+    // (string, finite number, boolean, null, plain object or array); found a Date; use a codec ...
+    // #endregion refused
+    expect(log).toHaveBeenCalledWith(refused);
+    expect(refused).toMatchObject({ code: 'EVENT_VALIDATION_FAILED' });
+    expect((refused as Error).message).toMatch(
+      /^Event ReminderSet for stream reminder-1 is invalid: at: Expected a JSON value \(string, finite number, boolean, null, plain object or array\); found a Date; use a codec/,
+    );
+    await expect(collect(reminders.readStream('reminder-1')), 'nothing was written').rejects.toMatchObject({
+      code: 'STREAM_NOT_FOUND',
+    });
+    await reminders.close();
+    expect((await collect(store.readStream('cart-42'))).length).toBe(1);
+    await store.close();
+  });
+
   it('replayability: folding a stream gives the same state on every read, also after a schema change', async () => {
     // Version 1 of ItemAdded had no quantity; it is stored as it was written and upcast on read.
     const ItemAddedV2 = defineEvent('ItemAdded', {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { EventValidationError, InvalidArgument } from '../errors/store-errors.js';
 import { deepFreeze } from '../events/deep-freeze.js';
 import type { AnyEventDefinition } from '../events/define-event.js';
+import { parseEventData } from '../events/event-payload.js';
 import { toIssues } from '../events/event-registry.js';
 import type { NewEvent, RecordedEvent } from '../events/event-types.js';
 import { validatedEvent } from '../events/validated-event.js';
@@ -105,10 +106,15 @@ export abstract class AggregateRoot {
    * Records a new event: validates `data` with the event's zod schema (throws `EventValidationError`,
    * nothing changes), applies it through the `@Apply` handler for its type (throws
    * `MissingApplyHandler` when there is none) and keeps it as uncommitted until the repository saves
-   * the aggregate. Call it only after every check of the command has passed.
+   * the aggregate. Call it only after every check of the command has passed. `data` is the schema's
+   * input or, for a schema with codecs (a Date field), its output: the state reached here is the state
+   * a reload reaches.
    */
-  protected raise<D extends AnyEventDefinition>(event: D, data: z.input<D['schema']>): void {
-    const parsed = event.schema.safeParse(data);
+  protected raise<D extends AnyEventDefinition>(
+    event: D,
+    data: z.input<D['schema']> | z.output<D['schema']>,
+  ): void {
+    const parsed = parseEventData(event, data);
     if (!parsed.success) throw new EventValidationError(event.type, undefined, toIssues(parsed.error));
     const frozen = deepFreeze(parsed.data);
     this.#apply(event.type, frozen, undefined);

@@ -10,9 +10,12 @@ export interface EventDefinition<TType extends string = string, TSchema extends 
   readonly type: TType;
   readonly version: number;
   readonly schema: TSchema;
-  /** Builds a new event of this type; `data` is validated when it is appended. */
+  /**
+   * Builds a new event of this type; `data` is validated when it is appended. For a schema with codecs
+   * `data` may also be the decoded form (a `Date` where the log holds an ISO string).
+   */
   create(
-    data: z.input<TSchema>,
+    data: z.input<TSchema> | z.output<TSchema>,
     options?: { id?: string; metadata?: EventMetadata },
   ): NewEvent<TType, z.output<TSchema>>;
 }
@@ -56,7 +59,7 @@ export function defineEvent<const TType extends string, TSchema extends z.ZodTyp
     type,
     version,
     schema: options.schema,
-    create(data: z.input<TSchema>, opts?: { id?: string; metadata?: EventMetadata }) {
+    create(data: z.input<TSchema> | z.output<TSchema>, opts?: { id?: string; metadata?: EventMetadata }) {
       return {
         type,
         data: data as z.output<TSchema>,

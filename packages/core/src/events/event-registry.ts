@@ -10,8 +10,9 @@ import { type Upcaster, UpcasterRegistry } from '../upcasting/upcaster-registry.
 import { UpcastError } from '../upcasting/upcasting-errors.js';
 import { deepFreeze } from './deep-freeze.js';
 import type { AnyEventDefinition } from './define-event.js';
+import { encodeEventData, exactJsonText } from './event-payload.js';
 import type { EventMetadata, NewEvent, RecordedEvent, StoredEvent } from './event-types.js';
-import { containsNul } from './json-text.js';
+import { type SchemaMode, schemaMode } from './schema-mode.js';
 import { isUuid, uuidv7 } from './uuid.js';
 import { FrozenPreparedEvent, isFrozenJson, validatedBy } from './validated-event.js';
 import { describeLoneSurrogate, loneSurrogate, utf8Length } from './well-formed-text.js';
@@ -80,6 +81,8 @@ interface DecodePlan {
   readonly definition: AnyEventDefinition | undefined;
   /** Set when events stored at this (type, version) cannot be read; the UpcastError reason. */
   readonly failure: string | undefined;
+  /** How the target definition's data is written and read (see {@link SchemaMode}). */
+  readonly mode: SchemaMode | undefined;
 }
 
 /**
@@ -257,7 +260,7 @@ export class EventRegistry {
         },
       ]);
     }
-    const metadataJson = toJson(type, streamId, 'metadata', metadata);
+    const metadataJson = exactJsonText(type, streamId, 'metadata', metadata);
     const declared = event.schemaVersion;
     if (declared !== undefined && (!Number.isInteger(declared) || declared < 1)) {
       throw new EventValidationError(type, streamId, [
@@ -277,13 +280,11 @@ export class EventRegistry {
     }
     if (definition === undefined) {
       if (this.strict) throw new UnknownEventType(type, [...this.#definitions.keys()]);
-      const dataJson = toJson(type, streamId, 'data', event.data);
+      const dataJson = exactJsonText(type, streamId, 'data', event.data);
       return { id, type, schemaVersion, data: event.data, metadata, dataJson, metadataJson };
     }
-    const result = definition.schema.safeParse(event.data);
-    if (!result.success) throw new EventValidationError(type, streamId, toIssues(result.error));
-    const dataJson = toJson(type, streamId, 'data', result.data);
-    return { id, type, schemaVersion, data: result.data, metadata, dataJson, metadataJson };
+    const encoded = encodeEventData(definition, plan.mode!, streamId, event.data);
+    return { id, type, schemaVersion, data: encoded.data, metadata, dataJson: encoded.json, metadataJson };
   }
 
   /**
@@ -300,10 +301,13 @@ export class EventRegistry {
     const { id, type } = event;
     if (id === undefined || event.schemaVersion !== undefined || !isStorableText(type)) return undefined;
     const plan = this.#planFor(type, definition.version);
-    if (plan.steps.length > 0 || plan.failure !== undefined) return undefined;
+    // A schema with codecs stores the encoded form, not the output the aggregate holds.
+    if (plan.steps.length > 0 || plan.failure !== undefined || plan.mode === 'codec') return undefined;
     const metadata = event.metadata ?? NO_METADATA;
     if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return undefined;
-    const metadataJson = isFrozenJson(metadata) ? undefined : toJson(type, streamId, 'metadata', metadata);
+    const metadataJson = isFrozenJson(metadata)
+      ? undefined
+      : exactJsonText(type, streamId, 'metadata', metadata);
     return new FrozenPreparedEvent(id, type, definition.version, event.data, metadata, metadataJson);
   }
 
@@ -340,7 +344,7 @@ export class EventRegistry {
       ]);
     }
     const { metadataJson } = event;
-    const dataJson = toJson(type, streamId, 'data', event.data);
+    const dataJson = exactJsonText(type, streamId, 'data', event.data);
     // Throws UpcastError (naming the event, versions and issues) when the import could never be read.
     this.decode({
       id,
@@ -359,7 +363,8 @@ export class EventRegistry {
   /**
    * Turns a stored row into the {@link RecordedEvent} readers see: upcast to the current version and
    * validated by the current schema when it was stored at an older one, then deeply frozen. Events
-   * stored at the current version are not validated again (they were on append). Throws
+   * stored at the current version are not validated again (they were on append), unless their schema
+   * has codecs: their stored (encoded) data is then decoded (`z.decode`), so a Date field is a Date. Throws
    * {@link UpcastError} rather than return a bad read; the stored row itself is never changed (its
    * data and metadata are frozen before any upcaster sees them).
    *
@@ -372,9 +377,12 @@ export class EventRegistry {
     const owned = options?.owned === true;
     if (plan.steps.length === 0) {
       if (plan.failure !== undefined) throw this.#upcastError(row, plan, { reason: plan.failure });
-      return freezeEvent(owned ? row : copyEvent(row, row.type, row.schemaVersion, row.data));
+      if (plan.mode !== 'codec') {
+        return freezeEvent(owned ? row : copyEvent(row, row.type, row.schemaVersion, row.data));
+      }
     }
     const metadata = deepFreeze(row.metadata);
+    // Upcasters see and return the stored (encoded) form; the schema then decodes the result.
     let data: unknown = deepFreeze(row.data);
     for (const step of plan.steps) {
       try {
@@ -457,7 +465,8 @@ export class EventRegistry {
     } else if (toVersion < definition.version) {
       failure = `no upcaster leads from ${toType} v${toVersion} to the current v${definition.version}`;
     }
-    return { steps, target, definition, failure };
+    const mode = definition === undefined ? undefined : schemaMode(definition.schema);
+    return { steps, target, definition, failure, mode };
   }
 }
 
@@ -555,22 +564,4 @@ function refuseNul(type: string, streamId: string, field: string, what: string):
       message: `Expected ${what} without the NUL character (\\u0000), which stores cannot keep`,
     },
   ]);
-}
-
-function toJson(type: string, streamId: string, field: string, value: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-    if (json === undefined) throw new Error(`${typeof value} is not JSON`);
-  } catch (cause) {
-    throw new EventValidationError(type, streamId, [
-      {
-        path: [field],
-        code: 'not_json',
-        message: `Expected a JSON-serializable value: ${(cause as Error).message}`,
-      },
-    ]);
-  }
-  if (containsNul(json)) refuseNul(type, streamId, field, 'text');
-  return json;
 }

@@ -100,17 +100,28 @@ describe('events raised by an aggregate are validated once', () => {
     await expect(store.append('s-1', [event])).rejects.toBeInstanceOf(EventValidationError);
   });
 
-  it('data that is not frozen JSON (a Date) is validated again on append and stored as JSON', async () => {
+  it('data that is not frozen JSON (a Date through a codec) is validated again on append and stored encoded', async () => {
     const calls = { count: 0 };
-    const Dated = defineEvent('Dated', {
-      schema: z.object({ at: z.date() }).refine(() => ++calls.count > 0),
+    const isoDate = z.codec(z.iso.datetime(), z.date(), {
+      decode: (text) => new Date(text),
+      encode: (date) => date.toISOString(),
     });
-    const event = validatedEvent(Dated, deepFreeze(Dated.schema.parse({ at: new Date(0) })));
+    const Dated = defineEvent('Dated', {
+      schema: z.object({ at: isoDate }).refine(() => ++calls.count > 0),
+    });
+    const event = validatedEvent(Dated, deepFreeze(Dated.schema.parse({ at: new Date(0).toISOString() })));
     expect(validatedBy(event)).toBeUndefined();
     const registry = new EventRegistry({ events: [Dated] });
     const [prepared] = registry.prepare('s-1', [event]);
     expect(calls.count).toBe(2);
     expect(prepared!.dataJson).toBe('{"at":"1970-01-01T00:00:00.000Z"}');
+  });
+
+  it('a Date without a codec (z.date()) is refused on append: it would read back as a string', async () => {
+    const Dated = defineEvent('Dated', { schema: z.object({ at: z.date() }) });
+    const event = validatedEvent(Dated, deepFreeze(Dated.schema.parse({ at: new Date(0) })));
+    const registry = new EventRegistry({ events: [Dated] });
+    expect(() => registry.prepare('s-1', [event])).toThrow(/at: Expected a JSON value .*found a Date/);
   });
 
   it('the metadata of a validated event is still checked: a NUL is refused', async () => {

@@ -1,11 +1,12 @@
 import type { AnyEventDefinition } from './define-event.js';
 import type { PreparedEvent } from './event-registry.js';
 import type { EventMetadata, NewEvent } from './event-types.js';
+import { isWellFormedText } from './exact-json.js';
 import { uuidv7 } from './uuid.js';
 
 /**
  * @internal True when `value` reads back exactly as its own JSON round trip and can never change:
- * strings without the NUL character, finite numbers (not -0), booleans, null, and frozen plain
+ * well-formed strings without the NUL character, finite numbers (not -0), booleans, null, and frozen plain
  * objects (prototype `Object.prototype`, own data properties only) and frozen dense arrays of such
  * values. A store may keep such a value as it is instead of parsing a copy of its JSON: no reader and
  * no writer can tell the difference. Anything else (a Date, `undefined`, a getter, a mutable object
@@ -14,7 +15,7 @@ import { uuidv7 } from './uuid.js';
 export function isFrozenJson(value: unknown): boolean {
   switch (typeof value) {
     case 'string':
-      return !value.includes('\u0000');
+      return !value.includes('\u0000') && isWellFormedText(value);
     case 'number':
       return Number.isFinite(value) && !Object.is(value, -0);
     case 'boolean':
@@ -46,7 +47,7 @@ function isJsonContainer(value: object): boolean {
   for (const key of keys) {
     const descriptor = Object.getOwnPropertyDescriptor(value, key)!;
     if (!descriptor.enumerable || !('value' in descriptor)) return false;
-    if (key.includes('\u0000') || !isFrozenJson(descriptor.value)) return false;
+    if (key.includes('\u0000') || !isWellFormedText(key) || !isFrozenJson(descriptor.value)) return false;
   }
   return true;
 }

@@ -14,6 +14,7 @@ export {
 } from './collect.js';
 export { conformanceEvents, ItemAdded, ItemRemoved } from './conformance-events.js';
 export type { ConformanceCase, ConformanceContext, PeerFactory, StoreFactory } from './conformance-types.js';
+export { exactDataCases, MeetingScheduled } from './exact-data-cases.js';
 export {
   captureError,
   expectAnnalsError,

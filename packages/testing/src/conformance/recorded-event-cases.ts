@@ -185,7 +185,6 @@ export const recordedEventCases: readonly ConformanceCase[] = [
         nothing: null,
         empty: { object: {}, array: [] },
         nested: { deeper: { deepest: ['x', { y: 1 }] } },
-        when: new Date('2024-02-29T12:34:56.789Z'),
         dropped: undefined,
       };
       const json = JSON.parse(JSON.stringify(data));
@@ -201,7 +200,6 @@ export const recordedEventCases: readonly ConformanceCase[] = [
 
       const [rich] = await toArray(store.readStream('json-1'));
       expect(rich!.data).toStrictEqual(json);
-      expect((rich!.data as { when: unknown }).when).toBe('2024-02-29T12:34:56.789Z');
       expect('dropped' in (rich!.data as object)).toBe(false);
       expect((await toArray(store.readStream('json-2'))).map((e) => e.data)).toStrictEqual(scalars);
     },

@@ -11,6 +11,7 @@ import { batchCases } from './batch-cases.js';
 import { capabilityCases } from './capability-cases.js';
 import { closeCases } from './close-cases.js';
 import type { ConformanceCase, ConformanceContext, PeerFactory, StoreFactory } from './conformance-types.js';
+import { exactDataCases } from './exact-data-cases.js';
 import { idempotencyCases } from './idempotency-cases.js';
 import { multiProcessCases } from './multi-process-cases.js';
 import { orderingCases } from './ordering-cases.js';
@@ -23,7 +24,7 @@ import { upcastingCases } from './upcasting-cases.js';
 
 /**
  * Every case of the event-store conformance suite, grouped (`append & expected revision`, `atomic
- * batches & validation`, `idempotency`, `readStream`, `readAll & filters`, `ordering`,
+ * batches & validation`, `exact data`, `idempotency`, `readStream`, `readAll & filters`, `ordering`,
  * `subscriptions`, `publish/subscribe`, `close`, `recorded events`, `capabilities`, `upcasting`).
  * Each case proves one guarantee of the `EventStore` contract against any store. Filter the list to
  * run a subset: `runEventStoreConformance({ ..., cases: eventStoreConformanceCases().filter(...) })`.
@@ -32,6 +33,7 @@ export function eventStoreConformanceCases(): readonly ConformanceCase[] {
   return Object.freeze([
     ...appendCases,
     ...batchCases,
+    ...exactDataCases,
     ...idempotencyCases,
     ...readStreamCases,
     ...readAllCases,
