@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import {
   type CommandBus,
   defineEvent,
@@ -16,12 +15,12 @@ import {
   PostgresProjectionRunner,
   PostgresSnapshotStore,
 } from '@annals/postgres';
-import { sql } from 'kysely';
 import { container } from 'tsyringe';
 import { z } from 'zod';
 import { bankHandlers } from './application/commands.js';
 import { transferProcess } from './application/transfer-process.js';
 import type { ExampleOptions } from './cli.js';
+import { claimDataFolder, resetDataFolder } from './data-folder.js';
 import { bankEvents, upcasters } from './domain/events.js';
 import { Transfer } from './domain/transfer.js';
 import {
@@ -31,9 +30,13 @@ import {
   readModelSchema,
 } from './read-models/account-balances.js';
 import { accountStatements, Statements } from './read-models/account-statements.js';
+import { createExampleSchemas, dropExampleSchemas } from './server-schemas.js';
 
 /** The PostgreSQL schema of the example's event store. */
 export const storeSchema = 'bank';
+
+/** The schemas the example creates on a server (and `--reset` drops, when it created them). */
+const exampleSchemas = [storeSchema, readModelSchema];
 
 /** Recorded once per run of the example, so a later run knows it is one. */
 export const ExampleRan = defineEvent('ExampleRan', { schema: z.object({ store: z.string() }) });
@@ -58,6 +61,8 @@ export interface Bank {
   readonly runners: readonly ProjectionRunner<any, any>[];
   /** Human name of the store, for the report. */
   readonly description: string;
+  /** What `--reset` deleted: the data folder (or its entries), or `schema <name>` on a server. */
+  readonly resetDeleted: readonly string[];
   /** Each projection's checkpoint when this run started (absent: it starts from zero). */
   readonly checkpointsAtStart: ReadonlyMap<string, bigint>;
   /** Balances from the PostgreSQL table (`account-balances`), or undefined on the memory store. */
@@ -66,26 +71,39 @@ export interface Bank {
   close(): Promise<void>;
 }
 
-/** Opens the store the options name and wires bus, repositories and projections around it. */
+/**
+ * Opens the store the options name and wires bus, repositories and projections around it. With
+ * `reset`, first deletes what the example created (and nothing else: see `data-folder.ts` and
+ * `server-schemas.ts`), or throws `ResetRefused`.
+ */
 export async function openBank(options: ExampleOptions): Promise<Bank> {
   // Given definitions, every store refuses undefined types (a typo never enters the log).
   const registry = { events: [...bankEvents, ExampleRan], upcasters };
   let store: EventStore;
   let pg: PostgresEventStore | undefined;
   let description: string;
+  let resetDeleted: string[] = [];
   if (options.store === 'memory') {
     store = new InMemoryEventStore(registry);
     description = 'in memory (nothing is kept after the run)';
   } else {
-    if (options.store === 'pglite' && options.reset)
-      await rm(options.dataDir, { recursive: true, force: true });
+    if (options.store === 'pglite') {
+      if (options.reset) resetDeleted = await resetDataFolder(options.dataDir);
+      await claimDataFolder(options.dataDir);
+    }
     pg = await PostgresEventStore.create(
       options.store === 'pglite' ? { pglite: options.dataDir } : { connectionString: options.databaseUrl! },
       { ...registry, schema: storeSchema },
     );
-    if (options.store === 'postgres' && options.reset) {
-      await sql`DROP SCHEMA IF EXISTS ${sql.id(storeSchema)} CASCADE`.execute(pg.kysely);
-      await sql`DROP SCHEMA IF EXISTS ${sql.id(readModelSchema)} CASCADE`.execute(pg.kysely);
+    try {
+      if (options.store === 'postgres' && options.reset) {
+        const dropped = await dropExampleSchemas(pg.kysely, exampleSchemas);
+        resetDeleted = dropped.map((schema) => `schema ${schema}`);
+      }
+      await createExampleSchemas(pg.kysely, exampleSchemas);
+    } catch (error) {
+      await pg.close();
+      throw error;
     }
     await pg.migrate();
     await createReadModel(pg.kysely);
@@ -138,6 +156,7 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
     statements,
     runners,
     description,
+    resetDeleted,
     checkpointsAtStart,
     balancesTable: async () => (pg === undefined ? undefined : queryBalances(pg.kysely)),
     async waitForProjections() {

@@ -19,7 +19,9 @@ Options:
   --store <kind>   memory | pglite | postgres
                    default: postgres when DATABASE_URL is set, else pglite (embedded, no server)
   --data <dir>     PGlite data folder (default: examples/bank-account/.data)
-  --reset          forget the stored history and start over
+  --reset          forget the stored history and start over: deletes only what the example
+                   created (its data folder, marked by a .annals-bank-account-example file, or
+                   on a server the schemas bank and bank_read it created); refuses anything else
   -h, --help       show this help
 
 Examples:

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { openBank } from './app.js';
 import { parseOptions, UsageError, usage } from './cli.js';
 import { report } from './report.js';
+import { ResetRefused } from './reset-refused.js';
 import { runScenario } from './scenario.js';
 
 const defaultDataDir = fileURLToPath(new URL('../.data', import.meta.url));
@@ -20,7 +21,21 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
-  const bank = await openBank(options);
+  let bank: Awaited<ReturnType<typeof openBank>>;
+  try {
+    bank = await openBank(options);
+  } catch (error) {
+    if (!(error instanceof ResetRefused)) throw error;
+    console.error(error.message);
+    return 1;
+  }
+  if (options.reset) {
+    console.log(
+      bank.resetDeleted.length === 0
+        ? '--reset: nothing the example created was there to delete.'
+        : `--reset deleted what the example had created:\n${bank.resetDeleted.map((what) => `  ${what}`).join('\n')}`,
+    );
+  }
   try {
     const result = await runScenario(bank);
     console.log(await report(bank, result));

@@ -81,6 +81,44 @@ async function allIds(store: InMemoryEventStore, type = 'Deposited'): Promise<st
 }
 
 describe('ProjectionRunner (in memory)', () => {
+  it('status() right after await start() says what each projection does: catching-up, running or standby, never stopped', async () => {
+    const store = newStore();
+    for (let i = 0; i < 3; i++) await deposit(store, 'a', 1);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const behind = defineProjection({
+      name: 'behind',
+      events: [Deposited],
+      handlers: { Deposited: () => held },
+    });
+    const idle = defineProjection({ name: 'idle', events: [Noted], handlers: { Noted: () => {} } });
+    const leases = new InMemoryLeaseStore();
+    const checkpoints = new InMemoryCheckpointStore({ leases });
+    const options = { store, projections: [behind, idle], logger: silent, leases, checkpoints };
+    const first = new ProjectionRunner({ ...options, owner: 'first' });
+    const second = new ProjectionRunner({ ...options, owner: 'second' });
+    const states = (runner: ProjectionRunner) =>
+      Object.fromEntries(runner.status().map((s) => [s.name, s.state]));
+
+    await first.start();
+    expect(states(first), 'the first runner, right after start()').toEqual({
+      behind: 'catching-up',
+      idle: 'running',
+    });
+    await second.start();
+    expect(states(second), 'the second runner, whose leases the first holds').toEqual({
+      behind: 'standby',
+      idle: 'standby',
+    });
+    release();
+    await first.waitUntilCaughtUp();
+    await second.stop();
+    await first.stop();
+    expect(states(first), 'after stop()').toEqual({ behind: 'stopped', idle: 'stopped' });
+  });
+
   it('counts the lag over the log at start and on the timer only while running live; catching up counts it down', async () => {
     const store = newStore();
     for (let i = 0; i < 3; i++) await deposit(store, 'a', 1);

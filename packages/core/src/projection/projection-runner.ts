@@ -217,14 +217,16 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
 
   /**
    * Starts every projection: each catches up from its checkpoint, then follows the log live (or waits
-   * in standby while another runner holds its lease). Resolves once the loops are started, not when
-   * they are caught up (see {@link waitUntilCaughtUp}). No-op when started.
+   * in standby while another runner holds its lease). Resolves once each knows where it stands (its
+   * lease, checkpoint and lag read), so `status()` then says `catching-up`, `running` or `standby`;
+   * not when they are caught up (see {@link waitUntilCaughtUp}). A projection whose first reads fail
+   * does not hold it: it retries, with the error in `lastError`. No-op when started.
    */
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
     await Promise.all(this.#assignments.map((a) => a.start()));
-    for (const workers of this.#workers.values()) for (const worker of workers) worker.start();
+    await Promise.all([...this.#workers.values()].flat().map((worker) => worker.start()));
   }
 
   /**

@@ -101,6 +101,8 @@ export class ProjectionWorker<TContext, TTransaction> {
   #failure: ProjectionFailed | undefined;
   #deadLettered = 0;
   #rebuild: RebuildTracker | undefined;
+  /** Resolves the promise of {@link start} once the loop knows where it stands. */
+  #settled: (() => void) | undefined;
 
   constructor(settings: WorkerSettings<TContext, TTransaction>) {
     this.#s = settings;
@@ -120,17 +122,37 @@ export class ProjectionWorker<TContext, TTransaction> {
     return this.#loop !== undefined;
   }
 
-  /** Starts the loop (clearing an earlier failure). No-op while it runs. */
-  start(): void {
-    if (this.#loop !== undefined) return;
+  /**
+   * Starts the loop (clearing an earlier failure). No-op while it runs. The state is at once what the
+   * loop begins with (catching up, or standby until its lease is claimed); the promise resolves
+   * once the loop knows where it stands (lease, checkpoint and lag read: `catching-up`, `running` or
+   * `standby`), or met an error. It never rejects.
+   */
+  start(): Promise<void> {
+    if (this.#loop !== undefined) return Promise.resolve();
     this.#stopRequested = false;
     this.#abort = new AbortController();
     this.#failure = undefined;
     this.#attempts = 0;
+    // Until the lease is claimed (when there are leases), another runner may hold it.
+    this.#setState(
+      this.#rebuild !== undefined ? 'rebuilding' : this.#s.leases !== undefined ? 'standby' : 'catching-up',
+    );
+    const settled = new Promise<void>((resolve) => {
+      this.#settled = resolve;
+    });
     this.#loop = this.#run().finally(() => {
       this.#loop = undefined;
+      this.#settle();
       this.#changes.notify();
     });
+    return settled;
+  }
+
+  /** The loop knows where it stands (or met an error): {@link start}'s promise resolves. */
+  #settle(): void {
+    this.#settled?.();
+    this.#settled = undefined;
   }
 
   /** Graceful stop: the batch being applied commits, then the lease is released. */
@@ -226,6 +248,7 @@ export class ProjectionWorker<TContext, TTransaction> {
       while (!this.#stopRequested) {
         if (leases !== undefined && !(await this.#claim())) {
           this.#setState('standby');
+          this.#settle();
           // The checkpoint at every poll; the lag (a count over the log) once per statusRefreshMs.
           await this.#loadStandbyPosition().catch(() => undefined);
           if (Date.now() - this.#measuredAt >= this.#s.statusRefreshMs) {
@@ -354,6 +377,7 @@ export class ProjectionWorker<TContext, TTransaction> {
       this.#setState(
         this.#rebuild !== undefined ? 'rebuilding' : this.#caughtUp() ? 'running' : 'catching-up',
       );
+      this.#settle();
       reader = new BatchReader(
         store.subscribeToAll({ fromPosition: this.#position + 1n, filter: this.#filter }),
       );
@@ -617,6 +641,7 @@ export class ProjectionWorker<TContext, TTransaction> {
 
   #recordError(error: unknown, event: ProjectionErrorInfo['event'], attempts: number): void {
     this.#lastError = { message: describe(error), event, attempts, at: new Date(), error };
+    this.#settle();
   }
 
   #fail(error: ProjectionFailed): void {

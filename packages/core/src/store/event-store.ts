@@ -72,6 +72,15 @@ export interface SubscribeToAllOptions {
   readonly filter?: EventFilter;
 }
 
+/** Options of {@link EventStore.close}. */
+export interface CloseOptions {
+  /**
+   * How long `close()` lets existing subscriptions hand out what was appended before it was called,
+   * in milliseconds; then it stops them. 0 stops them at once. Default 5000.
+   */
+  readonly drainTimeoutMs?: number;
+}
+
 /** An event for {@link EventStore.publish}: a {@link NewEvent} whose metadata is optional. */
 export type PublishEvent = NewEvent<string, unknown> & { readonly metadata?: EventMetadata };
 
@@ -143,6 +152,14 @@ export interface EventStore {
     options?: SubscribeToStreamOptions & { onError?: (error: unknown) => void },
   ): CallbackSubscription;
 
-  /** Stops every subscription and releases resources. Further calls throw `StoreClosed`. */
-  close(): Promise<void>;
+  /**
+   * Closes the store. From the call on, every other method throws `StoreClosed`. Subscriptions that
+   * exist first hand out every event appended before the call (an append that resolved before it):
+   * a `for await` loop gets each of them and then ends, a `subscribe` callback is called for each and
+   * has returned from the last when `close()` resolves. Events appended after the call began (by
+   * another process) may or may not be delivered. A consumer that stops asking for events holds
+   * `close()` at most `drainTimeoutMs` (default 5000 ms); then every subscription is stopped and the
+   * store's resources are released. Calling it again returns the same promise.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }

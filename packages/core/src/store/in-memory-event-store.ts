@@ -10,9 +10,11 @@ import {
 import type { NewEvent, RecordedEvent, StoredEvent } from '../events/event-types.js';
 import { frozenValues } from '../events/validated-event.js';
 import { ChangeNotifier } from './change-notifier.js';
+import { drainSubscriptions, drainTimeoutOf } from './close-options.js';
 import type {
   AppendOptions,
   AppendResult,
+  CloseOptions,
   EventFilter,
   EventStore,
   EventStoreCapabilities,
@@ -80,6 +82,7 @@ export class InMemoryEventStore implements EventStore {
   readonly #subscriptions = new Set<PullSubscription<RecordedEvent>>();
   readonly #pageSize: number;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   static {
     readStreamSync = (store, streamId, options = {}) =>
@@ -256,10 +259,17 @@ export class InMemoryEventStore implements EventStore {
     return deliverToCallback(this.subscribeToStream(streamId, options), handler, options.onError);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+  /**
+   * Refuses every further call with `StoreClosed`, lets subscriptions hand out what was appended
+   * before (at most `drainTimeoutMs`, default 5000), then stops them. See {@link EventStore.close}.
+   */
+  async close(options?: CloseOptions): Promise<void> {
+    const drainTimeoutMs = drainTimeoutOf(options);
+    if (this.#closing === undefined) {
+      this.#closed = true;
+      this.#closing = drainSubscriptions(this.#subscriptions, drainTimeoutMs);
+    }
+    return this.#closing;
   }
 
   #track(read: () => PullPage<RecordedEvent>): Subscription {

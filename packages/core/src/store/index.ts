@@ -1,7 +1,9 @@
 export { ChangeNotifier } from './change-notifier.js';
+export { DEFAULT_DRAIN_TIMEOUT_MS, drainSubscriptions, drainTimeoutOf } from './close-options.js';
 export {
   type AppendOptions,
   type AppendResult,
+  type CloseOptions,
   defaultCapabilities,
   type EventFilter,
   type EventStore,
@@ -27,6 +29,7 @@ export {
   type CallbackSubscription,
   deliverToCallback,
   type PullPage,
+  type PullReadOptions,
   type PullSource,
   PullSubscription,
   type Subscription,

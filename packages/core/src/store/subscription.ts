@@ -1,6 +1,6 @@
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { RecordedEvent } from '../events/event-types.js';
-import type { ChangeNotifier } from './change-notifier.js';
+import { ChangeNotifier } from './change-notifier.js';
 
 /**
  * A catch-up then live stream of events: iterate it with `for await`, end it with `stop()` (or by
@@ -32,6 +32,18 @@ export interface CallbackSubscription {
 export interface PullPage<E> {
   readonly events: readonly E[];
   readonly more: boolean;
+  /**
+   * For a page read while the store closes (`draining`): false when the page may not reach
+   * everything appended before `close()` began (a read failed, or the store's own last append is not
+   * readable yet), so the subscription reads again. Default true.
+   */
+  readonly caughtUp?: boolean;
+}
+
+/** What a {@link PullSubscription} tells its source with each read. */
+export interface PullReadOptions {
+  /** The store is closing: the subscription ends at the first page that is caught up and not `more`. */
+  readonly draining: boolean;
 }
 
 /**
@@ -40,7 +52,7 @@ export interface PullPage<E> {
  */
 export interface PullSource<E> {
   /** Reads the next page after everything returned so far. */
-  next(): Promise<PullPage<E>>;
+  next(options: PullReadOptions): Promise<PullPage<E>>;
   readonly notifier: ChangeNotifier;
   /**
    * Longest wait without a notification before reading again (milliseconds). Infinite for stores
@@ -52,17 +64,44 @@ export interface PullSource<E> {
   readonly onStop?: () => void | Promise<void>;
 }
 
+/** A page and how it was read. */
+interface Read<E> {
+  readonly page: PullPage<E>;
+  /** The read began after {@link PullSubscription.drain}. */
+  readonly draining: boolean;
+  /** The notifier's version before the read. */
+  readonly seen: number;
+}
+
+/** The `done` of each callback delivery, by the subscription it iterates: drain() waits for the handler. */
+const callbackDeliveries = new WeakMap<object, Promise<void>>();
+
 /**
  * The catch-up-then-live loop shared by every adapter: read pages until the source is drained, then
- * wait for a notification (or the idle timeout) and read again. Exposed so adapters reuse it.
+ * wait for a notification (or the idle timeout) and read again. Exposed so adapters reuse it; a
+ * store's `close()` calls {@link drain} on each.
  */
 export class PullSubscription<E> implements Subscription<E> {
   readonly #source: PullSource<E>;
   readonly #abort = new AbortController();
   readonly #onEnd: ((sub: PullSubscription<E>) => void) | undefined;
+  /** Every step of the loop (a page handed out, the end): drain() re-checks on each. */
+  readonly #progress = new ChangeNotifier();
   #iterating = false;
+  #started = false;
+  #ended = false;
   #stopped = false;
   #cleanup: Promise<void> | undefined;
+  /** Set by drain(): end once caught up with what was appended before it. */
+  #draining = false;
+  /** The last event of the final page of a drain is handed out: nothing appended before it is left. */
+  #handedOut = false;
+  /** The loop handed out the last event of a page and waits for its consumer to ask for more. */
+  #atPageEnd = false;
+  /** A page drain() read on behalf of a consumer at a page end; the loop hands it out next. */
+  #prefetched: Promise<Read<E>> | undefined;
+  /** Wakes the loop's wait for a notification. */
+  #wake: (() => void) | undefined;
 
   constructor(source: PullSource<E>, onEnd?: (sub: PullSubscription<E>) => void) {
     this.#source = source;
@@ -78,9 +117,64 @@ export class PullSubscription<E> implements Subscription<E> {
       this.#stopped = true;
       this.#abort.abort();
       this.#onEnd?.(this);
+      this.#progress.notify();
       this.#cleanup = Promise.resolve(this.#source.onStop?.()).then(() => undefined);
     }
     return this.#cleanup;
+  }
+
+  /**
+   * Lets the subscription hand out everything appended before this call, then stops it: resolves
+   * once its consumer has been given the last such event (a callback of `subscribe` has returned
+   * from it), or after `timeoutMs`, whichever comes first. A subscription never iterated stops at
+   * once. Stores call it from `close()`.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.#cleanup !== undefined || !this.#iterating || timeoutMs <= 0) return this.stop();
+    this.#draining = true;
+    this.#wake?.();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    const delivered = (async () => {
+      await this.#delivered();
+      await this.stop();
+      await callbackDeliveries.get(this)?.catch(() => {});
+    })();
+    try {
+      await Promise.race([delivered, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+    await this.stop();
+  }
+
+  /** Resolves when everything appended before drain() has been handed out, or the loop ended. */
+  async #delivered(): Promise<void> {
+    const source = this.#source;
+    let emptyReads = 0;
+    for (;;) {
+      const step = this.#progress.version;
+      if (this.#ended || this.#stopped || this.#handedOut) return;
+      // The consumer holds the last event of a page (or has not asked for one yet): read on its behalf.
+      if ((this.#atPageEnd || !this.#started) && this.#prefetched === undefined) {
+        const probe = this.#readPage();
+        this.#prefetched = probe;
+        const { page, seen } = await probe;
+        if (page.events.length === 0 && !page.more) {
+          if (this.#prefetched === probe) this.#prefetched = undefined; // nothing to hand out
+          if (page.caughtUp !== false) return;
+          const timeout = source.idleTimeoutMs;
+          await source.notifier.wait(seen, {
+            signal: this.#abort.signal,
+            timeoutMs: typeof timeout === 'function' ? timeout(++emptyReads) : timeout,
+          });
+          continue;
+        }
+      }
+      await this.#progress.wait(step, { signal: this.#abort.signal });
+    }
   }
 
   [Symbol.asyncIterator](): AsyncIterator<E> {
@@ -89,33 +183,67 @@ export class PullSubscription<E> implements Subscription<E> {
     return this.#run();
   }
 
+  /** The next page: one drain() read ahead, else a new read. */
+  #read(): Promise<Read<E>> {
+    const prefetched = this.#prefetched;
+    if (prefetched === undefined) return this.#readPage();
+    this.#prefetched = undefined;
+    return prefetched;
+  }
+
+  async #readPage(): Promise<Read<E>> {
+    const draining = this.#draining;
+    const seen = this.#source.notifier.version;
+    return { page: await this.#source.next({ draining }), draining, seen };
+  }
+
   async *#run(): AsyncGenerator<E> {
     const source = this.#source;
-    const signal = this.#abort.signal;
     let emptyReads = 0;
+    this.#started = true;
     try {
       while (!this.#stopped) {
-        const seen = source.notifier.version;
-        const page = await source.next();
-        for (const event of page.events) {
+        const { page, draining, seen } = await this.#read();
+        // The last page of a drain: everything appended before it is in this page or was handed out.
+        const final = draining && !page.more && page.caughtUp !== false;
+        for (const [i, event] of page.events.entries()) {
           if (this.#stopped) return;
+          this.#atPageEnd = i === page.events.length - 1;
+          if (this.#atPageEnd && final) this.#handedOut = true;
+          this.#progress.notify();
           yield event;
+          this.#atPageEnd = false;
         }
-        if (this.#stopped) return;
+        if (this.#stopped || final) return;
         if (page.events.length > 0 || page.more) {
           emptyReads = 0;
           if (page.more) continue;
         } else {
           emptyReads++;
         }
+        // A drain began during this read, or read ahead: read again at once.
+        if ((this.#draining && !draining) || this.#prefetched !== undefined) continue;
         const timeout = source.idleTimeoutMs;
-        await source.notifier.wait(seen, {
-          signal,
-          timeoutMs: typeof timeout === 'function' ? timeout(emptyReads) : timeout,
-        });
+        await this.#wait(seen, typeof timeout === 'function' ? timeout(emptyReads) : timeout);
       }
     } finally {
+      this.#ended = true;
+      this.#progress.notify();
       await this.stop();
+    }
+  }
+
+  /** Waits for a notification after `seen`, the timeout, stop() or drain(). */
+  async #wait(seen: number, timeoutMs: number | undefined): Promise<void> {
+    const wake = new AbortController();
+    const abort = () => wake.abort();
+    this.#abort.signal.addEventListener('abort', abort, { once: true });
+    this.#wake = abort;
+    try {
+      await this.#source.notifier.wait(seen, { signal: wake.signal, timeoutMs });
+    } finally {
+      this.#wake = undefined;
+      this.#abort.signal.removeEventListener('abort', abort);
     }
   }
 }
@@ -146,6 +274,7 @@ export function deliverToCallback<E>(
     }
   })();
   done.catch(() => {}); // the error is reported above; `done` stays rejected for those who await it
+  callbackDeliveries.set(subscription, done);
   return {
     done,
     async stop() {

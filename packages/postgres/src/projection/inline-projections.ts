@@ -1,6 +1,7 @@
 import {
   type AppendResult,
   type CallbackSubscription,
+  type CloseOptions,
   type EventStore,
   type EventStoreCapabilities,
   InvalidArgument,
@@ -162,9 +163,9 @@ export class PostgresInlineProjectionStore implements EventStore {
     return this.inner.transaction(fn);
   }
 
-  /** Closes the underlying store. */
-  close(): Promise<void> {
-    return this.inner.close();
+  /** Closes the underlying store (see {@link PostgresEventStore.close}). */
+  close(options?: CloseOptions): Promise<void> {
+    return this.inner.close(options);
   }
 }
 

@@ -136,6 +136,43 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
 }
 
 describe('PostgresProjectionRunner (PGlite)', () => {
+  it('status() right after await start() says what each projection does: catching-up, running or standby, never stopped', async () => {
+    const { store, deposit } = await setup();
+    for (let i = 0; i < 3; i++) await deposit('a', 1);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const behind = defineProjection({
+      name: 'behind',
+      events: [Deposited],
+      handlers: { Deposited: () => held },
+    });
+    const idle = defineProjection({ name: 'idle', events: [Noted], handlers: { Noted: () => {} } });
+    const options = { store, projections: [behind, idle], logger: silent, leases: true };
+    const first = new PostgresProjectionRunner({ ...options, owner: 'first' });
+    const second = new PostgresProjectionRunner({ ...options, owner: 'second' });
+    const states = (runner: PostgresProjectionRunner) =>
+      Object.fromEntries(runner.status().map((s) => [s.name, s.state]));
+
+    await first.start();
+    expect(states(first), 'the first runner, right after start()').toEqual({
+      behind: 'catching-up',
+      idle: 'running',
+    });
+    await second.start();
+    expect(states(second), 'the second runner, whose leases the first holds').toEqual({
+      behind: 'standby',
+      idle: 'standby',
+    });
+    release();
+    await first.waitUntilCaughtUp();
+    await second.stop();
+    await first.stop();
+    expect(states(first), 'after stop()').toEqual({ behind: 'stopped', idle: 'stopped' });
+    await store.close();
+  });
+
   it('catches up then follows live, writing the read model and the checkpoint in one transaction per batch', async () => {
     const { store, db, apply, exactlyOnce, balance, deposit } = await setup();
     for (let i = 0; i < 25; i++) await deposit(`a${i % 3}`, 1);

@@ -5,8 +5,11 @@ import {
   assertStreamId,
   type CallbackSubscription,
   ChangeNotifier,
+  type CloseOptions,
   ConcurrencyError,
   deliverToCallback,
+  drainSubscriptions,
+  drainTimeoutOf,
   type EventFilter,
   EventRegistry,
   type EventRegistryOptions,
@@ -23,6 +26,7 @@ import {
   type PreparedEvent,
   type PublishEvent,
   type PullPage,
+  type PullReadOptions,
   PullSubscription,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -225,6 +229,9 @@ export class PostgresEventStore implements EventStore {
   readonly #ownTransactions = new WeakSet<Transaction<any>>();
   #verified: Promise<void> | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
+  /** While closing: the last position this store appended that readers may not have seen yet. */
+  #drainTarget: bigint | undefined;
 
   private constructor(connection: OpenedConnection, settings: Settings) {
     this.#connection = connection;
@@ -739,7 +746,10 @@ export class PostgresEventStore implements EventStore {
     let cursor = toBigIntOption('fromPosition', options.fromPosition) ?? 0n;
     const filter = this.#compileFilter(options.filter);
     const sizer = new PageSizer(this.#pageSize, this.#pageBytes);
-    return this.#track(async () => {
+    return this.#track(async ({ draining }) => {
+      // Closing: the store's own last append must be below the horizon of a read that began after.
+      const target = draining ? this.#drainTarget : undefined;
+      const reached = target === undefined || cursor > target || (await this.#horizon(this.#db)) > target;
       const limit = sizer.limit;
       const rows = await this.#readAllPage(cursor, limit, filter);
       sizer.record(storedBytes(rows));
@@ -749,7 +759,7 @@ export class PostgresEventStore implements EventStore {
         if (event !== undefined) events.push(event);
       }
       if (rows.length > 0) cursor = BigInt(rows[rows.length - 1]!.position_text) + 1n;
-      return { events, more: rows.length === limit };
+      return { events, more: rows.length === limit, caughtUp: reached || (target ?? cursor) < cursor };
     });
   }
 
@@ -799,36 +809,44 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Stops every subscription, closes the LISTEN connection, and ends what the store created (its pg
-   * Pool, or the PGlite it opened from a path). A Kysely or PGlite instance you passed stays open.
-   * Further calls throw `StoreClosed`.
+   * Refuses every further call with `StoreClosed`, lets subscriptions hand out what was appended
+   * before (at most `drainTimeoutMs`, default 5000; see {@link EventStore.close}), then stops them,
+   * closes the LISTEN connection, and ends what the store created (its pg Pool, or the PGlite it
+   * opened from a path). A Kysely or PGlite instance you passed stays open.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all([...this.#subscriptions].map((s) => s.stop()));
-    await this.#postCommit?.close();
-    await this.#listener?.close();
-    await this.#connection.close();
+  async close(options?: CloseOptions): Promise<void> {
+    const drainTimeoutMs = drainTimeoutOf(options);
+    if (this.#closing === undefined) {
+      this.#closed = true;
+      this.#drainTarget = this.#lastAppendedPosition;
+      this.#closing = (async () => {
+        await drainSubscriptions(this.#subscriptions, drainTimeoutMs);
+        await this.#postCommit?.close();
+        await this.#listener?.close();
+        await this.#connection.close();
+      })();
+    }
+    return this.#closing;
   }
 
-  #track(read: () => Promise<PullPage<RecordedEvent>>): Subscription {
+  #track(read: (options: PullReadOptions) => Promise<PullPage<RecordedEvent>>): Subscription {
     this.#listener?.acquire();
     let failures = 0;
     let stopped = false;
     const subscription = new PullSubscription<RecordedEvent>(
       {
-        next: async () => {
-          if (this.#closed || stopped) return EMPTY_PAGE;
+        // While the store closes, subscriptions still read (see close()); stopped ones never do.
+        next: async (options) => {
+          if (stopped) return EMPTY_PAGE;
           try {
             await this.#ensureVerified(this.#db);
-            const page = await read();
+            const page = await read(options);
             failures = 0;
             return page;
           } catch (error) {
-            if (this.#closed || stopped) return EMPTY_PAGE;
+            if (stopped) return EMPTY_PAGE;
             // A lost connection or a killed backend: poll again (with back-off) rather than end.
-            if (isTransientError(error) && ++failures <= MAX_TRANSIENT_FAILURES) return EMPTY_PAGE;
+            if (isTransientError(error) && ++failures <= MAX_TRANSIENT_FAILURES) return FAILED_PAGE;
             throw error;
           }
         },
@@ -898,6 +916,8 @@ export class PostgresEventStore implements EventStore {
 }
 
 const EMPTY_PAGE: PullPage<RecordedEvent> = Object.freeze({ events: [], more: false });
+/** A read that failed: nothing, and not known to reach the end (a closing store reads again). */
+const FAILED_PAGE: PullPage<RecordedEvent> = Object.freeze({ events: [], more: false, caughtUp: false });
 
 interface CompiledFilter {
   /** The decoded types to keep. */

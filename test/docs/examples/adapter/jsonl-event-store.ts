@@ -14,8 +14,11 @@ import {
   assertStreamId,
   type CallbackSubscription,
   ChangeNotifier,
+  type CloseOptions,
   defaultCapabilities,
   deliverToCallback,
+  drainSubscriptions,
+  drainTimeoutOf,
   type EventFilter,
   EventRegistry,
   type EventRegistryOptions,
@@ -71,6 +74,7 @@ export class JsonlEventStore implements EventStore {
   readonly #notifier = new ChangeNotifier();
   readonly #subscriptions = new Set<PullSubscription<RecordedEvent>>();
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: JsonlEventStoreOptions) {
     this.registry = EventRegistry.from(options as EventRegistryOptions);
@@ -247,10 +251,14 @@ export class JsonlEventStore implements EventStore {
     return deliverToCallback(this.subscribeToStream(streamId, options), handler, options.onError);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+  async close(options?: CloseOptions): Promise<void> {
+    const drainTimeoutMs = drainTimeoutOf(options); // bad input throws before anything closes
+    if (this.#closing === undefined) {
+      this.#closed = true;
+      // Subscriptions first hand out what was appended before close(), then stop.
+      this.#closing = drainSubscriptions(this.#subscriptions, drainTimeoutMs);
+    }
+    return this.#closing;
   }
   // #endregion simple-api
 
