@@ -1,3 +1,6 @@
+import { InvalidArgument } from '../errors/store-errors.js';
+import { assertStoreKey } from '../store/store-key.js';
+
 /** A poison event a projection skipped under its `'dead-letter'` failure policy, with why. */
 export interface DeadLetter {
   /** The projection name. */
@@ -35,10 +38,31 @@ export class InMemoryDeadLetterStore implements DeadLetterStore<undefined> {
   readonly #letters: DeadLetter[] = [];
 
   async record(letter: DeadLetter): Promise<void> {
+    assertDeadLetter(letter);
     this.#letters.push(Object.freeze({ ...letter }));
   }
 
   async list(projection?: string): Promise<readonly DeadLetter[]> {
+    if (projection !== undefined) assertDeadLetterProjection(projection);
     return this.#letters.filter((l) => projection === undefined || l.projection === projection);
   }
+}
+
+/**
+ * Checks a letter before it is recorded: an object whose projection name and key are each a
+ * non-empty string of well-formed text without the NUL character, of at most `MAX_KEY_BYTES` UTF-8
+ * bytes (see `assertStoreKey`). Every dead-letter store calls it, so they refuse the same letters
+ * with `InvalidArgument`.
+ */
+export function assertDeadLetter(letter: DeadLetter): void {
+  if (typeof letter !== 'object' || letter === null) {
+    throw new InvalidArgument(`A dead letter must be an object, found ${String(letter)}.`);
+  }
+  assertDeadLetterProjection(letter.projection);
+  assertStoreKey('dead-letter key', letter.key);
+}
+
+/** Checks the projection name of a dead letter, or the one `list` filters on (see {@link assertDeadLetter}). */
+export function assertDeadLetterProjection(projection: string): void {
+  assertStoreKey('dead-letter projection name', projection);
 }

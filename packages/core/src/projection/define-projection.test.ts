@@ -70,6 +70,15 @@ describe('defineProjection', () => {
 
   it.each([
     [{ name: '', handlers: { A: () => {} } }, /name to be a non-empty string/],
+    [
+      { name: 'balances-\ud800', handlers: { A: () => {} } },
+      /name to be .*well-formed.*found a lone surrogate \(\\ud800\) at index 9/,
+    ],
+    [
+      { name: 'bal\u0000ances', handlers: { A: () => {} } },
+      /name to be .*found the NUL character at index 3/,
+    ],
+    [{ name: 'x'.repeat(201), handlers: { A: () => {} } }, /at most 200 characters.*found 201 characters/],
     [{ name: 'p', handlers: {} }, /at least one handler, found none/],
     [{ name: 'p', handlers: { A: 'nope' } }, /handler for A must be a function, found string/],
     [{ name: 'p', handlers: { A: () => {} }, batchSize: 0 }, /batchSize must be a positive integer, found 0/],

@@ -1,5 +1,7 @@
 import type { AnyEventDefinition, EventData } from '../events/define-event.js';
 import type { RecordedEvent } from '../events/event-types.js';
+import { MAX_PROJECTION_NAME_LENGTH } from '../store/limits.js';
+import { storeKeyProblem } from '../store/store-key.js';
 import { type BackoffOptions, normalizeBackoff } from './backoff.js';
 import { ProjectionDefinitionInvalid } from './projection-errors.js';
 
@@ -204,10 +206,16 @@ export function defineProjection<TContext>(
     );
   }
   const { name } = options;
-  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 200) {
+  const nameProblem =
+    typeof name === 'string' && name.trim().length === 0
+      ? `found ${JSON.stringify(name)}`
+      : typeof name === 'string' && name.length > MAX_PROJECTION_NAME_LENGTH
+        ? `found ${name.length} characters (${JSON.stringify(`${name.slice(0, 40)}...`)})`
+        : storeKeyProblem(name);
+  if (nameProblem !== undefined) {
     throw new ProjectionDefinitionInvalid(
       undefined,
-      `defineProjection expects name to be a non-empty string of at most 200 characters, found ${JSON.stringify(name)}.`,
+      `defineProjection expects name to be a non-empty string of well-formed text without the NUL character, of at most ${MAX_PROJECTION_NAME_LENGTH} characters (MAX_PROJECTION_NAME_LENGTH: its checkpoint and lease keys must fit in MAX_KEY_BYTES); ${nameProblem}.`,
     );
   }
   const rawBatch = (options as { handleBatch?: unknown }).handleBatch;

@@ -1,6 +1,6 @@
 import { InvalidArgument } from '../errors/store-errors.js';
-import { describeLoneSurrogate, loneSurrogate } from '../events/well-formed-text.js';
 import { MAX_POSITION } from '../store/limits.js';
+import { assertStoreKey } from '../store/store-key.js';
 import type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
 import type { LeaseStore } from './lease-store.js';
 import { LeaseLost } from './projection-errors.js';
@@ -30,7 +30,7 @@ export class InMemoryCheckpointStore implements CheckpointStore<undefined> {
   }
 
   async save(key: string, position: bigint, options: CheckpointSaveOptions<undefined>): Promise<void> {
-    assertCheckpointArgs(key, position, options?.expected);
+    assertCheckpointArgs(key, position, options?.expected, options?.owner);
     if (this.#leases !== undefined) {
       const lease = await this.#leases.get(key);
       if (lease === undefined || lease.owner !== options.owner) {
@@ -55,11 +55,13 @@ export class InMemoryCheckpointStore implements CheckpointStore<undefined> {
 
 /**
  * Checks the arguments of a checkpoint save: a key (see {@link assertCheckpointKey}), a position and,
- * when given, the expected previous position, each a bigint from 0 to {@link MAX_POSITION}. Adapters
- * reuse it so they refuse the same input with `InvalidArgument`.
+ * when given, the expected previous position, each a bigint from 0 to {@link MAX_POSITION}, and the
+ * owner when given (a lease owner, see `assertLeaseArgs`). Adapters reuse it so they refuse the same
+ * input with `InvalidArgument`.
  */
-export function assertCheckpointArgs(key: string, position: bigint, expected?: bigint): void {
+export function assertCheckpointArgs(key: string, position: bigint, expected?: bigint, owner?: string): void {
   assertCheckpointKey(key);
+  if (owner !== undefined) assertStoreKey('lease owner', owner);
   if (typeof position !== 'bigint' || position < 0n) {
     throw new InvalidArgument(`A checkpoint position must be a bigint >= 0, found ${String(position)}.`);
   }
@@ -81,19 +83,9 @@ export function assertCheckpointArgs(key: string, position: bigint, expected?: b
 }
 
 /**
- * Checks a checkpoint key: a non-empty string without the NUL character or a lone surrogate (text a
- * database cannot keep apart from other keys). Throws `InvalidArgument` naming what was found.
+ * Checks a checkpoint key with {@link assertStoreKey}: a non-empty string of well-formed text without
+ * the NUL character, of at most `MAX_KEY_BYTES` UTF-8 bytes. Throws `InvalidArgument` naming what was found.
  */
 export function assertCheckpointKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0 || key.includes('\u0000')) {
-    throw new InvalidArgument(
-      `A checkpoint key must be a non-empty string without the NUL character, found ${JSON.stringify(key)}.`,
-    );
-  }
-  const surrogate = loneSurrogate(key);
-  if (surrogate !== undefined) {
-    throw new InvalidArgument(
-      `A checkpoint key must be well-formed UTF-16 text; found ${describeLoneSurrogate(surrogate)} of ${JSON.stringify(key)}.`,
-    );
-  }
+  assertStoreKey('checkpoint key', key);
 }

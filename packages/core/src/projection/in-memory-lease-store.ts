@@ -1,4 +1,5 @@
 import { InvalidArgument } from '../errors/store-errors.js';
+import { assertStoreKey } from '../store/store-key.js';
 import type { Lease, LeaseStore } from './lease-store.js';
 
 /** Options of {@link InMemoryLeaseStore}. */
@@ -38,10 +39,12 @@ export class InMemoryLeaseStore implements LeaseStore {
   }
 
   async release(key: string, owner: string): Promise<void> {
+    assertLeaseKeyAndOwner(key, owner);
     if (this.#leases.get(key)?.owner === owner) this.#leases.delete(key);
   }
 
   async list(prefix: string): Promise<readonly Lease[]> {
+    assertLeasePrefix(prefix);
     const now = this.#now();
     return [...this.#leases.entries()]
       .filter(([key, lease]) => key.startsWith(prefix) && lease.expiresAt > now)
@@ -50,6 +53,7 @@ export class InMemoryLeaseStore implements LeaseStore {
   }
 
   async get(key: string): Promise<Lease | undefined> {
+    assertStoreKey('lease key', key);
     const lease = this.#leases.get(key);
     if (lease === undefined || lease.expiresAt <= this.#now()) return undefined;
     return toLease(key, lease);
@@ -65,17 +69,30 @@ function toLease(key: string, lease: { owner: string; expiresAt: number; heartbe
   });
 }
 
-/** Checks the arguments every lease store takes. Adapters reuse it so they refuse the same input. */
+/**
+ * Checks the arguments of `acquire` and `renew`: a key and an owner (see {@link assertLeaseKeyAndOwner})
+ * and a positive time-to-live. Adapters reuse it so they refuse the same input with `InvalidArgument`.
+ */
 export function assertLeaseArgs(key: string, owner: string, ttlMs: number): void {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new InvalidArgument(`A lease key must be a non-empty string, found ${JSON.stringify(key)}.`);
-  }
-  if (typeof owner !== 'string' || owner.length === 0) {
-    throw new InvalidArgument(`A lease owner must be a non-empty string, found ${JSON.stringify(owner)}.`);
-  }
+  assertLeaseKeyAndOwner(key, owner);
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
     throw new InvalidArgument(
       `A lease time-to-live must be a positive number of milliseconds, found ${String(ttlMs)}.`,
     );
   }
+}
+
+/**
+ * Checks a lease key and owner with `assertStoreKey`: each a non-empty string of well-formed text
+ * without the NUL character, of at most `MAX_KEY_BYTES` UTF-8 bytes, so no two of them become one
+ * in a database. Every lease store calls it (or {@link assertLeaseArgs}) in every method taking them.
+ */
+export function assertLeaseKeyAndOwner(key: string, owner: string): void {
+  assertStoreKey('lease key', key);
+  assertStoreKey('lease owner', owner);
+}
+
+/** Checks the prefix of `LeaseStore.list`: as a lease key (see `assertStoreKey`), but it may be empty. */
+export function assertLeasePrefix(prefix: string): void {
+  assertStoreKey('lease prefix', prefix, { allowEmpty: true });
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { isAnnalsError } from '../errors/annals-error.js';
+import { MAX_KEY_BYTES } from '../store/limits.js';
 import { InMemoryDeadLetterStore } from './dead-letter-store.js';
 import { InMemoryCheckpointStore } from './in-memory-checkpoint-store.js';
 import { InMemoryLeaseStore } from './in-memory-lease-store.js';
@@ -39,6 +41,28 @@ describe('InMemoryLeaseStore', () => {
     await expect(leases.acquire('', 'a', 1)).rejects.toThrow(/lease key must be a non-empty string/);
     await expect(leases.acquire('k', '', 1)).rejects.toThrow(/lease owner must be a non-empty string/);
     await expect(leases.acquire('k', 'a', 0)).rejects.toThrow(/positive number of milliseconds, found 0/);
+  });
+
+  it('refuses a key, owner or prefix no database could keep apart (NUL, lone surrogate) or a key or owner over MAX_KEY_BYTES, in every method, writing nothing', async () => {
+    const leases = new InMemoryLeaseStore();
+    for (const [bad, found] of BAD_KEYS) {
+      for (const [what, action] of [
+        ['lease key', () => leases.acquire(bad, 'a', 1000)],
+        ['lease key', () => leases.renew(bad, 'a', 1000)],
+        ['lease key', () => leases.release(bad, 'a')],
+        ['lease key', () => leases.get(bad)],
+        ['lease owner', () => leases.acquire('k', bad, 1000)],
+        ['lease owner', () => leases.renew('k', bad, 1000)],
+        ['lease owner', () => leases.release('k', bad)],
+      ] as const) {
+        await expectInvalidKey(action, what, found);
+      }
+      await expectInvalidKey(() => leases.list(bad), 'lease prefix', found);
+    }
+    expect(await leases.list(''), 'nothing was written').toEqual([]);
+    const longest = 'é'.repeat(MAX_KEY_BYTES / 2);
+    expect(await leases.acquire(longest, longest, 1000)).toBe(true);
+    expect((await leases.get(longest))?.owner, 'a key and owner of exactly MAX_KEY_BYTES').toBe(longest);
   });
 });
 
@@ -90,4 +114,51 @@ describe('InMemoryDeadLetterStore', () => {
     expect(await store.list('p')).toEqual([letter]);
     expect(await store.list()).toHaveLength(2);
   });
+
+  it('refuses a projection name or key no database could keep apart (NUL, lone surrogate) or over MAX_KEY_BYTES, writing nothing', async () => {
+    const store = new InMemoryDeadLetterStore();
+    for (const [bad, found] of BAD_KEYS) {
+      await expectInvalidKey(
+        () => store.record({ ...LETTER, projection: bad }),
+        'dead-letter projection',
+        found,
+      );
+      await expectInvalidKey(() => store.record({ ...LETTER, key: bad }), 'dead-letter key', found);
+      await expectInvalidKey(() => store.list(bad), 'dead-letter projection', found);
+    }
+    expect(await store.list(), 'nothing was written').toEqual([]);
+  });
 });
+
+const LETTER = {
+  projection: 'p',
+  key: 'p',
+  eventId: 'e1',
+  eventType: 'T',
+  streamId: 's',
+  position: 3n,
+  error: 'Error: boom',
+  attempts: 2,
+  recordedAt: new Date(),
+};
+
+/** Keys no store accepts, with what the refusal must say it found. */
+const BAD_KEYS = [
+  ['k\u0000', 'the NUL character'],
+  ['k-\ud800', 'a lone surrogate (\\ud800) at index 2'],
+  ['k'.repeat(MAX_KEY_BYTES + 1), `${MAX_KEY_BYTES + 1} bytes`],
+  [`${'é'.repeat(MAX_KEY_BYTES / 2)}x`, `${MAX_KEY_BYTES + 1} bytes`],
+] as const;
+
+/** Asserts `action` fails with InvalidArgument naming the argument, the limit and what it found. */
+async function expectInvalidKey(action: () => Promise<unknown>, what: string, found: string): Promise<void> {
+  const error = await action().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isAnnalsError(error) && error.code, `${what} with ${found}: the code`).toBe('INVALID_ARGUMENT');
+  const message = (error as Error).message;
+  expect(message, 'the message names the argument').toContain(what);
+  expect(message, 'the message names the limit').toContain(`${MAX_KEY_BYTES} UTF-8 bytes`);
+  expect(message, 'the message says what was found').toContain(found);
+}

@@ -1,6 +1,12 @@
 export type { BackoffOptions } from './backoff.js';
 export type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
-export { type DeadLetter, type DeadLetterStore, InMemoryDeadLetterStore } from './dead-letter-store.js';
+export {
+  assertDeadLetter,
+  assertDeadLetterProjection,
+  type DeadLetter,
+  type DeadLetterStore,
+  InMemoryDeadLetterStore,
+} from './dead-letter-store.js';
 export {
   type BatchProjectionOptions,
   defineProjection,
@@ -24,6 +30,8 @@ export {
 } from './in-memory-checkpoint-store.js';
 export {
   assertLeaseArgs,
+  assertLeaseKeyAndOwner,
+  assertLeasePrefix,
   InMemoryLeaseStore,
   type InMemoryLeaseStoreOptions,
 } from './in-memory-lease-store.js';

@@ -935,6 +935,36 @@ describe('ProjectionRunner (in memory)', () => {
       () => new ProjectionRunner({ store, projections: [p], transaction: async (work) => work(undefined) }),
     ).toThrow(/needs a checkpoint store that joins it/);
   });
+
+  it('refuses at construction an owner, or a membership lease key, that no lease store accepts', () => {
+    const store = newStore();
+    const leases = new InMemoryLeaseStore();
+    const p = defineProjection({ name: 'p', handlers: { A: () => {} } });
+    const sharded = defineProjection({ name: 's'.repeat(200), handlers: { A: () => {} }, shards: 4 });
+    for (const [owner, found] of [
+      ['node-\ud800', /options\.owner must be .*found a lone surrogate \(\\ud800\) at index 5/],
+      ['node\u0000', /options\.owner must be .*found the NUL character at index 4/],
+      ['n'.repeat(1025), /options\.owner must be .*1024 UTF-8 bytes.*found 1025 bytes/],
+    ] as const) {
+      let caught: unknown;
+      try {
+        new ProjectionRunner({ store, projections: [p], owner, leases });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, `owner ${JSON.stringify(owner.slice(0, 10))}`).toBeInstanceOf(
+        ProjectionDefinitionInvalid,
+      );
+      expect((caught as Error).message).toMatch(found);
+    }
+    // The membership lease of a sharded projection is `<name>/members/<owner>`: it must fit too.
+    expect(
+      () => new ProjectionRunner({ store, projections: [sharded], owner: 'o'.repeat(900), leases }),
+    ).toThrow(/membership lease key must be .*1024 UTF-8 bytes.*found 1109 bytes/);
+    expect(
+      () => new ProjectionRunner({ store, projections: [sharded], owner: 'o'.repeat(815), leases }),
+    ).not.toThrow();
+  });
 });
 
 /** The staged writes of one transaction of {@link TransactionalModel}. */

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { InvalidArgument } from '../errors/store-errors.js';
 import { uuidv7 } from '../events/uuid.js';
 import type { EventStore } from '../store/event-store.js';
+import { MAX_KEY_BYTES } from '../store/limits.js';
+import { storeKeyProblem } from '../store/store-key.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { type DeadLetterStore, InMemoryDeadLetterStore } from './dead-letter-store.js';
 import type { Projection, ProjectionContext } from './define-projection.js';
@@ -143,6 +145,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
     }
     this.#options = options;
     this.owner = options.owner ?? `${hostname()}-${process.pid}-${uuidv7().slice(-8)}`;
+    assertRunnerKey(undefined, 'options.owner', this.owner);
     this.#checkpoints =
       options.checkpoints ??
       (new InMemoryCheckpointStore(
@@ -203,6 +206,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
       }
       this.#workers.set(projection.name, workers);
       if (projection.shards > 1 && options.leases !== undefined) {
+        assertRunnerKey(projection.name, 'its membership lease key', memberKey(projection.name, this.owner));
         this.#assignments.push(
           new ShardAssignment(projection.name, workers, options.leases, this.owner, this.#leaseTtlMs, logger),
         );
@@ -425,8 +429,8 @@ class ShardAssignment<TContext, TTransaction> {
     readonly ttlMs: number,
     readonly logger: ProjectionLogger,
   ) {
-    this.#prefix = `${name}/members/`;
-    this.#memberKey = `${this.#prefix}${owner}`;
+    this.#prefix = memberKey(name, '');
+    this.#memberKey = memberKey(name, owner);
   }
 
   async start(): Promise<void> {
@@ -503,4 +507,22 @@ function positiveInteger(name: string, value: number): number {
     );
   }
   return value;
+}
+
+/** The membership lease key of `owner` among the runners of a sharded projection. */
+function memberKey(projection: string, owner: string): string {
+  return `${projection}/members/${owner}`;
+}
+
+/**
+ * Refuses at construction a key the lease and checkpoint stores would refuse later (see
+ * `assertStoreKey`), with {@link ProjectionDefinitionInvalid} naming it.
+ */
+function assertRunnerKey(projection: string | undefined, what: string, key: string): void {
+  const problem = storeKeyProblem(key);
+  if (problem === undefined) return;
+  throw new ProjectionDefinitionInvalid(
+    projection,
+    `${what} must be a non-empty string of well-formed text without the NUL character, of at most ${MAX_KEY_BYTES} UTF-8 bytes (MAX_KEY_BYTES); ${problem}.`,
+  );
 }

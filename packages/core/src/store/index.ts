@@ -24,7 +24,14 @@ export {
   toMaxCount,
 } from './expected-revision.js';
 export { InMemoryEventStore, type InMemoryEventStoreOptions } from './in-memory-event-store.js';
-export { MAX_POSITION, MAX_REVISION, MAX_STREAM_ID_BYTES } from './limits.js';
+export {
+  MAX_KEY_BYTES,
+  MAX_POSITION,
+  MAX_PROJECTION_NAME_LENGTH,
+  MAX_REVISION,
+  MAX_STREAM_ID_BYTES,
+} from './limits.js';
+export { assertStoreKey, type StoreKeyOptions, storeKeyProblem } from './store-key.js';
 export {
   type CallbackSubscription,
   deliverToCallback,

@@ -1,4 +1,9 @@
-import type { DeadLetter, DeadLetterStore } from '@annals/core';
+import {
+  assertDeadLetter,
+  assertDeadLetterProjection,
+  type DeadLetter,
+  type DeadLetterStore,
+} from '@annals/core';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AnnalsTablesLocation } from '../checkpoint/postgres-checkpoint-store.js';
 import { assertSchemaName } from '../schema/schema-name.js';
@@ -19,6 +24,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore<Transaction<any>
   }
 
   async record(letter: DeadLetter, options: { readonly transaction?: Transaction<any> } = {}): Promise<void> {
+    assertDeadLetter(letter);
     await this.#db(options.transaction)
       .insertInto('projection_dead_letters')
       .values({
@@ -37,6 +43,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore<Transaction<any>
   }
 
   async list(projection?: string): Promise<readonly DeadLetter[]> {
+    if (projection !== undefined) assertDeadLetterProjection(projection);
     let query = this.#db(undefined)
       .selectFrom('projection_dead_letters')
       .select([

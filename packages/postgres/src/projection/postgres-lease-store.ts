@@ -1,4 +1,11 @@
-import { assertLeaseArgs, InvalidArgument, type Lease, type LeaseStore } from '@annals/core';
+import {
+  assertLeaseArgs,
+  assertLeaseKeyAndOwner,
+  assertLeasePrefix,
+  assertStoreKey,
+  type Lease,
+  type LeaseStore,
+} from '@annals/core';
 import { type Kysely, sql } from 'kysely';
 import type { AnnalsTablesLocation } from '../checkpoint/postgres-checkpoint-store.js';
 import { assertSchemaName } from '../schema/schema-name.js';
@@ -76,13 +83,12 @@ export class PostgresLeaseStore implements LeaseStore {
   }
 
   async release(key: string, owner: string): Promise<void> {
+    assertLeaseKeyAndOwner(key, owner);
     await sql`delete from ${this.#table()} where key = ${key} and owner = ${owner}`.execute(this.#db());
   }
 
   async list(prefix: string): Promise<readonly Lease[]> {
-    if (typeof prefix !== 'string') {
-      throw new InvalidArgument(`A lease prefix must be a string, found ${typeof prefix}.`);
-    }
+    assertLeasePrefix(prefix);
     const table = this.#table();
     // Deleting long-expired rows under the prefix keeps crashed runners' memberships from piling up.
     const { rows } = await sql<LeaseRow>`
@@ -97,6 +103,7 @@ export class PostgresLeaseStore implements LeaseStore {
   }
 
   async get(key: string): Promise<Lease | undefined> {
+    assertStoreKey('lease key', key);
     const { rows } = await sql<LeaseRow>`
       select key, owner, expires_at, heartbeat_at from ${this.#table()}
       where key = ${key} and expires_at > clock_timestamp()`.execute(this.#db());

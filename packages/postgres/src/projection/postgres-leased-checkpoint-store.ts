@@ -40,7 +40,7 @@ export class PostgresLeasedCheckpointStore implements CheckpointStore<Transactio
     const owner = options?.owner;
     if (owner === undefined) return this.#plain.save(key, position, options);
     const expected = options.expected;
-    assertCheckpointArgs(key, position, expected);
+    assertCheckpointArgs(key, position, expected, owner);
     const db = (options.transaction ?? this.#location.kysely).withoutPlugins() as Kysely<any>;
     const checkpoints = sql.id(this.#location.schema, 'checkpoints');
     const leases = sql.id(this.#location.schema, 'projection_leases');

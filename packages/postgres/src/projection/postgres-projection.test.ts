@@ -1,7 +1,9 @@
 import {
   defineEvent,
   defineProjection,
+  isAnnalsError,
   LeaseLost,
+  MAX_KEY_BYTES,
   ProjectionFailed,
   type RebuildProgress,
   StreamNotFound,
@@ -13,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PostgresEventStore } from '../store/postgres-event-store.js';
 import { withInlineProjections } from './inline-projections.js';
+import { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 import { PostgresEventLogStats } from './postgres-event-log-stats.js';
 import { PostgresLeaseStore } from './postgres-lease-store.js';
 import { PostgresLeasedCheckpointStore } from './postgres-leased-checkpoint-store.js';
@@ -605,6 +608,87 @@ describe('PostgresLeaseStore and PostgresLeasedCheckpointStore (PGlite)', () => 
     await store.close();
   });
 });
+
+describe('PostgresLeaseStore and PostgresDeadLetterStore refuse keys they could not keep apart (PGlite)', () => {
+  // PostgreSQL keeps text as UTF-8: a lone surrogate would become U+FFFD (two keys stored as one),
+  // the NUL character and a key past the btree entry size are raw driver errors.
+  it('refuses a lease key, owner or prefix with NUL or a lone surrogate or over MAX_KEY_BYTES, in every method, writing nothing', async () => {
+    const { store } = await setup();
+    const leases = new PostgresLeaseStore(store);
+    for (const [bad, found] of BAD_KEYS) {
+      for (const [what, action] of [
+        ['lease key', () => leases.acquire(bad, 'a', 60_000)],
+        ['lease key', () => leases.renew(bad, 'a', 60_000)],
+        ['lease key', () => leases.release(bad, 'a')],
+        ['lease key', () => leases.get(bad)],
+        ['lease owner', () => leases.acquire('k', bad, 60_000)],
+        ['lease owner', () => leases.renew('k', bad, 60_000)],
+        ['lease owner', () => leases.release('k', bad)],
+        ['lease prefix', () => leases.list(bad)],
+      ] as const) {
+        await expectInvalidKey(action, what, found);
+      }
+    }
+    expect(await leases.list(''), 'nothing was written').toEqual([]);
+    const longest = 'é'.repeat(MAX_KEY_BYTES / 2);
+    expect(await leases.acquire(longest, longest, 60_000)).toBe(true);
+    expect((await leases.get(longest))?.owner, 'a key and owner of exactly MAX_KEY_BYTES').toBe(longest);
+    await store.close();
+  });
+
+  it('refuses a dead-letter projection name or key with NUL or a lone surrogate or over MAX_KEY_BYTES, writing nothing', async () => {
+    const { store } = await setup();
+    const letters = new PostgresDeadLetterStore(store);
+    const letter = {
+      projection: 'p',
+      key: 'p',
+      eventId: '0190a3b4-0000-7000-8000-000000000001',
+      eventType: 'T',
+      streamId: 's',
+      position: 3n,
+      error: 'Error: boom',
+      attempts: 2,
+      recordedAt: new Date(),
+    };
+    for (const [bad, found] of BAD_KEYS) {
+      await expectInvalidKey(
+        () => letters.record({ ...letter, projection: bad }),
+        'dead-letter projection',
+        found,
+      );
+      await expectInvalidKey(() => letters.record({ ...letter, key: bad }), 'dead-letter key', found);
+      await expectInvalidKey(() => letters.list(bad), 'dead-letter projection', found);
+    }
+    expect(await letters.list(), 'nothing was written').toEqual([]);
+    const longest = 'é'.repeat(MAX_KEY_BYTES / 2);
+    await letters.record({ ...letter, projection: longest, key: longest });
+    expect((await letters.list(longest)).map((l) => l.key)).toEqual([longest]);
+    await store.close();
+  });
+});
+
+/** Keys no store accepts, with what the refusal must say it found. */
+const BAD_KEYS = [
+  ['k\u0000', 'the NUL character'],
+  ['k-\ud800', 'a lone surrogate (\\ud800) at index 2'],
+  ['k'.repeat(MAX_KEY_BYTES + 1), `${MAX_KEY_BYTES + 1} bytes`],
+  ['k'.repeat(3000), '3000 bytes'],
+] as const;
+
+/** Asserts `action` fails with InvalidArgument naming the argument, the limit and what it found. */
+async function expectInvalidKey(action: () => Promise<unknown>, what: string, found: string): Promise<void> {
+  const error = await action().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isAnnalsError(error) && error.code, `${what} with ${found}: the code (found ${String(error)})`).toBe(
+    'INVALID_ARGUMENT',
+  );
+  const message = (error as Error).message;
+  expect(message, 'the message names the argument').toContain(what);
+  expect(message, 'the message names the limit').toContain(`${MAX_KEY_BYTES} UTF-8 bytes`);
+  expect(message, 'the message says what was found').toContain(found);
+}
 
 describe('PostgresEventLogStats (PGlite)', () => {
   it('counts the pending events of the handled types, renamed stored types included', async () => {

@@ -1,6 +1,7 @@
 import {
   type CheckpointStore,
   isLeaseLost,
+  MAX_KEY_BYTES,
   MAX_POSITION,
   MAX_REVISION,
   MAX_STREAM_ID_BYTES,
@@ -160,6 +161,34 @@ export function runCheckpointStoreConformance(options: CheckpointStoreConformanc
       );
       await checkpoints.save('k', MAX_POSITION, { expected: 5n });
       expect(await checkpoints.load('k')).toBe(MAX_POSITION);
+    });
+
+    it('refuses a key with the NUL character, a lone surrogate or more than MAX_KEY_BYTES UTF-8 bytes with InvalidArgument naming the key, the limit and the length found; a key of exactly the limit round-trips', async () => {
+      const checkpoints = await options.createCheckpointStore();
+      const tooLong = `${'é'.repeat(MAX_KEY_BYTES / 2)}x`;
+      for (const [key, found] of [
+        ['balances\u0000', 'the NUL character'],
+        ['balances-\udc00', 'a lone surrogate (\\udc00) at index 9'],
+        ['k'.repeat(MAX_KEY_BYTES + 1), `${MAX_KEY_BYTES + 1} bytes`],
+        [tooLong, `${MAX_KEY_BYTES + 1} bytes`],
+      ] as const) {
+        for (const action of [
+          () => checkpoints.save(key, 1n, { expected: undefined }),
+          () => checkpoints.load(key),
+        ]) {
+          const error = await expectAnnalsError(action, 'INVALID_ARGUMENT');
+          expect(error.message, 'the message names the argument').toContain('checkpoint key');
+          expect(error.message, 'the message names the limit').toContain(`${MAX_KEY_BYTES} UTF-8 bytes`);
+          expect(error.message, 'the message says what was found').toContain(found);
+        }
+      }
+      const longest = 'é'.repeat(MAX_KEY_BYTES / 2);
+      await checkpoints.save(longest, 7n, { expected: undefined });
+      expect(await checkpoints.load(longest), 'a key of exactly MAX_KEY_BYTES').toBe(7n);
+      expect(
+        await checkpoints.load('é'.repeat(MAX_KEY_BYTES / 2 - 1)),
+        'a shorter key is another key',
+      ).toBeUndefined();
     });
   });
 }
