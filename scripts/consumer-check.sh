@@ -16,7 +16,6 @@
 #   CONSUMER_KEEP=1                           keep the temp folder
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPO=$(pwd)
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
 MAJORS=${CONSUMER_NODE_MAJORS:-22 24}
 MANAGERS=${CONSUMER_PACKAGE_MANAGERS:-npm pnpm}
@@ -75,13 +74,14 @@ took
 use_tarballs() {
   node -e "
     const fs = require('node:fs');
+    const [pack] = process.argv.slice(1);
+    const tarball = (name) => fs.readdirSync(pack).find((f) => f.startsWith(name.replace('@', '').replace('/', '-') + '-'));
     const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'));
-    const local = { '@annals/core': 'core', '@annals/postgres': 'postgres', '@annals/testing': 'testing' };
     for (const field of ['dependencies', 'devDependencies'])
       for (const name of Object.keys(pkg[field] ?? {}))
-        if (local[name]) pkg[field][name] = 'file:' + process.argv[1] + '/annals-' + local[name] + '-' + require(process.argv[2] + '/packages/' + local[name] + '/package.json').version + '.tgz';
-    fs.writeFileSync('package.json', JSON.stringify(pkg, null, 2) + '\n');
-  " "${PACK}" "${REPO}"
+        if (name.startsWith('@annals/')) pkg[field][name] = 'file:' + pack + '/' + tarball(name);
+    fs.writeFileSync('package.json', JSON.stringify(pkg, null, 2) + '\\n');
+  " "${PACK}"
 }
 
 STARTER=$(ls "${PACK}"/create-annals-*.tgz)
