@@ -6,9 +6,9 @@
 # 2. For each supported Node major (CONSUMER_NODE_MAJORS, default "22 24"; the binaries come from the
 #    npm registry's `node` package), with a clean HOME and package cache in a temp folder:
 #    scaffolds a project from the create-annals tarball, points its @annals/* dependencies at the
-#    local tarballs, installs with npm (and with pnpm), compiles it with tsc (strict, NodeNext), runs
-#    its AggregateSpec and ProjectionSpec tests with vitest, and runs it on PGlite and, when
-#    DATABASE_URL is set, on that server.
+#    local tarballs, installs with npm and with pnpm, compiles it with tsc (strict, NodeNext), runs
+#    its AggregateSpec and ProjectionSpec tests with vitest (PGlite in the projection spec), and runs
+#    it on the server when DATABASE_URL is set and on PGlite (with pnpm: only when it is not set).
 #
 # Usage: scripts/consumer-check.sh            (or: pnpm check:consumer)
 #   CONSUMER_NODE_MAJORS="22"                 only one major
@@ -54,17 +54,18 @@ took
 
 step "publint and attw"
 for t in "${PACK}"/*.tgz; do
-  npx publint run "${t}" --strict
+  node_modules/.bin/publint run "${t}" --strict
 done
 for p in core postgres testing; do
   # ESM-only packages: the CommonJS resolution modes do not apply.
-  npx attw "${PACK}/annals-${p}-"*.tgz --profile esm-only --format table-flipped
+  node_modules/.bin/attw "${PACK}/annals-${p}-"*.tgz --profile esm-only --format table-flipped
 done
 took
 
 step "pnpm publish --dry-run"
 for p in ${PACKAGES}; do
-  (cd "packages/${p}" && pnpm_cmd publish --dry-run --no-git-checks >"${WORK}/publish-${p}.log" 2>&1) ||
+  # The pack step above built every package; --ignore-scripts keeps prepack from building it again.
+  (cd "packages/${p}" && pnpm_cmd publish --dry-run --no-git-checks --ignore-scripts >"${WORK}/publish-${p}.log" 2>&1) ||
     { cat "${WORK}/publish-${p}.log"; exit 1; }
   echo "   ${p}: $(tail -n 1 "${WORK}/publish-${p}.log")"
 done
@@ -125,9 +126,13 @@ for major in ${MAJORS}; do
       npm test --silent
       took
 
-      step "Node $(node --version), ${manager}: run on PGlite"
-      DATABASE_URL='' DATA_DIR="${WORK}/${app}/.data" npm start --silent
-      took
+      # npm's tree runs the app on both stores; pnpm's (a different layout) on the server when there is
+      # one, else on PGlite: each tree resolves the command bus, tsyringe and the stores once.
+      if [ "${manager}" = npm ] || [ -z "${DATABASE_URL:-}" ]; then
+        step "Node $(node --version), ${manager}: run on PGlite"
+        DATABASE_URL='' DATA_DIR="${WORK}/${app}/.data" npm start --silent
+        took
+      fi
 
       if [ -n "${DATABASE_URL:-}" ]; then
         step "Node $(node --version), ${manager}: run on the server (DATABASE_URL)"

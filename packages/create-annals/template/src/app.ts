@@ -13,8 +13,8 @@ export interface App {
   readonly store: PostgresEventStore;
   readonly bus: CommandBus;
   readonly repositories: Repositories;
-  /** Waits until the read model holds every event stored so far. */
-  waitForReadModel(): Promise<void>;
+  /** Waits until the read model holds every event up to the global `position` (an append's `lastPosition`). */
+  waitForReadModel(position: bigint): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,7 +38,15 @@ export async function openApp(where: AppStore): Promise<App> {
     store,
     bus,
     repositories,
-    waitForReadModel: () => runner.waitUntilCaughtUp(),
+    async waitForReadModel(position) {
+      await runner.waitUntilCaughtUp();
+      // Caught up means: with every event visible when asked. On a busy server an event can become
+      // visible a moment later (a concurrent transaction holds the horizon back), so wait for its position.
+      while ((runner.status(OpenTasks.name)?.position ?? 0n) < position) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await runner.refreshStatus();
+      }
+    },
     async close() {
       await runner.stop();
       await store.close();

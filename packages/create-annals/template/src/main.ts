@@ -19,14 +19,14 @@ try {
   await app.bus.execute(CompleteTask, { taskId: write });
 
   // A task stored by an earlier release, at version 1 of TaskAdded: it is read as version 2.
-  await app.store.append(
+  const { lastPosition } = await app.store.append(
     `Task-${old}`,
     [{ id: uuidv7(), type: 'TaskAdded', schemaVersion: 1, data: { taskId: old, title: 'From release 1' } }],
     { import: true },
   );
   const upcast = await app.repositories.get(Task).load(old);
 
-  await app.waitForReadModel();
+  await app.waitForReadModel(lastPosition);
   const open = (await queryOpenTasks(app.store.kysely)).filter((t) => t.task_id.endsWith(run));
   console.log(`Store: ${databaseUrl ? 'PostgreSQL server' : 'PGlite'}`);
   console.log(`Upcast task ${old}: priority ${upcast.priority}`);
