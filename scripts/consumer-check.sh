@@ -114,6 +114,15 @@ for major in ${MAJORS}; do
       if [ "${manager}" = npm ]; then
         npm install --no-audit --no-fund --loglevel=error
       else
+        # pnpm resolves @annals/core, which @annals/postgres and @annals/testing depend on, from the
+        # registry unless an override names the tarball (npm reuses the top-level one instead).
+        {
+          echo "overrides:"
+          for t in "${PACK}"/annals-*.tgz; do
+            name=$(basename "${t}" | sed -E 's/^annals-([a-z]+)-.*/@annals\/\1/')
+            echo "  \"${name}\": \"file:${t}\""
+          done
+        } >pnpm-workspace.yaml
         pnpm_cmd install --store-dir "${HOME}/.pnpm-store" --reporter=append-only | tail -n 5
       fi
       took
