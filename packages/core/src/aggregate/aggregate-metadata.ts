@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { AnyEventDefinition, EventData } from '../events/define-event.js';
 import type { RecordedEvent } from '../events/event-types.js';
+import { assertLegacyDecorator } from '../wiring/decorator-setup.js';
 import { InvalidAggregateDefinition } from './aggregate-errors.js';
 
 const AGGREGATE_KEY = Symbol.for('annals:aggregate');
@@ -63,7 +64,8 @@ export function Aggregate(type: string, options: AggregateOptions = {}) {
       `@Aggregate('${type}') expects snapshotVersion to be an integer >= 1, found ${String(snapshotVersion)}.`,
     );
   }
-  return (target: Function): void => {
+  return (target: Function, context?: unknown): void => {
+    assertLegacyDecorator(`@Aggregate('${type}')`, context);
     Reflect.defineMetadata(AGGREGATE_KEY, Object.freeze({ type, snapshotVersion }), target);
   };
 }
@@ -92,6 +94,7 @@ export function Apply<D extends AnyEventDefinition>(event: D) {
     method: string | symbol,
     _descriptor: TypedPropertyDescriptor<M>,
   ): void => {
+    assertLegacyDecorator(`@Apply(${event.type})`, method);
     const own: Map<string, ApplyEntry> = Reflect.getOwnMetadata(APPLY_KEY, target) ?? new Map();
     const existing = own.get(event.type);
     if (existing !== undefined) {

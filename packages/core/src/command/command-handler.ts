@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { injectable } from 'tsyringe';
 import { InvalidArgument } from '../errors/store-errors.js';
+import { assertLegacyDecorator } from '../wiring/decorator-setup.js';
 import type { CommandContext } from './command-context.js';
 import {
   type AnyCommandDefinition,
@@ -46,7 +47,8 @@ export function CommandHandler<C extends AnyCommandDefinition>(command: C) {
       `@CommandHandler expects a command definition made by defineCommand, found ${String(command)}.`,
     );
   }
-  return <T extends CommandHandlerClass<C>>(target: T): void => {
+  return <T extends CommandHandlerClass<C>>(target: T, context?: unknown): void => {
+    assertLegacyDecorator(`@CommandHandler(${command.type})`, context);
     const existing: AnyCommandDefinition | undefined = Reflect.getOwnMetadata(HANDLER_KEY, target);
     if (existing !== undefined) {
       throw new InvalidArgument(

@@ -4,6 +4,7 @@ import { resolveAggregateDefinition } from '../aggregate/aggregate-metadata.js';
 import type { AggregateRoot } from '../aggregate/aggregate-root.js';
 import type { Repositories } from '../repository/repositories.js';
 import type { AggregateClass, Repository } from '../repository/repository.js';
+import { assertLegacyDecorator } from './decorator-setup.js';
 import { AnnalsTokens } from './tokens.js';
 
 /** @internal tsyringe transform: the registered `Repositories` -> the repository of one aggregate class. */
@@ -26,6 +27,10 @@ class RepositoryOf {
 export function injectRepository<T extends AggregateRoot>(
   aggregate: AggregateClass<T>,
 ): (target: any, propertyKey: string | symbol | undefined, parameterIndex: number) => any {
-  resolveAggregateDefinition(aggregate);
-  return injectWithTransform(AnnalsTokens.Repositories, RepositoryOf, aggregate);
+  const { type } = resolveAggregateDefinition(aggregate);
+  const inject = injectWithTransform(AnnalsTokens.Repositories, RepositoryOf, aggregate);
+  return (target, propertyKey, parameterIndex) => {
+    assertLegacyDecorator(`@injectRepository(${type})`, propertyKey);
+    return inject(target, propertyKey, parameterIndex);
+  };
 }
