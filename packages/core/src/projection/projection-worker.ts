@@ -11,6 +11,7 @@ import type { LeaseStore } from './lease-store.js';
 import { failedEventInfo, isLeaseLost, LeaseLost, ProjectionFailed } from './projection-errors.js';
 import type { ProjectionErrorInfo, ProjectionState, ProjectionStatus } from './projection-status.js';
 import { shardOf } from './shard.js';
+import { transientDelay, worthLogging } from './transient-retry.js';
 
 /**
  * Runs one batch as a unit of work: the handlers' effects, the checkpoint and any dead letter commit
@@ -97,6 +98,8 @@ export class ProjectionWorker<TContext, TTransaction> {
   #attempts = 0;
   /** Consecutive transient failures (they never count as attempts of the failure policy). */
   #transient = 0;
+  /** Consecutive lease claims that failed because the store could not be reached. */
+  #claimFailures = 0;
   #lastError: ProjectionErrorInfo | undefined;
   #failure: ProjectionFailed | undefined;
   #deadLettered = 0;
@@ -220,12 +223,19 @@ export class ProjectionWorker<TContext, TTransaction> {
   }
 
   async #run(): Promise<void> {
-    const { leases, logger, key, leaseTtlMs } = this.#s;
+    const { logger, key, leaseTtlMs } = this.#s;
     const pollMs = Math.max(10, Math.floor(leaseTtlMs / 3));
     try {
       while (!this.#stopRequested) {
-        if (leases !== undefined && !(await this.#claim())) {
+        const claim = await this.#claim();
+        if (claim !== 'held') {
           this.#setState('standby');
+          if (claim === 'unavailable') {
+            // The store is down, not the lease taken: try again soon, so the runner resumes as soon
+            // as the database is back. The lease keeps its safety: only a free or expired one is taken.
+            await this.#sleep(transientDelay(this.#claimFailures));
+            continue;
+          }
           // The checkpoint at every poll; the lag (a count over the log) once per statusRefreshMs.
           await this.#loadStandbyPosition().catch(() => undefined);
           if (Date.now() - this.#measuredAt >= this.#s.statusRefreshMs) {
@@ -243,7 +253,7 @@ export class ProjectionWorker<TContext, TTransaction> {
             this.#holdsLease = false;
             this.#stopHeartbeat();
             this.#setState('standby');
-            await this.#sleep(pollMs);
+            // Claim again at once: if another runner holds it, the claim says so and we poll.
             continue;
           }
           if (error instanceof ProjectionFailed) {
@@ -279,20 +289,39 @@ export class ProjectionWorker<TContext, TTransaction> {
     }
   }
 
-  async #claim(): Promise<boolean> {
+  /**
+   * Claims the lease: `'held'` (ours, or no leases), `'elsewhere'` (another runner holds it, or this
+   * runner should not), `'unavailable'` (the store could not be reached: retried on a short backoff).
+   */
+  async #claim(): Promise<'held' | 'elsewhere' | 'unavailable'> {
     const { leases, key, owner, leaseTtlMs, logger } = this.#s;
-    if (leases === undefined) return true;
-    if (!this.#desired) return false;
+    if (leases === undefined) return 'held';
+    if (!this.#desired) return 'elsewhere';
     try {
-      if (!(await leases.acquire(key, owner, leaseTtlMs))) return false;
+      if (!(await leases.acquire(key, owner, leaseTtlMs))) {
+        this.#claimFailures = 0;
+        return 'elsewhere';
+      }
     } catch (error) {
+      if (this.#s.isTransient(error)) {
+        this.#claimFailures++;
+        this.#recordError(error, undefined, this.#claimFailures);
+        if (worthLogging(this.#claimFailures)) {
+          logger.warn(
+            `Projection ${key}: acquiring its lease failed, the store is unavailable (${this.#claimFailures} in a row); retrying.`,
+            { error },
+          );
+        }
+        return 'unavailable';
+      }
       logger.warn(`Projection ${key}: acquiring its lease failed; retrying.`, { error });
-      return false;
+      return 'elsewhere';
     }
+    this.#claimFailures = 0;
     this.#holdsLease = true;
     this.#leaseLost = false;
     this.#startHeartbeat();
-    return true;
+    return 'held';
   }
 
   #startHeartbeat(): void {
@@ -477,17 +506,20 @@ export class ProjectionWorker<TContext, TTransaction> {
     return true;
   }
 
-  /** Records a transient failure and waits before the retry (capped backoff, without end). */
+  /**
+   * Records a transient failure (the store unavailable, a lost connection) and waits before the retry:
+   * a short capped backoff, without end, never an attempt of the failure policy.
+   */
   async #transientFailure(error: unknown, event: ProjectionErrorInfo['event']): Promise<void> {
     this.#transient++;
     this.#recordError(error, event, this.#transient);
-    this.#s.logger.warn(
-      `Projection ${this.#s.key}: transient failure (${this.#transient} in a row); retrying.`,
-      {
-        error,
-      },
-    );
-    await this.#sleep(backoffDelay(this.#transient, this.#s.projection.failure.backoff));
+    if (worthLogging(this.#transient)) {
+      this.#s.logger.warn(
+        `Projection ${this.#s.key}: transient failure (${this.#transient} in a row); retrying.`,
+        { error },
+      );
+    }
+    await this.#sleep(transientDelay(this.#transient));
   }
 
   /**
