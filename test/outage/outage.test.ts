@@ -210,6 +210,11 @@ describe('a PostgreSQL outage (a cluster of its own, restarted and stopped hard)
         components().map((c) => [c, progress.firstAfter(c, acceptingAt)! - acceptingAt]),
       );
     };
+    /** Lets traffic flow until `count` more appends were acknowledged. */
+    const flowing = async (count: number) => {
+      const target = acknowledged.size + count;
+      await waitFor(() => acknowledged.size >= target, `${count} more acknowledged appends`);
+    };
 
     try {
       // Warm up: everything is flowing.
@@ -217,12 +222,14 @@ describe('a PostgreSQL outage (a cluster of its own, restarted and stopped hard)
         () => components().every((c) => progress.firstAfter(c, 0) !== undefined),
         'every component to make progress before the first outage',
       );
+      await flowing(200);
 
       // A fast restart.
       await cluster!.stop('fast');
       let down = Date.now();
       await cluster!.start();
       await measureResume('fast restart', Math.max(down, await cluster!.acceptingSince()));
+      await flowing(200);
 
       for (const downtime of HARD_STOPS_MS) {
         await cluster!.stop('immediate');
@@ -232,6 +239,7 @@ describe('a PostgreSQL outage (a cluster of its own, restarted and stopped hard)
         const accepting = await cluster!.acceptingSince();
         await starting;
         await measureResume(`hard stop ${downtime / 1000} s`, Math.max(down, accepting));
+        await flowing(200);
       }
 
       appending = false;

@@ -59,6 +59,33 @@ describe('projections ride out an unavailable store', () => {
     }
   });
 
+  it('a batch whose commit went through although the store reported it unavailable is not applied again', async () => {
+    const store = await storeWith(4);
+    const { seen, projection } = counting();
+    let ambiguous = 2;
+    const runner = new ProjectionRunner({
+      store,
+      projections: [projection],
+      logger: silent,
+      batchSize: 2,
+      checkpoints: new InMemoryCheckpointStore(),
+      // The work (handlers and checkpoint) is done, then the connection dies at the commit.
+      transaction: async (work) => {
+        const result = await work(undefined);
+        if (ambiguous-- > 0) throw unavailable();
+        return result;
+      },
+    });
+    await runner.start();
+    try {
+      await runner.waitUntilCaughtUp('notes');
+      expect(seen, 'each event applied once').toEqual([0, 1, 2, 3]);
+      expect(runner.status('notes')!.state).toBe('running');
+    } finally {
+      await runner.stop();
+    }
+  });
+
   it('claims its lease again soon after a claim failed because the store was unavailable, not a third of the lease later', async () => {
     const store = await storeWith(3);
     const { seen, projection } = counting();

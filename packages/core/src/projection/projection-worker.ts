@@ -205,8 +205,8 @@ export class ProjectionWorker<TContext, TTransaction> {
   }
 
   /**
-   * Resolves once the checkpoint reaches `position`, whichever runner applies the events. Rejects
-   * with the projection's error if it fails here, or with `signal`'s reason.
+   * Resolves once the checkpoint reaches `position`, whichever runner applies the events; waits out
+   * an unavailable store. Rejects with the projection's error if it fails here, or with `signal`'s reason.
    */
   async waitForPosition(position: bigint, signal?: AbortSignal): Promise<void> {
     for (;;) {
@@ -214,8 +214,13 @@ export class ProjectionWorker<TContext, TTransaction> {
       if (this.#failure !== undefined) throw this.#failure;
       const seen = this.#changes.version;
       if (!this.#owning) {
-        const stored = await this.#s.checkpoints.load(this.#s.key);
-        if (!this.#owning) this.#position = stored ?? 0n;
+        try {
+          const stored = await this.#s.checkpoints.load(this.#s.key);
+          if (!this.#owning) this.#position = stored ?? 0n;
+        } catch (error) {
+          // The store is down: wait on, as the runner does; anything else ends the wait.
+          if (!this.#s.isTransient(error)) throw error;
+        }
       }
       if (this.#position >= position) return;
       await this.#changes.wait(seen, { timeoutMs: 200, ...(signal === undefined ? {} : { signal }) });
@@ -426,14 +431,42 @@ export class ProjectionWorker<TContext, TTransaction> {
     let remaining = batch;
     // One event at a time: always for per-event handlers; for a batch handler, to find a poison event.
     let single = projection.batched !== true;
+    // After the store became unavailable outside the handlers (at BEGIN, the checkpoint, COMMIT): the
+    // commit may have gone through, which the stored checkpoint tells before the batch is retried.
+    let uncertain = false;
     while (remaining.length > 0) {
+      if (uncertain) {
+        let stored: bigint | undefined;
+        try {
+          stored = await this.#s.checkpoints.load(key);
+        } catch (error) {
+          if (!this.#s.isTransient(error)) throw error;
+          await this.#transientFailure(error, undefined);
+          if (this.#stopRequested || this.#leaseLost || !this.#desired) return false;
+          continue;
+        }
+        uncertain = false;
+        remaining = this.#skipCommitted(remaining, stored);
+        if (remaining.length === 0) {
+          this.#transient = 0;
+          return true;
+        }
+      }
       try {
         await this.#commit(remaining, single);
         this.#attempts = 0;
         this.#transient = 0;
         return true;
       } catch (error) {
-        if (isLeaseLost(error) || !(error instanceof HandlerFailure)) throw error;
+        if (isLeaseLost(error)) throw error;
+        if (!(error instanceof HandlerFailure)) {
+          // The store is unavailable: retry this batch on the same subscription, no attempt counted.
+          if (!this.#s.isTransient(error)) throw error;
+          await this.#transientFailure(error, undefined);
+          if (this.#stopRequested || this.#leaseLost || !this.#desired) return false;
+          uncertain = true;
+          continue;
+        }
         if (error.index < 0) {
           // The batch handler failed; nothing of the batch was kept (with a transaction).
           if (this.#s.isTransient(error.cause)) {
@@ -504,6 +537,20 @@ export class ProjectionWorker<TContext, TTransaction> {
       }
     }
     return true;
+  }
+
+  /**
+   * The events of `events` after the stored checkpoint, once a commit whose outcome was unknown is
+   * settled: when the checkpoint is at one of them, that commit went through (it is recorded as
+   * committed here). A checkpoint anywhere else is left to the next commit's compare-and-swap, which
+   * throws `LeaseLost` if another runner moved it.
+   */
+  #skipCommitted(events: readonly RecordedEvent[], stored: bigint | undefined): readonly RecordedEvent[] {
+    if (stored === undefined || stored === this.#expected) return events;
+    const index = events.findIndex((e) => e.position === stored);
+    if (index < 0) return events;
+    this.#committed(events[index]!, index + 1, index + 1);
+    return events.slice(index + 1);
   }
 
   /**

@@ -150,7 +150,7 @@ export interface PostgresEventStoreOptions extends Omit<EventRegistryOptions, 'e
   readonly horizonWaitMs?: number;
   /**
    * What live subscriptions do while the database cannot be reached: by default they wait out an
-   * outage of any length (retrying at most a second apart); `maxUnavailableMs` ends them with
+   * outage of any length (retrying at most 250 ms apart); `maxUnavailableMs` ends them with
    * `StoreUnavailable` instead, and `onHealth` reports when they become unavailable and live again.
    */
   readonly subscriptions?: SubscriptionOutageOptions;
