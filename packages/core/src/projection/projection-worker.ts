@@ -438,8 +438,21 @@ export class ProjectionWorker<TContext, TTransaction> {
       if (uncertain) {
         let stored: bigint | undefined;
         try {
+          // The lease may have expired during the outage: renew it now rather than at the next
+          // heartbeat (only while it is still ours; when another runner took it, stand by).
+          if (
+            this.#s.leases !== undefined &&
+            !(await this.#s.leases.renew(key, this.#s.owner, this.#s.leaseTtlMs))
+          ) {
+            throw new LeaseLost(
+              key,
+              this.#s.owner,
+              'another runner took its lease while the store was unavailable',
+            );
+          }
           stored = await this.#s.checkpoints.load(key);
         } catch (error) {
+          if (isLeaseLost(error)) throw error;
           if (!this.#s.isTransient(error)) throw error;
           await this.#transientFailure(error, undefined);
           if (this.#stopRequested || this.#leaseLost || !this.#desired) return false;
