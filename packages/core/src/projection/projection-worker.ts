@@ -258,7 +258,7 @@ export class ProjectionWorker<TContext, TTransaction> {
             this.#holdsLease = false;
             this.#stopHeartbeat();
             this.#setState('standby');
-            // Claim again at once: if another runner holds it, the claim says so and we poll.
+            await this.#sleep(pollMs);
             continue;
           }
           if (error instanceof ProjectionFailed) {
