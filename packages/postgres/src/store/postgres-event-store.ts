@@ -834,6 +834,7 @@ export class PostgresEventStore implements EventStore {
   #track(read: () => Promise<PullPage<RecordedEvent>>): Subscription {
     this.#listener?.acquire();
     const outage = new SubscriptionOutage(this.#outage, { minMs: this.#pollMinMs, maxMs: this.#pollMaxMs });
+    let outageReads = 0;
     let stopped = false;
     const subscription = new PullSubscription<RecordedEvent>(
       {
@@ -854,10 +855,16 @@ export class PostgresEventStore implements EventStore {
           }
         },
         notifier: this.#notifier,
-        idleTimeoutMs: (emptyReads) =>
-          outage.failures > 0
-            ? outage.retryDelayMs()
-            : Math.min(this.#pollMaxMs, this.#pollMinMs * 2 ** Math.min(emptyReads, 30)),
+        idleTimeoutMs: (emptyReads) => {
+          if (outage.failures > 0) {
+            outageReads = emptyReads;
+            return outage.retryDelayMs();
+          }
+          // The failed reads of an outage count as empty ones: after it, polling starts over fast.
+          if (emptyReads < outageReads) outageReads = 0;
+          const idle = emptyReads - outageReads;
+          return Math.min(this.#pollMaxMs, this.#pollMinMs * 2 ** Math.min(idle, 30));
+        },
         onStop: async () => {
           stopped = true;
           await this.#listener?.release();
