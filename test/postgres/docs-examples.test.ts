@@ -51,6 +51,34 @@ describe('docs/postgres.md', () => {
     }
   });
 
+  it.skipIf(!databaseUrl)('outages: subscriptions report their health and may have a limit', async () => {
+    const schema = db.schema('server');
+    // #region outage
+    const store = await PostgresEventStore.create(
+      { connectionString: process.env.DATABASE_URL! },
+      {
+        events: [AccountOpened, MoneyDeposited],
+        schema,
+        subscriptions: {
+          maxUnavailableMs: 5 * 60_000, // end a subscription after five minutes without the database
+          onHealth: (health) =>
+            console.warn(`subscriptions are ${health.status} since ${health.since.toISOString()}`),
+        },
+      },
+    );
+    // #endregion outage
+    try {
+      await store.migrate();
+      await store.append('account-1', [AccountOpened.create({ owner: 'Ada' })]);
+      for await (const event of store.subscribeToAll()) {
+        expect(event.type).toBe('AccountOpened');
+        break;
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a read model and its checkpoint commit in one transaction', async () => {
     const store = await db.open('pglite', { events: [AccountOpened, MoneyDeposited] });
     await db.raw(

@@ -4,6 +4,10 @@ import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult } 
 interface Failure {
   /** Run the statement, then report the failure: the client cannot know it committed. */
   readonly afterRunning: boolean;
+  /** The SQLSTATE (or Node error code, e.g. ECONNRESET) of the error. Default 57P01 (the backend was ended). */
+  readonly code?: string;
+  /** Instead of an error, answer with no rows (the statement does not run). */
+  readonly noRows?: boolean;
 }
 
 /**
@@ -15,10 +19,19 @@ export class FlakyDialect implements Dialect {
   readonly #inner: Dialect;
   readonly #matches: RegExp;
   readonly #failures: Failure[] = [];
+  #rollbackFailures = 0;
 
   constructor(inner: Dialect, matches: RegExp) {
     this.#inner = inner;
     this.#matches = matches;
+  }
+
+  /**
+   * The next `times` ROLLBACKs run, then throw what node-postgres throws on a client whose socket
+   * broke ("not queryable"): the error Kysely would let replace the one that caused the rollback.
+   */
+  failNextRollbacks(times: number): void {
+    this.#rollbackFailures += times;
   }
 
   /** The next `times` matching statements fail. */
@@ -33,9 +46,15 @@ export class FlakyDialect implements Dialect {
         const failure = this.#matches.test(query.sql) ? this.#failures.shift() : undefined;
         if (failure === undefined) return connection.executeQuery<R>(query);
         if (failure.afterRunning) await connection.executeQuery<R>(query);
-        throw Object.assign(new Error('terminating connection due to administrator command'), {
-          code: '57P01',
-        });
+        if (failure.noRows === true) return { rows: [] };
+        const code = failure.code ?? '57P01';
+        const message =
+          code === '57P01'
+            ? 'terminating connection due to administrator command'
+            : code === 'ECONNRESET'
+              ? 'read ECONNRESET'
+              : `injected error ${code}`;
+        throw Object.assign(new Error(message), { code });
       },
       streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
     });
@@ -56,7 +75,13 @@ export class FlakyDialect implements Dialect {
       acquireConnection: async () => outer(await driver.acquireConnection()),
       beginTransaction: (c, settings) => driver.beginTransaction(inner(c), settings),
       commitTransaction: (c) => driver.commitTransaction(inner(c)),
-      rollbackTransaction: (c) => driver.rollbackTransaction(inner(c)),
+      rollbackTransaction: async (c) => {
+        await driver.rollbackTransaction(inner(c));
+        if (this.#rollbackFailures > 0) {
+          this.#rollbackFailures--;
+          throw new Error('Client has encountered a connection error and is not queryable');
+        }
+      },
       releaseConnection: (c) => driver.releaseConnection(inner(c)),
       destroy: () => driver.destroy(),
     };

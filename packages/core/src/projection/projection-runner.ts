@@ -19,6 +19,7 @@ import {
   type RebuildTracker,
 } from './projection-worker.js';
 import { shardKey } from './shard.js';
+import { isUnavailableOr, transientDelay } from './transient-retry.js';
 
 /** Options of {@link ProjectionRunner}. */
 export interface ProjectionRunnerOptions<TContext = ProjectionContext, TTransaction = undefined> {
@@ -61,8 +62,9 @@ export interface ProjectionRunnerOptions<TContext = ProjectionContext, TTransact
   /**
    * Recognises failures of the infrastructure (a lost database connection) rather than of an event:
    * they are retried with backoff for as long as they last, and never count towards the failure
-   * policy (so an outage neither fails a projection nor dead-letters good events). Default: none;
-   * `PostgresProjectionRunner` recognises lost connections and ended backends.
+   * policy (so an outage neither fails a projection nor dead-letters good events). A
+   * `StoreUnavailable` (code `STORE_UNAVAILABLE`) always is, whatever this says. Default: only that;
+   * `PostgresProjectionRunner` also recognises lost connections and ended backends.
    */
   readonly isTransient?: (error: unknown) => boolean;
 }
@@ -200,7 +202,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
             leaseTtlMs: this.#leaseTtlMs,
             statusRefreshMs,
             logger,
-            isTransient: options.isTransient ?? (() => false),
+            isTransient: isUnavailableOr(options.isTransient),
           }),
         );
       }
@@ -419,7 +421,10 @@ class ShardAssignment<TContext, TTransaction> {
   readonly #prefix: string;
   readonly #memberKey: string;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #retry: ReturnType<typeof setTimeout> | undefined;
   #ticking = false;
+  /** Consecutive failed refreshes. */
+  #failures = 0;
 
   constructor(
     readonly name: string,
@@ -442,6 +447,8 @@ class ShardAssignment<TContext, TTransaction> {
   async stop(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    if (this.#retry !== undefined) clearTimeout(this.#retry);
+    this.#retry = undefined;
     await this.leases.release(this.#memberKey, this.owner).catch(() => undefined);
   }
 
@@ -456,10 +463,22 @@ class ShardAssignment<TContext, TTransaction> {
       const me = ordered.indexOf(this.owner);
       for (const [i, worker] of this.workers.entries()) worker.setDesired(i % ordered.length === me);
     } catch (error) {
-      this.logger.warn(`Projection ${this.name}: refreshing the shard assignment failed.`, { error });
+      this.#failures++;
+      if (this.#failures === 1 || this.#failures % 20 === 0) {
+        this.logger.warn(`Projection ${this.name}: refreshing the shard assignment failed.`, { error });
+      }
+      // The store may be down: try again soon rather than a third of the lease's lifetime later, so
+      // the assignment is fresh as soon as the database is back.
+      this.#retry ??= setTimeout(() => {
+        this.#retry = undefined;
+        if (this.#timer !== undefined) void this.#tick();
+      }, transientDelay(this.#failures));
+      this.#retry.unref?.();
+      return;
     } finally {
       this.#ticking = false;
     }
+    this.#failures = 0;
   }
 }
 

@@ -11,6 +11,7 @@ import type { LeaseStore } from './lease-store.js';
 import { failedEventInfo, isLeaseLost, LeaseLost, ProjectionFailed } from './projection-errors.js';
 import type { ProjectionErrorInfo, ProjectionState, ProjectionStatus } from './projection-status.js';
 import { shardOf } from './shard.js';
+import { transientDelay, worthLogging } from './transient-retry.js';
 
 /**
  * Runs one batch as a unit of work: the handlers' effects, the checkpoint and any dead letter commit
@@ -97,6 +98,8 @@ export class ProjectionWorker<TContext, TTransaction> {
   #attempts = 0;
   /** Consecutive transient failures (they never count as attempts of the failure policy). */
   #transient = 0;
+  /** Consecutive lease claims that failed because the store could not be reached. */
+  #claimFailures = 0;
   #lastError: ProjectionErrorInfo | undefined;
   #failure: ProjectionFailed | undefined;
   #deadLettered = 0;
@@ -224,8 +227,8 @@ export class ProjectionWorker<TContext, TTransaction> {
   }
 
   /**
-   * Resolves once the checkpoint reaches `position`, whichever runner applies the events. Rejects
-   * with the projection's error if it fails here, or with `signal`'s reason.
+   * Resolves once the checkpoint reaches `position`, whichever runner applies the events; waits out
+   * an unavailable store. Rejects with the projection's error if it fails here, or with `signal`'s reason.
    */
   async waitForPosition(position: bigint, signal?: AbortSignal): Promise<void> {
     for (;;) {
@@ -233,8 +236,13 @@ export class ProjectionWorker<TContext, TTransaction> {
       if (this.#failure !== undefined) throw this.#failure;
       const seen = this.#changes.version;
       if (!this.#owning) {
-        const stored = await this.#s.checkpoints.load(this.#s.key);
-        if (!this.#owning) this.#position = stored ?? 0n;
+        try {
+          const stored = await this.#s.checkpoints.load(this.#s.key);
+          if (!this.#owning) this.#position = stored ?? 0n;
+        } catch (error) {
+          // The store is down: wait on, as the runner does; anything else ends the wait.
+          if (!this.#s.isTransient(error)) throw error;
+        }
       }
       if (this.#position >= position) return;
       await this.#changes.wait(seen, { timeoutMs: 200, ...(signal === undefined ? {} : { signal }) });
@@ -242,13 +250,20 @@ export class ProjectionWorker<TContext, TTransaction> {
   }
 
   async #run(): Promise<void> {
-    const { leases, logger, key, leaseTtlMs } = this.#s;
+    const { logger, key, leaseTtlMs } = this.#s;
     const pollMs = Math.max(10, Math.floor(leaseTtlMs / 3));
     try {
       while (!this.#stopRequested) {
-        if (leases !== undefined && !(await this.#claim())) {
+        const claim = await this.#claim();
+        if (claim !== 'held') {
           this.#setState('standby');
           this.#settle();
+          if (claim === 'unavailable') {
+            // The store is down, not the lease taken: try again soon, so the runner resumes as soon
+            // as the database is back. The lease keeps its safety: only a free or expired one is taken.
+            await this.#sleep(transientDelay(this.#claimFailures));
+            continue;
+          }
           // The checkpoint at every poll; the lag (a count over the log) once per statusRefreshMs.
           await this.#loadStandbyPosition().catch(() => undefined);
           if (Date.now() - this.#measuredAt >= this.#s.statusRefreshMs) {
@@ -302,20 +317,39 @@ export class ProjectionWorker<TContext, TTransaction> {
     }
   }
 
-  async #claim(): Promise<boolean> {
+  /**
+   * Claims the lease: `'held'` (ours, or no leases), `'elsewhere'` (another runner holds it, or this
+   * runner should not), `'unavailable'` (the store could not be reached: retried on a short backoff).
+   */
+  async #claim(): Promise<'held' | 'elsewhere' | 'unavailable'> {
     const { leases, key, owner, leaseTtlMs, logger } = this.#s;
-    if (leases === undefined) return true;
-    if (!this.#desired) return false;
+    if (leases === undefined) return 'held';
+    if (!this.#desired) return 'elsewhere';
     try {
-      if (!(await leases.acquire(key, owner, leaseTtlMs))) return false;
+      if (!(await leases.acquire(key, owner, leaseTtlMs))) {
+        this.#claimFailures = 0;
+        return 'elsewhere';
+      }
     } catch (error) {
+      if (this.#s.isTransient(error)) {
+        this.#claimFailures++;
+        this.#recordError(error, undefined, this.#claimFailures);
+        if (worthLogging(this.#claimFailures)) {
+          logger.warn(
+            `Projection ${key}: acquiring its lease failed, the store is unavailable (${this.#claimFailures} in a row); retrying.`,
+            { error },
+          );
+        }
+        return 'unavailable';
+      }
       logger.warn(`Projection ${key}: acquiring its lease failed; retrying.`, { error });
-      return false;
+      return 'elsewhere';
     }
+    this.#claimFailures = 0;
     this.#holdsLease = true;
     this.#leaseLost = false;
     this.#startHeartbeat();
-    return true;
+    return 'held';
   }
 
   #startHeartbeat(): void {
@@ -421,14 +455,55 @@ export class ProjectionWorker<TContext, TTransaction> {
     let remaining = batch;
     // One event at a time: always for per-event handlers; for a batch handler, to find a poison event.
     let single = projection.batched !== true;
+    // After the store became unavailable outside the handlers (at BEGIN, the checkpoint, COMMIT): the
+    // commit may have gone through, which the stored checkpoint tells before the batch is retried.
+    let uncertain = false;
     while (remaining.length > 0) {
+      if (uncertain) {
+        let stored: bigint | undefined;
+        try {
+          // The lease may have expired during the outage: renew it now rather than at the next
+          // heartbeat (only while it is still ours; when another runner took it, stand by).
+          if (
+            this.#s.leases !== undefined &&
+            !(await this.#s.leases.renew(key, this.#s.owner, this.#s.leaseTtlMs))
+          ) {
+            throw new LeaseLost(
+              key,
+              this.#s.owner,
+              'another runner took its lease while the store was unavailable',
+            );
+          }
+          stored = await this.#s.checkpoints.load(key);
+        } catch (error) {
+          if (isLeaseLost(error)) throw error;
+          if (!this.#s.isTransient(error)) throw error;
+          await this.#transientFailure(error, undefined);
+          if (this.#stopRequested || this.#leaseLost || !this.#desired) return false;
+          continue;
+        }
+        uncertain = false;
+        remaining = this.#skipCommitted(remaining, stored);
+        if (remaining.length === 0) {
+          this.#transient = 0;
+          return true;
+        }
+      }
       try {
         await this.#commit(remaining, single);
         this.#attempts = 0;
         this.#transient = 0;
         return true;
       } catch (error) {
-        if (isLeaseLost(error) || !(error instanceof HandlerFailure)) throw error;
+        if (isLeaseLost(error)) throw error;
+        if (!(error instanceof HandlerFailure)) {
+          // The store is unavailable: retry this batch on the same subscription, no attempt counted.
+          if (!this.#s.isTransient(error)) throw error;
+          await this.#transientFailure(error, undefined);
+          if (this.#stopRequested || this.#leaseLost || !this.#desired) return false;
+          uncertain = true;
+          continue;
+        }
         if (error.index < 0) {
           // The batch handler failed; nothing of the batch was kept (with a transaction).
           if (this.#s.isTransient(error.cause)) {
@@ -501,17 +576,34 @@ export class ProjectionWorker<TContext, TTransaction> {
     return true;
   }
 
-  /** Records a transient failure and waits before the retry (capped backoff, without end). */
+  /**
+   * The events of `events` after the stored checkpoint, once a commit whose outcome was unknown is
+   * settled: when the checkpoint is at one of them, that commit went through (it is recorded as
+   * committed here). A checkpoint anywhere else is left to the next commit's compare-and-swap, which
+   * throws `LeaseLost` if another runner moved it.
+   */
+  #skipCommitted(events: readonly RecordedEvent[], stored: bigint | undefined): readonly RecordedEvent[] {
+    if (stored === undefined || stored === this.#expected) return events;
+    const index = events.findIndex((e) => e.position === stored);
+    if (index < 0) return events;
+    this.#committed(events[index]!, index + 1, index + 1);
+    return events.slice(index + 1);
+  }
+
+  /**
+   * Records a transient failure (the store unavailable, a lost connection) and waits before the retry:
+   * a short capped backoff, without end, never an attempt of the failure policy.
+   */
   async #transientFailure(error: unknown, event: ProjectionErrorInfo['event']): Promise<void> {
     this.#transient++;
     this.#recordError(error, event, this.#transient);
-    this.#s.logger.warn(
-      `Projection ${this.#s.key}: transient failure (${this.#transient} in a row); retrying.`,
-      {
-        error,
-      },
-    );
-    await this.#sleep(backoffDelay(this.#transient, this.#s.projection.failure.backoff));
+    if (worthLogging(this.#transient)) {
+      this.#s.logger.warn(
+        `Projection ${this.#s.key}: transient failure (${this.#transient} in a row); retrying.`,
+        { error },
+      );
+    }
+    await this.#sleep(transientDelay(this.#transient));
   }
 
   /**

@@ -13,6 +13,7 @@ import type { Snapshot, SnapshotOptions, SnapshotStore } from '../snapshot/snaps
 import type { AppendResult, EventStore, ReadStreamOptions } from '../store/event-store.js';
 import { toBigIntOption } from '../store/expected-revision.js';
 import { readStreamSync } from '../store/in-memory-event-store.js';
+import { appendRetryingUnavailable } from './append-retrying-unavailable.js';
 import { AggregateNotFound } from './repository-errors.js';
 import { defaultStreamId, type StreamIdStrategy } from './stream-id.js';
 
@@ -237,6 +238,12 @@ export class Repository<T extends AggregateRoot> {
    * instance is stale: load it again. Events carry the correlation and causation ids of the command
    * executing this call (see `CommandBus`), or those in `options`. Returns undefined when there was
    * nothing to save.
+   *
+   * When the store answers `StoreUnavailable` (the connection died, perhaps after the commit), the
+   * same events are appended again with the same ids, up to 5 attempts over about 1.5 s: a batch that
+   * had committed returns its first result, so nothing is saved twice. After that the
+   * `StoreUnavailable` reaches the caller and the instance stays uncommitted; saving it again later is
+   * just as safe.
    */
   async save(aggregate: T, options: SaveOptions = {}): Promise<AppendResult | undefined> {
     if (typeof aggregate !== 'object' || aggregate === null || aggregate.constructor !== this.#aggregate) {
@@ -261,7 +268,10 @@ export class Repository<T extends AggregateRoot> {
         : pending.map((e) =>
             withMetadata(e, e.metadata === undefined ? metadata : { ...metadata, ...e.metadata }),
           );
-    const result = await this.#store.append(streamId, events, { expectedRevision: aggregate.revision });
+    // A connection that died (perhaps at the commit): the same events again, with the same ids.
+    const result = await appendRetryingUnavailable(this.#store, streamId, events, {
+      expectedRevision: aggregate.revision,
+    });
     aggregateInternals.markCommitted(aggregate, result.nextExpectedRevision);
     const policy = this.#snapshots;
     if (policy !== undefined) {

@@ -9,6 +9,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { assertSchemaName } from '../schema/schema-name.js';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';
 import type { AnnalsTables } from '../schema/tables.js';
+import { orUnavailable } from '../store/unavailable.js';
 
 /** Where the Annals tables are: a `PostgresEventStore` is one. */
 export interface AnnalsTablesLocation {
@@ -47,13 +48,15 @@ export class PostgresCheckpointStore implements CheckpointStore<Transaction<any>
     key: string,
     options: { readonly transaction?: Transaction<any> } = {},
   ): Promise<bigint | undefined> {
-    assertCheckpointKey(key);
-    const row = await this.#db(options.transaction)
-      .selectFrom('checkpoints')
-      .select(sql<string>`position::text`.as('position'))
-      .where('name', '=', key)
-      .executeTakeFirst();
-    return row === undefined ? undefined : BigInt(row.position);
+    return orUnavailable(`loading checkpoint ${key}`, async () => {
+      assertCheckpointKey(key);
+      const row = await this.#db(options.transaction)
+        .selectFrom('checkpoints')
+        .select(sql<string>`position::text`.as('position'))
+        .where('name', '=', key)
+        .executeTakeFirst();
+      return row === undefined ? undefined : BigInt(row.position);
+    });
   }
 
   /**
@@ -61,39 +64,43 @@ export class PostgresCheckpointStore implements CheckpointStore<Transaction<any>
    * in one statement, inside `options.transaction` when given. Throws `LeaseLost` otherwise.
    */
   async save(key: string, position: bigint, options: CheckpointSaveOptions<Transaction<any>>): Promise<void> {
-    const expected = options?.expected;
-    assertCheckpointArgs(key, position, expected);
-    const db = this.#db(options.transaction);
-    const text = position.toString();
-    const written =
-      expected === undefined
-        ? await db
-            .insertInto('checkpoints')
-            .values({ name: key, position: text })
-            .onConflict((c) => c.column('name').doNothing())
-            .returning('name')
-            .executeTakeFirst()
-        : await db
-            .updateTable('checkpoints')
-            .set({ position: text, updated_at: sql<Date>`now()` })
-            .where('name', '=', key)
-            .where('position', '=', expected.toString())
-            .returning('name')
-            .executeTakeFirst();
-    if (written === undefined) {
-      const found = await this.load(key, { transaction: options.transaction });
-      throw new LeaseLost(
-        key,
-        options.owner,
-        `the checkpoint moved: expected ${expected ?? 'none'}, found ${found ?? 'none'}`,
-      );
-    }
+    return orUnavailable(`saving checkpoint ${key}`, async () => {
+      const expected = options?.expected;
+      assertCheckpointArgs(key, position, expected);
+      const db = this.#db(options.transaction);
+      const text = position.toString();
+      const written =
+        expected === undefined
+          ? await db
+              .insertInto('checkpoints')
+              .values({ name: key, position: text })
+              .onConflict((c) => c.column('name').doNothing())
+              .returning('name')
+              .executeTakeFirst()
+          : await db
+              .updateTable('checkpoints')
+              .set({ position: text, updated_at: sql<Date>`now()` })
+              .where('name', '=', key)
+              .where('position', '=', expected.toString())
+              .returning('name')
+              .executeTakeFirst();
+      if (written === undefined) {
+        const found = await this.load(key, { transaction: options.transaction });
+        throw new LeaseLost(
+          key,
+          options.owner,
+          `the checkpoint moved: expected ${expected ?? 'none'}, found ${found ?? 'none'}`,
+        );
+      }
+    });
   }
 
   /** Removes the checkpoint of `key`: its projection starts from the beginning of the log. */
   async delete(key: string, options: { readonly transaction?: Transaction<any> } = {}): Promise<void> {
-    assertCheckpointKey(key);
-    await this.#db(options.transaction).deleteFrom('checkpoints').where('name', '=', key).execute();
+    return orUnavailable(`deleting checkpoint ${key}`, async () => {
+      assertCheckpointKey(key);
+      await this.#db(options.transaction).deleteFrom('checkpoints').where('name', '=', key).execute();
+    });
   }
 
   #db(transaction: Transaction<any> | undefined): Kysely<AnnalsTables> {

@@ -60,15 +60,43 @@ export class TransactionIdsRewound extends AnnalsError {
 
 /**
  * The database could not be reached, or the connection broke, during an operation (`cause` is the
- * driver's error). For an append the outcome is unknown: it may have committed. Retry it with the
- * same event ids: appends are idempotent, so a batch that did commit is not written twice.
+ * driver's error, the first one: not the failed ROLLBACK that follows a dead connection). Nothing is
+ * wrong with the data: retry once the server is back. For an append (or a transaction that appended)
+ * the outcome is unknown: it may have committed. Retry it with the same event ids: appends are
+ * idempotent, so a batch that did commit returns its first result and is not written twice.
  */
 export class StoreUnavailable extends AnnalsError {
-  constructor(operation: string, cause: unknown) {
+  /** What was being done, e.g. `an append to stream account-7`. */
+  readonly operation: string;
+  /**
+   * @param operation what was being done (`an append to stream account-7`).
+   * @param cause the driver's error.
+   * @param options.hint what to check or do, replacing the default advice.
+   */
+  constructor(operation: string, cause: unknown, options: { readonly hint?: string } = {}) {
+    const advice =
+      options.hint ??
+      (/append|transaction/.test(operation)
+        ? 'It may have committed: retrying with the same event ids is safe (a stored batch returns its first result, nothing is written twice).'
+        : 'Retry once the database is reachable again.');
     super(
       'STORE_UNAVAILABLE',
-      `The database connection failed during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}.`,
+      `The database connection failed during ${operation}: ${describeCause(cause)}. ${advice}`,
       { cause },
     );
+    this.operation = operation;
   }
+}
+
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const code = (cause as { code?: unknown }).code;
+  const message = cause.message !== '' ? cause.message : cause.name;
+  // An AggregateError (a host with several addresses) has an empty message: show its parts.
+  const parts = (cause as { errors?: unknown }).errors;
+  const detail =
+    cause.message === '' && Array.isArray(parts)
+      ? parts.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')
+      : message;
+  return typeof code === 'string' && !detail.includes(code) ? `${detail} (${code})` : detail;
 }

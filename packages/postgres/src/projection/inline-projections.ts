@@ -26,6 +26,7 @@ import {
   type PostgresEventStore,
   type PostgresReadStreamOptions,
 } from '../store/postgres-event-store.js';
+import { orUnavailable } from '../store/unavailable.js';
 import type { PostgresProjectionContext } from './postgres-projection-runner.js';
 
 /**
@@ -77,15 +78,22 @@ export class PostgresInlineProjectionStore implements EventStore {
   /**
    * Appends and applies the inline projections in one transaction: yours when you pass
    * `options.transaction`, otherwise a new one (run again when a newer transaction wrote the stream
-   * first, see {@link isStreamOrderConflict}). A throwing handler fails the append.
+   * first, see {@link isStreamOrderConflict}). A throwing handler fails the append. A connection that
+   * dies on the way is `StoreUnavailable` (the driver's first error its `cause`): retry with the same
+   * event ids.
    */
   async append(
     streamId: string,
     events: readonly NewEvent[],
     options: PostgresAppendOptions = {},
   ): Promise<AppendResult> {
-    if (options.transaction !== undefined)
-      return this.#appendIn(options.transaction, streamId, events, options);
+    if (options.transaction !== undefined) {
+      // In your transaction: a connection that died under a handler is StoreUnavailable too.
+      const tx = options.transaction;
+      return orUnavailable(`an append to stream ${streamId}`, () =>
+        this.#appendIn(tx, streamId, events, options),
+      );
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.inner.transaction((tx) => this.#appendIn(tx, streamId, events, options));

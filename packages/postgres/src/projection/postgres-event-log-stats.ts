@@ -1,6 +1,7 @@
 import type { EventFilter, EventLogStats, EventRegistry, PendingEvents } from '@annals/core';
 import { type Kysely, sql } from 'kysely';
 import { belowHorizonOf } from '../store/event-rows.js';
+import { orUnavailable } from '../store/unavailable.js';
 
 /** What {@link PostgresEventLogStats} reads: a `PostgresEventStore` is one. */
 export interface PostgresLogLocation {
@@ -25,36 +26,38 @@ export class PostgresEventLogStats implements EventLogStats {
     readonly afterPosition: bigint;
     readonly filter?: EventFilter;
   }): Promise<PendingEvents> {
-    const { registry, schema } = this.#location;
-    const types = options.filter?.types;
-    const prefix = options.filter?.streamPrefix;
-    const storedTypes = types === undefined ? undefined : registry.storedTypesFor(types);
-    const { rows } = await sql<{
-      type: string;
-      schema_version: number;
-      count: string;
-      last: string;
-      oldest: Date | string;
-    }>`
-      select type, schema_version, count(*)::text as count, max(position)::text as last, min(recorded_at) as oldest
-      from ${sql.id(schema, 'events')}
-      where position > ${options.afterPosition.toString()}::bigint and ${belowHorizonOf(sql.ref('position'))}
-        ${storedTypes === undefined ? sql`` : sql`and type = any(${storedTypes}::text[])`}
-        ${prefix === undefined ? sql`` : sql`and starts_with(stream_id, ${prefix}::text)`}
-      group by type, schema_version`.execute(this.#location.kysely.withoutPlugins());
-    const wanted = types === undefined ? undefined : new Set(types);
-    let count = 0;
-    let lastPosition: bigint | undefined;
-    let oldestRecordedAt: Date | undefined;
-    for (const row of rows) {
-      if (wanted !== undefined && !wanted.has(registry.upcastTarget(row.type, row.schema_version).type))
-        continue;
-      count += Number(row.count);
-      const last = BigInt(row.last);
-      if (lastPosition === undefined || last > lastPosition) lastPosition = last;
-      const oldest = new Date(row.oldest);
-      if (oldestRecordedAt === undefined || oldest < oldestRecordedAt) oldestRecordedAt = oldest;
-    }
-    return { count, lastPosition, oldestRecordedAt };
+    return orUnavailable(`measuring a projection's lag`, async () => {
+      const { registry, schema } = this.#location;
+      const types = options.filter?.types;
+      const prefix = options.filter?.streamPrefix;
+      const storedTypes = types === undefined ? undefined : registry.storedTypesFor(types);
+      const { rows } = await sql<{
+        type: string;
+        schema_version: number;
+        count: string;
+        last: string;
+        oldest: Date | string;
+      }>`
+        select type, schema_version, count(*)::text as count, max(position)::text as last, min(recorded_at) as oldest
+        from ${sql.id(schema, 'events')}
+        where position > ${options.afterPosition.toString()}::bigint and ${belowHorizonOf(sql.ref('position'))}
+          ${storedTypes === undefined ? sql`` : sql`and type = any(${storedTypes}::text[])`}
+          ${prefix === undefined ? sql`` : sql`and starts_with(stream_id, ${prefix}::text)`}
+        group by type, schema_version`.execute(this.#location.kysely.withoutPlugins());
+      const wanted = types === undefined ? undefined : new Set(types);
+      let count = 0;
+      let lastPosition: bigint | undefined;
+      let oldestRecordedAt: Date | undefined;
+      for (const row of rows) {
+        if (wanted !== undefined && !wanted.has(registry.upcastTarget(row.type, row.schema_version).type))
+          continue;
+        count += Number(row.count);
+        const last = BigInt(row.last);
+        if (lastPosition === undefined || last > lastPosition) lastPosition = last;
+        const oldest = new Date(row.oldest);
+        if (oldestRecordedAt === undefined || oldest < oldestRecordedAt) oldestRecordedAt = oldest;
+      }
+      return { count, lastPosition, oldestRecordedAt };
+    });
   }
 }

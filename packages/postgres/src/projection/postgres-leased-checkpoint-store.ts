@@ -10,6 +10,7 @@ import {
   PostgresCheckpointStore,
 } from '../checkpoint/postgres-checkpoint-store.js';
 import { assertSchemaName } from '../schema/schema-name.js';
+import { orUnavailable } from '../store/unavailable.js';
 
 /**
  * A {@link CheckpointStore} whose compare-and-swap checks the lease too: one statement moves the
@@ -37,28 +38,30 @@ export class PostgresLeasedCheckpointStore implements CheckpointStore<Transactio
   }
 
   async save(key: string, position: bigint, options: CheckpointSaveOptions<Transaction<any>>): Promise<void> {
-    const owner = options?.owner;
-    if (owner === undefined) return this.#plain.save(key, position, options);
-    const expected = options.expected;
-    assertCheckpointArgs(key, position, expected, owner);
-    const db = (options.transaction ?? this.#location.kysely).withoutPlugins() as Kysely<any>;
-    const checkpoints = sql.id(this.#location.schema, 'checkpoints');
-    const leases = sql.id(this.#location.schema, 'projection_leases');
-    const leaseHeld = sql`exists (
-      select 1 from ${leases} where key = ${key} and owner = ${owner} and expires_at > clock_timestamp())`;
-    const { rows } =
-      expected === undefined
-        ? await sql<{ name: string }>`
-            insert into ${checkpoints} (name, position)
-            select ${key}, ${position.toString()}::bigint where ${leaseHeld}
-            on conflict (name) do nothing
-            returning name`.execute(db)
-        : await sql<{ name: string }>`
-            update ${checkpoints} set position = ${position.toString()}::bigint, updated_at = now()
-            where name = ${key} and position = ${expected.toString()}::bigint and ${leaseHeld}
-            returning name`.execute(db);
-    if (rows.length === 1) return;
-    throw new LeaseLost(key, owner, await this.#why(db, key, owner, expected));
+    return orUnavailable(`saving checkpoint ${key}`, async () => {
+      const owner = options?.owner;
+      if (owner === undefined) return this.#plain.save(key, position, options);
+      const expected = options.expected;
+      assertCheckpointArgs(key, position, expected, owner);
+      const db = (options.transaction ?? this.#location.kysely).withoutPlugins() as Kysely<any>;
+      const checkpoints = sql.id(this.#location.schema, 'checkpoints');
+      const leases = sql.id(this.#location.schema, 'projection_leases');
+      const leaseHeld = sql`exists (
+        select 1 from ${leases} where key = ${key} and owner = ${owner} and expires_at > clock_timestamp())`;
+      const { rows } =
+        expected === undefined
+          ? await sql<{ name: string }>`
+              insert into ${checkpoints} (name, position)
+              select ${key}, ${position.toString()}::bigint where ${leaseHeld}
+              on conflict (name) do nothing
+              returning name`.execute(db)
+          : await sql<{ name: string }>`
+              update ${checkpoints} set position = ${position.toString()}::bigint, updated_at = now()
+              where name = ${key} and position = ${expected.toString()}::bigint and ${leaseHeld}
+              returning name`.execute(db);
+      if (rows.length === 1) return;
+      throw new LeaseLost(key, owner, await this.#why(db, key, owner, expected));
+    });
   }
 
   /** Says which half of the compare-and-swap failed, for the error message. */

@@ -8,3 +8,8 @@ export {
   type PostgresEventStoreOptions,
   type PostgresReadStreamOptions,
 } from './postgres-event-store.js';
+export {
+  OUTAGE_RETRY_MAX_MS,
+  type SubscriptionHealth,
+  type SubscriptionOutageOptions,
+} from './subscription-outage.js';

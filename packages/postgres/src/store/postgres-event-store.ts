@@ -49,12 +49,7 @@ import {
   type PostgresConnectionOptions,
 } from '../connection/postgres-connection.js';
 import { type PostgresDiagnostics, readDiagnostics } from '../diagnostics/diagnostics.js';
-import {
-  MigrationFailed,
-  SchemaNotMigrated,
-  StoreUnavailable,
-  TransactionIdsRewound,
-} from '../errors/postgres-errors.js';
+import { MigrationFailed, SchemaNotMigrated, TransactionIdsRewound } from '../errors/postgres-errors.js';
 import {
   AnnalsMigrationProvider,
   EVENTS_PER_TRANSACTION,
@@ -72,6 +67,7 @@ import {
   storedMatchStatement,
   toBatchArrays,
 } from './append-statement.js';
+import { connectionFailure } from './connection-failure.js';
 import { constraintOf, isTransientError, sqlState } from './database-errors.js';
 import {
   belowHorizonOf,
@@ -88,6 +84,13 @@ import {
 import { PageSizer } from './page-sizer.js';
 import { PostCommitNotifier } from './post-commit-notifier.js';
 import { ReadAhead } from './read-ahead.js';
+import { runTransaction } from './run-transaction.js';
+import {
+  SubscriptionOutage,
+  type SubscriptionOutageOptions,
+  toOutageSettings,
+} from './subscription-outage.js';
+import { toUnavailable } from './unavailable.js';
 
 /** Default largest event: 2 MiB of data + metadata JSON. */
 export const DEFAULT_MAX_EVENT_BYTES = 2 * 1024 * 1024;
@@ -103,8 +106,6 @@ export const MAX_REORDER_ATTEMPTS = 20;
 /** Why an append whose expected revision holds still failed: the stream's order in the global log. */
 const REORDER_REASON =
   "The stream's last event was written by a transaction that started after this one, and a stream's events must follow each other in the global log: retry the transaction (retryOnConcurrency does).";
-/** Consecutive transient read failures a subscription rides out (polling) before it ends with the error. */
-const MAX_TRANSIENT_FAILURES = 30;
 
 /** Options of {@link PostgresEventStore.create}. */
 export interface PostgresEventStoreOptions extends Omit<EventRegistryOptions, 'events'> {
@@ -151,6 +152,12 @@ export interface PostgresEventStoreOptions extends Omit<EventRegistryOptions, 'e
    * wait off. Default 5000 ms.
    */
   readonly horizonWaitMs?: number;
+  /**
+   * What live subscriptions do while the database cannot be reached: by default they wait out an
+   * outage of any length (retrying at most 250 ms apart); `maxUnavailableMs` ends them with
+   * `StoreUnavailable` instead, and `onHealth` reports when they become unavailable and live again.
+   */
+  readonly subscriptions?: SubscriptionOutageOptions;
 }
 
 /** {@link AppendOptions} plus the PostgreSQL-only ones. */
@@ -221,6 +228,7 @@ export class PostgresEventStore implements EventStore {
   readonly #pollMinMs: number;
   readonly #pollMaxMs: number;
   readonly #horizonWaitMs: number;
+  readonly #outage: SubscriptionOutageOptions;
   /** The last position this store appended and saw committed, until readers see it. */
   #lastAppendedPosition: bigint | undefined;
   /** The last position appended inside each open transaction of `transaction()`, noted at its commit. */
@@ -245,6 +253,7 @@ export class PostgresEventStore implements EventStore {
     this.#pollMinMs = settings.pollMinMs;
     this.#pollMaxMs = settings.pollMaxMs;
     this.#horizonWaitMs = settings.horizonWaitMs;
+    this.#outage = settings.outage;
     this.#channel = settings.notify ? notificationChannel(settings.schema) : undefined;
     const channel = this.#channel;
     this.#postCommit =
@@ -267,7 +276,8 @@ export class PostgresEventStore implements EventStore {
   /**
    * Opens a store. Checks the options, connects, and when the schema exists, verifies that this
    * cluster's transaction ids are ahead of the stored ones (`TransactionIdsRewound` otherwise).
-   * Does not create tables: call {@link migrate}.
+   * Does not create tables: call {@link migrate}. A server that cannot be reached, or a database that
+   * does not exist, is `StoreUnavailable`, naming the target (without its password) and what to check.
    *
    * @param connection `{ connectionString }` (a pg Pool the store owns), `{ kysely }` (yours), or
    *   `{ pglite }` (a PGlite instance you own, or a data folder the store opens and closes).
@@ -283,7 +293,7 @@ export class PostgresEventStore implements EventStore {
       await store.#verify(store.#db, { allowUnmigrated: true });
     } catch (error) {
       await opened.close().catch(() => {});
-      throw error;
+      throw connectionFailure(connection, error);
     }
     return store;
   }
@@ -338,11 +348,17 @@ export class PostgresEventStore implements EventStore {
     }
     for (const event of batch) this.#checkEvent(streamId, event);
     const arrays = toBatchArrays(batch);
-    if (options.transaction !== undefined)
-      return this.#appendInTransaction(options.transaction, streamId, expected, arrays);
+    if (options.transaction !== undefined) {
+      return this.#appendInTransaction(options.transaction, streamId, expected, arrays).catch(
+        asUnavailable(`an append to stream ${streamId}`),
+      );
+    }
 
     await this.#ensureVerified(this.#db);
-    for (let attempt = 1; ; attempt++) {
+    // One budget per cause: a run of reorders must not use up the re-runs after a lost statement.
+    let reruns = 0;
+    let reorders = 0;
+    for (;;) {
       let row: AppendRow | undefined;
       try {
         // Autocommit: the notification follows the commit (see PostCommitNotifier).
@@ -350,7 +366,7 @@ export class PostgresEventStore implements EventStore {
       } catch (error) {
         const repeated = await this.#afterFailedAppend(error, this.#db, streamId, arrays);
         if (repeated !== undefined) return repeated;
-        if (attempt < MAX_APPEND_ATTEMPTS) continue;
+        if (++reruns < MAX_APPEND_ATTEMPTS) continue;
         throw await this.#translateAppendError(error, streamId);
       }
       if (row !== undefined) return this.#appended(row, true);
@@ -360,7 +376,7 @@ export class PostgresEventStore implements EventStore {
       // The revision holds, so the stream moved meanwhile or a writer with a newer transaction id
       // took it first: run again in a new transaction, whose id is newer than theirs.
       if (expectedRevisionHolds(expected, actual)) {
-        if (attempt < MAX_REORDER_ATTEMPTS) continue;
+        if (++reorders < MAX_REORDER_ATTEMPTS) continue;
         throw new ConcurrencyError(streamId, expected, actual, REORDER_REASON);
       }
       throw new ConcurrencyError(streamId, expected, actual);
@@ -478,8 +494,7 @@ export class PostgresEventStore implements EventStore {
         `by a concurrent append; the append to stream ${streamId} failed and its transaction is aborted`,
       );
     }
-    if (isTransientError(error)) return new StoreUnavailable(`an append to stream ${streamId}`, error);
-    return error;
+    return toUnavailable(`an append to stream ${streamId}`, error);
   }
 
   /**
@@ -784,11 +799,15 @@ export class PostgresEventStore implements EventStore {
    *
    * On PGlite (one connection) everything else waits while the transaction is open: inside `fn`, use
    * only `tx`, never the store's other methods without it.
+   *
+   * When the connection dies (at BEGIN, in `fn`, at COMMIT), throws `StoreUnavailable` whose `cause` is
+   * the first driver error, not the failed ROLLBACK after it. At COMMIT the outcome is unknown: run
+   * it again with the same event ids (appends of stored ids return their first result).
    */
   async transaction<T>(fn: (tx: Transaction<any>) => Promise<T>): Promise<T> {
     this.#assertOpen();
     let used: Transaction<any> | undefined;
-    const result = await this.kysely.transaction().execute((tx) => {
+    const result = await runTransaction(this.kysely, (tx) => {
       used = tx;
       this.#ownTransactions.add(tx);
       return fn(tx);
@@ -831,7 +850,8 @@ export class PostgresEventStore implements EventStore {
 
   #track(read: (options: PullReadOptions) => Promise<PullPage<RecordedEvent>>): Subscription {
     this.#listener?.acquire();
-    let failures = 0;
+    const outage = new SubscriptionOutage(this.#outage, { minMs: this.#pollMinMs, maxMs: this.#pollMaxMs });
+    let outageReads = 0;
     let stopped = false;
     const subscription = new PullSubscription<RecordedEvent>(
       {
@@ -841,18 +861,29 @@ export class PostgresEventStore implements EventStore {
           try {
             await this.#ensureVerified(this.#db);
             const page = await read(options);
-            failures = 0;
+            outage.succeeded();
             return page;
           } catch (error) {
             if (stopped) return EMPTY_PAGE;
-            // A lost connection or a killed backend: poll again (with back-off) rather than end.
-            if (isTransientError(error) && ++failures <= MAX_TRANSIENT_FAILURES) return FAILED_PAGE;
-            throw error;
+            if (!isTransientError(error)) throw error;
+            // A lost connection, a server restarting: read again (with capped back-off) rather than
+            // end, unless maxUnavailableMs has passed (then failed() throws StoreUnavailable). A store
+            // that is closing reads again too, to hand out what was appended before close().
+            outage.failed(error);
+            return FAILED_PAGE;
           }
         },
         notifier: this.#notifier,
-        idleTimeoutMs: (emptyReads) =>
-          Math.min(this.#pollMaxMs, this.#pollMinMs * 2 ** Math.min(emptyReads, 30)),
+        idleTimeoutMs: (emptyReads) => {
+          if (outage.failures > 0) {
+            outageReads = emptyReads;
+            return outage.retryDelayMs();
+          }
+          // The failed reads of an outage count as empty ones: after it, polling starts over fast.
+          if (emptyReads < outageReads) outageReads = 0;
+          const idle = emptyReads - outageReads;
+          return Math.min(this.#pollMaxMs, this.#pollMinMs * 2 ** Math.min(idle, 30));
+        },
         onStop: async () => {
           stopped = true;
           await this.#listener?.release();
@@ -938,6 +969,7 @@ interface Settings {
   readonly notify: boolean;
   readonly notifyDelayMs: number;
   readonly horizonWaitMs: number;
+  readonly outage: SubscriptionOutageOptions;
 }
 
 function toSettings(options: PostgresEventStoreOptions): Settings {
@@ -970,13 +1002,14 @@ function toSettings(options: PostgresEventStoreOptions): Settings {
     notify: options.notify ?? true,
     notifyDelayMs: nonNegative('notifyDelayMs', options.notifyDelayMs, 5),
     horizonWaitMs: nonNegative('horizonWaitMs', options.horizonWaitMs, 5000),
+    outage: toOutageSettings(options.subscriptions),
   };
 }
 
 /** Rethrows a lost-connection error as `StoreUnavailable`, any other error as it is. */
 function asUnavailable(operation: string): (error: unknown) => never {
   return (error) => {
-    throw isTransientError(error) ? new StoreUnavailable(operation, error) : error;
+    throw toUnavailable(operation, error);
   };
 }
 

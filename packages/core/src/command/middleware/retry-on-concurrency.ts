@@ -1,3 +1,4 @@
+import { hasErrorCode } from '../../errors/annals-error.js';
 import { InvalidArgument, isConcurrencyError } from '../../errors/store-errors.js';
 import type { CommandExecution, CommandMiddleware } from '../command-bus.js';
 import { promiseOf } from '../promise-of.js';
@@ -16,7 +17,11 @@ export interface RetryOnConcurrencyOptions {
    * writers that collided so they do not collide again.
    */
   readonly jitter?: number | boolean;
-  /** Which errors are retried. Default: `ConcurrencyError` only. */
+  /**
+   * Which errors are retried. Default: `ConcurrencyError` only. A `StoreUnavailable` never is, whatever
+   * this says: the append may have committed, and re-running the handler would raise new events with
+   * new ids. `Repository.save` retries such an append itself, with the same ids.
+   */
   readonly isRetryable?: (error: unknown) => boolean;
   /** Called before each retry (for logs and metrics). */
   readonly onRetry?: (info: {
@@ -34,7 +39,8 @@ export interface RetryOnConcurrencyOptions {
 /**
  * Re-runs the rest of the pipeline (and so the handler, which loads the aggregate again) when it fails
  * with a `ConcurrencyError`, waiting a bounded, jittered, exponentially growing delay in between.
- * When the last attempt fails, its error reaches the caller unchanged. Other errors are not retried.
+ * When the last attempt fails, its error reaches the caller unchanged. Other errors are not retried,
+ * and `StoreUnavailable` never is (`Repository.save` retries that append with the same event ids).
  *
  * @example
  * ```ts
@@ -99,7 +105,12 @@ function attempt(
   n: number,
 ): Promise<unknown> {
   return promiseOf(next).catch(async (error: unknown) => {
-    if (n >= policy.maxAttempts || !policy.isRetryable(error)) throw error;
+    // Never re-run a command after StoreUnavailable: the append may have committed, and a re-run
+    // would raise new events with new ids (a duplicate). Repository.save retries that append itself,
+    // with the same ids; what still fails reaches the caller.
+    if (n >= policy.maxAttempts || hasErrorCode(error, 'STORE_UNAVAILABLE') || !policy.isRetryable(error)) {
+      throw error;
+    }
     const delayMs = backoffDelay(n, policy, policy.random);
     policy.options.onRetry?.({ execution, attempt: n, delayMs, error });
     await policy.sleep(delayMs);
