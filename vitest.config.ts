@@ -31,6 +31,7 @@ export default defineConfig({
   test: {
     exclude: ['**/node_modules/**', '**/dist/**'],
     setupFiles: ['reflect-metadata'],
+    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
@@ -51,6 +52,9 @@ export default defineConfig({
           include: ['test/postgres-stress/**/*.test.ts'],
           fileParallelism: false,
           sequence: { groupOrder: 1 },
+          // Their waits are bounded only to catch a hang (15-20 s each, several per test); the test
+          // itself must outlast the sum of them on a loaded machine.
+          testTimeout: 180_000,
         },
       },
     ],

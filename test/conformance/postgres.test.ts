@@ -1,10 +1,11 @@
 import type { EventStore } from '@annals/core';
 import { PostgresEventStore } from '@annals/postgres';
 import { runEventStoreConformance } from '@annals/testing';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { startPGlite } from '../support/pglite.js';
 
 // One PGlite for the whole file (creating one takes seconds); each store gets a fresh schema, so
 // every case starts from an empty event log.
@@ -14,7 +15,7 @@ const prefix = `conf_${process.pid}_`;
 const nextSchema = () => `${prefix}${++schemas}`;
 
 beforeAll(async () => {
-  pglite = await PGlite.create();
+  pglite = await startPGlite();
 });
 afterAll(async () => {
   await pglite?.close();

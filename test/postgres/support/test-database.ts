@@ -3,10 +3,11 @@ import {
   PostgresEventStore,
   type PostgresEventStoreOptions,
 } from '@annals/postgres';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, type LogEvent, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
+import { startPGlite } from '../../support/pglite.js';
 
 /** The server the server-only tests use; they are skipped when it is not set. */
 export const databaseUrl = process.env.DATABASE_URL;
@@ -36,7 +37,7 @@ export function useTestDatabase(file: string, options: { readonly pglite?: boole
   let count = 0;
 
   beforeAll(async () => {
-    if (options.pglite !== false) pglite = await PGlite.create();
+    if (options.pglite !== false) pglite = await startPGlite();
   });
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});

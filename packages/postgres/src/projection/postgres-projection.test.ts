@@ -7,10 +7,11 @@ import {
   StreamNotFound,
   UpcasterRegistry,
 } from '@annals/core';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { startPGlite } from '../../../../test/support/pglite.js';
 import { PostgresEventStore } from '../store/postgres-event-store.js';
 import { withInlineProjections } from './inline-projections.js';
 import { PostgresEventLogStats } from './postgres-event-log-stats.js';
@@ -38,7 +39,7 @@ let pglite: PGlite;
 let schemas = 0;
 
 beforeAll(async () => {
-  pglite = await PGlite.create();
+  pglite = await startPGlite();
 });
 afterAll(async () => {
   await pglite?.close();
