@@ -32,8 +32,10 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**'],
     setupFiles: ['reflect-metadata'],
     globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Bounds that only catch a hang: tests wait for conditions, and a loaded machine (other suites
+    // on the same cores and server) may make a PGlite start or a server round trip many times slower.
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     projects: [
       {
         extends: true,

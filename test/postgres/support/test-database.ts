@@ -139,7 +139,7 @@ export async function connectServer(): Promise<pg.Client> {
 }
 
 /** Resolves true once `check` returns true, false when `boundMs` passes first (never asserts time). */
-export async function eventually(check: () => Promise<boolean>, boundMs = 10_000): Promise<boolean> {
+export async function eventually(check: () => Promise<boolean>, boundMs = 60_000): Promise<boolean> {
   const deadline = Date.now() + boundMs;
   for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
     if (await check()) return true;
