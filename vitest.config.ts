@@ -31,8 +31,11 @@ export default defineConfig({
   test: {
     exclude: ['**/node_modules/**', '**/dist/**'],
     setupFiles: ['reflect-metadata'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    globalSetup: ['test/support/global-setup.ts'],
+    // Bounds that only catch a hang: tests wait for conditions, and a loaded machine (other suites
+    // on the same cores and server) may make a PGlite start or a server round trip many times slower.
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     projects: [
       {
         extends: true,
@@ -52,6 +55,9 @@ export default defineConfig({
           include: ['test/postgres-stress/**/*.test.ts'],
           fileParallelism: false,
           sequence: { groupOrder: 1 },
+          // Their waits are bounded only to catch a hang (15-20 s each, several per test); the test
+          // itself must outlast the sum of them on a loaded machine.
+          testTimeout: 180_000,
         },
       },
     ],

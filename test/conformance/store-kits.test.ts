@@ -1,9 +1,10 @@
 import { InMemoryCheckpointStore, InMemorySnapshotStore } from '@annals/core';
 import { PostgresCheckpointStore, PostgresEventStore, PostgresSnapshotStore } from '@annals/postgres';
 import { runCheckpointStoreConformance, runSnapshotStoreConformance } from '@annals/testing';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { startPGlite } from '../support/pglite.js';
 
 // The snapshot and checkpoint stores of every adapter pass the same cases.
 runSnapshotStoreConformance({
@@ -22,7 +23,7 @@ const serverSchemas: string[] = [];
 let schemas = 0;
 
 beforeAll(async () => {
-  pglite = await PGlite.create();
+  pglite = await startPGlite();
 });
 afterAll(async () => {
   for (const store of stores) await store.close();

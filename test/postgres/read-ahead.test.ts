@@ -34,7 +34,7 @@ describe.each(targets)('reads: what a page costs (%s)', (target) => {
         // On the server the next page was read ahead (PGlite, one connection in this thread, reads none):
         // wait for it, so that it is not counted in the next read.
         const expected = target === 'server' ? 2 : 1;
-        await eventually(async () => counting.queries.length >= expected, 5_000);
+        await eventually(async () => counting.queries.length >= expected);
         await new Promise((resolve) => setTimeout(resolve, 20));
         expect(counting.queries).toHaveLength(expected);
       }

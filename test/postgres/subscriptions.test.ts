@@ -199,5 +199,7 @@ describe('connections (PGlite)', () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
-  });
+    // Two starts of PGlite from disk (the first runs initdb): seconds each on a quiet machine, far
+    // more on a loaded one. The bound only catches a hang.
+  }, 300_000);
 });

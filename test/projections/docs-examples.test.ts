@@ -15,10 +15,11 @@ import {
   withInlineProjections,
 } from '@annals/postgres';
 import { ProjectionSpec } from '@annals/testing';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AccountClosed, AccountOpened, MoneyDeposited, MoneyWithdrawn } from '../fixtures/bank-account.js';
+import { startPGlite } from '../support/pglite.js';
 
 const bankEvents = [AccountOpened, MoneyDeposited, MoneyWithdrawn, AccountClosed];
 const quiet = { warn: () => {}, error: () => {} };
@@ -162,7 +163,7 @@ describe('docs/projections.md', () => {
   describe('on PostgreSQL (PGlite)', () => {
     let pglite: PGlite;
     beforeAll(async () => {
-      pglite = await PGlite.create();
+      pglite = await startPGlite();
     });
     afterAll(async () => {
       await pglite.close();

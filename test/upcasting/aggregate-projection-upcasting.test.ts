@@ -256,7 +256,9 @@ describe('projections receive upcast events', () => {
     });
     await runner.start();
     try {
-      for (let i = 0; i < 400 && runner.status('deposits')?.state !== 'failed'; i++) {
+      // Waits for the failure; the bound only catches a runner that never fails.
+      const deadline = Date.now() + 60_000;
+      while (runner.status('deposits')?.state !== 'failed' && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       const status = runner.status('deposits')!;

@@ -5,8 +5,9 @@
  */
 import { type EventStore, InMemoryEventStore, type NewEvent, type StoredEvent, uuidv7 } from '@annals/core';
 import { PostgresEventStore } from '@annals/postgres';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startPGlite } from '../support/pglite.js';
 import { moneyEvents, upcasters } from './fixtures/money-events.js';
 
 const oldRow = (): NewEvent & { id: string } => ({
@@ -62,7 +63,7 @@ describe('InMemoryEventStore', () => {
 describe('PostgresEventStore (PGlite): a store without upcasters over the same schema reads the raw row', () => {
   let pglite: PGlite;
   beforeAll(async () => {
-    pglite = await PGlite.create();
+    pglite = await startPGlite();
   });
   afterAll(async () => {
     await pglite.close();

@@ -3,7 +3,9 @@
  * print what their comments say; the tests check those lines and more.
  */
 
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ConcurrencyError,
   defineProjection,
@@ -148,8 +150,10 @@ describe('docs/getting-started.md', () => {
   });
 
   it('the same code runs on PostgreSQL: embedded PGlite with a data folder', async () => {
-    const dataDir = '.data/cart-shop';
-    rmSync(dataDir, { recursive: true, force: true });
+    // The snippet's relative `.data` folder goes to a temporary folder, never the working directory.
+    const cwd = process.cwd();
+    const scratch = mkdtempSync(join(tmpdir(), 'annals-getting-started-'));
+    process.chdir(scratch);
     const container = rootContainer.createChildContainer();
     try {
       // #region postgres
@@ -215,7 +219,8 @@ describe('docs/getting-started.md', () => {
       expect(log.mock.calls).toEqual([[{ apple: 3 }], [[{ cart_id: cartId, items: 3 }]]]);
       expect(store.capabilities.multiProcess).toBe(false);
     } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+      process.chdir(cwd);
+      rmSync(scratch, { recursive: true, force: true });
     }
-  }, 120_000); // PGlite's first start runs initdb: seconds, more on a busy machine
+  }, 300_000); // PGlite's first start runs initdb: seconds, minutes on a loaded machine; the bound only catches a hang // PGlite's first start runs initdb: seconds, more on a busy machine
 });

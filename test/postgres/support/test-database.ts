@@ -3,10 +3,11 @@ import {
   PostgresEventStore,
   type PostgresEventStoreOptions,
 } from '@annals/postgres';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, type LogEvent, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
+import { startPGlite } from '../../support/pglite.js';
 
 /** The server the server-only tests use; they are skipped when it is not set. */
 export const databaseUrl = process.env.DATABASE_URL;
@@ -36,7 +37,7 @@ export function useTestDatabase(file: string, options: { readonly pglite?: boole
   let count = 0;
 
   beforeAll(async () => {
-    if (options.pglite !== false) pglite = await PGlite.create();
+    if (options.pglite !== false) pglite = await startPGlite();
   });
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -138,7 +139,7 @@ export async function connectServer(): Promise<pg.Client> {
 }
 
 /** Resolves true once `check` returns true, false when `boundMs` passes first (never asserts time). */
-export async function eventually(check: () => Promise<boolean>, boundMs = 10_000): Promise<boolean> {
+export async function eventually(check: () => Promise<boolean>, boundMs = 60_000): Promise<boolean> {
   const deadline = Date.now() + boundMs;
   for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
     if (await check()) return true;

@@ -9,10 +9,11 @@ import {
   StreamNotFound,
   UpcasterRegistry,
 } from '@annals/core';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { startPGlite } from '../../../../test/support/pglite.js';
 import { PostgresEventStore } from '../store/postgres-event-store.js';
 import { withInlineProjections } from './inline-projections.js';
 import { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
@@ -41,7 +42,7 @@ let pglite: PGlite;
 let schemas = 0;
 
 beforeAll(async () => {
-  pglite = await PGlite.create();
+  pglite = await startPGlite();
 });
 afterAll(async () => {
   await pglite?.close();
@@ -130,13 +131,21 @@ async function setup() {
   return { schema, store, db, apply, applyAll, reset, exactlyOnce, balance, deposit };
 }
 
+/** Polls until `condition` holds; the bound only stops a broken runner from hanging the test. */
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await condition()) return;
+  const deadline = Date.now() + 60_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new Error(`gave up waiting for ${what}`);
 }
+
+/**
+ * A lease time-to-live no pause of a loaded test process comes near, so a lease moves only when the
+ * test means it to (`stop()` releases it). With a shorter one a pause hands the projection to the
+ * other runner at a moment the test does not expect (the transaction keeps it exactly once).
+ */
+const HONEST_TTL_MS = 3_000;
 
 describe('PostgresProjectionRunner (PGlite)', () => {
   it('status() right after await start() says what each projection does: catching-up, running or standby, never stopped', async () => {
@@ -370,7 +379,7 @@ describe('PostgresProjectionRunner (PGlite)', () => {
         projections: [projection],
         leases: true,
         owner,
-        leaseTtlMs: 300,
+        leaseTtlMs: HONEST_TTL_MS,
         logger: silent,
       });
     const a = make('node-a');
@@ -405,7 +414,7 @@ describe('PostgresProjectionRunner (PGlite)', () => {
         projections: [projection],
         leases: true,
         owner,
-        leaseTtlMs: 300,
+        leaseTtlMs: HONEST_TTL_MS,
         logger: silent,
       });
     const held = (r: PostgresProjectionRunner) =>

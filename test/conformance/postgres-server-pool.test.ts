@@ -1,0 +1,24 @@
+import { PostgresEventStore } from '@annals/postgres';
+import { runEventStoreConformance } from '@annals/testing';
+import { describe } from 'vitest';
+import { databaseUrl, openPeer, patientBounds, useServerSchemas } from './support/postgres-server.js';
+
+const nextSchema = useServerSchemas('conf_pool');
+
+describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
+  // Through the store's own pool: the append is a named prepared statement.
+  runEventStoreConformance({
+    name: 'PostgresEventStore (server, own pool)',
+    ...patientBounds,
+    capabilities: { multiProcess: true, concurrentCommits: true, maxEventBytes: 2 * 1024 * 1024 },
+    async createStore(options) {
+      const store = await PostgresEventStore.create(
+        { connectionString: databaseUrl!, pool: { max: 4 } },
+        { ...options, schema: nextSchema(), pageSize: 7 },
+      );
+      await store.migrate();
+      return store;
+    },
+    openPeer: (store) => openPeer(store),
+  });
+});
