@@ -15,9 +15,10 @@ import {
 } from '@annals/core';
 import { PostgresEventStore } from '@annals/postgres';
 import { AggregateSpec } from '@annals/testing';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { startPGlite } from '../support/pglite.js';
 
 // #region date-codec
 /** A Date in the application, an ISO 8601 string in the log. */
@@ -71,7 +72,7 @@ async function toArray<T>(source: AsyncIterable<T>): Promise<T[]> {
 describe('an aggregate with a Date field (zod codec)', () => {
   let pglite: PGlite | undefined;
   beforeAll(async () => {
-    pglite = await PGlite.create();
+    pglite = await startPGlite();
   });
   afterAll(async () => {
     await pglite?.close();
