@@ -1,6 +1,5 @@
 import type { EventFilter, EventLogStats, EventRegistry, PendingEvents } from '@annals/core';
 import { type Kysely, sql } from 'kysely';
-import { belowHorizonOf } from '../store/event-rows.js';
 import { orUnavailable } from '../store/unavailable.js';
 
 /** What {@link PostgresEventLogStats} reads: a `PostgresEventStore` is one. */
@@ -11,9 +10,11 @@ export interface PostgresLogLocation {
 }
 
 /**
- * {@link EventLogStats} with one aggregate query: the events after a position, below the read
- * horizon, grouped by stored (type, version) so renames by upcasters count under the type they are
- * read as. Its cost grows with the number of pending rows (an index range scan on the primary key).
+ * {@link EventLogStats} with one aggregate query: the committed events after a position, grouped by
+ * stored (type, version) so renames by upcasters count under the type they are read as. Events that
+ * readers of the global log do not see yet (committed after a transaction that is still open began)
+ * count too: they are pending for a projection, and `waitUntilCaughtUp` waits for them. Its cost
+ * grows with the number of pending rows (an index range scan on the primary key).
  */
 export class PostgresEventLogStats implements EventLogStats {
   readonly #location: PostgresLogLocation;
@@ -40,7 +41,7 @@ export class PostgresEventLogStats implements EventLogStats {
       }>`
         select type, schema_version, count(*)::text as count, max(position)::text as last, min(recorded_at) as oldest
         from ${sql.id(schema, 'events')}
-        where position > ${options.afterPosition.toString()}::bigint and ${belowHorizonOf(sql.ref('position'))}
+        where position > ${options.afterPosition.toString()}::bigint
           ${storedTypes === undefined ? sql`` : sql`and type = any(${storedTypes}::text[])`}
           ${prefix === undefined ? sql`` : sql`and starts_with(stream_id, ${prefix}::text)`}
         group by type, schema_version`.execute(this.#location.kysely.withoutPlugins());
