@@ -35,6 +35,9 @@ export default defineConfig({
     // Bounds that only catch a hang: tests wait for conditions, and a loaded machine (other suites
     // on the same cores and server) may make a PGlite start or a server round trip many times slower.
     testTimeout: 120_000,
+    // Most files wait on a database, not on the CPU: on 2 cores vitest's default (one worker fewer
+    // than the cores) runs them one at a time, 375 s for the suite; three workers take 240 s.
+    maxWorkers: 3,
     hookTimeout: 180_000,
     projects: [
       {
