@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from '../support/free-port.js';
 
 const run = promisify(execFile);
 
@@ -91,19 +91,4 @@ export class OwnCluster {
   async #ctl(...args: string[]): Promise<void> {
     await run('pg_ctlcluster', ['--skip-systemctl-redirect', this.version, this.name, ...args]);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }

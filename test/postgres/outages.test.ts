@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { defineEvent, defineProjection, type RecordedEvent, uuidv7 } from '@annals/core';
 import {
   PostgresEventStore,
@@ -12,6 +11,7 @@ import {
 import { Kysely, PGliteDialect, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { freePort } from '../support/free-port.js';
 import { FlakyDialect } from './support/flaky-dialect.js';
 import { databaseUrl, useTestDatabase } from './support/test-database.js';
 
@@ -260,16 +260,3 @@ describe('append retries (pglite)', () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(),
-      );
-    });
-  });
-}

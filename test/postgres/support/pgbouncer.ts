@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort } from '../../support/free-port.js';
 
 /** The pgbouncer executable: on PATH, or where Debian's package puts it (/usr/sbin). */
 export function findPgbouncer(): string | undefined {
@@ -97,19 +97,5 @@ function listening(child: ChildProcess, exited: Promise<number | null>, port: nu
     void exited.then((code) =>
       reject(new Error(`pgbouncer exited (code ${code}) before listening:\n${output}`)),
     );
-  });
-}
-
-/** A TCP port nobody listens on at the moment. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(),
-      );
-    });
   });
 }
