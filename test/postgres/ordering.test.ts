@@ -2,6 +2,7 @@ import { defineProjection, isConcurrencyError, type RecordedEvent } from '@annal
 import { type PostgresProjectionContext, withInlineProjections } from '@annals/postgres';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { finalLog } from '../support/final-log.js';
 import { databaseUrl, eventually, toArray, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('ordering', { pglite: false });
@@ -46,7 +47,7 @@ describe.skipIf(!databaseUrl)('global order under out-of-order commits (server)'
       // Other sessions may hold the horizon too: wait for it, then check the order.
       const both = await eventually(async () => (await toArray(store.readAll())).length === 3);
       expect(both).toBe(true);
-      const log = await toArray(store.readAll());
+      const log = await finalLog(store);
       expect(log.map((e) => e.type)).toEqual(['Before', 'A', 'B']);
       expect(log.map((e) => e.position)).toEqual(
         [...log.map((e) => e.position)].sort((x, y) => (x < y ? -1 : 1)),
@@ -137,7 +138,7 @@ describe.skipIf(!databaseUrl)('global order under out-of-order commits (server)'
         }
       }),
     );
-    const log = await toArray(store.readAll());
+    const log = await finalLog(store);
     expect(log).toHaveLength(WRITERS * EACH);
     const next = new Map<string, bigint>();
     for (const event of log) {
@@ -156,7 +157,7 @@ describe.skipIf(!databaseUrl)('global order under out-of-order commits (server)'
     await store.append('gone', [{ type: 'Gone', data: {} }], { transaction: tx });
     await tx.rollback().execute();
     const after = await store.append('kept', [{ type: 'Kept', data: {} }]);
-    const log = await toArray(store.readAll());
+    const log = await finalLog(store);
     expect(log.map((e) => e.type)).toEqual(['Kept']);
     expect(log[0]?.position).toBe(after.firstPosition);
     await expect(toArray(store.readStream('gone'))).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND' });
@@ -181,7 +182,7 @@ describe.skipIf(!databaseUrl)('global order under out-of-order commits (server)'
     // One transaction: one id, consecutive positions.
     expect(new Set(positions.map((p) => p >> 20n)).size).toBe(1);
     expect(results[2]!.lastPosition - results[0]!.firstPosition).toBe(3n);
-    const log = await toArray(store.readAll());
+    const log = await finalLog(store);
     expect(log.map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3, 4]);
   });
 });

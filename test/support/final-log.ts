@@ -1,6 +1,5 @@
 import type { RecordedEvent } from '@annals/core';
 import type { PostgresEventStore } from '@annals/postgres';
-import { sleep } from './server.js';
 
 /**
  * The whole log of `store` once nothing more is being appended: read when no committed event waits
@@ -11,7 +10,8 @@ import { sleep } from './server.js';
  */
 export async function finalLog(store: PostgresEventStore, boundMs = 60_000): Promise<RecordedEvent[]> {
   const deadline = Date.now() + boundMs;
-  while ((await store.diagnostics()).eventsBehindHorizon > 0 && Date.now() < deadline) await sleep(50);
+  while ((await store.diagnostics()).eventsBehindHorizon > 0 && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   const events: RecordedEvent[] = [];
   for await (const e of store.readAll()) events.push(e);
   return events;
