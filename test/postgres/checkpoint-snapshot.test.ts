@@ -1,4 +1,4 @@
-import { isLeaseLost } from '@annals/core';
+import { CheckpointConflict, isCheckpointConflict } from '@annals/core';
 import { PostgresCheckpointStore, PostgresSnapshotStore } from '@annals/postgres';
 import { describe, expect, it } from 'vitest';
 import { targets, useTestDatabase } from './support/test-database.js';
@@ -6,7 +6,7 @@ import { targets, useTestDatabase } from './support/test-database.js';
 const db = useTestDatabase('checkpoints');
 
 describe.each(targets)('PostgresCheckpointStore (%s)', (target) => {
-  it('saves with a compare-and-swap on the previous position, and LeaseLost writes nothing', async () => {
+  it('saves with a compare-and-swap on the previous position, and CheckpointConflict writes nothing', async () => {
     const store = await db.open(target);
     const checkpoints = new PostgresCheckpointStore(store);
     expect(await checkpoints.load('balances')).toBeUndefined();
@@ -19,8 +19,15 @@ describe.each(targets)('PostgresCheckpointStore (%s)', (target) => {
       const error = await checkpoints
         .save('balances', 99n, { expected, owner: 'runner-2' })
         .catch((e: unknown) => e);
-      expect(isLeaseLost(error)).toBe(true);
-      expect(error).toMatchObject({ key: 'balances', owner: 'runner-2' });
+      expect(isCheckpointConflict(error)).toBe(true);
+      expect(error).toBeInstanceOf(CheckpointConflict);
+      expect(error).toMatchObject({
+        code: 'CHECKPOINT_CONFLICT',
+        key: 'balances',
+        owner: 'runner-2',
+        expected,
+        found: 25n,
+      });
       expect((error as Error).message).toContain(`expected ${expected ?? 'none'}, found 25`);
     }
     expect(await checkpoints.load('balances')).toBe(25n);
@@ -52,7 +59,7 @@ describe.each(targets)('PostgresCheckpointStore (%s)', (target) => {
         await checkpoints.save('balances', 2n, { expected: 0n, transaction: tx });
       })
       .catch((e: unknown) => e);
-    expect(isLeaseLost(failed)).toBe(true);
+    expect(isCheckpointConflict(failed)).toBe(true);
     expect(await checkpoints.load('balances')).toBe(1n);
     expect(await db.raw(target, `select amount from ${model}`)).toEqual([{ amount: 5 }]);
 

@@ -109,7 +109,7 @@ describe('docs/postgres.md', () => {
           )
           .execute();
       }
-      // Throws LeaseLost (and rolls the whole batch back) if another runner moved the checkpoint.
+      // Throws CheckpointConflict (and rolls the whole batch back) if another runner moved the checkpoint.
       await checkpoints.save('balances', batch.at(-1)!.position, { expected: previous, transaction: tx });
     });
     // #endregion checkpoint

@@ -1,3 +1,5 @@
+import { type BackoffSchedule, backoffDelay } from '../retry/backoff.js';
+
 /** Delays between retries of a failing projection batch. */
 export interface BackoffOptions {
   /** Delay before the first retry, in milliseconds. Default 100. */
@@ -36,16 +38,24 @@ export function normalizeBackoff(options: BackoffOptions | undefined): Required<
 }
 
 /**
- * The delay before retry number `attempt` (1 for the first retry): exponential, capped at `maxMs`,
- * and with jitter a uniformly random value in [delay / 2, delay]. `random` is injectable for tests.
+ * The delay of the failure policy before retry number `attempt` (1 for the first retry), on the
+ * shared {@link backoffDelay}: exponential, capped at `maxMs`, and with jitter a uniformly random
+ * value in [delay / 2, delay] (`random` 0 gives delay / 2). `random` is injectable for tests.
  */
-export function backoffDelay(
+export function failureDelay(
   attempt: number,
   options: Required<BackoffOptions>,
   random: () => number = Math.random,
 ): number {
-  const exponential = options.initialMs * options.factor ** Math.max(0, attempt - 1);
-  const capped = Math.min(options.maxMs, exponential);
-  if (!options.jitter) return capped;
-  return capped / 2 + random() * (capped / 2);
+  return backoffDelay(attempt, toSchedule(options), () => 1 - random());
+}
+
+/** The failure policy's options as a {@link BackoffSchedule}: jitter draws from the upper half. */
+function toSchedule(options: Required<BackoffOptions>): BackoffSchedule {
+  return {
+    baseDelayMs: options.initialMs,
+    maxDelayMs: options.maxMs,
+    factor: options.factor,
+    jitter: options.jitter ? 0.5 : 0,
+  };
 }

@@ -35,8 +35,10 @@ export interface CheckpointStore<TTransaction = unknown> {
   load(key: string): Promise<bigint | undefined>;
   /**
    * Moves the checkpoint of `key` to `position` if it is still `options.expected` (and, when the store
-   * checks leases, while `options.owner` holds the lease on `key`). Throws `LeaseLost` otherwise,
-   * having written nothing: the caller's transaction must then roll back.
+   * checks leases, while `options.owner` holds the lease on `key`). Otherwise it writes nothing and
+   * throws: `CheckpointConflict` when the checkpoint moved, `LeaseLost` when a store that checks
+   * leases finds the lease lost (it may say so for a moved checkpoint too). The caller's transaction
+   * must then roll back.
    */
   save(key: string, position: bigint, options: CheckpointSaveOptions<TTransaction>): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineEvent } from '../events/define-event.js';
 import type { RecordedEvent } from '../events/event-types.js';
-import { backoffDelay, normalizeBackoff } from './backoff.js';
+import { failureDelay, normalizeBackoff } from './backoff.js';
 import { defineProjection } from './define-projection.js';
 import { ProjectionDefinitionInvalid } from './projection-errors.js';
 import { shardKey, shardOf } from './shard.js';
@@ -206,12 +206,12 @@ describe('backoff', () => {
   const options = normalizeBackoff({ initialMs: 100, maxMs: 1000, factor: 2, jitter: true });
 
   it('grows exponentially, stays within [delay/2, delay] with jitter, and is capped', () => {
-    expect(backoffDelay(1, { ...options, jitter: false })).toBe(100);
-    expect(backoffDelay(3, { ...options, jitter: false })).toBe(400);
-    expect(backoffDelay(10, { ...options, jitter: false })).toBe(1000);
-    expect(backoffDelay(3, options, () => 0)).toBe(200);
-    expect(backoffDelay(3, options, () => 0.999999)).toBeCloseTo(400, 2);
-    expect(backoffDelay(50, options, () => 1)).toBe(1000);
+    expect(failureDelay(1, { ...options, jitter: false })).toBe(100);
+    expect(failureDelay(3, { ...options, jitter: false })).toBe(400);
+    expect(failureDelay(10, { ...options, jitter: false })).toBe(1000);
+    expect(failureDelay(3, options, () => 0)).toBe(200);
+    expect(failureDelay(3, options, () => 0.999999)).toBeCloseTo(400, 2);
+    expect(failureDelay(50, options, () => 1)).toBe(1000);
   });
 });
 

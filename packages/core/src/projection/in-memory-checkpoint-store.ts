@@ -3,7 +3,7 @@ import { MAX_POSITION } from '../store/limits.js';
 import { assertStoreKey } from '../store/store-key.js';
 import type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
 import type { LeaseStore } from './lease-store.js';
-import { LeaseLost } from './projection-errors.js';
+import { CheckpointConflict, LeaseLost } from './projection-errors.js';
 
 /** Options of {@link InMemoryCheckpointStore}. */
 export interface InMemoryCheckpointStoreOptions {
@@ -13,7 +13,8 @@ export interface InMemoryCheckpointStoreOptions {
 
 /**
  * A {@link CheckpointStore} in process memory, with the same compare-and-swap semantics as the
- * database one. It joins no transaction: a runner without a `transaction` saves the checkpoint after
+ * database one: a save from a position other than the stored one throws {@link CheckpointConflict};
+ * with `leases`, a save by a runner that does not hold the lease throws `LeaseLost`. It joins no transaction: a runner without a `transaction` saves the checkpoint after
  * every event, so a failing handler never makes it re-apply the events before it.
  */
 export class InMemoryCheckpointStore implements CheckpointStore<undefined> {
@@ -43,11 +44,7 @@ export class InMemoryCheckpointStore implements CheckpointStore<undefined> {
     }
     const current = this.#positions.get(key);
     if (current !== options.expected) {
-      throw new LeaseLost(
-        key,
-        options.owner,
-        `the checkpoint moved: expected ${options.expected ?? 'none'}, found ${current ?? 'none'}`,
-      );
+      throw new CheckpointConflict(key, { expected: options.expected, found: current, owner: options.owner });
     }
     this.#positions.set(key, position);
   }

@@ -4,7 +4,7 @@ import { MAX_KEY_BYTES } from '../store/limits.js';
 import { InMemoryDeadLetterStore } from './dead-letter-store.js';
 import { InMemoryCheckpointStore } from './in-memory-checkpoint-store.js';
 import { InMemoryLeaseStore } from './in-memory-lease-store.js';
-import { LeaseLost } from './projection-errors.js';
+import { CheckpointConflict, isCheckpointConflict, isLeaseLost, LeaseLost } from './projection-errors.js';
 
 describe('InMemoryLeaseStore', () => {
   it('is exclusive until the lease expires, then another owner may take it', async () => {
@@ -77,6 +77,30 @@ describe('InMemoryCheckpointStore', () => {
     );
     expect(await checkpoints.load('p')).toBe(9n);
     await expect(checkpoints.save('p', -1n, { expected: 9n })).rejects.toThrow(/bigint >= 0, found -1/);
+  });
+
+  it('a lost compare-and-swap throws CheckpointConflict naming the expected and the found position', async () => {
+    const checkpoints = new InMemoryCheckpointStore();
+    await checkpoints.save('p', 9n, { expected: undefined });
+    const error = await checkpoints.save('p', 12n, { expected: 5n, owner: 'a' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CheckpointConflict);
+    expect(isCheckpointConflict(error)).toBe(true);
+    expect(isLeaseLost(error), 'a plain store has no lease to lose').toBe(false);
+    expect(error).toMatchObject({
+      code: 'CHECKPOINT_CONFLICT',
+      key: 'p',
+      owner: 'a',
+      expected: 5n,
+      found: 9n,
+    });
+    expect((error as Error).message).toBe(
+      'Cannot save checkpoint p for runner a: the checkpoint moved: expected 5, found 9.',
+    );
+    const none = await checkpoints.save('q', 1n, { expected: 3n }).catch((e: unknown) => e);
+    expect((none as Error).message).toBe(
+      'Cannot save checkpoint q: the checkpoint moved: expected 3, found none.',
+    );
+    expect(await checkpoints.load('p')).toBe(9n);
   });
 
   it('with leases, saves only for the lease holder', async () => {

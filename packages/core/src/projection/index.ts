@@ -37,8 +37,10 @@ export {
 } from './in-memory-lease-store.js';
 export type { Lease, LeaseStore } from './lease-store.js';
 export {
+  CheckpointConflict,
   type FailedEventInfo,
   failedEventInfo,
+  isCheckpointConflict,
   isLeaseLost,
   LeaseLost,
   ProjectionDefinitionInvalid,

@@ -84,6 +84,45 @@ export function isLeaseLost(value: unknown): value is LeaseLost {
   return hasErrorCode(value, 'LEASE_LOST');
 }
 
+/**
+ * A checkpoint save lost its compare-and-swap: the stored checkpoint is no longer the one the caller
+ * read (another runner or a rebuild moved it). Nothing was written, and the caller's transaction must
+ * roll back; a runner stands by and resumes from the stored checkpoint. A store that checks leases
+ * throws {@link LeaseLost} instead when the saving runner no longer holds the lease.
+ */
+export class CheckpointConflict extends AnnalsError {
+  /** The checkpoint key. */
+  readonly key: string;
+  /** The runner that tried to save, when it said. */
+  readonly owner: string | undefined;
+  /** The checkpoint the save expected (undefined: none). */
+  readonly expected: bigint | undefined;
+  /** The checkpoint found (undefined: none). */
+  readonly found: bigint | undefined;
+  constructor(
+    key: string,
+    conflict: {
+      readonly expected: bigint | undefined;
+      readonly found: bigint | undefined;
+      readonly owner?: string | undefined;
+    },
+  ) {
+    super(
+      'CHECKPOINT_CONFLICT',
+      `Cannot save checkpoint ${key}${conflict.owner === undefined ? '' : ` for runner ${conflict.owner}`}: the checkpoint moved: expected ${conflict.expected ?? 'none'}, found ${conflict.found ?? 'none'}.`,
+    );
+    this.key = key;
+    this.owner = conflict.owner;
+    this.expected = conflict.expected;
+    this.found = conflict.found;
+  }
+}
+
+/** True when `value` is a {@link CheckpointConflict}, also across package copies. */
+export function isCheckpointConflict(value: unknown): value is CheckpointConflict {
+  return hasErrorCode(value, 'CHECKPOINT_CONFLICT');
+}
+
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
   return String(cause);

@@ -1,16 +1,16 @@
 import { hasErrorCode } from '../errors/annals-error.js';
-import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { type BackoffSchedule, backoffDelay } from '../retry/backoff.js';
 
 /**
  * The waits between retries after a transient failure (a lost connection, a server restarting):
  * doubling from 25 ms, at most 250 ms, so a runner resumes within a quarter of a second of the
  * database accepting connections. Such retries never count as attempts of the failure policy.
  */
-export const TRANSIENT_BACKOFF: Required<BackoffOptions> = Object.freeze({
-  initialMs: 25,
-  maxMs: 250,
+export const TRANSIENT_BACKOFF: BackoffSchedule = Object.freeze({
+  baseDelayMs: 25,
+  maxDelayMs: 250,
   factor: 2,
-  jitter: true,
+  jitter: 0.5,
 });
 
 /** The wait before transient retry number `attempt` (1 for the first). */

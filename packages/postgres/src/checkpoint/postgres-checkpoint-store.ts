@@ -2,8 +2,8 @@ import {
   assertCheckpointArgs,
   assertCheckpointKey,
   type CheckpointSaveOptions,
+  CheckpointConflict,
   type CheckpointStore,
-  LeaseLost,
 } from '@annals/core';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { assertSchemaName } from '../schema/schema-name.js';
@@ -22,7 +22,7 @@ export interface AnnalsTablesLocation {
  * table of the store's schema. A save joins the batch's transaction (`transaction`), so the read
  * model and the checkpoint that covers it commit together (each event takes effect exactly once),
  * and it is a compare-and-swap on the previous position: when another runner moved the checkpoint,
- * it throws `LeaseLost` having written nothing, and the batch rolls back.
+ * it throws `CheckpointConflict` having written nothing, and the batch rolls back.
  *
  * The `owner` of a save is not checked here: the lease store owns that (no lease table yet).
  *
@@ -61,7 +61,7 @@ export class PostgresCheckpointStore implements CheckpointStore<Transaction<any>
 
   /**
    * Moves `key` to `position` if it still holds `options.expected` (undefined: no checkpoint yet),
-   * in one statement, inside `options.transaction` when given. Throws `LeaseLost` otherwise.
+   * in one statement, inside `options.transaction` when given. Throws `CheckpointConflict` otherwise.
    */
   async save(key: string, position: bigint, options: CheckpointSaveOptions<Transaction<any>>): Promise<void> {
     return orUnavailable(`saving checkpoint ${key}`, async () => {
@@ -86,11 +86,7 @@ export class PostgresCheckpointStore implements CheckpointStore<Transaction<any>
               .executeTakeFirst();
       if (written === undefined) {
         const found = await this.load(key, { transaction: options.transaction });
-        throw new LeaseLost(
-          key,
-          options.owner,
-          `the checkpoint moved: expected ${expected ?? 'none'}, found ${found ?? 'none'}`,
-        );
+        throw new CheckpointConflict(key, { expected, found, owner: options.owner });
       }
     });
   }

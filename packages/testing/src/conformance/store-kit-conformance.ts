@@ -1,6 +1,6 @@
 import {
   type CheckpointStore,
-  isLeaseLost,
+  isCheckpointConflict,
   MAX_KEY_BYTES,
   MAX_POSITION,
   MAX_REVISION,
@@ -110,12 +110,12 @@ export interface CheckpointStoreConformanceOptions {
 
 /**
  * Registers the cases every {@link CheckpointStore} must pass: the save is a compare-and-swap on the
- * previous position, a lost one throws `LeaseLost` and writes nothing, and bad arguments are refused
+ * previous position, a lost one throws `CheckpointConflict` and writes nothing, and bad arguments are refused
  * with `InvalidArgument`. Transactions are the adapter's own to test.
  */
 export function runCheckpointStoreConformance(options: CheckpointStoreConformanceOptions): void {
   describe(`${options.name}: checkpoint store conformance`, () => {
-    it('saves with a compare-and-swap on the previous position; a lost one throws LeaseLost and writes nothing', async () => {
+    it('saves with a compare-and-swap on the previous position; a lost one throws CheckpointConflict and writes nothing', async () => {
       const checkpoints = await options.createCheckpointStore();
       expect(await checkpoints.load('balances')).toBeUndefined();
       await checkpoints.save('balances', 10n, { expected: undefined });
@@ -126,7 +126,9 @@ export function runCheckpointStoreConformance(options: CheckpointStoreConformanc
         const error = await checkpoints
           .save('balances', 99n, { expected, owner: 'runner-2' })
           .catch((e: unknown) => e);
-        expect(isLeaseLost(error), `a save expecting ${String(expected)} where 25 is stored`).toBe(true);
+        expect(isCheckpointConflict(error), `a save expecting ${String(expected)} where 25 is stored`).toBe(
+          true,
+        );
         expect(error).toMatchObject({ key: 'balances' });
       }
       expect(await checkpoints.load('balances')).toBe(25n);

@@ -7,4 +7,5 @@ export {
   idempotency,
 } from './idempotency.js';
 export { type CommandLogger, logging } from './logging.js';
-export { backoffDelay, type RetryOnConcurrencyOptions, retryOnConcurrency } from './retry-on-concurrency.js';
+export { type BackoffSchedule, backoffDelay } from '../../retry/backoff.js';
+export { type RetryOnConcurrencyOptions, retryOnConcurrency } from './retry-on-concurrency.js';

@@ -2,6 +2,7 @@ import { hasErrorCode } from '../../errors/annals-error.js';
 import { InvalidArgument, isConcurrencyError } from '../../errors/store-errors.js';
 import type { CommandExecution, CommandMiddleware } from '../command-bus.js';
 import { promiseOf } from '../promise-of.js';
+import { backoffDelay } from '../../retry/backoff.js';
 
 /** Options of {@link retryOnConcurrency}. */
 export interface RetryOnConcurrencyOptions {
@@ -116,17 +117,4 @@ function attempt(
     await policy.sleep(delayMs);
     return attempt(policy, execution, next, n + 1);
   });
-}
-
-/**
- * The delay before retry number `attempt` (1 for the first retry): a ceiling of
- * `min(maxDelayMs, baseDelayMs * 2^(attempt-1))`, of which the `jitter` share is random.
- */
-export function backoffDelay(
-  attempt: number,
-  options: { readonly baseDelayMs: number; readonly maxDelayMs: number; readonly jitter: number },
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-  return ceiling * (1 - options.jitter * random());
 }
