@@ -46,17 +46,13 @@ export {
   ProjectionDefinitionInvalid,
   ProjectionFailed,
 } from './projection-errors.js';
-export {
-  ProjectionRunner,
-  type ProjectionRunnerOptions,
-  type RebuildOptions,
-  type RebuildResult,
-} from './projection-runner.js';
+export { ProjectionRunner } from './projection-runner.js';
+export type { ProjectionRunnerOptions, RebuildOptions, RebuildResult } from './projection-runner-options.js';
 export type {
   ProjectionErrorInfo,
   ProjectionState,
   ProjectionStatus,
   RebuildProgress,
 } from './projection-status.js';
-export type { ProjectionLogger, ProjectionTransaction } from './projection-worker.js';
 export { shardKey, shardOf } from './shard.js';
+export type { ProjectionLogger, ProjectionTransaction } from './worker/worker-settings.js';

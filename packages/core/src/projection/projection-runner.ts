@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { InvalidArgument } from '../errors/store-errors.js';
 import { uuidv7 } from '../events/uuid.js';
-import type { EventStore } from '../store/event-store.js';
 import { MAX_KEY_BYTES } from '../store/limits.js';
 import { storeKeyProblem } from '../store/store-key.js';
 import type { CheckpointStore } from './checkpoint-store.js';
@@ -9,86 +8,20 @@ import { type DeadLetterStore, InMemoryDeadLetterStore } from './dead-letter-sto
 import type { Projection, ProjectionContext } from './define-projection.js';
 import { type EventLogStats, readAllLogStats } from './event-log-stats.js';
 import { InMemoryCheckpointStore } from './in-memory-checkpoint-store.js';
-import type { LeaseStore } from './lease-store.js';
 import { LeaseLost, ProjectionDefinitionInvalid } from './projection-errors.js';
-import type { ProjectionStatus, RebuildProgress } from './projection-status.js';
 import {
-  type ProjectionLogger,
-  type ProjectionTransaction,
-  ProjectionWorker,
-  type RebuildTracker,
-} from './projection-worker.js';
+  consoleLogger,
+  type ProjectionRunnerOptions,
+  positiveInteger,
+  type RebuildOptions,
+  type RebuildResult,
+} from './projection-runner-options.js';
+import type { ProjectionStatus } from './projection-status.js';
+import { RebuildProgressTracker } from './rebuild-progress.js';
 import { shardKey } from './shard.js';
-import { isUnavailableOr, transientDelay } from './transient-retry.js';
-
-/** Options of {@link ProjectionRunner}. */
-export interface ProjectionRunnerOptions<TContext = ProjectionContext, TTransaction = undefined> {
-  /** The store whose global log the projections follow. */
-  readonly store: EventStore;
-  /** The projections to run; names must be unique. */
-  readonly projections: readonly Projection<TContext>[];
-  /**
-   * Where checkpoints live. Default: an {@link InMemoryCheckpointStore} (checking `leases` when given).
-   * With a `transaction`, it must join it (Postgres: `PostgresCheckpointStore`).
-   */
-  readonly checkpoints?: CheckpointStore<TTransaction>;
-  /**
-   * Leases that keep each projection (or shard) on one runner at a time across processes. Default:
-   * none, for a single runner; give one whenever several runners may start the same projections.
-   */
-  readonly leases?: LeaseStore;
-  /** Where `'dead-letter'` policies record skipped events. Default: in memory (required with a `transaction`). */
-  readonly deadLetters?: DeadLetterStore<TTransaction>;
-  /**
-   * Runs one batch as a unit of work, so handlers' writes and the checkpoint commit together
-   * (exactly once). Default: none; the checkpoint is then saved after every event, so a failing
-   * handler never re-applies the events before it.
-   */
-  readonly transaction?: ProjectionTransaction<TTransaction>;
-  /** Builds the context handlers receive from the batch's transaction. Default: `(tx) => ({ tx })`. */
-  readonly context?: (transaction: TTransaction | undefined) => TContext;
-  /** Measures lag and rebuild totals. Default: {@link readAllLogStats} (reads the log). */
-  readonly stats?: EventLogStats;
-  /** This runner's id in leases and dead letters. Default: host, pid and a random suffix. */
-  readonly owner?: string;
-  /** Events per batch unless a projection says otherwise. Default 500. */
-  readonly batchSize?: number;
-  /** Lease time-to-live; renewed every third of it. A dead runner's projections move after about this long. Default 10,000 ms. */
-  readonly leaseTtlMs?: number;
-  /** How often lag is re-measured while a projection runs. Default 1000 ms. */
-  readonly statusRefreshMs?: number;
-  /** Default: `console.warn` and `console.error` with an `[annals]` prefix. */
-  readonly logger?: ProjectionLogger;
-  /**
-   * Recognises failures of the infrastructure (a lost database connection) rather than of an event:
-   * they are retried with backoff for as long as they last, and never count towards the failure
-   * policy (so an outage neither fails a projection nor dead-letters good events). A
-   * `StoreUnavailable` (code `STORE_UNAVAILABLE`) always is, whatever this says. Default: only that;
-   * `PostgresProjectionRunner` also recognises lost connections and ended backends.
-   */
-  readonly isTransient?: (error: unknown) => boolean;
-}
-
-/** Options of {@link ProjectionRunner.rebuild}. */
-export interface RebuildOptions {
-  /** Called after every batch of the replay. */
-  readonly onProgress?: (progress: RebuildProgress) => void;
-  /** Aborts the wait (the replay itself goes on, as the projection's normal catch-up). */
-  readonly signal?: AbortSignal;
-}
-
-/** What a finished rebuild did. */
-export interface RebuildResult {
-  readonly projection: string;
-  /** Events applied by the replay (on this runner). */
-  readonly events: number;
-  readonly elapsedMs: number;
-}
-
-const consoleLogger: ProjectionLogger = {
-  warn: (message, details) => console.warn(`[annals] ${message}`, details?.error ?? ''),
-  error: (message, details) => console.error(`[annals] ${message}`, details?.error ?? ''),
-};
+import { memberKey, ShardAssignment } from './shard-assignment.js';
+import { isUnavailableOr } from './transient-retry.js';
+import { ProjectionWorker } from './worker/projection-worker.js';
 
 /**
  * Runs projections: for each, catch-up from its checkpoint through `subscribeToAll` (filtered to the
@@ -409,128 +342,6 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
     this.#projection(name);
     return this.#workers.get(name)!;
   }
-}
-
-/**
- * Spreads the shards of one projection over the live runners: each runner heartbeats a membership
- * lease, and shard i belongs to the (i mod members)-th member in owner order. A runner releases the
- * shards no longer assigned to it (after their current batch) and claims the ones that are; when a
- * runner joins or leaves (or dies and its membership expires), every member recomputes.
- */
-class ShardAssignment<TContext, TTransaction> {
-  readonly #prefix: string;
-  readonly #memberKey: string;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #retry: ReturnType<typeof setTimeout> | undefined;
-  #ticking = false;
-  /** Consecutive failed refreshes. */
-  #failures = 0;
-
-  constructor(
-    readonly name: string,
-    readonly workers: readonly ProjectionWorker<TContext, TTransaction>[],
-    readonly leases: LeaseStore,
-    readonly owner: string,
-    readonly ttlMs: number,
-    readonly logger: ProjectionLogger,
-  ) {
-    this.#prefix = memberKey(name, '');
-    this.#memberKey = memberKey(name, owner);
-  }
-
-  async start(): Promise<void> {
-    await this.#tick();
-    this.#timer = setInterval(() => void this.#tick(), Math.max(10, Math.floor(this.ttlMs / 3)));
-    this.#timer.unref?.();
-  }
-
-  async stop(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
-    if (this.#retry !== undefined) clearTimeout(this.#retry);
-    this.#retry = undefined;
-    await this.leases.release(this.#memberKey, this.owner).catch(() => undefined);
-  }
-
-  async #tick(): Promise<void> {
-    if (this.#ticking) return;
-    this.#ticking = true;
-    try {
-      await this.leases.acquire(this.#memberKey, this.owner, this.ttlMs);
-      const members = new Set((await this.leases.list(this.#prefix)).map((l) => l.owner));
-      members.add(this.owner);
-      const ordered = [...members].sort();
-      const me = ordered.indexOf(this.owner);
-      for (const [i, worker] of this.workers.entries()) worker.setDesired(i % ordered.length === me);
-    } catch (error) {
-      this.#failures++;
-      if (this.#failures === 1 || this.#failures % 20 === 0) {
-        this.logger.warn(`Projection ${this.name}: refreshing the shard assignment failed.`, { error });
-      }
-      // The store may be down: try again soon rather than a third of the lease's lifetime later, so
-      // the assignment is fresh as soon as the database is back.
-      this.#retry ??= setTimeout(() => {
-        this.#retry = undefined;
-        if (this.#timer !== undefined) void this.#tick();
-      }, transientDelay(this.#failures));
-      this.#retry.unref?.();
-      return;
-    } finally {
-      this.#ticking = false;
-    }
-    this.#failures = 0;
-  }
-}
-
-/** Sums the progress of a rebuild's shards and reports it. */
-class RebuildProgressTracker implements RebuildTracker {
-  done = 0;
-  #total: number;
-
-  constructor(
-    readonly projection: string,
-    total: number,
-    readonly startedAt: number,
-    readonly onProgress: ((progress: RebuildProgress) => void) | undefined,
-  ) {
-    this.#total = total;
-  }
-
-  applied(count: number): void {
-    this.done += count;
-    if (this.done > this.#total) this.#total = this.done;
-    if (this.onProgress === undefined) return;
-    const elapsedMs = Math.max(1, Date.now() - this.startedAt);
-    const rate = (this.done * 1000) / elapsedMs;
-    const left = this.#total - this.done;
-    this.onProgress({
-      projection: this.projection,
-      done: this.done,
-      total: this.#total,
-      rate,
-      etaMs: rate > 0 ? Math.round((left / rate) * 1000) : 0,
-      elapsedMs,
-    });
-  }
-
-  /** Events appended during the replay join the total. */
-  grow(pending: number): void {
-    this.#total = Math.max(this.#total, this.done + pending);
-  }
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidArgument(
-      `ProjectionRunner option ${name} must be a positive integer, found ${String(value)}.`,
-    );
-  }
-  return value;
-}
-
-/** The membership lease key of `owner` among the runners of a sharded projection. */
-function memberKey(projection: string, owner: string): string {
-  return `${projection}/members/${owner}`;
 }
 
 /**

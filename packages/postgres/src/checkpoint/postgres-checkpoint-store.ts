@@ -1,8 +1,8 @@
 import {
   assertCheckpointArgs,
   assertCheckpointKey,
-  type CheckpointSaveOptions,
   CheckpointConflict,
+  type CheckpointSaveOptions,
   type CheckpointStore,
 } from '@annals/core';
 import { type Kysely, sql, type Transaction } from 'kysely';

@@ -1,3 +1,4 @@
+export { type BackoffSchedule, backoffDelay } from '../../retry/backoff.js';
 export {
   type IdempotencyOptions,
   type IdempotencyRecord,
@@ -7,5 +8,4 @@ export {
   idempotency,
 } from './idempotency.js';
 export { type CommandLogger, logging } from './logging.js';
-export { type BackoffSchedule, backoffDelay } from '../../retry/backoff.js';
 export { type RetryOnConcurrencyOptions, retryOnConcurrency } from './retry-on-concurrency.js';

@@ -1,8 +1,8 @@
 import { hasErrorCode } from '../../errors/annals-error.js';
 import { InvalidArgument, isConcurrencyError } from '../../errors/store-errors.js';
+import { backoffDelay } from '../../retry/backoff.js';
 import type { CommandExecution, CommandMiddleware } from '../command-bus.js';
 import { promiseOf } from '../promise-of.js';
-import { backoffDelay } from '../../retry/backoff.js';
 
 /** Options of {@link retryOnConcurrency}. */
 export interface RetryOnConcurrencyOptions {

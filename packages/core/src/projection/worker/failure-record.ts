@@ -1,0 +1,54 @@
+import type { ProjectionErrorInfo } from '../projection-status.js';
+import { transientDelay, worthLogging } from '../transient-retry.js';
+import type { ProjectionLogger } from './worker-settings.js';
+
+/**
+ * The failures of one worker: attempts of the failure policy, consecutive transient failures (which
+ * never count as attempts), and the last error met (kept for `status().lastError`).
+ */
+export class FailureRecord {
+  /** Attempts of the failure policy on the current event, batch or read (0: none failed). */
+  attempts = 0;
+  /** Consecutive transient failures. */
+  transient = 0;
+  #last: ProjectionErrorInfo | undefined;
+
+  constructor(
+    private readonly key: string,
+    private readonly logger: ProjectionLogger,
+    /** Called after every recorded error (the worker then knows where it stands). */
+    private readonly onRecorded: () => void,
+    /** Waits, waking early on a stop or a change. */
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {}
+
+  get last(): ProjectionErrorInfo | undefined {
+    return this.#last;
+  }
+
+  /** Keeps `error` as the last error. */
+  record(error: unknown, event: ProjectionErrorInfo['event'], attempts: number): void {
+    this.#last = { message: describeError(error), event, attempts, at: new Date(), error };
+    this.onRecorded();
+  }
+
+  /**
+   * Records a transient failure (the store unavailable, a lost connection) and waits before the retry:
+   * a short capped backoff, without end, never an attempt of the failure policy.
+   */
+  async transientFailure(error: unknown, event: ProjectionErrorInfo['event']): Promise<void> {
+    this.transient++;
+    this.record(error, event, this.transient);
+    if (worthLogging(this.transient)) {
+      this.logger.warn(`Projection ${this.key}: transient failure (${this.transient} in a row); retrying.`, {
+        error,
+      });
+    }
+    await this.sleep(transientDelay(this.transient));
+  }
+}
+
+/** `name: message` of an error, or its text. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
