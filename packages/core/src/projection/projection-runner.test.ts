@@ -11,7 +11,12 @@ import { defineProjection, type Projection } from './define-projection.js';
 import { readAllLogStats } from './event-log-stats.js';
 import { InMemoryCheckpointStore } from './in-memory-checkpoint-store.js';
 import { InMemoryLeaseStore } from './in-memory-lease-store.js';
-import { LeaseLost, ProjectionDefinitionInvalid, ProjectionFailed } from './projection-errors.js';
+import {
+  isCheckpointConflict,
+  LeaseLost,
+  ProjectionDefinitionInvalid,
+  ProjectionFailed,
+} from './projection-errors.js';
 import { ProjectionRunner } from './projection-runner.js';
 import type { RebuildProgress } from './projection-status.js';
 import { shardOf } from './shard.js';
@@ -675,6 +680,54 @@ describe('ProjectionRunner (in memory)', () => {
     await waitFor(() => runner.status('stolen')!.state === 'standby', 'standby');
     expect(db.applied.size).toBe(0); // a's batch rolled back
     expect(await db.checkpoints.load('stolen')).toBeUndefined();
+    await runner.stop();
+  });
+
+  it('a checkpoint moved under a runner without leases (CheckpointConflict) stands it by, and it resumes from the stored checkpoint', async () => {
+    const store = newStore();
+    for (let i = 0; i < 3; i++) await deposit(store, 'a', 1);
+    const checkpoints = new InMemoryCheckpointStore();
+    const applied: bigint[] = [];
+    const warnings: unknown[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered!: () => void;
+    const inBatch = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const projection = defineProjection({
+      name: 'moved',
+      events: [Deposited],
+      // With no retry at all, treating the conflict as a failure would fail the projection at once.
+      failure: { retries: 0 },
+      handlers: {
+        Deposited: async (e) => {
+          applied.push(e.position);
+          if (e.position === 1n) {
+            entered();
+            await gate;
+          }
+        },
+      },
+    });
+    const runner = new ProjectionRunner({
+      store,
+      projections: [projection],
+      checkpoints,
+      leaseTtlMs: 300,
+      logger: { warn: (_message, details) => warnings.push(details?.error), error: () => {} },
+    });
+    await runner.start();
+    await inBatch;
+    await checkpoints.save('moved', 2n, { expected: undefined }); // another writer moved it meanwhile
+    release();
+    await runner.waitUntilCaughtUp('moved');
+    expect(warnings.some(isCheckpointConflict), 'the conflict was reported').toBe(true);
+    expect(runner.status('moved')).toMatchObject({ state: 'running', position: 3n, lastError: undefined });
+    expect(applied, 'event 2 was covered by the moved checkpoint; event 3 applied once').toEqual([1n, 3n]);
+    expect(await checkpoints.load('moved')).toBe(3n);
     await runner.stop();
   });
 
