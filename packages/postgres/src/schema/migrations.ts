@@ -89,6 +89,7 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
           sql`update ${t('streams')} s set last_position = e.last_position
             from (select stream_id, max(position) as last_position from ${t('events')} group by stream_id) e
             where e.stream_id = s.stream_id`,
+          // The function's text lives beside the statement that calls it (store/append-function.ts).
           appendFunction(schema),
         ]);
       },

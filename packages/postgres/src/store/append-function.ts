@@ -2,11 +2,10 @@ import type { ExpectedRevisionValue, PreparedEvent } from '@annals/core';
 import { type RawBuilder, sql } from 'kysely';
 import { PREPARED_STATEMENT_MARKER } from '../connection/postgres-connection.js';
 
-/**
- * The append's SQL and the TypeScript that calls it: `annals_append`, the PL/pgSQL function that
- * appends one batch (installed by migration 0004, which takes its text from here), the statement that
- * calls it, and the batch arrays and row it takes and returns.
- */
+// The append's SQL and the TypeScript that calls it: `annals_append`, the PL/pgSQL function that
+// appends one batch (installed by migration 0004, which takes its text from here), the statement that
+// calls it, and the batch arrays and row it takes and returns.
+
 /** 2^20: the number of positions each transaction owns, hence the most events one transaction may append. */
 export const EVENTS_PER_TRANSACTION = 1_048_576;
 
@@ -95,8 +94,9 @@ export function appendFunction(schema: string): RawBuilder<unknown> {
 
 /**
  * The whole append as ONE statement, so a batch costs one round trip: a call of the schema's
- * `annals_append` function ({@link appendFunction}, installed by migration 0004), whose statements keep their plans for the session; on
- * a pool the store owns the call itself is a named prepared statement ({@link PREPARED_STATEMENT_MARKER}).
+ * `annals_append` function ({@link appendFunction}, installed by migration 0004), whose statements
+ * keep their plans for the session; on a pool the store owns the call itself is a named prepared
+ * statement ({@link PREPARED_STATEMENT_MARKER}).
  * It returns no row when nothing was written: the expected revision did not hold, or the stream's
  * last event lies above this transaction's positions (a writer with a newer transaction id took the
  * stream first); the caller tells the two apart by reading the stream's revision.
