@@ -10,7 +10,6 @@ import {
   PostgresEventStore,
   type PostgresProjectionContext,
   PostgresProjectionRunner,
-  withInlineProjections,
 } from '@annals/postgres';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,8 +82,23 @@ describe('a PostgreSQL outage (a cluster of its own, restarted and stopped hard)
       subscriptions: { onHealth: (h: { status: string }) => health.push(h.status) },
     };
 
-    // Separate stores, as separate processes would have.
-    const appendStore = await PostgresEventStore.create({ connectionString: url, pool: { max: 8 } }, options);
+    const applyTo = async (table: string, e: { readonly id: string }, { tx }: PostgresProjectionContext) => {
+      await sql`insert into ${sql.id('public', table)} (event_id, applied) values (${e.id}, 1)
+        on conflict (event_id) do update set applied = ${sql.id('public', table)}.applied + 1`.execute(tx);
+    };
+
+    // Inline: applied in each append's transaction.
+    const inline = defineProjection({
+      name: 'inline',
+      events: [Ticked],
+      handlers: { Ticked: (e, ctx: PostgresProjectionContext) => applyTo('inline_model', e, ctx) },
+    });
+
+    // Separate stores, as separate processes would have; the appenders' store applies the inline projection.
+    const appendStore = await PostgresEventStore.create(
+      { connectionString: url, pool: { max: 8 } },
+      { ...options, inlineProjections: [inline] },
+    );
     await appendStore.migrate();
     const subscriberStore = await PostgresEventStore.create(
       { connectionString: url, pool: { max: 4 } },
@@ -97,18 +111,6 @@ describe('a PostgreSQL outage (a cluster of its own, restarted and stopped hard)
         db,
       );
     }
-    const applyTo = async (table: string, e: { readonly id: string }, { tx }: PostgresProjectionContext) => {
-      await sql`insert into ${sql.id('public', table)} (event_id, applied) values (${e.id}, 1)
-        on conflict (event_id) do update set applied = ${sql.id('public', table)}.applied + 1`.execute(tx);
-    };
-
-    // Inline: applied in each append's transaction.
-    const inline = defineProjection({
-      name: 'inline',
-      events: [Ticked],
-      handlers: { Ticked: (e, ctx: PostgresProjectionContext) => applyTo('inline_model', e, ctx) },
-    });
-    const appender = withInlineProjections(appendStore, [inline]);
 
     // Two runners: retries 0 (an outage must never count as an attempt) and the defaults.
     const quiet = { warn: () => {}, error: (message: string) => console.error(message) };
@@ -179,7 +181,7 @@ describe('a PostgreSQL outage (a cluster of its own, restarted and stopped hard)
         const events = [Ticked.create({ appender: a, n }, { id: uuidv7() })];
         for (;;) {
           try {
-            await appender.append(`appender-${a}-${n % 7}`, events, { expectedRevision: 'any' });
+            await appendStore.append(`appender-${a}-${n % 7}`, events, { expectedRevision: 'any' });
             progress.record(`appender ${a}`);
             acknowledged.add(events[0]!.id!);
             break;

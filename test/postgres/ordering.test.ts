@@ -1,5 +1,5 @@
 import { defineProjection, isConcurrencyError, type RecordedEvent } from '@annals/core';
-import { type PostgresProjectionContext, withInlineProjections } from '@annals/postgres';
+import type { PostgresProjectionContext } from '@annals/postgres';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { finalLog } from '../support/final-log.js';
@@ -111,11 +111,8 @@ describe.skipIf(!databaseUrl)('global order under out-of-order commits (server)'
   });
 
   it('inline projections: appends racing on one stream all succeed (their transactions run again when a newer one wrote first), applied once each, in stream order', async () => {
-    const store = await db.open('server', { horizonWaitMs: 0 });
-    const table = sql.id(store.schema, 'applied');
-    await sql`create table ${table} (stream_id text, revision bigint, primary key (stream_id, revision))`.execute(
-      store.kysely,
-    );
+    const schema = db.schema('server');
+    const table = sql.id(schema, 'applied');
     const counter = defineProjection({
       name: 'applied',
       handlers: {
@@ -126,13 +123,16 @@ describe.skipIf(!databaseUrl)('global order under out-of-order commits (server)'
         },
       },
     });
-    const inline = withInlineProjections(store, [counter]);
+    const store = await db.open('server', { schema, horizonWaitMs: 0, inlineProjections: [counter] });
+    await sql`create table ${table} (stream_id text, revision bigint, primary key (stream_id, revision))`.execute(
+      store.kysely,
+    );
     const WRITERS = 12;
     const EACH = 6;
     await Promise.all(
       Array.from({ length: WRITERS }, async (_, w) => {
         for (let k = 0; k < EACH; k++) {
-          await inline.append(`raced-${(w + k) % 2}`, [{ type: 'Raced', data: { w, k } }], {
+          await store.append(`raced-${(w + k) % 2}`, [{ type: 'Raced', data: { w, k } }], {
             expectedRevision: 'any',
           });
         }

@@ -6,7 +6,6 @@ import {
   PostgresProjectionRunner,
   StoreUnavailable,
   type SubscriptionHealth,
-  withInlineProjections,
 } from '@annals/postgres';
 import { Kysely, PGliteDialect, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -41,7 +40,6 @@ onServer('a connection that dies (server)', () => {
   });
 
   it('under an append through inline projections: StoreUnavailable, nothing stored, a retry with the same ids appends once', async () => {
-    const inner = await db.open('server', { events: [Noted] });
     let kills = 1;
     const applied: number[] = [];
     const projection = defineProjection({
@@ -54,7 +52,7 @@ onServer('a connection that dies (server)', () => {
         },
       },
     });
-    const store = withInlineProjections(inner, [projection]);
+    const store = await db.open('server', { events: [Noted], inlineProjections: [projection] });
     const events = [Noted.create({ n: 1 }, { id: uuidv7() })];
     const error = await store.append('inline-1', events).catch((e: unknown) => e);
     expect(error, `the error was ${String(error)}`).toBeInstanceOf(StoreUnavailable);
@@ -62,7 +60,7 @@ onServer('a connection that dies (server)', () => {
     expect((error as Error).message).toMatch(/same event ids is safe/);
     await store.append('inline-1', events);
     const stored: RecordedEvent[] = [];
-    for await (const e of inner.readStream('inline-1')) stored.push(e);
+    for await (const e of store.readStream('inline-1')) stored.push(e);
     expect(stored.map((e) => e.id)).toEqual(events.map((e) => e.id));
     expect(applied).toEqual([1]);
   });

@@ -12,7 +12,6 @@ import {
   PostgresEventStore,
   type PostgresProjectionContext,
   PostgresProjectionRunner,
-  withInlineProjections,
 } from '@annals/postgres';
 import { ProjectionSpec } from '@annals/testing';
 import type { PGlite } from '@electric-sql/pglite';
@@ -375,13 +374,8 @@ describe('docs/projections.md', () => {
     });
 
     it('applies inline projections in the append transaction', async () => {
-      const postgresStore = await PostgresEventStore.create(
-        { pglite },
-        { schema: 'inline', events: bankEvents },
-      );
-      await postgresStore.migrate();
-      await sql`create table inline.account_balances (account_id text primary key, balance integer not null)`.execute(
-        postgresStore.kysely,
+      await pglite.exec(
+        'create schema inline; create table inline.account_balances (account_id text primary key, balance integer not null)',
       );
       const inlineBalances = defineProjection({
         name: 'inline-balances',
@@ -407,7 +401,11 @@ describe('docs/projections.md', () => {
       });
       const log = vi.spyOn(console, 'log').mockImplementation(() => {});
       // #region inline
-      const store = withInlineProjections(postgresStore, [inlineBalances]);
+      const store = await PostgresEventStore.create(
+        { pglite },
+        { schema: 'inline', events: bankEvents, inlineProjections: [inlineBalances] },
+      );
+      await store.migrate();
       await store.append('account-9', [
         AccountOpened.create({ accountId: 'acc-9', owner: 'Grace', overdraftLimit: 0 }),
         MoneyDeposited.create({ accountId: 'acc-9', amount: 40 }),
@@ -421,16 +419,16 @@ describe('docs/projections.md', () => {
       // #endregion inline
       expect(log.mock.calls).toEqual([['no account acc-x']]);
       log.mockRestore();
-      const balances = await postgresStore.kysely
+      const balances = await store.kysely
         .withSchema('inline')
         .selectFrom('account_balances')
         .selectAll()
         .execute();
       expect(balances).toEqual([{ account_id: 'acc-9', balance: 40 }]);
       const stored = [];
-      for await (const e of postgresStore.readAll()) stored.push(e.streamId);
+      for await (const e of store.readAll()) stored.push(e.streamId);
       expect(stored).toEqual(['account-9', 'account-9']);
-      await postgresStore.close();
+      await store.close();
     });
   });
 });

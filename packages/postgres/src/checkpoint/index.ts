@@ -1,1 +1,2 @@
-export { type AnnalsTablesLocation, PostgresCheckpointStore } from './postgres-checkpoint-store.js';
+export { PostgresCheckpointStore } from './postgres-checkpoint-store.js';
+export { PostgresLeasedCheckpointStore } from './postgres-leased-checkpoint-store.js';

@@ -1,5 +1,4 @@
 import {
-  assertCheckpointArgs,
   assertCheckpointKey,
   CheckpointConflict,
   type CheckpointSaveOptions,
@@ -8,14 +7,9 @@ import {
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { assertSchemaName } from '../schema/schema-name.js';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';
-import type { AnnalsTables } from '../schema/tables.js';
+import type { AnnalsTables, AnnalsTablesLocation } from '../schema/tables.js';
 import { orUnavailable } from '../store/unavailable.js';
-
-/** Where the Annals tables are: a `PostgresEventStore` is one. */
-export interface AnnalsTablesLocation {
-  readonly kysely: Kysely<any>;
-  readonly schema: string;
-}
+import { swapCheckpoint } from './checkpoint-swap.js';
 
 /**
  * The {@link CheckpointStore} of projections on PostgreSQL: one row per key in the `checkpoints`
@@ -64,30 +58,34 @@ export class PostgresCheckpointStore implements CheckpointStore<Transaction<any>
    * in one statement, inside `options.transaction` when given. Throws `CheckpointConflict` otherwise.
    */
   async save(key: string, position: bigint, options: CheckpointSaveOptions<Transaction<any>>): Promise<void> {
-    return orUnavailable(`saving checkpoint ${key}`, async () => {
-      const expected = options?.expected;
-      assertCheckpointArgs(key, position, expected);
-      const db = this.#db(options.transaction);
-      const text = position.toString();
-      const written =
-        expected === undefined
-          ? await db
-              .insertInto('checkpoints')
-              .values({ name: key, position: text })
-              .onConflict((c) => c.column('name').doNothing())
-              .returning('name')
-              .executeTakeFirst()
-          : await db
-              .updateTable('checkpoints')
-              .set({ position: text, updated_at: sql<Date>`now()` })
-              .where('name', '=', key)
-              .where('position', '=', expected.toString())
-              .returning('name')
-              .executeTakeFirst();
-      if (written === undefined) {
-        const found = await this.load(key, { transaction: options.transaction });
-        throw new CheckpointConflict(key, { expected, found, owner: options.owner });
-      }
+    return swapCheckpoint(key, position, options, false, {
+      write: async () => {
+        const expected = options.expected;
+        const db = this.#db(options.transaction);
+        const text = position.toString();
+        const written =
+          expected === undefined
+            ? await db
+                .insertInto('checkpoints')
+                .values({ name: key, position: text })
+                .onConflict((c) => c.column('name').doNothing())
+                .returning('name')
+                .executeTakeFirst()
+            : await db
+                .updateTable('checkpoints')
+                .set({ position: text, updated_at: sql<Date>`now()` })
+                .where('name', '=', key)
+                .where('position', '=', expected.toString())
+                .returning('name')
+                .executeTakeFirst();
+        return written !== undefined;
+      },
+      conflict: async () =>
+        new CheckpointConflict(key, {
+          expected: options.expected,
+          found: await this.load(key, { transaction: options.transaction }),
+          owner: options.owner,
+        }),
     });
   }
 

@@ -1,19 +1,8 @@
-export {
-  PostgresInlineProjectionStore,
-  withInlineProjections,
-} from './inline-projections.js';
 export { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 export { PostgresEventLogStats, type PostgresLogLocation } from './postgres-event-log-stats.js';
 export { PostgresLeaseStore } from './postgres-lease-store.js';
-export { PostgresLeasedCheckpointStore } from './postgres-leased-checkpoint-store.js';
 export {
   type PostgresProjectionContext,
   PostgresProjectionRunner,
   type PostgresProjectionRunnerOptions,
 } from './postgres-projection-runner.js';
-export {
-  type ProjectionDeadLettersTable,
-  type ProjectionLeasesTable,
-  type ProjectionTables,
-  projectionMigration,
-} from './projection-schema.js';

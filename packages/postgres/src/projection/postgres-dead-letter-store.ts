@@ -5,11 +5,11 @@ import {
   type DeadLetterStore,
 } from '@annals/core';
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { AnnalsTablesLocation } from '../checkpoint/postgres-checkpoint-store.js';
+import type { ProjectionTables } from '../schema/projection-schema.js';
 import { assertSchemaName } from '../schema/schema-name.js';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';
+import type { AnnalsTablesLocation } from '../schema/tables.js';
 import { orUnavailable } from '../store/unavailable.js';
-import type { ProjectionTables } from './projection-schema.js';
 
 /**
  * The {@link DeadLetterStore} on PostgreSQL: the `projection_dead_letters` table (created by

@@ -7,8 +7,8 @@ import {
   type LeaseStore,
 } from '@annals/core';
 import { type Kysely, sql } from 'kysely';
-import type { AnnalsTablesLocation } from '../checkpoint/postgres-checkpoint-store.js';
 import { assertSchemaName } from '../schema/schema-name.js';
+import type { AnnalsTablesLocation } from '../schema/tables.js';
 import { orUnavailable } from '../store/unavailable.js';
 
 /** Rows of expired leases under a listed prefix (members of crashed runners) are deleted after this long. */

@@ -6,12 +6,12 @@ import {
 } from '@annals/core';
 import type { Transaction } from 'kysely';
 import { PostgresCheckpointStore } from '../checkpoint/postgres-checkpoint-store.js';
+import { PostgresLeasedCheckpointStore } from '../checkpoint/postgres-leased-checkpoint-store.js';
 import { isTransientError } from '../store/database-errors.js';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
 import { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 import { PostgresEventLogStats } from './postgres-event-log-stats.js';
 import { PostgresLeaseStore } from './postgres-lease-store.js';
-import { PostgresLeasedCheckpointStore } from './postgres-leased-checkpoint-store.js';
 
 /**
  * What a handler (or a batch handler, `handleBatch`) receives on PostgreSQL: `tx`, the Kysely

@@ -1,10 +1,23 @@
 export {
   AnnalsMigrationProvider,
   annalsMigrations,
-  EVENTS_PER_TRANSACTION,
   LATEST_MIGRATION,
   MIGRATION_LOCK_TABLE,
   MIGRATION_TABLE,
 } from './migrations.js';
+export {
+  type ProjectionDeadLettersTable,
+  type ProjectionLeasesTable,
+  type ProjectionTables,
+  projectionMigration,
+} from './projection-schema.js';
 export { assertSchemaName, DEFAULT_SCHEMA, notificationChannel } from './schema-name.js';
-export type { AnnalsTables, CheckpointsTable, EventsTable, SnapshotsTable, StreamsTable } from './tables.js';
+export type {
+  AnnalsTables,
+  AnnalsTablesLocation,
+  CheckpointsTable,
+  EventsTable,
+  SnapshotsTable,
+  StreamsTable,
+} from './tables.js';
+export type { MigrationReport } from './verify.js';

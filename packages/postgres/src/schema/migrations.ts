@@ -1,14 +1,12 @@
 import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
-import { projectionMigration } from '../projection/projection-schema.js';
+import { appendFunction } from '../store/append-function.js';
+import { projectionMigration } from './projection-schema.js';
 
 /** Name of the table (inside the store's schema) where Kysely's `Migrator` records applied migrations. */
 export const MIGRATION_TABLE = 'annals_migration';
 /** Name of the lock table Kysely's `Migrator` uses, inside the store's schema. */
 export const MIGRATION_LOCK_TABLE = 'annals_migration_lock';
-
-/** 2^20: the number of positions each transaction owns, hence the most events one transaction may append. */
-export const EVENTS_PER_TRANSACTION = 1_048_576;
 
 /**
  * The migrations of one schema, in order. Names sort in the order they run; a released migration is
@@ -91,6 +89,7 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
           sql`update ${t('streams')} s set last_position = e.last_position
             from (select stream_id, max(position) as last_position from ${t('events')} group by stream_id) e
             where e.stream_id = s.stream_id`,
+          // The function's text lives beside the statement that calls it (store/append-function.ts).
           appendFunction(schema),
         ]);
       },
@@ -110,87 +109,4 @@ export class AnnalsMigrationProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     return annalsMigrations(this.#schema);
   }
-}
-
-/**
- * `annals_append(...)`: the whole append of one batch, called as one statement. A PL/pgSQL function
- * keeps its statements' plans for the session, so an append is not planned again on every call.
- *
- * 1. `v_first`: this transaction's first free position. Positions are `(xid << 20) + n`; `n` continues
- *    after rows the same transaction appended before (an index range probe on the primary key, skipped
- *    when the transaction has no id yet, as in every autocommit append).
- * 2. The stream row moves forward by the batch size, but only when the expected revision holds (a
- *    conditional UPDATE, or an INSERT for a new stream) AND the stream's last event lies below
- *    `v_first`. The row lock serialises writers of one stream; writers of other streams never meet.
- *    The second condition keeps a stream's revisions in position order: a writer whose transaction
- *    id is older than that of a writer who took the row lock first would otherwise put the later
- *    revision at the lower position. No row = nothing is written; the caller finds out why (a moved
- *    revision, or an older transaction id: an autocommit append then runs again with a new one).
- * 3. The batch is inserted from arrays through `unnest`, numbering revisions and positions.
- * 4. `p_channel` not null: one `pg_notify` (delivered by PostgreSQL at commit).
- */
-function appendFunction(schema: string) {
-  const streams = sql.id(schema, 'streams');
-  const events = sql.id(schema, 'events');
-  return sql`create function ${sql.id(schema, 'annals_append')}(
-      p_stream_id text, p_category text, p_expected text, p_expected_revision bigint,
-      p_ids uuid[], p_types text[], p_versions int4[], p_data jsonb[], p_metadata jsonb[], p_channel text)
-    returns table (r_revision bigint, r_first_position bigint, r_last_position bigint)
-    language plpgsql volatile as $$
-    declare
-      -- A transaction without an id has written nothing yet: its range is empty (no probe needed).
-      v_fresh boolean := pg_current_xact_id_if_assigned() is null;
-      v_xid xid8 := pg_current_xact_id();
-      v_n bigint := cardinality(p_ids);
-      v_low bigint := v_xid::text::bigint << 20;
-      v_first bigint := v_low;
-      v_revision bigint;
-    begin
-      if not v_fresh then
-        select coalesce(max(e.position) + 1, v_low) into v_first from ${events} e
-          where e.position >= v_low and e.position < v_low + ${sql.lit(EVENTS_PER_TRANSACTION)};
-      end if;
-      if p_expected = 'any' then
-        insert into ${streams} as s (stream_id, category, revision, last_position)
-          values (p_stream_id, p_category, v_n - 1, v_first + v_n - 1)
-          on conflict (stream_id) do update
-            set revision = s.revision + v_n, last_position = v_first + v_n - 1, updated_at = now()
-            where s.last_position < v_first
-          returning s.revision into v_revision;
-      elsif p_expected = 'no_stream' then
-        insert into ${streams} (stream_id, category, revision, last_position)
-          values (p_stream_id, p_category, v_n - 1, v_first + v_n - 1)
-          on conflict (stream_id) do nothing
-          returning revision into v_revision;
-      elsif p_expected = 'stream_exists' then
-        update ${streams} s set revision = s.revision + v_n, last_position = v_first + v_n - 1, updated_at = now()
-          where s.stream_id = p_stream_id and s.last_position < v_first
-          returning s.revision into v_revision;
-      else
-        update ${streams} s set revision = s.revision + v_n, last_position = v_first + v_n - 1, updated_at = now()
-          where s.stream_id = p_stream_id and s.revision = p_expected_revision and s.last_position < v_first
-          returning s.revision into v_revision;
-      end if;
-      if v_revision is null then
-        return;
-      end if;
-      if v_n = 1 then
-        insert into ${events} (position, transaction_id, stream_id, revision, id, type, schema_version, data, metadata)
-          values (v_first, v_xid, p_stream_id, v_revision, p_ids[1], p_types[1], p_versions[1], p_data[1], p_metadata[1]);
-      else
-        insert into ${events} (position, transaction_id, stream_id, revision, id, type, schema_version, data, metadata)
-          select v_first + i.ord - 1, v_xid, p_stream_id, v_revision - v_n + i.ord,
-            i.id, i.type, i.schema_version, i.data, i.metadata
-          from unnest(p_ids, p_types, p_versions, p_data, p_metadata)
-            with ordinality as i(id, type, schema_version, data, metadata, ord);
-      end if;
-      if p_channel is not null then
-        perform pg_notify(p_channel, '');
-      end if;
-      r_revision := v_revision;
-      r_first_position := v_first;
-      r_last_position := v_first + v_n - 1;
-      return next;
-    end
-    $$`;
 }

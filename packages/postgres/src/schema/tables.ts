@@ -1,4 +1,10 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, Kysely } from 'kysely';
+
+/** Where the Annals tables are: a `PostgresEventStore` is one. */
+export interface AnnalsTablesLocation {
+  readonly kysely: Kysely<any>;
+  readonly schema: string;
+}
 
 /**
  * The `streams` table: one row per stream, holding its last revision. Appends update this row (and

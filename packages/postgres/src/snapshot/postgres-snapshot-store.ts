@@ -7,9 +7,8 @@ import {
   type SnapshotStore,
 } from '@annals/core';
 import { type Kysely, sql } from 'kysely';
-import type { AnnalsTablesLocation } from '../checkpoint/postgres-checkpoint-store.js';
 import { assertSchemaName } from '../schema/schema-name.js';
-import type { AnnalsTables } from '../schema/tables.js';
+import type { AnnalsTables, AnnalsTablesLocation } from '../schema/tables.js';
 import { parseState, stringifyState } from './snapshot-json.js';
 
 /**

@@ -1,13 +1,13 @@
+export { isStreamOrderConflict } from './append.js';
+export { EVENTS_PER_TRANSACTION } from './append-function.js';
 export {
   DEFAULT_MAX_EVENT_BYTES,
   DEFAULT_PAGE_SIZE,
-  isStreamOrderConflict,
-  type MigrationReport,
   type PostgresAppendOptions,
-  PostgresEventStore,
   type PostgresEventStoreOptions,
   type PostgresReadStreamOptions,
-} from './postgres-event-store.js';
+} from './options.js';
+export { PostgresEventStore } from './postgres-event-store.js';
 export {
   OUTAGE_RETRY_MAX_MS,
   type SubscriptionHealth,

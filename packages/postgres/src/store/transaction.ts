@@ -1,6 +1,29 @@
 import type { Kysely, Transaction } from 'kysely';
 import { StoreUnavailable } from '../errors/postgres-errors.js';
 import { isConnectionError } from './database-errors.js';
+import type { StoreContext } from './store-context.js';
+
+/**
+ * Runs `fn` in a transaction of the store's Kysely instance (see {@link runTransaction}); after the
+ * commit, what `fn` appended through `append(..., { transaction: tx })` is readable, and the store
+ * wakes its subscribers and notifies other processes.
+ */
+export async function runTransactionOf<T>(
+  ctx: StoreContext,
+  fn: (tx: Transaction<any>) => Promise<T>,
+): Promise<T> {
+  ctx.assertOpen();
+  let used: Transaction<any> | undefined;
+  const result = await runTransaction(ctx.kysely, (tx) => {
+    used = tx;
+    ctx.ownTransactions.add(tx);
+    return fn(tx);
+  });
+  // Committed: what it appended is readable now.
+  const last = used === undefined ? undefined : ctx.appendedInTransaction.get(used);
+  if (last !== undefined) ctx.afterCommit(last);
+  return result;
+}
 
 /**
  * Runs `fn` in a transaction of `kysely` and keeps the error that matters when the connection dies.

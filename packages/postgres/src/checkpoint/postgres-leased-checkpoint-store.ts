@@ -1,16 +1,9 @@
-import {
-  assertCheckpointArgs,
-  type CheckpointSaveOptions,
-  type CheckpointStore,
-  LeaseLost,
-} from '@annals/core';
+import { type CheckpointSaveOptions, type CheckpointStore, LeaseLost } from '@annals/core';
 import { type Kysely, sql, type Transaction } from 'kysely';
-import {
-  type AnnalsTablesLocation,
-  PostgresCheckpointStore,
-} from '../checkpoint/postgres-checkpoint-store.js';
 import { assertSchemaName } from '../schema/schema-name.js';
-import { orUnavailable } from '../store/unavailable.js';
+import type { AnnalsTablesLocation } from '../schema/tables.js';
+import { checkpointMoved, swapCheckpoint } from './checkpoint-swap.js';
+import { PostgresCheckpointStore } from './postgres-checkpoint-store.js';
 
 /**
  * A {@link CheckpointStore} whose compare-and-swap checks the lease too: one statement moves the
@@ -38,29 +31,30 @@ export class PostgresLeasedCheckpointStore implements CheckpointStore<Transactio
   }
 
   async save(key: string, position: bigint, options: CheckpointSaveOptions<Transaction<any>>): Promise<void> {
-    return orUnavailable(`saving checkpoint ${key}`, async () => {
-      const owner = options?.owner;
-      if (owner === undefined) return this.#plain.save(key, position, options);
-      const expected = options.expected;
-      assertCheckpointArgs(key, position, expected, owner);
-      const db = (options.transaction ?? this.#location.kysely).withoutPlugins() as Kysely<any>;
-      const checkpoints = sql.id(this.#location.schema, 'checkpoints');
-      const leases = sql.id(this.#location.schema, 'projection_leases');
-      const leaseHeld = sql`exists (
-        select 1 from ${leases} where key = ${key} and owner = ${owner} and expires_at > clock_timestamp())`;
-      const { rows } =
-        expected === undefined
-          ? await sql<{ name: string }>`
-              insert into ${checkpoints} (name, position)
-              select ${key}, ${position.toString()}::bigint where ${leaseHeld}
-              on conflict (name) do nothing
-              returning name`.execute(db)
-          : await sql<{ name: string }>`
-              update ${checkpoints} set position = ${position.toString()}::bigint, updated_at = now()
-              where name = ${key} and position = ${expected.toString()}::bigint and ${leaseHeld}
-              returning name`.execute(db);
-      if (rows.length === 1) return;
-      throw new LeaseLost(key, owner, await this.#why(db, key, owner, expected));
+    const owner = options?.owner;
+    if (owner === undefined) return this.#plain.save(key, position, options);
+    const expected = options.expected;
+    const db = (options.transaction ?? this.#location.kysely).withoutPlugins() as Kysely<any>;
+    return swapCheckpoint(key, position, options, true, {
+      write: async () => {
+        const checkpoints = sql.id(this.#location.schema, 'checkpoints');
+        const leases = sql.id(this.#location.schema, 'projection_leases');
+        const leaseHeld = sql`exists (
+          select 1 from ${leases} where key = ${key} and owner = ${owner} and expires_at > clock_timestamp())`;
+        const { rows } =
+          expected === undefined
+            ? await sql<{ name: string }>`
+                insert into ${checkpoints} (name, position)
+                select ${key}, ${position.toString()}::bigint where ${leaseHeld}
+                on conflict (name) do nothing
+                returning name`.execute(db)
+            : await sql<{ name: string }>`
+                update ${checkpoints} set position = ${position.toString()}::bigint, updated_at = now()
+                where name = ${key} and position = ${expected.toString()}::bigint and ${leaseHeld}
+                returning name`.execute(db);
+        return rows.length === 1;
+      },
+      conflict: async () => new LeaseLost(key, owner, await this.#why(db, key, owner, expected)),
     });
   }
 
@@ -75,7 +69,7 @@ export class PostgresLeasedCheckpointStore implements CheckpointStore<Transactio
     const row = rows[0];
     const found = row?.position ?? null;
     if ((found === null ? undefined : BigInt(found)) !== expected) {
-      return `the checkpoint moved: expected ${expected ?? 'none'}, found ${found ?? 'none'}`;
+      return checkpointMoved(expected, found);
     }
     if (row?.holder === null || row?.holder === undefined) return 'it holds no lease';
     if (row.holder !== owner) return `the lease is held by ${row.holder}`;

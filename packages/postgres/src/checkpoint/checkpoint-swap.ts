@@ -1,0 +1,36 @@
+import { assertCheckpointArgs, type CheckpointSaveOptions } from '@annals/core';
+import type { Transaction } from 'kysely';
+import { orUnavailable } from '../store/unavailable.js';
+
+/**
+ * One compare-and-swap of a checkpoint, as both checkpoint stores run it: checks the arguments (and
+ * the owner when `withOwner`), runs `write` (true when it moved the checkpoint), and otherwise
+ * throws what `conflict` returns (`CheckpointConflict` for the plain store, `LeaseLost` for the leased
+ * one). A lost connection is `StoreUnavailable`.
+ */
+export function swapCheckpoint(
+  key: string,
+  position: bigint,
+  options: CheckpointSaveOptions<Transaction<any>>,
+  withOwner: boolean,
+  swap: {
+    readonly write: () => Promise<boolean>;
+    readonly conflict: () => Promise<Error>;
+  },
+): Promise<void> {
+  return orUnavailable(`saving checkpoint ${key}`, async () => {
+    const expected = options?.expected;
+    if (withOwner) assertCheckpointArgs(key, position, expected, options.owner);
+    else assertCheckpointArgs(key, position, expected);
+    if (await swap.write()) return;
+    throw await swap.conflict();
+  });
+}
+
+/** The reason of a `LeaseLost` when the checkpoint no longer holds the expected position. */
+export function checkpointMoved(
+  expected: bigint | undefined,
+  found: bigint | string | undefined | null,
+): string {
+  return `the checkpoint moved: expected ${expected ?? 'none'}, found ${found ?? 'none'}`;
+}
