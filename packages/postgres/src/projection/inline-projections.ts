@@ -1,21 +1,18 @@
 import {
   type AppendResult,
-  type CallbackSubscription,
   type CloseOptions,
-  type EventStore,
   type EventStoreCapabilities,
   InvalidArgument,
   type NewEvent,
   type Projection,
   ProjectionDefinitionInvalid,
-  type PublishEvent,
   type ReadAllOptions,
   type RecordedEvent,
   type SubscribeToAllOptions,
   type SubscribeToStreamOptions,
   type Subscription,
-  type SubscriptionHandler,
 } from '@annals/core';
+import { EventStoreBase } from '@annals/core/adapter';
 import { sql, type Transaction } from 'kysely';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';
 import { decodeStreamRow, type StreamEventRow, selectStreamEvents } from '../store/event-rows.js';
@@ -45,12 +42,13 @@ import type { PostgresProjectionContext } from './postgres-projection-runner.js'
  * await store.append('account-1', [MoneyDeposited.create({ ... })]); // balances updated in the same transaction
  * ```
  */
-export class PostgresInlineProjectionStore implements EventStore {
+export class PostgresInlineProjectionStore extends EventStoreBase {
   /** The store appends go to. */
   readonly inner: PostgresEventStore;
   readonly #projections: readonly Projection<PostgresProjectionContext>[];
 
   constructor(store: PostgresEventStore, projections: readonly Projection<PostgresProjectionContext>[]) {
+    super();
     if (typeof store?.transaction !== 'function') {
       throw new InvalidArgument('withInlineProjections expects a PostgresEventStore, found none.');
     }
@@ -138,10 +136,6 @@ export class PostgresInlineProjectionStore implements EventStore {
     return rows.map((row) => decodeStreamRow(this.inner.registry, row, streamId));
   }
 
-  publish(streamId: string, event: PublishEvent): Promise<AppendResult> {
-    return this.append(streamId, [event], { expectedRevision: 'any' });
-  }
-
   readStream(streamId: string, options?: PostgresReadStreamOptions): AsyncIterable<RecordedEvent> {
     return this.inner.readStream(streamId, options);
   }
@@ -156,14 +150,6 @@ export class PostgresInlineProjectionStore implements EventStore {
 
   subscribeToAll(options?: SubscribeToAllOptions): Subscription {
     return this.inner.subscribeToAll(options);
-  }
-
-  subscribe(
-    streamId: string,
-    handler: SubscriptionHandler,
-    options?: SubscribeToStreamOptions & { onError?: (error: unknown) => void },
-  ): CallbackSubscription {
-    return this.inner.subscribe(streamId, handler, options);
   }
 
   /** Runs `fn` in a transaction of the underlying store (pass `tx` to `append` to join it). */

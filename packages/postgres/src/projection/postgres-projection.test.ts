@@ -3,12 +3,12 @@ import {
   defineProjection,
   isAnnalsError,
   LeaseLost,
-  MAX_KEY_BYTES,
   ProjectionFailed,
   type RebuildProgress,
   StreamNotFound,
   UpcasterRegistry,
 } from '@annals/core';
+import { MAX_KEY_BYTES } from '@annals/core/adapter';
 import type { PGlite } from '@electric-sql/pglite';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

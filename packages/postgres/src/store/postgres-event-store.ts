@@ -1,15 +1,8 @@
 import {
   type AppendOptions,
   type AppendResult,
-  assertEventFilter,
-  assertStreamId,
-  type CallbackSubscription,
-  ChangeNotifier,
   type CloseOptions,
-  ConcurrencyError,
-  deliverToCallback,
-  drainSubscriptions,
-  drainTimeoutOf,
+  ConcurrencyConflict,
   type EventFilter,
   EventRegistry,
   type EventRegistryOptions,
@@ -17,17 +10,10 @@ import {
   type EventStoreCapabilities,
   EventTooLarge,
   type ExpectedRevisionValue,
-  expectedRevisionHolds,
   IdempotencyConflict,
   InvalidArgument,
-  isConcurrencyError,
+  isConcurrencyConflict,
   type NewEvent,
-  normalizeExpectedRevision,
-  type PreparedEvent,
-  type PublishEvent,
-  type PullPage,
-  type PullReadOptions,
-  PullSubscription,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
@@ -36,10 +22,23 @@ import {
   type SubscribeToAllOptions,
   type SubscribeToStreamOptions,
   type Subscription,
-  type SubscriptionHandler,
+} from '@annals/core';
+import {
+  assertEventFilter,
+  assertStreamId,
+  ChangeNotifier,
+  drainSubscriptions,
+  drainTimeoutOf,
+  EventStoreBase,
+  expectedRevisionHolds,
+  normalizeExpectedRevision,
+  type PreparedEvent,
+  type PullPage,
+  type PullReadOptions,
+  PullSubscription,
   toBigIntOption,
   toMaxCount,
-} from '@annals/core';
+} from '@annals/core/adapter';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { NotificationListener } from '../connection/notification-listener.js';
@@ -202,7 +201,7 @@ export interface MigrationReport {
  * await store.close();
  * ```
  */
-export class PostgresEventStore implements EventStore {
+export class PostgresEventStore extends EventStoreBase {
   /** Server: several processes, out-of-order commits. PGlite: neither. Both: `maxEventBytes`. */
   readonly capabilities: EventStoreCapabilities;
   /** The definitions and upcasters this store validates and upcasts with. */
@@ -242,6 +241,7 @@ export class PostgresEventStore implements EventStore {
   #drainTarget: bigint | undefined;
 
   private constructor(connection: OpenedConnection, settings: Settings) {
+    super();
     this.#connection = connection;
     this.kysely = connection.kysely;
     this.registry = settings.registry;
@@ -377,9 +377,9 @@ export class PostgresEventStore implements EventStore {
       // took it first: run again in a new transaction, whose id is newer than theirs.
       if (expectedRevisionHolds(expected, actual)) {
         if (++reorders < MAX_REORDER_ATTEMPTS) continue;
-        throw new ConcurrencyError(streamId, expected, actual, REORDER_REASON);
+        throw new ConcurrencyConflict(streamId, expected, actual, REORDER_REASON);
       }
-      throw new ConcurrencyError(streamId, expected, actual);
+      throw new ConcurrencyConflict(streamId, expected, actual);
     }
   }
 
@@ -412,7 +412,7 @@ export class PostgresEventStore implements EventStore {
     }
     const actual = await this.#currentRevision(db, streamId);
     const reason = expectedRevisionHolds(expected, actual) ? REORDER_REASON : undefined;
-    throw new ConcurrencyError(streamId, expected, actual, reason);
+    throw new ConcurrencyConflict(streamId, expected, actual, reason);
   }
 
   /** Remembers the highest position this store saw committed, for readAll's read-your-writes wait. */
@@ -778,20 +778,6 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
-  /** Appends one event with expected revision `'any'`. */
-  publish(streamId: string, event: PublishEvent): Promise<AppendResult> {
-    return this.append(streamId, [event], { expectedRevision: 'any' });
-  }
-
-  /** Calls `handler` for every event of the stream, from the start, then live, one at a time. */
-  subscribe(
-    streamId: string,
-    handler: SubscriptionHandler,
-    options: SubscribeToStreamOptions & { onError?: (error: unknown) => void } = {},
-  ): CallbackSubscription {
-    return deliverToCallback(this.subscribeToStream(streamId, options), handler, options.onError);
-  }
-
   /**
    * Runs `fn` in a transaction of the store's Kysely instance. Pass the transaction to
    * `append(..., { transaction: tx })`, to a checkpoint store's `save(..., { transaction: tx, expected })`, or write read models with it:
@@ -1014,7 +1000,7 @@ function asUnavailable(operation: string): (error: unknown) => never {
 }
 
 /**
- * True when `error` is the `ConcurrencyError` of an append inside a transaction whose expected
+ * True when `error` is the `ConcurrencyConflict` of an append inside a transaction whose expected
  * revision held: a newer transaction wrote the stream first, and a stream's events must follow each
  * other in the global log. Running the whole transaction again succeeds (it gets a newer id).
  *
@@ -1030,5 +1016,5 @@ function asUnavailable(operation: string): (error: unknown) => never {
  * ```
  */
 export function isStreamOrderConflict(error: unknown): boolean {
-  return isConcurrencyError(error) && expectedRevisionHolds(error.expected, error.actual);
+  return isConcurrencyConflict(error) && expectedRevisionHolds(error.expected, error.actual);
 }
