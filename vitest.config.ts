@@ -18,11 +18,15 @@ if (typeof (Map as { groupBy?: unknown }).groupBy !== 'function') {
   });
 }
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, entry = 'index.ts') =>
+  fileURLToPath(new URL(`./packages/${pkg}/src/${entry}`, import.meta.url));
 
 export default defineConfig({
   resolve: {
+    // Subpaths first: an alias also matches the imports that start with its key and a slash.
     alias: {
+      '@annals/core/adapter': src('core', 'adapter/index.ts'),
+      '@annals/core/tsyringe': src('core', 'tsyringe/index.ts'),
       '@annals/core': src('core'),
       '@annals/testing': src('testing'),
       '@annals/postgres': src('postgres'),

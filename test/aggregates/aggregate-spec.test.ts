@@ -1,4 +1,4 @@
-import { defineEvent, EventValidationError, MissingApplyHandler, UpcasterRegistry } from '@annals/core';
+import { defineEvent, EventValidationFailed, MissingApplyHandler, UpcasterRegistry } from '@annals/core';
 import { AggregateSpec } from '@annals/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -88,11 +88,11 @@ describe('AggregateSpec', () => {
       .when((a) => a.withdraw(99))
       .thenThrows(OverdraftLimitExceeded);
     expect(error.message).toContain('exceeds its overdraft limit of 50');
-    // invalid event data is refused by raise with EventValidationError
+    // invalid event data is refused by raise with EventValidationFailed
     await account
       .given([opened])
       .when((a) => a.deposit(0))
-      .thenThrows(EventValidationError);
+      .thenThrows(EventValidationFailed);
   });
 
   it('thenNothingHappened() fails when an event was raised', async () => {

@@ -1,13 +1,12 @@
 import {
-  AnnalsTokens,
   backoffDelay,
   CommandBus,
   type CommandContext,
   type CommandData,
   CommandHandler,
   type CommandMiddleware,
-  CommandValidationError,
-  ConcurrencyError,
+  CommandValidationFailed,
+  ConcurrencyConflict,
   currentCommandContext,
   DuplicateHandler,
   type EventStore,
@@ -17,15 +16,14 @@ import {
   InMemoryIdempotencyStore,
   InvalidArgument,
   idempotency,
-  injectRepository,
   logging,
   type RecordedEvent,
   Repositories,
   Repository,
-  registerAnnals,
   retryOnConcurrency,
   runInCommandContext,
 } from '@annals/core';
+import { AnnalsTokens, InjectRepository, registerAnnals } from '@annals/core/tsyringe';
 import { container } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
 import { BankAccount, bankAccountEvents, OverdraftLimitExceeded } from '../fixtures/bank-account.js';
@@ -92,7 +90,7 @@ describe('CommandBus with tsyringe', () => {
   });
 
   it('resolves handlers through explicit tokens when no decorator metadata was emitted (esbuild, tsx)', async () => {
-    // What esbuild emits for `constructor(@injectRepository(BankAccount) accounts)`: the parameter
+    // What esbuild emits for `constructor(@InjectRepository(BankAccount) accounts)`: the parameter
     // decorator, then the class decorator, and no design:paramtypes.
     class BareDeposit implements Handles<typeof Deposit> {
       constructor(readonly accounts: Repository<BankAccount>) {}
@@ -103,7 +101,7 @@ describe('CommandBus with tsyringe', () => {
         return account.balance;
       }
     }
-    injectRepository(BankAccount)(BareDeposit, undefined, 0);
+    InjectRepository(BankAccount)(BareDeposit, undefined, 0);
     CommandHandler(Deposit)(BareDeposit);
     expect(Reflect.getMetadata('design:paramtypes', BareDeposit)).toBeUndefined();
 
@@ -221,8 +219,8 @@ describe('CommandBus without a container', () => {
   it('lists every validation issue with its path and runs nothing', async () => {
     const { store, bus } = plain();
     const error = await bus.execute(Deposit, { accountId: '', amount: -5 } as never).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CommandValidationError);
-    const { issues, code, message } = error as CommandValidationError;
+    expect(error).toBeInstanceOf(CommandValidationFailed);
+    const { issues, code, message } = error as CommandValidationFailed;
     expect(code).toBe('COMMAND_VALIDATION_FAILED');
     expect(issues.map((i) => i.path)).toEqual([['accountId'], ['amount']]);
     expect(message).toMatch(/^Command Deposit is invalid: accountId: .+; amount: .+\.$/);
@@ -342,7 +340,7 @@ describe('middleware', () => {
     ]);
     expect(retries).toHaveLength(1);
     expect(retries[0]!.attempt).toBe(1);
-    expect(retries[0]!.error).toBeInstanceOf(ConcurrencyError);
+    expect(retries[0]!.error).toBeInstanceOf(ConcurrencyConflict);
     expect(retries[0]!.delayMs).toBeGreaterThanOrEqual(0);
     expect(retries[0]!.delayMs).toBeLessThanOrEqual(2);
     expect(loads).toBe(3);
@@ -355,9 +353,9 @@ describe('middleware', () => {
     ]);
   });
 
-  it('retry gives up after maxAttempts with the last ConcurrencyError; other errors are not retried', async () => {
+  it('retry gives up after maxAttempts with the last ConcurrencyConflict; other errors are not retried', async () => {
     let runs = 0;
-    const conflict = new ConcurrencyError('BankAccount-acc-1', 1n, 2n);
+    const conflict = new ConcurrencyConflict('BankAccount-acc-1', 1n, 2n);
     @CommandHandler(Deposit)
     class AlwaysConflicting {
       execute() {

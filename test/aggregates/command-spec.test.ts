@@ -1,4 +1,4 @@
-import { CommandValidationError, InMemoryIdempotencyStore, idempotency } from '@annals/core';
+import { CommandValidationFailed, InMemoryIdempotencyStore, idempotency } from '@annals/core';
 import { CommandSpec } from '@annals/testing';
 import { container } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
@@ -121,7 +121,7 @@ describe('CommandSpec', () => {
     const error = await bank
       .given(BankAccount, 'acc-1', [opened])
       .when(Deposit, { accountId: 'acc-1', amount: 0 })
-      .thenThrows(CommandValidationError);
+      .thenThrows(CommandValidationFailed);
     expect(error.issues.map((i) => i.path)).toEqual([['amount']]);
   });
 });

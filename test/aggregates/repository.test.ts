@@ -1,6 +1,6 @@
 import {
   AggregateNotFound,
-  ConcurrencyError,
+  ConcurrencyConflict,
   defineEvent,
   InMemoryEventStore,
   InvalidArgument,
@@ -58,17 +58,17 @@ describe('Repository', () => {
     ]);
   });
 
-  it('a second new aggregate with the same id fails with ConcurrencyError', async () => {
+  it('a second new aggregate with the same id fails with ConcurrencyConflict', async () => {
     const { accounts } = setup();
     const a = new BankAccount('acc-1');
     a.open('Ada');
     await accounts.save(a);
     const b = new BankAccount('acc-1');
     b.open('Bob');
-    await expect(accounts.save(b)).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(accounts.save(b)).rejects.toBeInstanceOf(ConcurrencyConflict);
   });
 
-  it('a stale aggregate fails with ConcurrencyError and writes nothing', async () => {
+  it('a stale aggregate fails with ConcurrencyConflict and writes nothing', async () => {
     const { store, accounts } = setup();
     const account = new BankAccount('acc-1');
     account.open('Ada');
@@ -79,8 +79,8 @@ describe('Repository', () => {
     await accounts.save(first);
     second.deposit(20);
     const error = await accounts.save(second).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConcurrencyError);
-    expect((error as ConcurrencyError).message).toBe(
+    expect(error).toBeInstanceOf(ConcurrencyConflict);
+    expect((error as ConcurrencyConflict).message).toBe(
       'Expected revision 0 of stream BankAccount-acc-1, found revision 1.',
     );
     expect((await readAll(store, 'BankAccount-acc-1')).map((e) => e.data)).toEqual([

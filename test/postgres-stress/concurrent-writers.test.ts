@@ -1,4 +1,4 @@
-import { type AppendResult, isConcurrencyError, type RecordedEvent } from '@annals/core';
+import { type AppendResult, isConcurrencyConflict, type RecordedEvent } from '@annals/core';
 import type { PostgresEventStore } from '@annals/postgres';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,7 +80,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: 16 concurrent writers, 3 subs
             known.set(streamId, result.nextExpectedRevision);
           }
         } catch (error) {
-          if (!isConcurrencyError(error)) throw error;
+          if (!isConcurrencyConflict(error)) throw error;
           for (const id of ids) rejectedIds.add(id);
         }
         if (++appendsDone === (WRITERS * APPENDS_PER_WRITER) / 2) subscribe(SUBSCRIBERS - 1);
@@ -126,7 +126,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: 16 concurrent writers, 3 subs
       `the final readAll lacks ${lost.length} committed events, e.g. ${lost[0]} ${seed}`,
     ).toBe(0);
     const leaked = log.filter((e) => rejectedIds.has(e.id)).map((e) => `${e.streamId}@${e.revision}`);
-    expect(leaked, `events of appends rejected with ConcurrencyError were stored ${seed}`).toEqual([]);
+    expect(leaked, `events of appends rejected with ConcurrencyConflict were stored ${seed}`).toEqual([]);
     expect(log.length, `the final readAll holds events no append reported as committed ${seed}`).toBe(
       committedIds.size,
     );

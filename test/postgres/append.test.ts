@@ -1,4 +1,4 @@
-import { ConcurrencyError, hasErrorCode, IdempotencyConflict, uuidv7 } from '@annals/core';
+import { ConcurrencyConflict, hasErrorCode, IdempotencyConflict, uuidv7 } from '@annals/core';
 import { EVENTS_PER_TRANSACTION, PostgresEventStore, StoreUnavailable } from '@annals/postgres';
 import { Kysely, PGliteDialect, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ describe.each(targets)('append (%s)', (target) => {
         expect(counting.queries[0]).toMatch(/annals_append"\(/);
       }
       // A refused append: the append, then one statement that checks for a stored batch and reads
-      // the stream's revision for the ConcurrencyError.
+      // the stream's revision for the ConcurrencyConflict.
       counting.reset();
       const refused = await store
         .append('one', [{ type: 'T', data: {} }], { expectedRevision: 0n })
@@ -41,7 +41,7 @@ describe.each(targets)('append (%s)', (target) => {
     }
   });
 
-  it('a wrong expected revision raises ConcurrencyError naming the stream, expected and actual, and writes nothing', async () => {
+  it('a wrong expected revision raises ConcurrencyConflict naming the stream, expected and actual, and writes nothing', async () => {
     const store = await db.open(target);
     await store.append(
       'account-7',
@@ -55,7 +55,7 @@ describe.each(targets)('append (%s)', (target) => {
       const error = await store
         .append('account-7', [{ type: 'T', data: {} }], { expectedRevision })
         .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ConcurrencyError);
+      expect(error).toBeInstanceOf(ConcurrencyConflict);
       expect(error).toMatchObject({ streamId: 'account-7', expected: expectedRevision, actual: 5n, message });
     }
     const missing = await store
@@ -264,7 +264,7 @@ describe.skipIf(!databaseUrl)('the append on a pool the store owns (server)', ()
       const conflict = await store
         .append('prepared-1', [{ type: 'T', data: { n: 3 } }], { expectedRevision: 0n })
         .catch((e: unknown) => e);
-      expect(conflict).toBeInstanceOf(ConcurrencyError);
+      expect(conflict).toBeInstanceOf(ConcurrencyConflict);
       // One connection in the pool: the session that ran the appends answers.
       const prepared = await sql<{ name: string; statement: string }>`select name, statement
         from pg_prepared_statements where statement like '%annals_append%'`.execute(store.kysely);

@@ -143,7 +143,7 @@ describe('docs/postgres.md', () => {
       try {
         await store.append('account-1', [{ type: 'Opened', data: {} }]);
       } catch (error) {
-        if (isAnnalsError(error) && error.code === 'SCHEMA_MISMATCH')
+        if (isAnnalsError(error) && error.code === 'SCHEMA_NOT_MIGRATED')
           await store.migrate(); // not migrated yet
         else throw error; // e.g. TRANSACTION_IDS_REWOUND: restored into another cluster, see below
       }

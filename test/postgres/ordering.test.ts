@@ -1,4 +1,4 @@
-import { defineProjection, isConcurrencyError, type RecordedEvent } from '@annals/core';
+import { defineProjection, isConcurrencyConflict, type RecordedEvent } from '@annals/core';
 import type { PostgresProjectionContext } from '@annals/postgres';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -70,7 +70,7 @@ describe.skipIf(!databaseUrl)('global order under out-of-order commits (server)'
     }
   });
 
-  it("a transaction whose id is older than the stream's last writer cannot append to it (ConcurrencyError, nothing written); retried, it lands above that writer", async () => {
+  it("a transaction whose id is older than the stream's last writer cannot append to it (ConcurrencyConflict, nothing written); retried, it lands above that writer", async () => {
     const store = await db.open('server', { horizonWaitMs: 0 });
     await store.append('shared', [{ type: 'First', data: {} }]);
     const tx = await store.kysely.startTransaction().execute();
@@ -84,7 +84,7 @@ describe.skipIf(!databaseUrl)('global order under out-of-order commits (server)'
       const error = await store
         .append('shared', [{ type: 'Late', data: {} }], { expectedRevision: 1n, transaction: tx })
         .catch((e: unknown) => e);
-      expect(isConcurrencyError(error), String(error)).toBe(true);
+      expect(isConcurrencyConflict(error), String(error)).toBe(true);
       expect(error).toMatchObject({ streamId: 'shared', expected: 1n, actual: 1n });
       expect((error as Error).message).toContain('retry the transaction');
       expect((error as { reason?: string }).reason).toContain('retry the transaction');

@@ -1,4 +1,4 @@
-import { defineEvent, defineProjection, isConcurrencyError, type RecordedEvent } from '@annals/core';
+import { defineEvent, defineProjection, isConcurrencyConflict, type RecordedEvent } from '@annals/core';
 import {
   PostgresEventStore,
   PostgresLeaseStore,
@@ -114,7 +114,7 @@ describe.skipIf(skipReason !== undefined)(
           expectedRevision: 'no_stream',
         })
         .catch((error: unknown) => error);
-      expect(isConcurrencyError(conflict), `a stale expected revision: ${String(conflict)}`).toBe(true);
+      expect(isConcurrencyConflict(conflict), `a stale expected revision: ${String(conflict)}`).toBe(true);
       const retried = Deposited.create(
         { account: '1', amount: 2 },
         { id: '0190d2a6-0000-7000-8000-000000000001' },

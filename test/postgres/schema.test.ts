@@ -107,7 +107,7 @@ describe.each(targets)('migrations (%s)', (target) => {
     try {
       const error = await store.append('s-1', [{ type: 'T', data: {} }]).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SchemaNotMigrated);
-      expect(hasErrorCode(error, 'SCHEMA_MISMATCH')).toBe(true);
+      expect(hasErrorCode(error, 'SCHEMA_NOT_MIGRATED')).toBe(true);
       expect((error as Error).message).toContain(`"${schema}"`);
       expect((error as Error).message).toContain('migrate()');
       await expect(toArray(store.readAll())).rejects.toBeInstanceOf(SchemaNotMigrated);

@@ -228,7 +228,7 @@ describe('projections receive upcast events', () => {
     }
   });
 
-  it('a bad upcaster stops the projection with the UpcastError in its status; nothing is skipped', async () => {
+  it('a bad upcaster stops the projection with the UpcastFailed in its status; nothing is skipped', async () => {
     let broken = false;
     const sabotaged = new UpcasterRegistry();
     for (const step of upcasters.list()) {

@@ -6,8 +6,8 @@ import {
   InMemoryEventStore,
   isAnnalsError,
   type RecordedEvent,
-  type UpcastError,
   UpcasterRegistry,
+  type UpcastFailed,
 } from '@annals/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { moneyEvents, upcasters } from './fixtures/money-events.js';
@@ -111,7 +111,7 @@ describe('docs/upcasting.md', () => {
     // #endregion start-up-check
   });
 
-  it('fails a read with UpcastError when an upcaster produces invalid data', async () => {
+  it('fails a read with UpcastFailed when an upcaster produces invalid data', async () => {
     let release = 1; // release 2 ships a v2 -> v3 step that invents a channel the schema does not know
     const steps = new UpcasterRegistry()
       .register(upcasters.step('FundsAdded', 1)!)
@@ -143,10 +143,10 @@ describe('docs/upcasting.md', () => {
     release = 2;
     const error = await (async () => {
       for await (const _ of store.readStream('account-9')) return undefined;
-    })().catch((e: unknown) => e as UpcastError);
+    })().catch((e: unknown) => e as UpcastFailed);
     expect(isAnnalsError(error)).toBe(true);
     // #region upcast-error
-    // UpcastError (code UPCAST_FAILED): Could not upcast event 01936d3c-8a7e-7c3e-9b1a-4f2d6e8c0a12 of stream
+    // UpcastFailed (code UPCAST_FAILED): Could not upcast event 01936d3c-8a7e-7c3e-9b1a-4f2d6e8c0a12 of stream
     // account-9 from MoneyDeposited v2 to MoneyDeposited v3: the result does not match the current schema:
     // channel: Invalid option: expected one of "online"|"branch"|"unknown".
     // #endregion upcast-error

@@ -2,11 +2,11 @@ import {
   defineEvent,
   type EventMetadata,
   EventRegistry,
-  type StoredEvent,
-  type UpcastError,
   UpcasterRegistry,
+  type UpcastFailed,
   uuidv7,
 } from '@annals/core';
+import type { StoredEvent } from '@annals/core/adapter';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { freshUpcasters, MoneyDeposited, moneyEvents, upcasters } from './fixtures/money-events.js';
@@ -32,14 +32,14 @@ function stored(
   };
 }
 
-function decodeError(registry: EventRegistry, event: StoredEvent): UpcastError {
+function decodeError(registry: EventRegistry, event: StoredEvent): UpcastFailed {
   try {
     registry.decode(event);
   } catch (error) {
-    expect(error).toMatchObject({ name: 'UpcastError', code: 'UPCAST_FAILED' });
-    return error as UpcastError;
+    expect(error).toMatchObject({ name: 'UpcastFailed', code: 'UPCAST_FAILED' });
+    return error as UpcastFailed;
   }
-  throw new Error('Expected decode to throw UpcastError.');
+  throw new Error('Expected decode to throw UpcastFailed.');
 }
 
 describe('EventRegistry.decode: upcast, validate, freeze', () => {
@@ -90,7 +90,7 @@ describe('EventRegistry.decode: upcast, validate, freeze', () => {
     expect(second).not.toBe(first);
   });
 
-  it('an upcaster that mutates its input fails with UpcastError instead of rewriting the stored data', () => {
+  it('an upcaster that mutates its input fails with UpcastFailed instead of rewriting the stored data', () => {
     const Counter = defineEvent('Counter', {
       version: 2,
       schema: z.object({ n: z.number(), unit: z.string() }),
@@ -111,7 +111,7 @@ describe('EventRegistry.decode: upcast, validate, freeze', () => {
     expect(row.data).toEqual({ n: 1 });
   });
 
-  it('a result the current schema refuses is an UpcastError naming event id, stream, types, versions and each issue', () => {
+  it('a result the current schema refuses is an UpcastFailed naming event id, stream, types, versions and each issue', () => {
     const broken = freshUpcasters();
     const reg = new EventRegistry({
       events: moneyEvents,
@@ -137,7 +137,7 @@ describe('EventRegistry.decode: upcast, validate, freeze', () => {
     expect(error.message).toContain('amount:');
   });
 
-  it('an upcaster that throws is an UpcastError with the step and the cause; an async one is refused', () => {
+  it('an upcaster that throws is an UpcastFailed with the step and the cause; an async one is refused', () => {
     const Counter = defineEvent('Counter', { version: 2, schema: z.object({ n: z.number() }) });
     const boom = new Error('boom');
     const throwing = new EventRegistry({
@@ -162,7 +162,7 @@ describe('EventRegistry.decode: upcast, validate, freeze', () => {
     expect(decodeError(asyncReg, stored('Counter', 1, { n: 1 })).message).toContain('must be synchronous');
   });
 
-  it('a stored version with no chain, or newer than the definition, is an UpcastError, not a bad read', () => {
+  it('a stored version with no chain, or newer than the definition, is an UpcastFailed, not a bad read', () => {
     const Thing = defineEvent('Thing', { version: 3, schema: z.object({ n: z.number() }) });
     const reg = new EventRegistry({
       events: [Thing],
@@ -291,7 +291,7 @@ describe('EventRegistry.prepare: writes at the current version; old ones only by
       try {
         registry.prepare('s', [v1('five')], { import: true });
       } catch (e) {
-        return e as UpcastError;
+        return e as UpcastFailed;
       }
     })();
     expect(error).toMatchObject({ code: 'UPCAST_FAILED', streamId: 's', fromVersion: 1, toVersion: 3 });

@@ -73,7 +73,7 @@ describe('golden samples of this repo (test/upcasting/golden)', () => {
     ).rejects.toThrow(/4 golden sample problem\(s\)[\s\S]*MoneyDeposited\/v3\.json: Event MoneyDeposited/);
   });
 
-  it('an upcaster that no longer fits its stored shape fails the old samples with UpcastError', async () => {
+  it('an upcaster that no longer fits its stored shape fails the old samples with UpcastFailed', async () => {
     const broken = new UpcasterRegistry()
       .register(upcasters.step('FundsAdded', 1)!)
       .register({

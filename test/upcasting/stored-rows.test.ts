@@ -3,7 +3,8 @@
  * event is still the old type, version and data. (The adapter-independent cases, run on every adapter
  * by test/conformance, prove it through the store's API; these look at the rows themselves.)
  */
-import { type EventStore, InMemoryEventStore, type NewEvent, type StoredEvent, uuidv7 } from '@annals/core';
+import { type EventStore, InMemoryEventStore, type NewEvent, uuidv7 } from '@annals/core';
+import type { StoredEvent } from '@annals/core/adapter';
 import { PostgresEventStore } from '@annals/postgres';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

@@ -2,7 +2,7 @@ import {
   defineEvent,
   EventRegistry,
   InMemoryEventStore,
-  type UpcasterChainError,
+  type UpcasterChainInvalid,
   type UpcasterChainProblem,
   UpcasterRegistry,
 } from '@annals/core';
@@ -15,15 +15,15 @@ const V3 = defineEvent('Thing', { version: 3, schema: z.object({ n: z.number() }
 const Other = defineEvent('Other', { version: 2, schema: z.object({ n: z.number() }) });
 const same = (d: unknown) => d;
 
-/** Runs `build` and returns the UpcasterChainError it throws, failing on anything else. */
-function chainError(build: () => unknown): UpcasterChainError {
+/** Runs `build` and returns the UpcasterChainInvalid it throws, failing on anything else. */
+function chainError(build: () => unknown): UpcasterChainInvalid {
   try {
     build();
   } catch (error) {
-    expect(error).toMatchObject({ name: 'UpcasterChainError', code: 'UPCASTER_CHAIN_INVALID' });
-    return error as UpcasterChainError;
+    expect(error).toMatchObject({ name: 'UpcasterChainInvalid', code: 'UPCASTER_CHAIN_INVALID' });
+    return error as UpcasterChainInvalid;
   }
-  throw new Error('Expected an UpcasterChainError, but nothing was thrown.');
+  throw new Error('Expected an UpcasterChainInvalid, but nothing was thrown.');
 }
 
 function expectChainError(

@@ -9,8 +9,8 @@ import {
   InMemoryEventStore,
   type ReadAllOptions,
   type RecordedEvent,
-  type StoredEvent,
 } from '@annals/core';
+import type { StoredEvent } from '@annals/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { upcastingCases } from '../../packages/testing/src/conformance/upcasting-cases.js';
 
@@ -63,7 +63,7 @@ const broken: { name: string; create: (options: EventRegistryOptions) => EventSt
           return Object.freeze({ ...row });
         }
       }),
-    fails: /^an upcaster that produces invalid data fails every read path with UpcastError/,
+    fails: /^an upcaster that produces invalid data fails every read path with UpcastFailed/,
   },
   {
     name: 'a store that writes the upcast event back over the stored row',

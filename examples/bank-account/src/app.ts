@@ -6,9 +6,9 @@ import {
   InMemoryEventStore,
   ProjectionRunner,
   type Repositories,
-  registerAnnals,
   retryOnConcurrency,
 } from '@annals/core';
+import { registerAnnals } from '@annals/core/tsyringe';
 import {
   PostgresCheckpointStore,
   PostgresEventStore,

@@ -18,13 +18,8 @@ import { writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector';
 import { parseArgs } from 'node:util';
 import 'reflect-metadata';
-import {
-  defineProjection,
-  type EventStore,
-  InMemoryEventStore,
-  Repository,
-  registerAnnals,
-} from '@annals/core';
+import { defineProjection, type EventStore, InMemoryEventStore, Repository } from '@annals/core';
+import { registerAnnals } from '@annals/core/tsyringe';
 import {
   PostgresEventStore,
   type PostgresProjectionContext,

@@ -5,9 +5,9 @@ import {
   idempotency,
   logging,
   Repository,
-  registerAnnals,
   retryOnConcurrency,
 } from '@annals/core';
+import { registerAnnals } from '@annals/core/tsyringe';
 import { container } from 'tsyringe';
 import { BaselineIds, createBaselineTable, selectStream } from '../baselines/physical-baseline.js';
 import { type BenchGroup, baselineRef, type GroupContext } from '../harness/group.js';
@@ -86,7 +86,7 @@ const discard = { info: () => {}, error: () => {} };
 
 /**
  * The middleware a production bus runs, outermost first: logging, idempotency by command id, and
- * retry on ConcurrencyError (the order their docs ask for).
+ * retry on ConcurrencyConflict (the order their docs ask for).
  */
 export function defaultMiddleware(): CommandMiddleware[] {
   return [logging(discard), idempotency(), retryOnConcurrency()];

@@ -1,4 +1,4 @@
-import { type EventStore, isConcurrencyError } from '@annals/core';
+import { type EventStore, isConcurrencyConflict } from '@annals/core';
 import {
   BaselineIds,
   concurrentInsert,
@@ -225,7 +225,7 @@ export const batchAppends: BenchGroup = {
 
 /**
  * Racing writers: `racers` loops append one event at a time to the same stream, each with the
- * revision it last saw. A loser learns the actual revision from the ConcurrencyError and tries
+ * revision it last saw. A loser learns the actual revision from the ConcurrencyConflict and tries
  * again, as a retry middleware would. Throughput counts successful appends.
  */
 export const racingAppends: BenchGroup = {
@@ -268,7 +268,7 @@ async function race(store: EventStore, racers: number, target: number): Promise<
         expected = result.nextExpectedRevision;
         successes++;
       } catch (error) {
-        if (!isConcurrencyError(error)) throw error;
+        if (!isConcurrencyConflict(error)) throw error;
         conflicts++;
         expected = error.actual;
       }

@@ -8,9 +8,9 @@ import {
   defineCommand,
   type EventData,
   type Handles,
-  injectRepository,
   type Repository,
 } from '@annals/core';
+import { InjectRepository } from '@annals/core/tsyringe';
 import { z } from 'zod';
 import { BenchDeposited } from './bench-events.js';
 
@@ -45,7 +45,7 @@ export const BenchDeposit = defineCommand(
 export class BenchDepositHandler implements Handles<typeof BenchDeposit> {
   readonly #accounts: Repository<BenchAccount>;
 
-  constructor(@injectRepository(BenchAccount) accounts: Repository<BenchAccount>) {
+  constructor(@InjectRepository(BenchAccount) accounts: Repository<BenchAccount>) {
     this.#accounts = accounts;
   }
 

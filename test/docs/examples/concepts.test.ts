@@ -3,12 +3,12 @@
  * prove that what the page says about it is true.
  */
 import {
-  ConcurrencyError,
+  ConcurrencyConflict,
   defineEvent,
   type EventData,
   type EventStore,
   InMemoryEventStore,
-  isConcurrencyError,
+  isConcurrencyConflict,
   type RecordedEvent,
   StreamNotFound,
   UpcasterRegistry,
@@ -75,7 +75,7 @@ describe('docs/concepts.md', () => {
     await store.close();
   });
 
-  it('expected revisions: a stale writer gets ConcurrencyError and nothing is written', async () => {
+  it('expected revisions: a stale writer gets ConcurrencyConflict and nothing is written', async () => {
     const store = new InMemoryEventStore({ events: cartEvents });
     await store.append('cart-42', [ItemAdded.create({ cartId: '42', sku: 'apple', quantity: 3 })]);
     await store.append('cart-42', [ItemAdded.create({ cartId: '42', sku: 'pear', quantity: 1 })]);
@@ -90,7 +90,7 @@ describe('docs/concepts.md', () => {
         expectedRevision: 1n,
       });
     } catch (error) {
-      if (!isConcurrencyError(error)) throw error;
+      if (!isConcurrencyConflict(error)) throw error;
       console.log(error.message); // Expected revision 1 of stream cart-42, found revision 2.
     }
     // #endregion expected-revision
@@ -100,11 +100,11 @@ describe('docs/concepts.md', () => {
         expectedRevision: 1n,
       })
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConcurrencyError);
-    expect((error as ConcurrencyError).message).toBe(
+    expect(error).toBeInstanceOf(ConcurrencyConflict);
+    expect((error as ConcurrencyConflict).message).toBe(
       'Expected revision 1 of stream cart-42, found revision 2.',
     );
-    expect((error as ConcurrencyError).actual).toBe(2n);
+    expect((error as ConcurrencyConflict).actual).toBe(2n);
     const read = await collect(store.readStream('cart-42'));
     expect(read.map((e) => e.type)).toEqual(['ItemAdded', 'ItemAdded', 'CartCheckedOut']);
     await store.close();
@@ -194,7 +194,7 @@ describe('docs/concepts.md', () => {
     const refused = await store
       .append('cart-42', [ItemAdded.create({ cartId: '42', sku: 'apple', quantity: -1 })])
       .catch((error: unknown) => error);
-    console.log(refused); // EventValidationError: Event ItemAdded for stream cart-42 is invalid: quantity: ...
+    console.log(refused); // EventValidationFailed: Event ItemAdded for stream cart-42 is invalid: quantity: ...
     // #endregion immutability
     expect(log).toHaveBeenCalledWith(true, true);
     expect(log).toHaveBeenCalledWith(refused);
@@ -239,7 +239,7 @@ describe('docs/concepts.md', () => {
       .append('reminder-1', [ReminderSet.create({ at: new Date() })])
       .catch((error: unknown) => error);
     console.log(refused);
-    // EventValidationError: Event ReminderSet for stream reminder-1 is invalid: at: Expected a JSON value
+    // EventValidationFailed: Event ReminderSet for stream reminder-1 is invalid: at: Expected a JSON value
     // (string, finite number, boolean, null, plain object or array); found a Date; use a codec ...
     // #endregion refused
     expect(log).toHaveBeenCalledWith(refused);

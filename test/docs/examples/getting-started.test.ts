@@ -7,15 +7,15 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ConcurrencyError,
+  ConcurrencyConflict,
   defineProjection,
   InMemoryEventStore,
   ProjectionRunner,
   type RecordedEvent,
   Repository,
-  registerAnnals,
   retryOnConcurrency,
 } from '@annals/core';
+import { registerAnnals } from '@annals/core/tsyringe';
 import {
   PostgresEventStore,
   type PostgresProjectionContext,
@@ -72,7 +72,7 @@ describe('docs/getting-started.md', () => {
     expect(loaded).not.toBe(cart);
     // A stale copy cannot overwrite: `cart` still believes the stream ends at revision 1.
     cart.addItem('fig', 1);
-    await expect(carts.save(cart)).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(carts.save(cart)).rejects.toBeInstanceOf(ConcurrencyConflict);
     await store.close();
   });
 
@@ -83,7 +83,7 @@ describe('docs/getting-started.md', () => {
     const { bus } = registerAnnals(container, {
       store,
       handlers: [OpenCartHandler, AddItemHandler],
-      middleware: [retryOnConcurrency()], // on ConcurrencyError: load again, decide again
+      middleware: [retryOnConcurrency()], // on ConcurrencyConflict: load again, decide again
     });
 
     const { cartId } = await bus.execute(OpenCart, { customerId: 'alice' });

@@ -2,7 +2,7 @@
  * The examples of docs/testing.md, on the cart of docs/getting-started.md. The specs shown on the
  * page are the tests below; the last block proves that the kits fail when they should.
  */
-import { AggregateNotFound, CommandValidationError, defineProjection } from '@annals/core';
+import { AggregateNotFound, CommandValidationFailed, defineProjection } from '@annals/core';
 import {
   AggregateSpec,
   CommandSpec,
@@ -81,7 +81,7 @@ describe('AddItem (docs/testing.md: command specs)', () => {
   it('is refused by validation before any handler runs', async () => {
     const error = await spec
       .when(AddItem, { cartId: 'c-1', sku: '', quantity: 0 })
-      .thenThrows(CommandValidationError);
+      .thenThrows(CommandValidationFailed);
     expect(error.issues.map((i) => i.path.join('.'))).toEqual(['sku', 'quantity']);
   });
   // #endregion command-spec

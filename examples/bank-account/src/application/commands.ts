@@ -1,11 +1,5 @@
-import {
-  type CommandData,
-  CommandHandler,
-  defineCommand,
-  type Handles,
-  injectRepository,
-  type Repository,
-} from '@annals/core';
+import { type CommandData, CommandHandler, defineCommand, type Handles, type Repository } from '@annals/core';
+import { InjectRepository } from '@annals/core/tsyringe';
 import { z } from 'zod';
 import { BankAccount } from '../domain/bank-account.js';
 import { Transfer } from '../domain/transfer.js';
@@ -65,7 +59,7 @@ export const AdvanceTransfer = defineCommand(
 
 @CommandHandler(OpenAccount)
 export class OpenAccountHandler implements Handles<typeof OpenAccount> {
-  constructor(@injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
+  constructor(@InjectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
 
   async execute(cmd: CommandData<typeof OpenAccount>) {
     const account = new BankAccount(cmd.accountId);
@@ -77,7 +71,7 @@ export class OpenAccountHandler implements Handles<typeof OpenAccount> {
 // #region handler
 @CommandHandler(Deposit)
 export class DepositHandler implements Handles<typeof Deposit> {
-  constructor(@injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
+  constructor(@InjectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
 
   async execute(cmd: CommandData<typeof Deposit>) {
     const account = await this.accounts.load(cmd.accountId);
@@ -90,7 +84,7 @@ export class DepositHandler implements Handles<typeof Deposit> {
 
 @CommandHandler(Withdraw)
 export class WithdrawHandler implements Handles<typeof Withdraw> {
-  constructor(@injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
+  constructor(@InjectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
 
   async execute(cmd: CommandData<typeof Withdraw>) {
     const account = await this.accounts.load(cmd.accountId);
@@ -102,7 +96,7 @@ export class WithdrawHandler implements Handles<typeof Withdraw> {
 
 @CommandHandler(CloseAccount)
 export class CloseAccountHandler implements Handles<typeof CloseAccount> {
-  constructor(@injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
+  constructor(@InjectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
 
   async execute(cmd: CommandData<typeof CloseAccount>) {
     const account = await this.accounts.load(cmd.accountId);
@@ -114,8 +108,8 @@ export class CloseAccountHandler implements Handles<typeof CloseAccount> {
 @CommandHandler(StartTransfer)
 export class StartTransferHandler implements Handles<typeof StartTransfer> {
   constructor(
-    @injectRepository(Transfer) private readonly transfers: Repository<Transfer>,
-    @injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>,
+    @InjectRepository(Transfer) private readonly transfers: Repository<Transfer>,
+    @InjectRepository(BankAccount) private readonly accounts: Repository<BankAccount>,
   ) {}
 
   async execute(cmd: CommandData<typeof StartTransfer>) {
@@ -128,7 +122,7 @@ export class StartTransferHandler implements Handles<typeof StartTransfer> {
 
 @CommandHandler(AdvanceTransfer)
 export class AdvanceTransferHandler implements Handles<typeof AdvanceTransfer> {
-  constructor(@injectRepository(Transfer) private readonly transfers: Repository<Transfer>) {}
+  constructor(@InjectRepository(Transfer) private readonly transfers: Repository<Transfer>) {}
 
   async execute(cmd: CommandData<typeof AdvanceTransfer>) {
     const transfer = await this.transfers.load(cmd.transferId);

@@ -25,7 +25,7 @@ export class MissingApplyHandler extends AnnalsError {
  * handlers for one event type, an invalid snapshot version. Raised when the class is defined or
  * first used, never half-way through a load.
  */
-export class InvalidAggregateDefinition extends AnnalsError {
+export class AggregateDefinitionInvalid extends AnnalsError {
   constructor(message: string) {
     super('AGGREGATE_DEFINITION_INVALID', message);
   }

@@ -1,9 +1,9 @@
-import 'reflect-metadata';
+import { defineMetadata, ownMetadata } from '../decorators/class-metadata.js';
+import { assertLegacyDecorator } from '../decorators/decorator-setup.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { AnyEventDefinition, EventData } from '../events/define-event.js';
 import type { RecordedEvent } from '../events/event-types.js';
-import { assertLegacyDecorator } from '../wiring/decorator-setup.js';
-import { InvalidAggregateDefinition } from './aggregate-errors.js';
+import { AggregateDefinitionInvalid } from './aggregate-errors.js';
 
 const AGGREGATE_KEY = Symbol.for('annals:aggregate');
 const APPLY_KEY = Symbol.for('annals:apply');
@@ -60,13 +60,13 @@ export function Aggregate(type: string, options: AggregateOptions = {}) {
   }
   const snapshotVersion = options.snapshotVersion ?? 1;
   if (!Number.isSafeInteger(snapshotVersion) || snapshotVersion < 1) {
-    throw new InvalidAggregateDefinition(
+    throw new AggregateDefinitionInvalid(
       `@Aggregate('${type}') expects snapshotVersion to be an integer >= 1, found ${String(snapshotVersion)}.`,
     );
   }
   return (target: Function, context?: unknown): void => {
     assertLegacyDecorator(`@Aggregate('${type}')`, context);
-    Reflect.defineMetadata(AGGREGATE_KEY, Object.freeze({ type, snapshotVersion }), target);
+    defineMetadata(target, AGGREGATE_KEY, Object.freeze({ type, snapshotVersion }));
   };
 }
 
@@ -95,15 +95,15 @@ export function Apply<D extends AnyEventDefinition>(event: D) {
     _descriptor: TypedPropertyDescriptor<M>,
   ): void => {
     assertLegacyDecorator(`@Apply(${event.type})`, method);
-    const own: Map<string, ApplyEntry> = Reflect.getOwnMetadata(APPLY_KEY, target) ?? new Map();
+    const own = ownMetadata<Map<string, ApplyEntry>>(target, APPLY_KEY) ?? new Map<string, ApplyEntry>();
     const existing = own.get(event.type);
     if (existing !== undefined) {
-      throw new InvalidAggregateDefinition(
+      throw new AggregateDefinitionInvalid(
         `${target.constructor.name} has two @Apply handlers for ${event.type}: ${String(existing.method)} and ${String(method)}.`,
       );
     }
     own.set(event.type, { event, method });
-    Reflect.defineMetadata(APPLY_KEY, own, target);
+    defineMetadata(target, APPLY_KEY, own);
   };
 }
 
@@ -116,12 +116,9 @@ export function resolveAggregateDefinition(aggregate: Function): ResolvedAggrega
   if (typeof aggregate !== 'function') {
     throw new InvalidArgument(`Expected an aggregate class, found ${String(aggregate)}.`);
   }
-  const meta: { type: string; snapshotVersion: number } | undefined = Reflect.getOwnMetadata(
-    AGGREGATE_KEY,
-    aggregate,
-  );
+  const meta = ownMetadata<{ type: string; snapshotVersion: number }>(aggregate, AGGREGATE_KEY);
   if (meta === undefined) {
-    throw new InvalidAggregateDefinition(
+    throw new AggregateDefinitionInvalid(
       `${aggregate.name || 'The class'} has no @Aggregate('<type>') decorator; decorate the aggregate class to name its type.`,
     );
   }
@@ -131,7 +128,7 @@ export function resolveAggregateDefinition(aggregate: Function): ResolvedAggrega
   }
   const handlers = new Map<string, ApplyEntry>();
   for (const proto of prototypes) {
-    const own: Map<string, ApplyEntry> | undefined = Reflect.getOwnMetadata(APPLY_KEY, proto);
+    const own = ownMetadata<Map<string, ApplyEntry>>(proto, APPLY_KEY);
     for (const [type, entry] of own ?? []) handlers.set(type, entry);
   }
   const definition: ResolvedAggregateDefinition = Object.freeze({
@@ -146,7 +143,7 @@ export function resolveAggregateDefinition(aggregate: Function): ResolvedAggrega
 
 /**
  * The definition of an aggregate class: its type, snapshot version and the events it applies.
- * Throws {@link InvalidAggregateDefinition} when the class has no `@Aggregate` decorator.
+ * Throws {@link AggregateDefinitionInvalid} when the class has no `@Aggregate` decorator.
  */
 export function aggregateDefinition(aggregate: Function): AggregateDefinition {
   const { type, snapshotVersion, events } = resolveAggregateDefinition(aggregate);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { hasErrorCode } from '../errors/annals-error.js';
-import { EventValidationError } from '../errors/store-errors.js';
+import { EventValidationFailed } from '../errors/store-errors.js';
 import { defineEvent } from '../events/define-event.js';
 import type { RecordedEvent } from '../events/event-types.js';
 import { Repository } from '../repository/repository.js';
 import { InMemoryEventStore } from '../store/in-memory-event-store.js';
-import { InvalidAggregateDefinition, MissingApplyHandler } from './aggregate-errors.js';
+import { AggregateDefinitionInvalid, MissingApplyHandler } from './aggregate-errors.js';
 import { Aggregate, Apply, aggregateDefinition } from './aggregate-metadata.js';
 import { AggregateRoot } from './aggregate-root.js';
 
@@ -58,7 +58,7 @@ describe('AggregateRoot', () => {
     expect(Object.isFrozen(counter.uncommittedEvents[0]!.data)).toBe(true);
   });
 
-  it('refuses invalid data with EventValidationError and changes nothing', () => {
+  it('refuses invalid data with EventValidationFailed and changes nothing', () => {
     const counter = new Counter('c-1');
     const error = (() => {
       try {
@@ -67,8 +67,8 @@ describe('AggregateRoot', () => {
         return e;
       }
     })();
-    expect(error).toBeInstanceOf(EventValidationError);
-    expect((error as EventValidationError).issues[0]!.path).toEqual(['by']);
+    expect(error).toBeInstanceOf(EventValidationFailed);
+    expect((error as EventValidationFailed).issues[0]!.path).toEqual(['by']);
     expect(counter.value).toBe(0);
     expect(counter.uncommittedEvents).toEqual([]);
   });
@@ -155,7 +155,7 @@ describe('aggregate decorators', () => {
 
   it('refuses a class without @Aggregate when used', () => {
     class Plain extends AggregateRoot {}
-    expect(() => aggregateDefinition(Plain)).toThrow(InvalidAggregateDefinition);
+    expect(() => aggregateDefinition(Plain)).toThrow(AggregateDefinitionInvalid);
     expect(() => new Repository(Plain, { store: new InMemoryEventStore() })).toThrow(
       "Plain has no @Aggregate('<type>') decorator",
     );

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { EventValidationError, InvalidArgument } from '../errors/store-errors.js';
+import { EventValidationFailed, InvalidArgument } from '../errors/store-errors.js';
 import { deepFreeze } from '../events/deep-freeze.js';
 import type { AnyEventDefinition } from '../events/define-event.js';
 import { parseEventData } from '../events/event-payload.js';
@@ -91,7 +91,7 @@ export abstract class AggregateRoot {
   /**
    * The revision of the last stored event this instance reflects, or `'no_stream'` for an aggregate
    * that has never been saved. Saving uses it as the expected revision, so a concurrent change to the
-   * same aggregate fails with `ConcurrencyError` instead of being overwritten.
+   * same aggregate fails with `ConcurrencyConflict` instead of being overwritten.
    */
   get revision(): bigint | 'no_stream' {
     return this.#revision;
@@ -103,7 +103,7 @@ export abstract class AggregateRoot {
   }
 
   /**
-   * Records a new event: validates `data` with the event's zod schema (throws `EventValidationError`,
+   * Records a new event: validates `data` with the event's zod schema (throws `EventValidationFailed`,
    * nothing changes), applies it through the `@Apply` handler for its type (throws
    * `MissingApplyHandler` when there is none) and keeps it as uncommitted until the repository saves
    * the aggregate. Call it only after every check of the command has passed. `data` is the schema's
@@ -115,7 +115,7 @@ export abstract class AggregateRoot {
     data: z.input<D['schema']> | z.output<D['schema']>,
   ): void {
     const parsed = parseEventData(event, data);
-    if (!parsed.success) throw new EventValidationError(event.type, undefined, toIssues(parsed.error));
+    if (!parsed.success) throw new EventValidationFailed(event.type, undefined, toIssues(parsed.error));
     const frozen = deepFreeze(parsed.data);
     this.#apply(event.type, frozen, undefined);
     // Validated here; the store does not parse it again when it knows the same definition.

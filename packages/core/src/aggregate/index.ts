@@ -1,4 +1,4 @@
-export { InvalidAggregateDefinition, MissingApplyHandler } from './aggregate-errors.js';
+export { AggregateDefinitionInvalid, MissingApplyHandler } from './aggregate-errors.js';
 export {
   Aggregate,
   type AggregateDefinition,

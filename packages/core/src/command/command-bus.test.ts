@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Aggregate, Apply } from '../aggregate/aggregate-metadata.js';
 import { AggregateRoot } from '../aggregate/aggregate-root.js';
-import { ConcurrencyError, InvalidArgument } from '../errors/store-errors.js';
+import { ConcurrencyConflict, InvalidArgument } from '../errors/store-errors.js';
 import { defineEvent } from '../events/define-event.js';
 import { Repository } from '../repository/repository.js';
 import { InMemoryEventStore } from '../store/in-memory-event-store.js';
 import { CommandBus, type CommandExecution } from './command-bus.js';
-import { CommandValidationError } from './command-errors.js';
+import { CommandValidationFailed } from './command-errors.js';
 import { CommandHandler, type Handles } from './command-handler.js';
 import { type CommandData, defineCommand } from './define-command.js';
 import { idempotency, logging, retryOnConcurrency } from './middleware/index.js';
@@ -52,7 +52,7 @@ describe('CommandBus', () => {
     });
     const invalid = bus.execute(Add, { id: 'x', amount: 'one' } as never);
     expect(invalid).toBeInstanceOf(Promise);
-    await expect(invalid).rejects.toBeInstanceOf(CommandValidationError);
+    await expect(invalid).rejects.toBeInstanceOf(CommandValidationFailed);
     await expect(bus.execute({} as never, {} as never)).rejects.toBeInstanceOf(InvalidArgument);
     await expect(bus.execute(Add, { id: 'x', amount: 1 }, { commandId: '' })).rejects.toBeInstanceOf(
       InvalidArgument,
@@ -116,7 +116,7 @@ describe('middleware given a next() that throws instead of rejecting', () => {
   it('retryOnConcurrency retries it', async () => {
     let calls = 0;
     const result = await retryOnConcurrency({ sleep: async () => {} })(execution, () => {
-      if (++calls < 3) throw new ConcurrencyError('s', 0n, 1n);
+      if (++calls < 3) throw new ConcurrencyConflict('s', 0n, 1n);
       return Promise.resolve('done');
     });
     expect(result).toBe('done');

@@ -1,9 +1,13 @@
+import {
+  type CommandContext,
+  currentCommandContext,
+  runInCommandContext,
+} from '../context/command-context.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import { deepFreeze } from '../events/deep-freeze.js';
 import { toIssues } from '../events/event-registry.js';
 import { uuidv7 } from '../events/uuid.js';
-import { type CommandContext, currentCommandContext, runInCommandContext } from './command-context.js';
-import { CommandValidationError, DuplicateHandler, HandlerNotFound } from './command-errors.js';
+import { CommandValidationFailed, DuplicateHandler, HandlerNotFound } from './command-errors.js';
 import { type CommandHandlerClass, type Handles, handledCommand } from './command-handler.js';
 import {
   type AnyCommandDefinition,
@@ -74,7 +78,7 @@ interface Registration {
 
 /**
  * Sends each command to its one handler: validates the payload with the command's zod schema
- * (`CommandValidationError`), finds the handler (`HandlerNotFound`), runs the middleware pipeline and
+ * (`CommandValidationFailed`), finds the handler (`HandlerNotFound`), runs the middleware pipeline and
  * the handler inside a {@link CommandContext}, and returns the handler's result. Every event saved
  * through a `Repository` while the command runs carries its correlation id and the command id as
  * causation id. Errors reach the caller unchanged.
@@ -140,7 +144,7 @@ export class CommandBus {
 
   /**
    * Validates and executes a command and returns what its handler returns. Nothing runs when the
-   * payload is invalid ({@link CommandValidationError}) or no handler exists ({@link HandlerNotFound}).
+   * payload is invalid ({@link CommandValidationFailed}) or no handler exists ({@link HandlerNotFound}).
    */
   execute<C extends AnyCommandDefinition>(
     command: C,
@@ -158,7 +162,7 @@ export class CommandBus {
       const registration = this.#handlers.get(command.type);
       if (registration === undefined) throw new HandlerNotFound(command.type, [...this.#handlers.keys()]);
       const parsed = command.schema.safeParse(data);
-      if (!parsed.success) throw new CommandValidationError(command.type, toIssues(parsed.error));
+      if (!parsed.success) throw new CommandValidationFailed(command.type, toIssues(parsed.error));
       const context = createContext(command.type, options);
       const payload = deepFreeze(parsed.data) as CommandData<C>;
       const execution: CommandExecution = Object.freeze({ ...context, command, data: payload });

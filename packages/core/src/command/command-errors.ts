@@ -2,7 +2,7 @@ import { AnnalsError } from '../errors/annals-error.js';
 import { formatIssues, type ValidationIssue } from '../errors/store-errors.js';
 
 /** A command payload failed its schema. No handler ran; `issues` lists every problem with its path. */
-export class CommandValidationError extends AnnalsError {
+export class CommandValidationFailed extends AnnalsError {
   readonly commandType: string;
   readonly issues: readonly ValidationIssue[];
 

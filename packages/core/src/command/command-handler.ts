@@ -1,8 +1,7 @@
-import 'reflect-metadata';
-import { injectable } from 'tsyringe';
+import type { CommandContext } from '../context/command-context.js';
+import { defineMetadata, inheritedMetadata, ownMetadata } from '../decorators/class-metadata.js';
+import { assertLegacyDecorator } from '../decorators/decorator-setup.js';
 import { InvalidArgument } from '../errors/store-errors.js';
-import { assertLegacyDecorator } from '../wiring/decorator-setup.js';
-import type { CommandContext } from './command-context.js';
 import {
   type AnyCommandDefinition,
   type CommandData,
@@ -27,16 +26,16 @@ export type CommandHandlerClass<C extends AnyCommandDefinition = AnyCommandDefin
 ) => Handles<C>;
 
 /**
- * Declares the class as the handler of `command` and makes it resolvable by tsyringe (it applies
- * `@injectable()`). Constructor parameters the framework provides use explicit tokens
- * (`@injectRepository(BankAccount)`, `@inject(AnnalsTokens.EventStore)`), so resolution does not
- * depend on emitted decorator metadata.
+ * Declares the class as the handler of `command`. Register an instance with a `CommandBus`, or the
+ * class with `registerAnnals` (`@annals/core/tsyringe`), which makes it resolvable by tsyringe; there,
+ * constructor parameters the framework provides use explicit tokens (`@InjectRepository(BankAccount)`,
+ * `@inject(AnnalsTokens.EventStore)`), so resolution does not depend on emitted decorator metadata.
  *
  * @example
  * ```ts
  * @CommandHandler(Deposit)
  * export class DepositHandler implements Handles<typeof Deposit> {
- *   constructor(@injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
+ *   constructor(@InjectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
  *   async execute(cmd: CommandData<typeof Deposit>) { ... }
  * }
  * ```
@@ -49,14 +48,13 @@ export function CommandHandler<C extends AnyCommandDefinition>(command: C) {
   }
   return <T extends CommandHandlerClass<C>>(target: T, context?: unknown): void => {
     assertLegacyDecorator(`@CommandHandler(${command.type})`, context);
-    const existing: AnyCommandDefinition | undefined = Reflect.getOwnMetadata(HANDLER_KEY, target);
+    const existing = ownMetadata<AnyCommandDefinition>(target, HANDLER_KEY);
     if (existing !== undefined) {
       throw new InvalidArgument(
         `${target.name} is decorated twice with @CommandHandler (${existing.type} and ${command.type}); a handler class handles one command.`,
       );
     }
-    Reflect.defineMetadata(HANDLER_KEY, command, target);
-    injectable()(target);
+    defineMetadata(target, HANDLER_KEY, command);
   };
 }
 
@@ -69,5 +67,5 @@ export function handledCommand(handler: unknown): AnyCommandDefinition | undefin
         ? handler.constructor
         : undefined;
   if (target === undefined) return undefined;
-  return Reflect.getMetadata(HANDLER_KEY, target) as AnyCommandDefinition | undefined;
+  return inheritedMetadata<AnyCommandDefinition>(target, HANDLER_KEY);
 }

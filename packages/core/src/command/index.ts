@@ -7,9 +7,8 @@ export {
   type HandlerRegistration,
   type HandlerResolver,
 } from './command-bus.js';
-export { type CommandContext, currentCommandContext, runInCommandContext } from './command-context.js';
-export { CommandValidationError, DuplicateHandler, HandlerNotFound } from './command-errors.js';
-export { CommandHandler, type CommandHandlerClass, type Handles, handledCommand } from './command-handler.js';
+export { CommandValidationFailed, DuplicateHandler, HandlerNotFound } from './command-errors.js';
+export { CommandHandler, type CommandHandlerClass, type Handles } from './command-handler.js';
 export {
   type AnyCommandDefinition,
   type CommandData,

@@ -1,33 +1,46 @@
 /**
- * Every stable error code Annals raises. Codes never change meaning between versions, so callers
- * may branch on them (`err.code === 'CONCURRENCY_CONFLICT'`) instead of on class identity.
+ * The stable error codes, as keys (the values carry nothing). Codes never change meaning between
+ * versions, so callers may branch on them (`err.code === 'CONCURRENCY_CONFLICT'`) instead of on class
+ * identity. Each code names its error class: code `FOO_BAR` is raised by class `FooBar`.
+ *
+ * An adapter adds its own codes by declaration merging:
+ *
+ * @example
+ * ```ts
+ * declare module '@annals/core' {
+ *   interface AnnalsErrorCodes {
+ *     SCHEMA_NOT_MIGRATED: true;
+ *   }
+ * }
+ * ```
  */
-export type AnnalsErrorCode =
-  | 'CONCURRENCY_CONFLICT'
-  | 'EVENT_VALIDATION_FAILED'
-  | 'UNKNOWN_EVENT_TYPE'
-  | 'STREAM_NOT_FOUND'
-  | 'IDEMPOTENCY_CONFLICT'
-  | 'INVALID_ARGUMENT'
-  | 'STORE_CLOSED'
-  | 'EVENT_TOO_LARGE'
-  | 'UPCASTER_CHAIN_INVALID'
-  | 'UPCAST_FAILED'
-  | 'AGGREGATE_NOT_FOUND'
-  | 'AGGREGATE_DEFINITION_INVALID'
-  | 'MISSING_APPLY_HANDLER'
-  | 'DECORATORS_NOT_CONFIGURED'
-  | 'COMMAND_VALIDATION_FAILED'
-  | 'HANDLER_NOT_FOUND'
-  | 'DUPLICATE_HANDLER'
-  | 'PROJECTION_FAILED'
-  | 'PROJECTION_DEFINITION_INVALID'
-  | 'LEASE_LOST'
-  | 'CHECKPOINT_CONFLICT'
-  | 'STORE_UNAVAILABLE'
-  | 'SCHEMA_MISMATCH'
-  | 'MIGRATION_FAILED'
-  | 'TRANSACTION_IDS_REWOUND';
+export interface AnnalsErrorCodes {
+  CONCURRENCY_CONFLICT: true;
+  EVENT_VALIDATION_FAILED: true;
+  UNKNOWN_EVENT_TYPE: true;
+  STREAM_NOT_FOUND: true;
+  IDEMPOTENCY_CONFLICT: true;
+  INVALID_ARGUMENT: true;
+  STORE_CLOSED: true;
+  EVENT_TOO_LARGE: true;
+  STORE_UNAVAILABLE: true;
+  UPCASTER_CHAIN_INVALID: true;
+  UPCAST_FAILED: true;
+  AGGREGATE_NOT_FOUND: true;
+  AGGREGATE_DEFINITION_INVALID: true;
+  MISSING_APPLY_HANDLER: true;
+  DECORATORS_NOT_CONFIGURED: true;
+  COMMAND_VALIDATION_FAILED: true;
+  HANDLER_NOT_FOUND: true;
+  DUPLICATE_HANDLER: true;
+  PROJECTION_FAILED: true;
+  PROJECTION_DEFINITION_INVALID: true;
+  LEASE_LOST: true;
+  CHECKPOINT_CONFLICT: true;
+}
+
+/** Every stable error code Annals (or an adapter, see {@link AnnalsErrorCodes}) raises. */
+export type AnnalsErrorCode = keyof AnnalsErrorCodes & string;
 
 /** The symbol-free brand that lets {@link isAnnalsError} recognise errors from another copy of the package. */
 const BRAND = '__annalsError';

@@ -1,13 +1,18 @@
-export { AnnalsError, type AnnalsErrorCode, hasErrorCode, isAnnalsError } from './annals-error.js';
 export {
-  ConcurrencyError,
+  AnnalsError,
+  type AnnalsErrorCode,
+  type AnnalsErrorCodes,
+  hasErrorCode,
+  isAnnalsError,
+} from './annals-error.js';
+export {
+  ConcurrencyConflict,
   EventTooLarge,
-  EventValidationError,
+  EventValidationFailed,
   type ExpectedRevisionValue,
-  formatIssues,
   IdempotencyConflict,
   InvalidArgument,
-  isConcurrencyError,
+  isConcurrencyConflict,
   StoreClosed,
   StreamNotFound,
   UnknownEventType,

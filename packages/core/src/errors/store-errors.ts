@@ -20,7 +20,7 @@ function describeActual(actual: bigint | 'no_stream'): string {
  *
  * `expected` is what the caller asked for; `actual` is the stream's last revision, or `'no_stream'`.
  */
-export class ConcurrencyError extends AnnalsError {
+export class ConcurrencyConflict extends AnnalsError {
   readonly streamId: string;
   readonly expected: ExpectedRevisionValue;
   readonly actual: bigint | 'no_stream';
@@ -30,7 +30,7 @@ export class ConcurrencyError extends AnnalsError {
    */
   readonly reason: string | undefined;
 
-  /** @param reason see {@link ConcurrencyError.reason}. */
+  /** @param reason see {@link ConcurrencyConflict.reason}. */
   constructor(
     streamId: string,
     expected: ExpectedRevisionValue,
@@ -49,8 +49,8 @@ export class ConcurrencyError extends AnnalsError {
   }
 }
 
-/** True when `value` is a {@link ConcurrencyError}, also across package copies. */
-export function isConcurrencyError(value: unknown): value is ConcurrencyError {
+/** True when `value` is a {@link ConcurrencyConflict}, also across package copies. */
+export function isConcurrencyConflict(value: unknown): value is ConcurrencyConflict {
   return hasErrorCode(value, 'CONCURRENCY_CONFLICT');
 }
 
@@ -67,7 +67,7 @@ export function formatIssues(issues: readonly ValidationIssue[]): string {
 }
 
 /** An event's data (or envelope) failed validation. Nothing of its batch was written. */
-export class EventValidationError extends AnnalsError {
+export class EventValidationFailed extends AnnalsError {
   readonly eventType: string;
   readonly streamId: string | undefined;
   readonly issues: readonly ValidationIssue[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { EventValidationError } from '../errors/store-errors.js';
+import { EventValidationFailed } from '../errors/store-errors.js';
 import { UpcasterRegistry } from '../upcasting/upcaster-registry.js';
 import { defineEvent } from './define-event.js';
 import { EventRegistry } from './event-registry.js';
@@ -62,8 +62,8 @@ describe('data of a schema with codecs', () => {
   it('that neither encodes nor parses is refused with the issues of the decoded form', () => {
     const registry = new EventRegistry({ events: [Due] });
     const error = captured(() => registry.prepare('s', [{ type: 'Due', data: { on: 'soon', note: 'a' } }]));
-    expect(error).toBeInstanceOf(EventValidationError);
-    expect((error as EventValidationError).issues[0]?.path).toEqual(['on']);
+    expect(error).toBeInstanceOf(EventValidationFailed);
+    expect((error as EventValidationFailed).issues[0]?.path).toEqual(['on']);
   });
 
   it('is upcast in its stored form and the upcaster result is decoded', () => {
@@ -88,7 +88,7 @@ describe('data of a schema with codecs', () => {
     expect(() => registry.prepare('s', [bad], { import: true })).toThrow(/on/);
   });
 
-  it('stored data that no longer decodes fails the read with UpcastError naming the issue', () => {
+  it('stored data that no longer decodes fails the read with UpcastFailed naming the issue', () => {
     const registry = new EventRegistry({ events: [Due] });
     expect(() => registry.decode(stored({ on: 'garbage', note: 'a' }))).toThrow(/on/);
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EventValidationError } from '../errors/store-errors.js';
+import { EventValidationFailed } from '../errors/store-errors.js';
 import type { AnyEventDefinition } from './define-event.js';
 import { toIssues } from './event-registry.js';
 import { checkJson, hasUnsafeText, type JsonFlaw, LOOSE, withoutLooseValues } from './exact-json.js';
@@ -8,7 +8,7 @@ import { type SchemaMode, schemaMode } from './schema-mode.js';
 /**
  * The JSON text of a value stored as it is (the data of an event without a definition, or metadata),
  * after checking that it reads back exactly as it is (see `checkJson`). Object members whose value is
- * `undefined` are left out and -0 is written as 0, as JSON does. Throws {@link EventValidationError}
+ * `undefined` are left out and -0 is written as 0, as JSON does. Throws {@link EventValidationFailed}
  * naming the path (under `metadata` for metadata) of the first value that would not read back.
  */
 export function exactJsonText(
@@ -70,7 +70,7 @@ function validated(
   const { schema } = definition;
   if (mode !== 'codec') {
     const result = schema.safeParse(data);
-    if (!result.success) throw new EventValidationError(definition.type, streamId, toIssues(result.error));
+    if (!result.success) throw new EventValidationFailed(definition.type, streamId, toIssues(result.error));
     return result.data;
   }
   // The decoded shape (a Date), as the application holds it; or else the encoded one (ISO text).
@@ -81,7 +81,7 @@ function validated(
     const again = z.safeEncode(schema, parsed.data as never);
     if (again.success) return again.data;
   }
-  throw new EventValidationError(definition.type, streamId, toIssues(encoded.error));
+  throw new EventValidationFailed(definition.type, streamId, toIssues(encoded.error));
 }
 
 /**
@@ -104,7 +104,7 @@ function flawError(
   streamId: string,
   field: 'data' | 'metadata',
   flaw: JsonFlaw,
-): EventValidationError {
+): EventValidationFailed {
   const path = field === 'metadata' ? ['metadata', ...flaw.path] : flaw.path;
-  return new EventValidationError(type, streamId, [{ path, code: flaw.code, message: flaw.message }]);
+  return new EventValidationFailed(type, streamId, [{ path, code: flaw.code, message: flaw.message }]);
 }

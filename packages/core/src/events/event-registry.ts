@@ -1,13 +1,13 @@
 import type { z } from 'zod';
 import {
-  EventValidationError,
+  EventValidationFailed,
   InvalidArgument,
   UnknownEventType,
   type ValidationIssue,
 } from '../errors/store-errors.js';
 import { MAX_STREAM_ID_BYTES } from '../store/limits.js';
 import { type Upcaster, UpcasterRegistry } from '../upcasting/upcaster-registry.js';
-import { UpcastError } from '../upcasting/upcasting-errors.js';
+import { UpcastFailed } from '../upcasting/upcasting-errors.js';
 import { deepFreeze } from './deep-freeze.js';
 import type { AnyEventDefinition } from './define-event.js';
 import { encodeEventData, exactJsonText } from './event-payload.js';
@@ -23,7 +23,7 @@ export interface EventRegistryOptions {
   readonly events?: readonly AnyEventDefinition[];
   /**
    * Upcasters applied on every read. Checked against `events` when the registry is created (a broken
-   * chain throws `UpcasterChainError` then), and sealed: later `register` calls are refused. Without
+   * chain throws `UpcasterChainInvalid` then), and sealed: later `register` calls are refused. Without
    * upcasters, a definition past version 1 is a missing step, so the check runs in any case.
    */
   readonly upcasters?: UpcasterRegistry;
@@ -79,7 +79,7 @@ interface DecodePlan {
   readonly target: UpcastTarget;
   /** The definition of the target type (validates the result of the steps). */
   readonly definition: AnyEventDefinition | undefined;
-  /** Set when events stored at this (type, version) cannot be read; the UpcastError reason. */
+  /** Set when events stored at this (type, version) cannot be read; the UpcastFailed reason. */
   readonly failure: string | undefined;
   /** How the target definition's data is written and read (see {@link SchemaMode}). */
   readonly mode: SchemaMode | undefined;
@@ -90,7 +90,7 @@ interface DecodePlan {
  * on the way in and upcast, validated and frozen on the way out. Every adapter goes through it, so
  * every adapter validates and upcasts the same way.
  *
- * Creating a registry checks the upcaster chains against the definitions ({@link UpcasterChainError}).
+ * Creating a registry checks the upcaster chains against the definitions ({@link UpcasterChainInvalid}).
  * Each stored (type, version) is resolved to a plan once; reading an event at the current version
  * costs a shallow copy and a freeze (it was validated on append), reading an older one costs the
  * steps' results and one validated payload.
@@ -119,7 +119,7 @@ export class EventRegistry {
     }
     this.strict = options.strict ?? this.#definitions.size > 0;
     const upcasters = options.upcasters ?? new UpcasterRegistry();
-    // Without upcasters nothing claims to read old versions; such events fail on read (UpcastError).
+    // Without upcasters nothing claims to read old versions; such events fail on read (UpcastFailed).
     upcasters.check(this.#definitions.values(), { requireChains: options.upcasters !== undefined });
     this.#upcasters = upcasters.seal();
   }
@@ -225,7 +225,7 @@ export class EventRegistry {
     }
     const { type } = event;
     if (typeof type !== 'string' || type.length === 0) {
-      throw new EventValidationError(String(type), streamId, [
+      throw new EventValidationFailed(String(type), streamId, [
         {
           path: ['type'],
           code: 'invalid_type',
@@ -236,7 +236,7 @@ export class EventRegistry {
     if (type.includes('\u0000')) refuseNul(type, streamId, 'type', 'a type');
     const surrogate = loneSurrogate(type);
     if (surrogate !== undefined) {
-      throw new EventValidationError(type, streamId, [
+      throw new EventValidationFailed(type, streamId, [
         {
           path: ['type'],
           code: 'unsupported_character',
@@ -246,13 +246,13 @@ export class EventRegistry {
     }
     const id = event.id ?? uuidv7();
     if (event.id !== undefined && !isUuid(id)) {
-      throw new EventValidationError(type, streamId, [
+      throw new EventValidationFailed(type, streamId, [
         { path: ['id'], code: 'invalid_format', message: `Expected a UUID, found ${JSON.stringify(id)}` },
       ]);
     }
     const metadata = event.metadata ?? {};
     if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-      throw new EventValidationError(type, streamId, [
+      throw new EventValidationFailed(type, streamId, [
         {
           path: ['metadata'],
           code: 'invalid_type',
@@ -263,7 +263,7 @@ export class EventRegistry {
     const metadataJson = exactJsonText(type, streamId, 'metadata', metadata);
     const declared = event.schemaVersion;
     if (declared !== undefined && (!Number.isInteger(declared) || declared < 1)) {
-      throw new EventValidationError(type, streamId, [
+      throw new EventValidationFailed(type, streamId, [
         {
           path: ['schemaVersion'],
           code: 'invalid_version',
@@ -326,7 +326,7 @@ export class EventRegistry {
     const current = `${plan.target.type} v${this.currentVersion(plan.target.type) ?? plan.target.version}`;
     if (!options.import) {
       const renamed = plan.target.type === type ? '' : ` (renamed to ${plan.target.type})`;
-      throw new EventValidationError(type, streamId, [
+      throw new EventValidationFailed(type, streamId, [
         {
           path: ['schemaVersion'],
           code: 'invalid_version',
@@ -335,7 +335,7 @@ export class EventRegistry {
       ]);
     }
     if (plan.failure !== undefined) {
-      throw new EventValidationError(type, streamId, [
+      throw new EventValidationFailed(type, streamId, [
         {
           path: ['schemaVersion'],
           code: 'invalid_version',
@@ -345,7 +345,7 @@ export class EventRegistry {
     }
     const { metadataJson } = event;
     const dataJson = exactJsonText(type, streamId, 'data', event.data);
-    // Throws UpcastError (naming the event, versions and issues) when the import could never be read.
+    // Throws UpcastFailed (naming the event, versions and issues) when the import could never be read.
     this.decode({
       id,
       type,
@@ -365,7 +365,7 @@ export class EventRegistry {
    * validated by the current schema when it was stored at an older one, then deeply frozen. Events
    * stored at the current version are not validated again (they were on append), unless their schema
    * has codecs: their stored (encoded) data is then decoded (`z.decode`), so a Date field is a Date. Throws
-   * {@link UpcastError} rather than return a bad read; the stored row itself is never changed (its
+   * {@link UpcastFailed} rather than return a bad read; the stored row itself is never changed (its
    * data and metadata are frozen before any upcaster sees them).
    *
    * With `{ owned: true }` the adapter hands over a row it built for this read alone (its own object,
@@ -414,8 +414,8 @@ export class EventRegistry {
     plan: DecodePlan,
     why: { reason?: string; issues?: readonly ValidationIssue[] },
     cause?: unknown,
-  ): UpcastError {
-    return new UpcastError(
+  ): UpcastFailed {
+    return new UpcastFailed(
       {
         eventId: stored.id,
         streamId: stored.streamId,
@@ -557,7 +557,7 @@ function quoteStart(text: string): string {
 }
 
 function refuseNul(type: string, streamId: string, field: string, what: string): never {
-  throw new EventValidationError(type, streamId, [
+  throw new EventValidationFailed(type, streamId, [
     {
       path: [field],
       code: 'unsupported_character',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { EventValidationError } from '../errors/store-errors.js';
+import { EventValidationFailed } from '../errors/store-errors.js';
 import { InMemoryEventStore } from '../store/in-memory-event-store.js';
 import { deepFreeze } from './deep-freeze.js';
 import { defineEvent } from './define-event.js';
@@ -80,14 +80,14 @@ describe('events raised by an aggregate are validated once', () => {
     const event = raise(definition, { amount: 5, tags: [] });
     const tampered = { ...event, data: { amount: -1, tags: [] } };
     expect(validatedBy(tampered)).toBeUndefined();
-    await expect(store.append('s-1', [tampered])).rejects.toBeInstanceOf(EventValidationError);
+    await expect(store.append('s-1', [tampered])).rejects.toBeInstanceOf(EventValidationFailed);
     const forged = Object.create(Object.getPrototypeOf(event), {
       id: { value: event.id, enumerable: true },
       type: { value: event.type, enumerable: true },
       data: { value: { amount: -1, tags: [] }, enumerable: true },
     });
     expect(validatedBy(forged)).toBeUndefined();
-    await expect(store.append('s-2', [forged])).rejects.toBeInstanceOf(EventValidationError);
+    await expect(store.append('s-2', [forged])).rejects.toBeInstanceOf(EventValidationFailed);
   });
 
   it('a store with another definition of the type validates the event with its own schema', async () => {
@@ -97,7 +97,7 @@ describe('events raised by an aggregate are validated once', () => {
     });
     const store = new InMemoryEventStore({ events: [strict] });
     const event = raise(definition, { amount: 5, tags: [] });
-    await expect(store.append('s-1', [event])).rejects.toBeInstanceOf(EventValidationError);
+    await expect(store.append('s-1', [event])).rejects.toBeInstanceOf(EventValidationFailed);
   });
 
   it('data that is not frozen JSON (a Date through a codec) is validated again on append and stored encoded', async () => {
@@ -128,7 +128,7 @@ describe('events raised by an aggregate are validated once', () => {
     const { definition } = countingDefinition();
     const store = new InMemoryEventStore({ events: [definition] });
     const event = withMetadata(raise(definition, { amount: 1, tags: [] }), { note: 'a\u0000b' });
-    await expect(store.append('s-1', [event])).rejects.toBeInstanceOf(EventValidationError);
+    await expect(store.append('s-1', [event])).rejects.toBeInstanceOf(EventValidationFailed);
     const mutable = withMetadata(raise(definition, { amount: 1, tags: [] }), { nested: { list: [1] } });
     const [prepared] = new EventRegistry({ events: [definition] }).prepare('s-2', [mutable]);
     expect(prepared!.metadataJson).toBe('{"nested":{"list":[1]}}');

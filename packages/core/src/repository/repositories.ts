@@ -6,7 +6,7 @@ import { type AggregateClass, Repository, type RepositoryOptions } from './repos
 
 /**
  * One {@link Repository} per aggregate class, all sharing a store, a snapshot store and a stream id
- * strategy. It is what `registerAnnals` puts in the container and what `@injectRepository` reads;
+ * strategy. It is what `registerAnnals` puts in the container and what `@InjectRepository` reads;
  * use it directly when you wire things by hand.
  *
  * @example

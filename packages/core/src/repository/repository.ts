@@ -3,7 +3,7 @@ import {
   resolveAggregateDefinition,
 } from '../aggregate/aggregate-metadata.js';
 import { type AggregateRoot, aggregateInternals } from '../aggregate/aggregate-root.js';
-import { currentCommandContext } from '../command/command-context.js';
+import { currentCommandContext } from '../context/command-context.js';
 import { hasErrorCode } from '../errors/annals-error.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { EventMetadata, NewEvent } from '../events/event-types.js';
@@ -64,7 +64,7 @@ const warnOnSnapshotError: SnapshotPolicy['onError'] = (error, { streamId, opera
  *
  * - `load` replays the aggregate's stream (from the latest fitting snapshot when snapshots are on);
  * - `save` appends the uncommitted events with the loaded revision as expected revision, so a
- *   concurrent change raises `ConcurrencyError` and writes nothing;
+ *   concurrent change raises `ConcurrencyConflict` and writes nothing;
  * - `loadAt` rebuilds a past state (by revision or by time), read-only.
  *
  * @example
@@ -234,7 +234,7 @@ export class Repository<T extends AggregateRoot> {
   /**
    * Appends the aggregate's uncommitted events, expecting the stream to be at the revision the
    * aggregate was loaded at (`'no_stream'` for a new one). On success the events are committed on
-   * the instance, which can go on being used; on `ConcurrencyError` nothing is written and the
+   * the instance, which can go on being used; on `ConcurrencyConflict` nothing is written and the
    * instance is stale: load it again. Events carry the correlation and causation ids of the command
    * executing this call (see `CommandBus`), or those in `options`. Returns undefined when there was
    * nothing to save.

@@ -1,6 +1,6 @@
 import type { ExpectedRevisionValue } from '../errors/store-errors.js';
-import type { EventMetadata, NewEvent, RecordedEvent } from '../events/event-types.js';
-import type { CallbackSubscription, Subscription, SubscriptionHandler } from './subscription.js';
+import type { NewEvent, RecordedEvent } from '../events/event-types.js';
+import type { Subscription } from './subscription.js';
 
 /**
  * What an append expects of its stream:
@@ -81,9 +81,6 @@ export interface CloseOptions {
   readonly drainTimeoutMs?: number;
 }
 
-/** An event for {@link EventStore.publish}: a {@link NewEvent} whose metadata is optional. */
-export type PublishEvent = NewEvent<string, unknown> & { readonly metadata?: EventMetadata };
-
 /**
  * Optional behaviour of a store, read by the conformance suite and by runners. Flags only add: a store
  * that leaves one out gets the default from {@link defaultCapabilities}.
@@ -104,10 +101,11 @@ export const defaultCapabilities: EventStoreCapabilities = Object.freeze({
 });
 
 /**
- * The port every event store adapter implements. All adapters prove the same guarantees through
+ * The port every event store adapter implements (extend `EventStoreBase` from `@annals/core/adapter`
+ * to get `publish` and `subscribe` on top of it). All adapters prove the same guarantees through
  * `runEventStoreConformance` in `@annals/testing`:
  *
- * - a wrong expected revision raises `ConcurrencyError` and writes nothing; batches are all-or-nothing;
+ * - a wrong expected revision raises `ConcurrencyConflict` and writes nothing; batches are all-or-nothing;
  * - re-appending stored event ids is idempotent;
  * - revisions are gapless per stream; a reader of the global log never sees a position lower than one
  *   it has already seen, and never skips a committed event, even while writers commit concurrently;
@@ -115,9 +113,8 @@ export const defaultCapabilities: EventStoreCapabilities = Object.freeze({
  *
  * @example
  * ```ts
- * const store = new InMemoryEventStore();
- * store.subscribe('my-stream', (e) => console.log(e.id, e.type, e.data));
- * await store.publish('my-stream', { type: 'MyEvent', data: { text: 'Hello, world!' } });
+ * const store: EventStore = new InMemoryEventStore();
+ * for await (const e of store.subscribeToStream('my-stream')) console.log(e.id, e.type, e.data);
  * ```
  */
 export interface EventStore {
@@ -138,19 +135,6 @@ export interface EventStore {
 
   /** Catch-up then live subscription to the global log. */
   subscribeToAll(options?: SubscribeToAllOptions): Subscription;
-
-  /** The simplest write: appends one event with expected revision `'any'`. */
-  publish(streamId: string, event: PublishEvent): Promise<AppendResult>;
-
-  /**
-   * The simplest read: calls `handler` for every event of the stream, from the start, then live.
-   * Handlers run one at a time, in order.
-   */
-  subscribe(
-    streamId: string,
-    handler: SubscriptionHandler,
-    options?: SubscribeToStreamOptions & { onError?: (error: unknown) => void },
-  ): CallbackSubscription;
 
   /**
    * Closes the store. From the call on, every other method throws `StoreClosed`. Subscriptions that

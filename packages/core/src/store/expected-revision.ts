@@ -1,5 +1,5 @@
 import type { ExpectedRevisionValue } from '../errors/store-errors.js';
-import { ConcurrencyError, InvalidArgument } from '../errors/store-errors.js';
+import { ConcurrencyConflict, InvalidArgument } from '../errors/store-errors.js';
 import { describeLoneSurrogate, loneSurrogate } from '../events/well-formed-text.js';
 import type { EventFilter, ExpectedRevision } from './event-store.js';
 import { MAX_POSITION, MAX_REVISION } from './limits.js';
@@ -40,7 +40,7 @@ export function expectedRevisionHolds(
 }
 
 /**
- * Throws {@link ConcurrencyError} unless `actual` (the stream's last revision, or `'no_stream'`)
+ * Throws {@link ConcurrencyConflict} unless `actual` (the stream's last revision, or `'no_stream'`)
  * satisfies `expected`. Adapters that check in the database use it to build the same error.
  */
 export function assertExpectedRevision(
@@ -48,7 +48,7 @@ export function assertExpectedRevision(
   expected: ExpectedRevisionValue,
   actual: bigint | 'no_stream',
 ): void {
-  if (!expectedRevisionHolds(expected, actual)) throw new ConcurrencyError(streamId, expected, actual);
+  if (!expectedRevisionHolds(expected, actual)) throw new ConcurrencyConflict(streamId, expected, actual);
 }
 
 /**

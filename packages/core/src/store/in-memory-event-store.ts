@@ -18,13 +18,13 @@ import type {
   EventFilter,
   EventStore,
   EventStoreCapabilities,
-  PublishEvent,
   ReadAllOptions,
   ReadStreamOptions,
   SubscribeToAllOptions,
   SubscribeToStreamOptions,
 } from './event-store.js';
 import { defaultCapabilities } from './event-store.js';
+import { EventStoreBase } from './event-store-base.js';
 import {
   assertEventFilter,
   assertExpectedRevision,
@@ -32,14 +32,7 @@ import {
   toBigIntOption,
   toMaxCount,
 } from './expected-revision.js';
-import {
-  type CallbackSubscription,
-  deliverToCallback,
-  type PullPage,
-  PullSubscription,
-  type Subscription,
-  type SubscriptionHandler,
-} from './subscription.js';
+import { type PullPage, PullSubscription, type Subscription } from './subscription.js';
 
 /**
  * @internal The events of a stream as a synchronous iterable, when `store` is an
@@ -71,7 +64,7 @@ export interface InMemoryEventStoreOptions extends Omit<EventRegistryOptions, 'e
  * await store.append('account-1', [MoneyDeposited.create({ ... })], { expectedRevision: 'no_stream' });
  * ```
  */
-export class InMemoryEventStore implements EventStore {
+export class InMemoryEventStore extends EventStoreBase {
   readonly capabilities: EventStoreCapabilities = defaultCapabilities;
   /** The definitions and upcasters this store validates and upcasts with. */
   readonly registry: EventRegistry;
@@ -92,6 +85,7 @@ export class InMemoryEventStore implements EventStore {
   }
 
   constructor(options: InMemoryEventStoreOptions = {}) {
+    super();
     this.registry = EventRegistry.from(options as EventRegistryOptions);
     this.#pageSize = options.pageSize ?? 500;
   }
@@ -245,18 +239,6 @@ export class InMemoryEventStore implements EventStore {
       }
       return { events, more: index < this.#log.length };
     });
-  }
-
-  publish(streamId: string, event: PublishEvent): Promise<AppendResult> {
-    return this.append(streamId, [event], { expectedRevision: 'any' });
-  }
-
-  subscribe(
-    streamId: string,
-    handler: SubscriptionHandler,
-    options: SubscribeToStreamOptions & { onError?: (error: unknown) => void } = {},
-  ): CallbackSubscription {
-    return deliverToCallback(this.subscribeToStream(streamId, options), handler, options.onError);
   }
 
   /**

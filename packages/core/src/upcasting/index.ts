@@ -4,4 +4,4 @@ export {
   UpcasterRegistry,
   type UpcastPlan,
 } from './upcaster-registry.js';
-export { UpcastError, UpcasterChainError, type UpcasterChainProblem } from './upcasting-errors.js';
+export { UpcasterChainInvalid, type UpcasterChainProblem, UpcastFailed } from './upcasting-errors.js';

@@ -1,12 +1,12 @@
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { EventMetadata } from '../events/event-types.js';
-import { UpcasterChainError } from './upcasting-errors.js';
+import { UpcasterChainInvalid } from './upcasting-errors.js';
 
 /**
  * One step that turns stored data of `type` at version `from` into version `to`, optionally of another
  * type (`toType`: a rename). `up` receives the data and the event's metadata, both frozen, and returns
  * new data: it must be synchronous, pure and must not mutate its input (a frozen input makes a
- * mutation throw, which surfaces as an `UpcastError`).
+ * mutation throw, which surfaces as an `UpcastFailed`).
  *
  * Only the last step's result is validated (by the current schema of the type the chain ends at), so
  * intermediate shapes are the upcasters' own business.
@@ -55,7 +55,7 @@ export class UpcasterRegistry {
 
   /**
    * Adds one step. Refused at once: a malformed step (`InvalidArgument`), a second step from the same
-   * (type, version) or a step that keeps its type and does not go up (`UpcasterChainError`), and any
+   * (type, version) or a step that keeps its type and does not go up (`UpcasterChainInvalid`), and any
    * step after the registry was sealed by a store.
    */
   register<TFrom = any, TTo = unknown>(upcaster: Upcaster<TFrom, TTo>): this {
@@ -95,7 +95,7 @@ export class UpcasterRegistry {
     }
     const target = toType ?? type;
     if (target === type && to <= from) {
-      throw new UpcasterChainError({
+      throw new UpcasterChainInvalid({
         eventType: type,
         fromVersion: from,
         problem: 'backwards_step',
@@ -106,7 +106,7 @@ export class UpcasterRegistry {
     if (byVersion === undefined) this.#steps.set(type, (byVersion = new Map()));
     const existing = byVersion.get(from);
     if (existing !== undefined) {
-      throw new UpcasterChainError({
+      throw new UpcasterChainInvalid({
         eventType: type,
         fromVersion: from,
         problem: 'duplicate_step',
@@ -151,7 +151,7 @@ export class UpcasterRegistry {
 
   /**
    * Follows the chain from (type, version) to the first (type, version) that has no further step.
-   * Throws {@link UpcasterChainError} (`cycle`) when the chain comes back to where it has been.
+   * Throws {@link UpcasterChainInvalid} (`cycle`) when the chain comes back to where it has been.
    * Stores resolve each (type, version) once and cache the plan.
    */
   resolve(type: string, version: number): UpcastPlan {
@@ -163,7 +163,7 @@ export class UpcasterRegistry {
       if (next === undefined) return { steps, toType: currentType, toVersion: currentVersion };
       if (steps.includes(next)) {
         const path = [...steps, next].map((s) => `${s.type} v${s.from}`).join(' -> ');
-        throw new UpcasterChainError({
+        throw new UpcasterChainInvalid({
           eventType: type,
           fromVersion: version,
           problem: 'cycle',
@@ -178,7 +178,7 @@ export class UpcasterRegistry {
 
   /**
    * Checks every chain against the event definitions (each type with its current version) and throws
-   * {@link UpcasterChainError} on the first problem, in registration order:
+   * {@link UpcasterChainInvalid} on the first problem, in registration order:
    *
    * - each step must start below the current version of its type, when that type is defined;
    * - following the steps from each one must not cycle, and must end at the current version of a
@@ -188,7 +188,7 @@ export class UpcasterRegistry {
    *   past version 1 must be reached by at least one step (its own or a rename), since its older stored
    *   events could not be read otherwise. A type that really starts above v1 with no older events is
    *   expressed by a rename into it, or by defining it at version 1. A store given no upcasters at all
-   *   skips this rule: an event stored at an older version then fails on read with `UpcastError`.
+   *   skips this rule: an event stored at an older version then fails on read with `UpcastFailed`.
    *
    * Stores call this when they are created, so a broken chain fails at start-up, not on read.
    */
@@ -198,7 +198,7 @@ export class UpcasterRegistry {
     for (const step of this.#order) {
       const own = current.get(step.type);
       if (own !== undefined && step.from >= own) {
-        throw new UpcasterChainError({
+        throw new UpcasterChainInvalid({
           eventType: step.type,
           fromVersion: step.from,
           problem: 'upcasts_current_version',
@@ -208,7 +208,7 @@ export class UpcasterRegistry {
       const plan = this.resolve(step.type, step.from);
       const end = current.get(plan.toType);
       if (end === undefined) {
-        throw new UpcasterChainError({
+        throw new UpcasterChainInvalid({
           eventType: step.type,
           fromVersion: step.from,
           problem: 'unknown_type',
@@ -216,7 +216,7 @@ export class UpcasterRegistry {
         });
       }
       if (plan.toVersion > end) {
-        throw new UpcasterChainError({
+        throw new UpcasterChainInvalid({
           eventType: step.type,
           fromVersion: step.from,
           problem: 'unknown_version',
@@ -224,7 +224,7 @@ export class UpcasterRegistry {
         });
       }
       if (plan.toVersion < end) {
-        throw new UpcasterChainError({
+        throw new UpcasterChainInvalid({
           eventType: step.type,
           fromVersion: step.from,
           problem: 'missing_step',
@@ -240,7 +240,7 @@ export class UpcasterRegistry {
     }
     for (const [type, version] of current) {
       if (version > 1 && !reached.has(type)) {
-        throw new UpcasterChainError({
+        throw new UpcasterChainInvalid({
           eventType: type,
           fromVersion: version - 1,
           problem: 'missing_step',

@@ -30,10 +30,10 @@ export type UpcasterChainProblem =
  * ```ts
  * // MoneyDeposited is defined at version 3, but only the step 1 -> 2 is registered:
  * new InMemoryEventStore({ events: [MoneyDeposited], upcasters });
- * // UpcasterChainError: Upcaster chain for MoneyDeposited v1 is invalid: it stops at MoneyDeposited v2; ...
+ * // UpcasterChainInvalid: Upcaster chain for MoneyDeposited v1 is invalid: it stops at MoneyDeposited v2; ...
  * ```
  */
-export class UpcasterChainError extends AnnalsError {
+export class UpcasterChainInvalid extends AnnalsError {
   /** The type the faulty chain starts from. */
   readonly eventType: string;
   /** The version the faulty chain starts from, when one step is at fault. */
@@ -65,7 +65,7 @@ export class UpcasterChainError extends AnnalsError {
  * (written by a newer version of it). Names the event id, its stream, the stored type and version, the
  * target and each zod issue. Readers get this error instead of a bad event; the stored row is unchanged.
  */
-export class UpcastError extends AnnalsError {
+export class UpcastFailed extends AnnalsError {
   readonly eventId: string;
   /** The stream of the event, when known. */
   readonly streamId: string | undefined;
@@ -111,7 +111,7 @@ export class UpcastError extends AnnalsError {
   }
 }
 
-function upcastErrorMessage(args: ConstructorParameters<typeof UpcastError>[0]): string {
+function upcastErrorMessage(args: ConstructorParameters<typeof UpcastFailed>[0]): string {
   const { eventType, fromVersion, toType, toVersion, definedVersion } = args;
   if (definedVersion !== undefined && toVersion > definedVersion) {
     const where = args.streamId === undefined ? '' : ` in stream ${args.streamId}`;

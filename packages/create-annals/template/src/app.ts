@@ -1,4 +1,5 @@
-import { type CommandBus, type Repositories, registerAnnals } from '@annals/core';
+import type { CommandBus, Repositories } from '@annals/core';
+import { registerAnnals } from '@annals/core/tsyringe';
 import { PostgresEventStore, PostgresProjectionRunner } from '@annals/postgres';
 import { container } from 'tsyringe';
 import { taskHandlers } from './application/commands.js';

@@ -1,5 +1,14 @@
 import { AnnalsError } from '@annals/core';
 
+declare module '@annals/core' {
+  /** The codes `@annals/postgres` adds to the stable error codes. */
+  interface AnnalsErrorCodes {
+    SCHEMA_NOT_MIGRATED: true;
+    MIGRATION_FAILED: true;
+    TRANSACTION_IDS_REWOUND: true;
+  }
+}
+
 /**
  * The store's schema is missing or older than this version of `@annals/postgres` needs. Nothing was
  * read or written. Run `await store.migrate()` (explicitly, once per deployment) and retry.
@@ -9,7 +18,7 @@ export class SchemaNotMigrated extends AnnalsError {
   readonly schema: string;
   constructor(schema: string, found: string, options?: { cause?: unknown }) {
     super(
-      'SCHEMA_MISMATCH',
+      'SCHEMA_NOT_MIGRATED',
       `Expected the Annals tables in schema "${schema}" at the latest migration, found ${found}; run await store.migrate() first.`,
       options,
     );

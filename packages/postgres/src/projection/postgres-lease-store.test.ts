@@ -1,4 +1,5 @@
-import { isAnnalsError, LeaseLost, MAX_KEY_BYTES } from '@annals/core';
+import { isAnnalsError, LeaseLost } from '@annals/core';
+import { MAX_KEY_BYTES } from '@annals/core/adapter';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { usePGliteReadModel } from '../../../../test/support/projection-read-model.js';

@@ -2,10 +2,10 @@ import {
   assertLeaseArgs,
   assertLeaseKeyAndOwner,
   assertLeasePrefix,
-  assertStoreKey,
   type Lease,
   type LeaseStore,
 } from '@annals/core';
+import { assertStoreKey } from '@annals/core/adapter';
 import { type Kysely, sql } from 'kysely';
 import { assertSchemaName } from '../schema/schema-name.js';
 import type { AnnalsTablesLocation } from '../schema/tables.js';

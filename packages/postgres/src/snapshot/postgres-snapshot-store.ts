@@ -1,11 +1,5 @@
-import {
-  assertSnapshot,
-  assertStreamId,
-  containsNul,
-  InvalidArgument,
-  type Snapshot,
-  type SnapshotStore,
-} from '@annals/core';
+import { assertSnapshot, InvalidArgument, type Snapshot, type SnapshotStore } from '@annals/core';
+import { assertStreamId, containsNul } from '@annals/core/adapter';
 import { type Kysely, sql } from 'kysely';
 import { assertSchemaName } from '../schema/schema-name.js';
 import type { AnnalsTables, AnnalsTablesLocation } from '../schema/tables.js';

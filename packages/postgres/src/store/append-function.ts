@@ -1,4 +1,5 @@
-import type { ExpectedRevisionValue, PreparedEvent } from '@annals/core';
+import type { ExpectedRevisionValue } from '@annals/core';
+import type { PreparedEvent } from '@annals/core/adapter';
 import { type RawBuilder, sql } from 'kysely';
 import { PREPARED_STATEMENT_MARKER } from '../connection/postgres-connection.js';
 

@@ -1,17 +1,19 @@
 import {
   type AppendResult,
-  assertStreamId,
-  ConcurrencyError,
+  ConcurrencyConflict,
   EventTooLarge,
   type ExpectedRevisionValue,
-  expectedRevisionHolds,
   IdempotencyConflict,
   InvalidArgument,
-  isConcurrencyError,
+  isConcurrencyConflict,
   type NewEvent,
+} from '@annals/core';
+import {
+  assertStreamId,
+  expectedRevisionHolds,
   normalizeExpectedRevision,
   type PreparedEvent,
-} from '@annals/core';
+} from '@annals/core/adapter';
 import type { Kysely, Transaction } from 'kysely';
 import { SchemaNotMigrated } from '../errors/postgres-errors.js';
 import type { AnnalsTables } from '../schema/tables.js';
@@ -98,9 +100,9 @@ export async function appendToStream(
     // took it first: run again in a new transaction, whose id is newer than theirs.
     if (expectedRevisionHolds(expected, actual)) {
       if (++reorders < MAX_REORDER_ATTEMPTS) continue;
-      throw new ConcurrencyError(streamId, expected, actual, REORDER_REASON);
+      throw new ConcurrencyConflict(streamId, expected, actual, REORDER_REASON);
     }
-    throw new ConcurrencyError(streamId, expected, actual);
+    throw new ConcurrencyConflict(streamId, expected, actual);
   }
 }
 
@@ -136,7 +138,7 @@ async function appendInTransaction(
   }
   const actual = await currentRevision(db, streamId);
   const reason = expectedRevisionHolds(expected, actual) ? REORDER_REASON : undefined;
-  throw new ConcurrencyError(streamId, expected, actual, reason);
+  throw new ConcurrencyConflict(streamId, expected, actual, reason);
 }
 
 function statement(
@@ -224,7 +226,7 @@ function checkEvent(streamId: string, event: PreparedEvent, maxEventBytes: numbe
 }
 
 /**
- * True when `error` is the `ConcurrencyError` of an append inside a transaction whose expected
+ * True when `error` is the `ConcurrencyConflict` of an append inside a transaction whose expected
  * revision held: a newer transaction wrote the stream first, and a stream's events must follow each
  * other in the global log. Running the whole transaction again succeeds (it gets a newer id).
  *
@@ -240,5 +242,5 @@ function checkEvent(streamId: string, event: PreparedEvent, maxEventBytes: numbe
  * ```
  */
 export function isStreamOrderConflict(error: unknown): boolean {
-  return isConcurrencyError(error) && expectedRevisionHolds(error.expected, error.actual);
+  return isConcurrencyConflict(error) && expectedRevisionHolds(error.expected, error.actual);
 }

@@ -1,4 +1,5 @@
-import type { EventMetadata, EventRegistry, RecordedEvent, StoredEvent } from '@annals/core';
+import type { EventMetadata, EventRegistry, RecordedEvent } from '@annals/core';
+import type { StoredEvent } from '@annals/core/adapter';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { AnnalsTables } from '../schema/tables.js';
 

@@ -1,21 +1,17 @@
-import {
-  type AppendResult,
-  type CallbackSubscription,
-  type CloseOptions,
-  deliverToCallback,
-  drainTimeoutOf,
-  type EventRegistry,
-  type EventStore,
-  type EventStoreCapabilities,
-  type NewEvent,
-  type PublishEvent,
-  type ReadAllOptions,
-  type RecordedEvent,
-  type SubscribeToAllOptions,
-  type SubscribeToStreamOptions,
-  type Subscription,
-  type SubscriptionHandler,
+import type {
+  AppendResult,
+  CloseOptions,
+  EventRegistry,
+  EventStore,
+  EventStoreCapabilities,
+  NewEvent,
+  ReadAllOptions,
+  RecordedEvent,
+  SubscribeToAllOptions,
+  SubscribeToStreamOptions,
+  Subscription,
 } from '@annals/core';
+import { drainTimeoutOf, EventStoreBase } from '@annals/core/adapter';
 import type { Kysely, Transaction } from 'kysely';
 import { NotificationListener } from '../connection/notification-listener.js';
 import {
@@ -63,7 +59,7 @@ import { runTransactionOf } from './transaction.js';
  * await store.close();
  * ```
  */
-export class PostgresEventStore implements EventStore {
+export class PostgresEventStore extends EventStoreBase implements EventStore {
   /** Server: several processes, out-of-order commits. PGlite: neither. Both: `maxEventBytes`. */
   readonly capabilities: EventStoreCapabilities;
   /** The definitions and upcasters this store validates and upcasts with. */
@@ -82,6 +78,7 @@ export class PostgresEventStore implements EventStore {
   #closing: Promise<void> | undefined;
 
   private constructor(connection: OpenedConnection, ctx: StoreContext) {
+    super();
     this.#connection = connection;
     this.#ctx = ctx;
     this.kysely = connection.kysely;
@@ -179,20 +176,6 @@ export class PostgresEventStore implements EventStore {
   /** Catch-up then live subscription to the global log, below the horizon like {@link readAll}. */
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     return this.#subscriptions.toAll(options);
-  }
-
-  /** Appends one event with expected revision `'any'`. */
-  publish(streamId: string, event: PublishEvent): Promise<AppendResult> {
-    return this.append(streamId, [event], { expectedRevision: 'any' });
-  }
-
-  /** Calls `handler` for every event of the stream, from the start, then live, one at a time. */
-  subscribe(
-    streamId: string,
-    handler: SubscriptionHandler,
-    options: SubscribeToStreamOptions & { onError?: (error: unknown) => void } = {},
-  ): CallbackSubscription {
-    return deliverToCallback(this.subscribeToStream(streamId, options), handler, options.onError);
   }
 
   /**

@@ -1,15 +1,12 @@
 import {
-  assertEventFilter,
-  assertStreamId,
   type EventFilter,
   type EventRegistry,
   InvalidArgument,
   type ReadAllOptions,
   type RecordedEvent,
   StreamNotFound,
-  toBigIntOption,
-  toMaxCount,
 } from '@annals/core';
+import { assertEventFilter, assertStreamId, toBigIntOption, toMaxCount } from '@annals/core/adapter';
 import { type Kysely, sql } from 'kysely';
 import type { AnnalsTables } from '../schema/tables.js';
 import {

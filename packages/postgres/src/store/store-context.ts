@@ -1,4 +1,5 @@
-import { ChangeNotifier, StoreClosed } from '@annals/core';
+import { StoreClosed } from '@annals/core';
+import { ChangeNotifier } from '@annals/core/adapter';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { notificationChannel } from '../schema/schema-name.js';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';

@@ -1,15 +1,17 @@
+import type {
+  RecordedEvent,
+  SubscribeToAllOptions,
+  SubscribeToStreamOptions,
+  Subscription,
+} from '@annals/core';
 import {
   assertStreamId,
   drainSubscriptions,
   type PullPage,
   type PullReadOptions,
   PullSubscription,
-  type RecordedEvent,
-  type SubscribeToAllOptions,
-  type SubscribeToStreamOptions,
-  type Subscription,
   toBigIntOption,
-} from '@annals/core';
+} from '@annals/core/adapter';
 import type { NotificationListener } from '../connection/notification-listener.js';
 import { isTransientError } from './database-errors.js';
 import { decodeStreamRow, type StreamEventRow, selectStreamEvents, storedBytes } from './event-rows.js';

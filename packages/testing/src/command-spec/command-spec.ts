@@ -13,10 +13,10 @@ import {
   type NewEvent,
   type RecordedEvent,
   Repositories,
-  registerAnnals,
   type SnapshotOptions,
   type StreamIdStrategy,
 } from '@annals/core';
+import { registerAnnals } from '@annals/core/tsyringe';
 import { expect } from 'vitest';
 import {
   describeError,

@@ -1,4 +1,4 @@
-import { defaultCapabilities } from '@annals/core';
+import { defaultCapabilities } from '@annals/core/adapter';
 import { expect } from 'vitest';
 import { createFixtureStore, logIds, note } from './conformance-events.js';
 import type { ConformanceCase } from './conformance-types.js';

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@annals/core';
+import { publish, type RecordedEvent, subscribe } from '@annals/core';
 import { expect } from 'vitest';
 import { collect, deliveryTimeout, settleAll, toArray, withTimeout } from './collect.js';
 import { added, createFixtureStore, withId } from './conformance-events.js';
@@ -21,7 +21,7 @@ export const closeCases: readonly ConformanceCase[] = [
       const store = await createFixtureStore(ctx);
       const timeout = deliveryTimeout(ctx);
       const called: string[] = [];
-      const callback = store.subscribe('cart-1', (event) => void called.push(event.id), {
+      const callback = subscribe(store, 'cart-1', (event) => void called.push(event.id), {
         onError: () => {},
       });
       const streamSeen: string[] = [];
@@ -34,7 +34,7 @@ export const closeCases: readonly ConformanceCase[] = [
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
         const event = withId(added(`sku-${i}`));
-        await store.publish('cart-1', event);
+        await publish(store, 'cart-1', event);
         ids.push(event.id);
       }
 
@@ -44,7 +44,7 @@ export const closeCases: readonly ConformanceCase[] = [
       await withTimeout(settleAll(...loops), timeout, 'the for-await loops ending after close()');
       expect(streamSeen, 'the subscribeToStream loop').toEqual(ids);
       expect(allSeen, 'the subscribeToAll loop').toEqual(ids);
-      await expectAnnalsError(() => store.publish('cart-1', added('late')), 'STORE_CLOSED');
+      await expectAnnalsError(() => publish(store, 'cart-1', added('late')), 'STORE_CLOSED');
     },
   },
   {
@@ -53,13 +53,14 @@ export const closeCases: readonly ConformanceCase[] = [
     async run(ctx) {
       const store = await createFixtureStore(ctx);
       const timeout = deliveryTimeout(ctx);
-      await store.publish('cart-1', added('a'));
+      await publish(store, 'cart-1', added('a'));
       let entered!: () => void;
       const inHandler = new Promise<void>((resolve) => (entered = resolve));
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       let returned = false;
-      store.subscribe(
+      subscribe(
+        store,
         'cart-1',
         async () => {
           entered();
@@ -93,7 +94,8 @@ export const closeCases: readonly ConformanceCase[] = [
       expect(first.done).toBe(false);
       let entered!: () => void;
       const inHandler = new Promise<void>((resolve) => (entered = resolve));
-      store.subscribe(
+      subscribe(
+        store,
         'cart-1',
         () => {
           entered();
@@ -126,7 +128,7 @@ export const closeCases: readonly ConformanceCase[] = [
         const error = await expectAnnalsError(() => store.close({ drainTimeoutMs }), 'INVALID_ARGUMENT');
         expect(error.message).toContain('drainTimeoutMs');
       }
-      await store.publish('cart-1', added('a'));
+      await publish(store, 'cart-1', added('a'));
       expect(await toArray(store.readStream('cart-1'))).toHaveLength(1);
     },
   },
@@ -142,7 +144,7 @@ export const closeCases: readonly ConformanceCase[] = [
       const seen: RecordedEvent[] = [];
       const callbacks: { done: Promise<void> }[] = [];
       const handled = new Promise<void>((resolve, reject) => {
-        callbacks.push(store.subscribe('cart-1', () => resolve(), { onError: reject }));
+        callbacks.push(subscribe(store, 'cart-1', () => resolve(), { onError: reject }));
       });
       const caughtUp: Promise<void>[] = [];
       const loops = [toStream, toAll].map((sub) => {
@@ -178,12 +180,12 @@ export const closeCases: readonly ConformanceCase[] = [
       const timeout = deliveryTimeout(ctx);
       const calls: [string, () => unknown][] = [
         ['append', () => store.append('cart-1', [added('b')])],
-        ['publish', () => store.publish('cart-1', added('b'))],
+        ['publish', () => publish(store, 'cart-1', added('b'))],
         ['readStream', () => toArray(store.readStream('cart-1'))],
         ['readAll', () => toArray(store.readAll())],
         ['subscribeToStream', () => collect(store.subscribeToStream('cart-1'), 1, timeout)],
         ['subscribeToAll', () => collect(store.subscribeToAll(), 1, timeout)],
-        ['subscribe', () => store.subscribe('cart-1', () => {}, { onError: () => {} }).done],
+        ['subscribe', () => subscribe(store, 'cart-1', () => {}, { onError: () => {} }).done],
       ];
       for (const [name, call] of calls) {
         const error = await expectAnnalsError(call, 'STORE_CLOSED').catch((cause: unknown) => {

@@ -28,7 +28,7 @@ export interface ConformanceContext {
 export interface ConformanceCase {
   /** The guarantee group, e.g. `append`, `ordering`, `subscriptions`. */
   readonly group: string;
-  /** What is proved, as a sentence: `a wrong expected revision raises ConcurrencyError and writes nothing`. */
+  /** What is proved, as a sentence: `a wrong expected revision raises ConcurrencyConflict and writes nothing`. */
   readonly name: string;
   /** Runs only when the adapter's capabilities satisfy this. */
   readonly requires?: (capabilities: EventStoreCapabilities) => boolean;

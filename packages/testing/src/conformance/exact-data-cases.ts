@@ -1,4 +1,4 @@
-import { defineEvent, type EventValidationError, type NewEvent, type RecordedEvent } from '@annals/core';
+import { defineEvent, type EventValidationFailed, type NewEvent, type RecordedEvent } from '@annals/core';
 import { expect } from 'vitest';
 import { z } from 'zod';
 import { collect, deliveryTimeout, toArray } from './collect.js';
@@ -46,7 +46,7 @@ const inexactValues: readonly { readonly what: string; readonly value: unknown; 
 
 /** The path an issue names, as text (`nested.value`). */
 function pathOf(error: unknown): string {
-  return (error as EventValidationError).issues.map((issue) => issue.path.join('.')).join(' | ');
+  return (error as EventValidationFailed).issues.map((issue) => issue.path.join('.')).join(' | ');
 }
 
 /** Cases for data and metadata that must read back exactly as they were validated. */
@@ -92,7 +92,7 @@ export const exactDataCases: readonly ConformanceCase[] = [
   },
   {
     group,
-    name: 'a value JSON would change or reject (Date, Set, Map, NaN, Infinity, bigint, class instance, undefined in an array, lone surrogate) is refused in data and in metadata with EventValidationError naming its path, and nothing is written',
+    name: 'a value JSON would change or reject (Date, Set, Map, NaN, Infinity, bigint, class instance, undefined in an array, lone surrogate) is refused in data and in metadata with EventValidationFailed naming its path, and nothing is written',
     async run(ctx) {
       const store = await ctx.createStore({ events: [MeetingScheduled], strict: false });
       for (const { what, value, found } of inexactValues) {

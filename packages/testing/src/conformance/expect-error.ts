@@ -1,11 +1,11 @@
 import {
   type AnnalsError,
   type AnnalsErrorCode,
-  type ConcurrencyError,
+  type ConcurrencyConflict,
   type ExpectedRevisionValue,
   hasErrorCode,
   isAnnalsError,
-  isConcurrencyError,
+  isConcurrencyConflict,
   type Subscription,
 } from '@annals/core';
 import { expect } from 'vitest';
@@ -59,20 +59,20 @@ export async function expectAnnalsError<C extends AnnalsErrorCode>(
 }
 
 /**
- * Runs `action` and asserts it fails with a {@link ConcurrencyError} (recognised by
- * `isConcurrencyError`) for `streamId` with the given `expected` and `actual` revisions, whose
+ * Runs `action` and asserts it fails with a {@link ConcurrencyConflict} (recognised by
+ * `isConcurrencyConflict`) for `streamId` with the given `expected` and `actual` revisions, whose
  * message names all three.
  */
-export async function expectConcurrencyError(
+export async function expectConcurrencyConflict(
   action: () => unknown,
   conflict: {
     readonly streamId: string;
     readonly expected: ExpectedRevisionValue;
     readonly actual: bigint | 'no_stream';
   },
-): Promise<ConcurrencyError> {
+): Promise<ConcurrencyConflict> {
   const error = await expectAnnalsError(action, 'CONCURRENCY_CONFLICT');
-  if (!isConcurrencyError(error)) throw new Error('isConcurrencyError does not recognise the error.');
+  if (!isConcurrencyConflict(error)) throw new Error('isConcurrencyConflict does not recognise the error.');
   expect(error).toBeInstanceOf(Error);
   expect({ streamId: error.streamId, expected: error.expected, actual: error.actual }).toEqual(conflict);
   expect(error.message).toContain(conflict.streamId);

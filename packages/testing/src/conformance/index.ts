@@ -18,7 +18,7 @@ export { exactDataCases, MeetingScheduled } from './exact-data-cases.js';
 export {
   captureError,
   expectAnnalsError,
-  expectConcurrencyError,
+  expectConcurrencyConflict,
   expectRefusedSubscription,
 } from './expect-error.js';
 export { idempotencyCases } from './idempotency-cases.js';

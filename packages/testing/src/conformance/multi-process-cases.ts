@@ -1,4 +1,4 @@
-import { type EventStore, isConcurrencyError } from '@annals/core';
+import { type EventStore, isConcurrencyConflict } from '@annals/core';
 import { expect } from 'vitest';
 import { collect, deliveryTimeout, settleAll, toArray } from './collect.js';
 import { added, createFixtureStore, withId } from './conformance-events.js';
@@ -59,7 +59,7 @@ export const multiProcessCases: readonly ConformanceCase[] = [
       expect(winners, 'appends that won revision 1').toHaveLength(1);
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected')
-          expect(isConcurrencyError(outcome.reason), String(outcome.reason)).toBe(true);
+          expect(isConcurrencyConflict(outcome.reason), String(outcome.reason)).toBe(true);
       }
       const { i, result } = winners[0]!;
       const other = i === 0 ? b : a;

@@ -1,4 +1,4 @@
-import { type ExpectedRevisionValue, isConcurrencyError, type RecordedEvent } from '@annals/core';
+import { type ExpectedRevisionValue, isConcurrencyConflict, type RecordedEvent } from '@annals/core';
 import { expect } from 'vitest';
 import { collect, deliveryTimeout, settleAll, toArray } from './collect.js';
 import {
@@ -55,7 +55,7 @@ export const orderingCases: readonly ConformanceCase[] = [
   },
   {
     group,
-    name: `of ${RACERS} concurrent appenders with the same exact expected revision exactly one wins each revision; the others get ConcurrencyError and write nothing`,
+    name: `of ${RACERS} concurrent appenders with the same exact expected revision exactly one wins each revision; the others get ConcurrencyConflict and write nothing`,
     async run(ctx) {
       const store = await createFixtureStore(ctx);
       const expectations: ExpectedRevisionValue[] = ['no_stream', 0n, 1n, 2n];
@@ -73,7 +73,7 @@ export const orderingCases: readonly ConformanceCase[] = [
         expect(winners[0]!.result.nextExpectedRevision).toBe(BigInt(round));
         for (const outcome of outcomes) {
           if (outcome.status === 'fulfilled') continue;
-          expect(isConcurrencyError(outcome.reason), String(outcome.reason)).toBe(true);
+          expect(isConcurrencyConflict(outcome.reason), String(outcome.reason)).toBe(true);
           expect(outcome.reason).toMatchObject({ streamId: 'race', expected, actual: BigInt(round) });
         }
         const ids = await streamIds(store, 'race');
@@ -87,7 +87,7 @@ export const orderingCases: readonly ConformanceCase[] = [
   },
   {
     group,
-    name: `${RACERS} appenders that retry on ConcurrencyError all get written exactly once, in gapless revisions, each revision won once`,
+    name: `${RACERS} appenders that retry on ConcurrencyConflict all get written exactly once, in gapless revisions, each revision won once`,
     async run(ctx) {
       const store = await createFixtureStore(ctx);
       await store.append('contended', [added('seed')], { expectedRevision: 'no_stream' });
@@ -112,10 +112,11 @@ export const orderingCases: readonly ConformanceCase[] = [
               mine.push(event.id);
               break;
             } catch (error) {
-              if (!isConcurrencyError(error)) throw error;
-              expect(error.actual, 'a ConcurrencyError whose actual revision is the expected one').not.toBe(
-                last!.revision,
-              );
+              if (!isConcurrencyConflict(error)) throw error;
+              expect(
+                error.actual,
+                'a ConcurrencyConflict whose actual revision is the expected one',
+              ).not.toBe(last!.revision);
               if (++losses > MAX_LOSSES) {
                 throw new Error(
                   `writer ${w} lost ${losses} races, more than the ${total} appends that can win; last read revision ${last!.revision}, the store reported ${String(error.actual)}.`,

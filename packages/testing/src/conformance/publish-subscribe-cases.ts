@@ -1,4 +1,4 @@
-import { isUuid, type RecordedEvent, uuidv7 } from '@annals/core';
+import { isUuid, publish, type RecordedEvent, subscribe, uuidv7 } from '@annals/core';
 import { expect } from 'vitest';
 import { collectUntil, deliveryTimeout, toArray, withTimeout } from './collect.js';
 import { createFixtureStore, invalidItem, logIds } from './conformance-events.js';
@@ -26,7 +26,8 @@ export const publishSubscribeCases: readonly ConformanceCase[] = [
       const received: RecordedEvent[] = [];
       const arrived = signal();
       const errors: unknown[] = [];
-      const subscription = store.subscribe(
+      const subscription = subscribe(
+        store,
         'my-stream',
         (event) => {
           received.push(event);
@@ -34,7 +35,7 @@ export const publishSubscribeCases: readonly ConformanceCase[] = [
         },
         { onError: (error) => errors.push(error) },
       );
-      const result = await store.publish('my-stream', { type: 'MyEvent', data: { text: 'Hello, world!' } });
+      const result = await publish(store, 'my-stream', { type: 'MyEvent', data: { text: 'Hello, world!' } });
       await withTimeout(arrived.promise, deliveryTimeout(ctx), 'delivery of the published MyEvent');
       await subscription.stop();
       await withTimeout(subscription.done, deliveryTimeout(ctx), 'done resolving after stop()');
@@ -56,13 +57,13 @@ export const publishSubscribeCases: readonly ConformanceCase[] = [
     async run(ctx) {
       const store = await ctx.createStore();
       const results = [
-        await store.publish('s', { type: 'A', data: { n: 1 } }),
-        await store.publish('s', {
+        await publish(store, 's', { type: 'A', data: { n: 1 } }),
+        await publish(store, 's', {
           type: 'B',
           data: { n: 2 },
           metadata: { correlationId: 'c-1', tenant: 't' },
         }),
-        await store.publish('s', { type: 'C', data: { n: 3 } }),
+        await publish(store, 's', { type: 'C', data: { n: 3 } }),
       ];
       expect(results.map((r) => r.nextExpectedRevision)).toEqual([0n, 1n, 2n]);
       for (const r of results) expect(r.firstPosition).toBe(r.lastPosition);
@@ -76,12 +77,13 @@ export const publishSubscribeCases: readonly ConformanceCase[] = [
     name: "subscribe delivers the stream's history then live events, in order, one handler call at a time",
     async run(ctx) {
       const store = await ctx.createStore();
-      for (let i = 0; i < 3; i++) await store.publish('s', { type: 'Counted', data: { i } });
+      for (let i = 0; i < 3; i++) await publish(store, 's', { type: 'Counted', data: { i } });
       const received: number[] = [];
       let active = 0;
       let overlapped = false;
       const allArrived = signal();
-      const subscription = store.subscribe(
+      const subscription = subscribe(
+        store,
         's',
         async (event) => {
           active++;
@@ -93,7 +95,7 @@ export const publishSubscribeCases: readonly ConformanceCase[] = [
         },
         { onError: () => {} },
       );
-      for (let i = 3; i < 6; i++) await store.publish('s', { type: 'Counted', data: { i } });
+      for (let i = 3; i < 6; i++) await publish(store, 's', { type: 'Counted', data: { i } });
       await withTimeout(allArrived.promise, deliveryTimeout(ctx), 'delivery of 6 events to the handler');
       await subscription.stop();
       expect(received).toEqual([0, 1, 2, 3, 4, 5]);
@@ -105,10 +107,11 @@ export const publishSubscribeCases: readonly ConformanceCase[] = [
     name: 'subscribe from a revision starts there (inclusive)',
     async run(ctx) {
       const store = await ctx.createStore();
-      for (let i = 0; i < 4; i++) await store.publish('s', { type: 'Counted', data: { i } });
+      for (let i = 0; i < 4; i++) await publish(store, 's', { type: 'Counted', data: { i } });
       const received: bigint[] = [];
       const arrived = signal();
-      const subscription = store.subscribe(
+      const subscription = subscribe(
+        store,
         's',
         (event) => {
           received.push(event.revision);
@@ -129,7 +132,8 @@ export const publishSubscribeCases: readonly ConformanceCase[] = [
       const failure = new Error('handler failed on purpose');
       const calls: bigint[] = [];
       const reported: unknown[] = [];
-      const subscription = store.subscribe(
+      const subscription = subscribe(
+        store,
         's',
         (event) => {
           calls.push(event.revision);
@@ -137,7 +141,7 @@ export const publishSubscribeCases: readonly ConformanceCase[] = [
         },
         { onError: (error) => reported.push(error) },
       );
-      for (let i = 0; i < 3; i++) await store.publish('s', { type: 'Counted', data: { i } });
+      for (let i = 0; i < 3; i++) await publish(store, 's', { type: 'Counted', data: { i } });
       const outcome = await withTimeout(
         subscription.done.then(
           () => 'resolved',
@@ -151,7 +155,7 @@ export const publishSubscribeCases: readonly ConformanceCase[] = [
 
       // A fence: once a fresh subscription has seen a later event, the ended one had every chance to.
       const fence = uuidv7();
-      await store.publish('s', { id: fence, type: 'Counted', data: { i: 3 } });
+      await publish(store, 's', { id: fence, type: 'Counted', data: { i: 3 } });
       const probe = store.subscribeToStream('s');
       try {
         await collectUntil(probe, (e) => e.id === fence, { timeoutMs: deliveryTimeout(ctx) });
@@ -168,7 +172,8 @@ export const publishSubscribeCases: readonly ConformanceCase[] = [
       const store = await ctx.createStore();
       const calls: bigint[] = [];
       const first = signal();
-      const subscription = store.subscribe(
+      const subscription = subscribe(
+        store,
         's',
         (event) => {
           calls.push(event.revision);
@@ -176,14 +181,14 @@ export const publishSubscribeCases: readonly ConformanceCase[] = [
         },
         { onError: () => {} },
       );
-      await store.publish('s', { type: 'Counted', data: { i: 0 } });
+      await publish(store, 's', { type: 'Counted', data: { i: 0 } });
       await withTimeout(first.promise, deliveryTimeout(ctx), 'delivery of the first event');
       await subscription.stop();
       await withTimeout(subscription.done, deliveryTimeout(ctx), 'done resolving after stop()');
 
       const fence = uuidv7();
-      await store.publish('s', { type: 'Counted', data: { i: 1 } });
-      await store.publish('s', { id: fence, type: 'Counted', data: { i: 2 } });
+      await publish(store, 's', { type: 'Counted', data: { i: 1 } });
+      await publish(store, 's', { id: fence, type: 'Counted', data: { i: 2 } });
       const probe = store.subscribeToStream('s');
       try {
         await collectUntil(probe, (e) => e.id === fence, { timeoutMs: deliveryTimeout(ctx) });
@@ -198,14 +203,14 @@ export const publishSubscribeCases: readonly ConformanceCase[] = [
     name: 'publish validates like append: a defined type is checked, a strict store refuses an undefined type, and nothing is written',
     async run(ctx) {
       const lenient = await createFixtureStore(ctx);
-      await expectAnnalsError(() => lenient.publish('cart-1', invalidItem('a')), 'EVENT_VALIDATION_FAILED');
+      await expectAnnalsError(() => publish(lenient, 'cart-1', invalidItem('a')), 'EVENT_VALIDATION_FAILED');
       expect(await logIds(lenient)).toEqual([]);
-      await lenient.publish('cart-1', { type: 'Note', data: { text: 'plain JSON' } });
+      await publish(lenient, 'cart-1', { type: 'Note', data: { text: 'plain JSON' } });
       expect(await logIds(lenient)).toHaveLength(1);
 
       const strict = await createFixtureStore(ctx, { strict: true });
       await expectAnnalsError(
-        () => strict.publish('my-stream', { type: 'MyEvent', data: { text: 'Hello, world!' } }),
+        () => publish(strict, 'my-stream', { type: 'MyEvent', data: { text: 'Hello, world!' } }),
         'UNKNOWN_EVENT_TYPE',
       );
       await expectAnnalsError(() => toArray(strict.readStream('my-stream')), 'STREAM_NOT_FOUND');

@@ -1,11 +1,5 @@
-import {
-  type AppendResult,
-  type EventFilter,
-  type EventStore,
-  MAX_POSITION,
-  type NewEvent,
-  type RecordedEvent,
-} from '@annals/core';
+import type { AppendResult, EventFilter, EventStore, NewEvent, RecordedEvent } from '@annals/core';
+import { MAX_POSITION } from '@annals/core/adapter';
 import { expect } from 'vitest';
 import { collect, deliveryTimeout, toArray } from './collect.js';
 import { added, createFixtureStore, note, removed } from './conformance-events.js';

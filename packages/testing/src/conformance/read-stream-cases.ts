@@ -1,4 +1,5 @@
-import { type EventStore, MAX_REVISION, type ReadStreamOptions } from '@annals/core';
+import type { EventStore, ReadStreamOptions } from '@annals/core';
+import { MAX_REVISION } from '@annals/core/adapter';
 import { expect } from 'vitest';
 import { toArray } from './collect.js';
 import { added, createFixtureStore, removed } from './conformance-events.js';

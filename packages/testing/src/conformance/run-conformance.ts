@@ -1,10 +1,10 @@
 import {
-  defaultCapabilities,
   type EventRegistryOptions,
   type EventStore,
   type EventStoreCapabilities,
   hasErrorCode,
 } from '@annals/core';
+import { defaultCapabilities } from '@annals/core/adapter';
 import { describe, it } from 'vitest';
 import { appendCases } from './append-cases.js';
 import { batchCases } from './batch-cases.js';

@@ -1,13 +1,5 @@
-import {
-  type CheckpointStore,
-  isCheckpointConflict,
-  MAX_KEY_BYTES,
-  MAX_POSITION,
-  MAX_REVISION,
-  MAX_STREAM_ID_BYTES,
-  type Snapshot,
-  type SnapshotStore,
-} from '@annals/core';
+import { type CheckpointStore, isCheckpointConflict, type Snapshot, type SnapshotStore } from '@annals/core';
+import { MAX_KEY_BYTES, MAX_POSITION, MAX_REVISION, MAX_STREAM_ID_BYTES } from '@annals/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { expectAnnalsError } from './expect-error.js';
 

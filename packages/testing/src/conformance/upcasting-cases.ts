@@ -154,13 +154,13 @@ function expectCurrent(events: readonly RecordedEvent[]): void {
 /**
  * Upcasting on every read path, and the import path that writes old versions. Adapter-independent:
  * every store that passes these reads old events as the current version everywhere, never rewrites
- * them, refuses imports that could not be read, and fails a read with `UpcastError` rather than
+ * them, refuses imports that could not be read, and fails a read with `UpcastFailed` rather than
  * return bad data.
  */
 export const upcastingCases: readonly ConformanceCase[] = [
   {
     group,
-    name: 'a broken upcaster chain is refused when the store is created, with UpcasterChainError',
+    name: 'a broken upcaster chain is refused when the store is created, with UpcasterChainInvalid',
     async run(ctx) {
       const missingStep = new UpcasterRegistry().register({
         type: 'Deposited',
@@ -213,7 +213,7 @@ export const upcastingCases: readonly ConformanceCase[] = [
   },
   {
     group,
-    name: 'an import whose old data does not upcast to a valid current event is refused with UpcastError, and writes nothing',
+    name: 'an import whose old data does not upcast to a valid current event is refused with UpcastFailed, and writes nothing',
     async run(ctx) {
       const { store } = await upcastingStore(ctx);
       const bad = v1('acc-1', 'ten' as unknown as number);
@@ -352,7 +352,7 @@ export const upcastingCases: readonly ConformanceCase[] = [
   },
   {
     group,
-    name: 'an upcaster that produces invalid data fails every read path with UpcastError naming the event, versions and issues; no bad event is returned',
+    name: 'an upcaster that produces invalid data fails every read path with UpcastFailed naming the event, versions and issues; no bad event is returned',
     async run(ctx) {
       const { store, sabotage } = await upcastingStore(ctx);
       const old = v1('acc-1', 100);
@@ -370,7 +370,7 @@ export const upcastingCases: readonly ConformanceCase[] = [
       for (const [path, read] of reads) {
         const error = await captureError(read);
         if (!hasErrorCode(error, 'UPCAST_FAILED')) {
-          throw new Error(`${path}: expected UpcastError (UPCAST_FAILED), found ${String(error)}`);
+          throw new Error(`${path}: expected UpcastFailed (UPCAST_FAILED), found ${String(error)}`);
         }
         expect(error, path).toMatchObject({
           eventId: old.id,
@@ -392,7 +392,7 @@ export const upcastingCases: readonly ConformanceCase[] = [
   },
   {
     group,
-    name: 'an upcaster that throws fails the read with UpcastError naming the failing step, with the thrown error as cause',
+    name: 'an upcaster that throws fails the read with UpcastFailed naming the failing step, with the thrown error as cause',
     async run(ctx) {
       const { store, sabotage } = await upcastingStore(ctx);
       const old = credited('acc-1', 100);

@@ -9,41 +9,39 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   type AppendOptions,
   type AppendResult,
-  assertEventFilter,
-  assertExpectedRevision,
-  assertStreamId,
-  type CallbackSubscription,
-  ChangeNotifier,
   type CloseOptions,
-  defaultCapabilities,
-  deliverToCallback,
-  drainSubscriptions,
-  drainTimeoutOf,
   type EventFilter,
   EventRegistry,
   type EventRegistryOptions,
-  type EventStore,
   type EventStoreCapabilities,
   IdempotencyConflict,
   InvalidArgument,
   type NewEvent,
-  normalizeExpectedRevision,
-  type PreparedEvent,
-  type PublishEvent,
-  PullSubscription,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   StoreClosed,
-  type StoredEvent,
   StreamNotFound,
   type SubscribeToAllOptions,
   type SubscribeToStreamOptions,
   type Subscription,
-  type SubscriptionHandler,
+} from '@annals/core';
+import {
+  assertEventFilter,
+  assertExpectedRevision,
+  assertStreamId,
+  ChangeNotifier,
+  defaultCapabilities,
+  drainSubscriptions,
+  drainTimeoutOf,
+  EventStoreBase,
+  normalizeExpectedRevision,
+  type PreparedEvent,
+  PullSubscription,
+  type StoredEvent,
   toBigIntOption,
   toMaxCount,
-} from '@annals/core';
+} from '@annals/core/adapter';
 
 /** One stored event, with its data and metadata also kept as the JSON text that was written. */
 interface Row {
@@ -63,7 +61,7 @@ export interface JsonlEventStoreOptions extends Omit<EventRegistryOptions, 'even
  * An event store in a JSON-lines file. One process owns the file; each line is one batch, so a crash
  * in the middle of a write loses at most that whole batch (a torn last line is ignored on open).
  */
-export class JsonlEventStore implements EventStore {
+export class JsonlEventStore extends EventStoreBase {
   // One process, one file, appends applied in call order: the defaults describe it.
   readonly capabilities: EventStoreCapabilities = defaultCapabilities;
   readonly registry: EventRegistry;
@@ -77,12 +75,14 @@ export class JsonlEventStore implements EventStore {
   #closing: Promise<void> | undefined;
 
   constructor(options: JsonlEventStoreOptions) {
+    super();
     this.registry = EventRegistry.from(options as EventRegistryOptions);
     this.#path = options.path;
     if (existsSync(this.#path)) this.#load(readFileSync(this.#path, 'utf8'));
   }
 
-  // append, readStream, readAll, subscribeToStream, subscribeToAll, publish, subscribe, close: below
+  // append, readStream, readAll, subscribeToStream, subscribeToAll, close: below; publish and
+  // subscribe come from EventStoreBase
   // #endregion class
 
   // #region append
@@ -238,19 +238,7 @@ export class JsonlEventStore implements EventStore {
   }
   // #endregion subscriptions
 
-  // #region simple-api
-  publish(streamId: string, event: PublishEvent): Promise<AppendResult> {
-    return this.append(streamId, [event], { expectedRevision: 'any' });
-  }
-
-  subscribe(
-    streamId: string,
-    handler: SubscriptionHandler,
-    options: SubscribeToStreamOptions & { onError?: (error: unknown) => void } = {},
-  ): CallbackSubscription {
-    return deliverToCallback(this.subscribeToStream(streamId, options), handler, options.onError);
-  }
-
+  // #region close
   async close(options?: CloseOptions): Promise<void> {
     const drainTimeoutMs = drainTimeoutOf(options); // bad input throws before anything closes
     if (this.#closing === undefined) {
@@ -260,7 +248,7 @@ export class JsonlEventStore implements EventStore {
     }
     return this.#closing;
   }
-  // #endregion simple-api
+  // #endregion close
 
   #decodeIfMatching(row: Row, filter: EventFilter | undefined): RecordedEvent | undefined {
     if (filter?.streamPrefix !== undefined && !row.stored.streamId.startsWith(filter.streamPrefix))

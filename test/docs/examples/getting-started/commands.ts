@@ -5,10 +5,10 @@ import {
   CommandHandler,
   defineCommand,
   type Handles,
-  injectRepository,
   type Repository,
   uuidv7,
 } from '@annals/core';
+import { InjectRepository } from '@annals/core/tsyringe';
 import { z } from 'zod';
 import { Cart } from './cart.js';
 
@@ -23,7 +23,7 @@ export const AddItem = defineCommand(
 
 @CommandHandler(OpenCart)
 export class OpenCartHandler implements Handles<typeof OpenCart> {
-  constructor(@injectRepository(Cart) private readonly carts: Repository<Cart>) {}
+  constructor(@InjectRepository(Cart) private readonly carts: Repository<Cart>) {}
 
   async execute({ customerId }: CommandData<typeof OpenCart>) {
     const cart = Cart.open(uuidv7(), customerId);
@@ -34,12 +34,12 @@ export class OpenCartHandler implements Handles<typeof OpenCart> {
 
 @CommandHandler(AddItem)
 export class AddItemHandler implements Handles<typeof AddItem> {
-  constructor(@injectRepository(Cart) private readonly carts: Repository<Cart>) {}
+  constructor(@InjectRepository(Cart) private readonly carts: Repository<Cart>) {}
 
   async execute({ cartId, sku, quantity }: CommandData<typeof AddItem>) {
     const cart = await this.carts.load(cartId); // AggregateNotFound when there is no such cart
     cart.addItem(sku, quantity); // CartRuleViolated when the cart is checked out
-    await this.carts.save(cart); // ConcurrencyError when someone saved the cart in between
+    await this.carts.save(cart); // ConcurrencyConflict when someone saved the cart in between
   }
 }
 // #endregion commands

@@ -1,5 +1,5 @@
 import { hasErrorCode } from '../../errors/annals-error.js';
-import { InvalidArgument, isConcurrencyError } from '../../errors/store-errors.js';
+import { InvalidArgument, isConcurrencyConflict } from '../../errors/store-errors.js';
 import { backoffDelay } from '../../retry/backoff.js';
 import type { CommandExecution, CommandMiddleware } from '../command-bus.js';
 import { promiseOf } from '../promise-of.js';
@@ -19,7 +19,7 @@ export interface RetryOnConcurrencyOptions {
    */
   readonly jitter?: number | boolean;
   /**
-   * Which errors are retried. Default: `ConcurrencyError` only. A `StoreUnavailable` never is, whatever
+   * Which errors are retried. Default: `ConcurrencyConflict` only. A `StoreUnavailable` never is, whatever
    * this says: the append may have committed, and re-running the handler would raise new events with
    * new ids. `Repository.save` retries such an append itself, with the same ids.
    */
@@ -39,7 +39,7 @@ export interface RetryOnConcurrencyOptions {
 
 /**
  * Re-runs the rest of the pipeline (and so the handler, which loads the aggregate again) when it fails
- * with a `ConcurrencyError`, waiting a bounded, jittered, exponentially growing delay in between.
+ * with a `ConcurrencyConflict`, waiting a bounded, jittered, exponentially growing delay in between.
  * When the last attempt fails, its error reaches the caller unchanged. Other errors are not retried,
  * and `StoreUnavailable` never is (`Repository.save` retries that append with the same event ids).
  *
@@ -71,7 +71,7 @@ export function retryOnConcurrency(options: RetryOnConcurrencyOptions = {}): Com
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
     throw new InvalidArgument(`retryOnConcurrency: jitter must be between 0 and 1, found ${String(jitter)}.`);
   }
-  const isRetryable = options.isRetryable ?? isConcurrencyError;
+  const isRetryable = options.isRetryable ?? isConcurrencyConflict;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const policy: RetryPolicy = {

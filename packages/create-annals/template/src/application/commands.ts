@@ -1,11 +1,5 @@
-import {
-  type CommandData,
-  CommandHandler,
-  defineCommand,
-  type Handles,
-  injectRepository,
-  type Repository,
-} from '@annals/core';
+import { type CommandData, CommandHandler, defineCommand, type Handles, type Repository } from '@annals/core';
+import { InjectRepository } from '@annals/core/tsyringe';
 import { z } from 'zod';
 import { Priority } from '../domain/events.js';
 import { Task } from '../domain/task.js';
@@ -19,7 +13,7 @@ export const CompleteTask = defineCommand('CompleteTask', z.object({ taskId: z.s
 
 @CommandHandler(AddTask)
 export class AddTaskHandler implements Handles<typeof AddTask> {
-  constructor(@injectRepository(Task) private readonly tasks: Repository<Task>) {}
+  constructor(@InjectRepository(Task) private readonly tasks: Repository<Task>) {}
 
   async execute(cmd: CommandData<typeof AddTask>) {
     const task = new Task(cmd.taskId);
@@ -30,7 +24,7 @@ export class AddTaskHandler implements Handles<typeof AddTask> {
 
 @CommandHandler(CompleteTask)
 export class CompleteTaskHandler implements Handles<typeof CompleteTask> {
-  constructor(@injectRepository(Task) private readonly tasks: Repository<Task>) {}
+  constructor(@InjectRepository(Task) private readonly tasks: Repository<Task>) {}
 
   async execute(cmd: CommandData<typeof CompleteTask>) {
     const task = await this.tasks.load(cmd.taskId);

@@ -2,16 +2,17 @@ import { AnnalsError } from '../errors/annals-error.js';
 
 /** How to fix the setup, appended to every {@link DecoratorsNotConfigured} message. */
 const FIX =
-  'Annals decorators are TypeScript legacy decorators: set "experimentalDecorators": true and ' +
-  '"emitDecoratorMetadata": true in the tsconfig.json that compiles this code (tsx, vitest and ' +
-  "esbuild read it too), and import 'reflect-metadata' once, before anything else, in your entry " +
-  'point and in your test setup file. See docs/installation.md.';
+  'Annals decorators are TypeScript legacy decorators: set "experimentalDecorators": true in the ' +
+  'tsconfig.json that compiles this code (tsx, vitest and esbuild read it too). With the tsyringe ' +
+  'wiring (@annals/core/tsyringe), also set "emitDecoratorMetadata": true and import ' +
+  "'reflect-metadata' once, before anything else, in your entry point and in your test setup file. " +
+  'See docs/installation.md.';
 
 /**
- * An Annals decorator (`@Aggregate`, `@Apply`, `@CommandHandler`, `@injectRepository`) ran in a setup
+ * An Annals decorator (`@Aggregate`, `@Apply`, `@CommandHandler`, `@InjectRepository`) ran in a setup
  * it cannot work in: it was compiled as a TC39 standard decorator (the tsconfig lacks
- * `experimentalDecorators`), or the `reflect-metadata` polyfill is not loaded. Raised on the first
- * decorated class, before anything is registered.
+ * `experimentalDecorators`), or (for `@InjectRepository`) the `reflect-metadata` polyfill is not
+ * loaded. Raised on the first decorated class, before anything is registered.
  */
 export class DecoratorsNotConfigured extends AnnalsError {
   /** The decorator that found the problem, e.g. `@Apply(MoneyDeposited)`. */
@@ -32,7 +33,7 @@ function standardDecoratorKind(value: unknown): string | undefined {
 
 /**
  * @internal Throws {@link DecoratorsNotConfigured} when `second` (the decorator's second argument)
- * is a TC39 decorator context, or when `Reflect.defineMetadata` is missing.
+ * is a TC39 decorator context.
  */
 export function assertLegacyDecorator(decorator: string, second: unknown): void {
   const kind = standardDecoratorKind(second);
@@ -40,13 +41,6 @@ export function assertLegacyDecorator(decorator: string, second: unknown): void 
     throw new DecoratorsNotConfigured(
       decorator,
       `was compiled as a TC39 standard decorator (it received a context of kind '${kind}'), not as a legacy decorator`,
-    );
-  }
-  const reflect = Reflect as unknown as { defineMetadata?: unknown; getMetadata?: unknown };
-  if (typeof reflect.defineMetadata !== 'function' || typeof reflect.getMetadata !== 'function') {
-    throw new DecoratorsNotConfigured(
-      decorator,
-      'found no Reflect.getMetadata: the reflect-metadata polyfill is not loaded',
     );
   }
 }

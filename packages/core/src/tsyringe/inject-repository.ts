@@ -1,10 +1,9 @@
-import 'reflect-metadata';
 import { injectWithTransform } from 'tsyringe';
-import { resolveAggregateDefinition } from '../aggregate/aggregate-metadata.js';
+import { aggregateDefinition } from '../aggregate/aggregate-metadata.js';
 import type { AggregateRoot } from '../aggregate/aggregate-root.js';
+import { assertLegacyDecorator, DecoratorsNotConfigured } from '../decorators/decorator-setup.js';
 import type { Repositories } from '../repository/repositories.js';
 import type { AggregateClass, Repository } from '../repository/repository.js';
-import { assertLegacyDecorator } from './decorator-setup.js';
 import { AnnalsTokens } from './tokens.js';
 
 /** @internal tsyringe transform: the registered `Repositories` -> the repository of one aggregate class. */
@@ -21,16 +20,24 @@ class RepositoryOf {
  *
  * @example
  * ```ts
- * constructor(@injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
+ * constructor(@InjectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
  * ```
  */
-export function injectRepository<T extends AggregateRoot>(
+export function InjectRepository<T extends AggregateRoot>(
   aggregate: AggregateClass<T>,
 ): (target: any, propertyKey: string | symbol | undefined, parameterIndex: number) => any {
-  const { type } = resolveAggregateDefinition(aggregate);
+  const { type } = aggregateDefinition(aggregate);
   const inject = injectWithTransform(AnnalsTokens.Repositories, RepositoryOf, aggregate);
   return (target, propertyKey, parameterIndex) => {
-    assertLegacyDecorator(`@injectRepository(${type})`, propertyKey);
+    const decorator = `@InjectRepository(${type})`;
+    assertLegacyDecorator(decorator, propertyKey);
+    const reflect = Reflect as unknown as { defineMetadata?: unknown; getMetadata?: unknown };
+    if (typeof reflect.defineMetadata !== 'function' || typeof reflect.getMetadata !== 'function') {
+      throw new DecoratorsNotConfigured(
+        decorator,
+        'found no Reflect.getMetadata: the reflect-metadata polyfill is not loaded',
+      );
+    }
     return inject(target, propertyKey, parameterIndex);
   };
 }

@@ -1,6 +1,10 @@
-import 'reflect-metadata';
-import type { DependencyContainer } from 'tsyringe';
-import { CommandBus, type CommandMiddleware, type HandlerRegistration } from '../command/command-bus.js';
+import { type DependencyContainer, injectable } from 'tsyringe';
+import {
+  CommandBus,
+  type CommandMiddleware,
+  type HandlerRegistration,
+  type HandlerResolver,
+} from '../command/command-bus.js';
 import { Repositories } from '../repository/repositories.js';
 import type { RepositoryOptions } from '../repository/repository.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
@@ -25,8 +29,9 @@ export interface Annals {
 
 /**
  * Registers the Annals defaults in a tsyringe container: the event store, the snapshot store (when
- * snapshots are on), a {@link Repositories} registry (what `@injectRepository` reads) and a
- * {@link CommandBus} that resolves handler classes through this container. Each is registered under
+ * snapshots are on), a {@link Repositories} registry (what `@InjectRepository` reads) and a
+ * {@link CommandBus} that resolves handler classes through this container (each `@CommandHandler`
+ * class is made `@injectable()` on its first resolution). Each is registered under
  * its {@link AnnalsTokens} token and, for `Repositories` and `CommandBus`, under its class.
  * Registering two handlers for one command fails here, at start-up.
  *
@@ -39,7 +44,7 @@ export interface Annals {
 export function registerAnnals(container: DependencyContainer, options: AnnalsOptions): Annals {
   const repositories = new Repositories(options);
   const bus = new CommandBus({
-    container,
+    container: injectingResolver(container),
     ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
     ...(options.middleware === undefined ? {} : { middleware: options.middleware }),
   });
@@ -52,4 +57,18 @@ export function registerAnnals(container: DependencyContainer, options: AnnalsOp
   container.register(AnnalsTokens.CommandBus, { useValue: bus });
   container.register(CommandBus, { useValue: bus });
   return { store: options.store, snapshotStore: repositories.snapshotStore, repositories, bus };
+}
+
+/** Resolves handler classes through `container`, making each one tsyringe-injectable first. */
+function injectingResolver(container: DependencyContainer): HandlerResolver {
+  const injectables = new WeakSet<Function>();
+  return {
+    resolve(handler) {
+      if (!injectables.has(handler)) {
+        injectable()(handler);
+        injectables.add(handler);
+      }
+      return container.resolve(handler);
+    },
+  };
 }

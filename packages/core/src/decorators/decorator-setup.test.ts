@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Aggregate, Apply } from '../aggregate/aggregate-metadata.js';
+import { Aggregate, Apply, aggregateDefinition } from '../aggregate/aggregate-metadata.js';
 import { AggregateRoot } from '../aggregate/aggregate-root.js';
-import { CommandHandler } from '../command/command-handler.js';
+import { CommandHandler, handledCommand } from '../command/command-handler.js';
 import { defineCommand } from '../command/define-command.js';
 import { hasErrorCode } from '../errors/annals-error.js';
 import { defineEvent } from '../events/define-event.js';
-import { injectRepository } from './inject-repository.js';
+import { InjectRepository } from '../tsyringe/inject-repository.js';
 
 const Opened = defineEvent('Opened', { schema: z.object({ id: z.string() }) });
 const Open = defineCommand('Open', z.object({ id: z.string() }));
@@ -68,7 +68,7 @@ describe('decorators compiled as TC39 standard decorators (no experimentalDecora
     );
   });
 
-  it('@injectRepository says the setup is wrong', () => {
+  it('@InjectRepository says the setup is wrong', () => {
     @Aggregate('Ledger')
     class Ledger extends AggregateRoot {
       @Apply(Opened)
@@ -77,27 +77,55 @@ describe('decorators compiled as TC39 standard decorators (no experimentalDecora
     class Handler {}
     const context = { kind: 'field', name: 'accounts' };
     expectSetupError(
-      thrown(() => (injectRepository(Ledger) as Function)(Handler, context, 0)),
-      '@injectRepository(Ledger)',
+      thrown(() => (InjectRepository(Ledger) as Function)(Handler, context, 0)),
+      '@InjectRepository(Ledger)',
       "kind 'field'",
     );
   });
 });
 
 describe('reflect-metadata not loaded', () => {
-  it('@Aggregate says the polyfill is missing', () => {
+  /** Runs `body` with `Reflect.defineMetadata` and `Reflect.getMetadata` removed, then puts them back. */
+  function withoutPolyfill<T>(body: () => T): T {
     const reflect = Reflect as unknown as Record<string, unknown>;
     const saved = { defineMetadata: reflect.defineMetadata, getMetadata: reflect.getMetadata };
-    class Account extends AggregateRoot {}
-    let error: unknown;
     try {
       delete reflect.defineMetadata;
       delete reflect.getMetadata;
-      error = thrown(() => Aggregate('Account')(Account));
+      return body();
     } finally {
       Object.assign(reflect, saved);
     }
-    expectSetupError(error, "@Aggregate('Account')", 'reflect-metadata polyfill is not loaded');
+  }
+
+  it('@Aggregate, @Apply and @CommandHandler work without the polyfill', () => {
+    const { definition, handled } = withoutPolyfill(() => {
+      @Aggregate('Wallet')
+      class Wallet extends AggregateRoot {
+        @Apply(Opened)
+        protected onOpened() {}
+      }
+      @CommandHandler(Open)
+      class OpenHandler {
+        execute() {}
+      }
+      return { definition: aggregateDefinition(Wallet), handled: handledCommand(new OpenHandler()) };
+    });
+    expect(definition).toEqual({ type: 'Wallet', snapshotVersion: 1, events: [Opened] });
+    expect(handled).toBe(Open);
+  });
+
+  it('@InjectRepository says the polyfill is missing', () => {
+    @Aggregate('Vault')
+    class Vault extends AggregateRoot {
+      @Apply(Opened)
+      protected onOpened() {}
+    }
+    class Handler {}
+    const error = withoutPolyfill(() =>
+      thrown(() => (InjectRepository(Vault) as Function)(Handler, undefined, 0)),
+    );
+    expectSetupError(error, '@InjectRepository(Vault)', 'reflect-metadata polyfill is not loaded');
   });
 });
 

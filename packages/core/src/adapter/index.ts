@@ -1,0 +1,45 @@
+/**
+ * `@annals/core/adapter`: the kit for writing an event store adapter. Extend {@link EventStoreBase}
+ * (the port plus `publish`/`subscribe`), serve subscriptions with {@link PullSubscription} woken by a
+ * {@link ChangeNotifier}, validate arguments with the same checks and messages as the shipped stores,
+ * and prepare events with the `EventRegistry` the store is given. Prove the result with
+ * `runEventStoreConformance` from `@annals/testing`.
+ *
+ * @packageDocumentation
+ */
+
+export { deepFreeze } from '../events/deep-freeze.js';
+export {
+  assertStreamId,
+  type DecodeOptions,
+  type PreparedEvent,
+  type PrepareOptions,
+} from '../events/event-registry.js';
+export type { StoredEvent } from '../events/event-types.js';
+export { containsNul } from '../events/json-text.js';
+export { ChangeNotifier } from '../store/change-notifier.js';
+export { DEFAULT_DRAIN_TIMEOUT_MS, drainSubscriptions, drainTimeoutOf } from '../store/close-options.js';
+export { defaultCapabilities } from '../store/event-store.js';
+export { EventStoreBase } from '../store/event-store-base.js';
+export {
+  assertEventFilter,
+  assertExpectedRevision,
+  expectedRevisionHolds,
+  normalizeExpectedRevision,
+  toBigIntOption,
+  toMaxCount,
+} from '../store/expected-revision.js';
+export {
+  MAX_KEY_BYTES,
+  MAX_POSITION,
+  MAX_PROJECTION_NAME_LENGTH,
+  MAX_REVISION,
+  MAX_STREAM_ID_BYTES,
+} from '../store/limits.js';
+export { assertStoreKey, type StoreKeyOptions, storeKeyProblem } from '../store/store-key.js';
+export {
+  type PullPage,
+  type PullReadOptions,
+  type PullSource,
+  PullSubscription,
+} from '../store/subscription.js';

@@ -1,0 +1,1 @@
+export { type CommandContext, currentCommandContext, runInCommandContext } from './command-context.js';

@@ -1,0 +1,1 @@
+export { DecoratorsNotConfigured } from './decorator-setup.js';
