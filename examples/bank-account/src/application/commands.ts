@@ -63,6 +63,7 @@ export const AdvanceTransfer = defineCommand(
   ]),
 );
 
+// #region handlers
 @CommandHandler(OpenAccount)
 export class OpenAccountHandler implements Handles<typeof OpenAccount> {
   constructor(@injectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
@@ -87,6 +88,7 @@ export class DepositHandler implements Handles<typeof Deposit> {
   }
 }
 // #endregion handler
+// #endregion handlers
 
 @CommandHandler(Withdraw)
 export class WithdrawHandler implements Handles<typeof Withdraw> {
