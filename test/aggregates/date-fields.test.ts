@@ -1,7 +1,7 @@
 /**
  * An aggregate whose events carry a Date (through a zod codec) has the same Date in its state after
  * `raise` and after `repository.load`, on the in-memory store and on PostgreSQL (PGlite). Quoted by
- * docs/aggregates.md.
+ * docs/concepts/aggregates.md.
  */
 import {
   Aggregate,

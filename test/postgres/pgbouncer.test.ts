@@ -74,7 +74,7 @@ describe.skipIf(skipReason !== undefined)(
     }
 
     /**
-     * Migrations run on a direct connection, as docs/postgres.md advises: Kysely's migrator holds a
+     * Migrations run on a direct connection, as docs/guides/postgres.md advises: Kysely's migrator holds a
      * session-level advisory lock across statements, which a transaction-mode pooler may spread over
      * several server connections (leaving the lock held on one of them).
      */

@@ -1,5 +1,5 @@
 /**
- * The code docs/projections.md shows (regions marked `// #region name`), run as tests.
+ * The code docs/concepts/projections.md shows (regions marked `// #region name`), run as tests.
  */
 import {
   defineProjection,
@@ -60,7 +60,7 @@ async function seed(store: InMemoryEventStore | PostgresEventStore) {
   ]);
 }
 
-describe('docs/projections.md', () => {
+describe('docs/concepts/projections.md', () => {
   it('runs a projection in memory', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const store = new InMemoryEventStore({ events: bankEvents });

@@ -1,5 +1,5 @@
 /**
- * The examples of docs/concepts.md. Each region is shown on that page; the assertions around it
+ * The examples of docs/concepts/overview.md. Each region is shown on that page; the assertions around it
  * prove that what the page says about it is true.
  */
 
@@ -31,7 +31,7 @@ type Added = EventData<typeof ItemAdded>; // { cartId: string; sku: string; quan
 
 const cartEvents = [ItemAdded, CartCheckedOut];
 
-describe('docs/concepts.md', () => {
+describe('docs/concepts/overview.md', () => {
   // The page's snippets print what they show; the tests check those lines.
   let log: MockInstance<typeof console.log>;
   beforeEach(() => {

@@ -1,5 +1,5 @@
 /**
- * The walk-through of docs/getting-started.md, run end to end on the in-memory store. The snippets
+ * The walk-through of docs/getting-started/first-app.md, run end to end on the in-memory store. The snippets
  * print what their comments say; the tests check those lines and more.
  */
 
@@ -28,7 +28,7 @@ import { Cart } from './getting-started/cart.js';
 import { AddItem, AddItemHandler, OpenCart, OpenCartHandler } from './getting-started/commands.js';
 import { CartOpened, cartEvents, ItemAdded } from './getting-started/events.js';
 
-describe('docs/getting-started.md', () => {
+describe('docs/getting-started/first-app.md', () => {
   let log: MockInstance<typeof console.log>;
   beforeEach(() => {
     log = vi.spyOn(console, 'log').mockImplementation(() => {});

@@ -1,5 +1,5 @@
 /**
- * The adapter of docs/writing-an-adapter.md, proved: what survives a restart, what a torn write
+ * The adapter of docs/guides/writing-an-adapter.md, proved: what survives a restart, what a torn write
  * leaves behind, and (below) the conformance suite every Annals store passes.
  */
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,7 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const NoteTaken = defineEvent('NoteTaken', { schema: z.object({ text: z.string() }) });
 
-describe('JsonlEventStore (the adapter of docs/writing-an-adapter.md)', () => {
+describe('JsonlEventStore (the adapter of docs/guides/writing-an-adapter.md)', () => {
   it('keeps its events across a restart: a new store on the same file reads the same log', async () => {
     const path = freshPath();
     const before = new JsonlEventStore({ path, events: [NoteTaken] });
