@@ -1,5 +1,5 @@
 /**
- * Keeps the code blocks of README.md and docs/*.md identical to regions of tested source files.
+ * Keeps the code blocks of README.md and the pages under docs/ identical to regions of tested source files.
  *
  * A block is bound to a region by the comment line right above it:
  *
@@ -13,18 +13,19 @@
  * runs the check).
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 
 const MARKER = /^<!-- snippet: (\S+?)#(\S+) -->[ \t]*\n(`{3,})(\w*)\n([\s\S]*?)\n\3[ \t]*$/gm;
 
-/** Markdown files whose snippets are kept in sync. */
+/** Markdown files whose snippets are kept in sync: README.md and every page under docs/ (not the generated API reference). */
 export function markdownFiles(): string[] {
-  const docs = join(root, 'docs');
   const files = [join(root, 'README.md')];
-  for (const name of readdirSync(docs)) if (name.endsWith('.md')) files.push(join(docs, name));
+  for (const name of readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' }).sort()) {
+    if (name.endsWith('.md') && !name.startsWith(`api${sep}`)) files.push(join(root, 'docs', name));
+  }
   return files;
 }
 

@@ -1,17 +1,26 @@
-import { defineEvent, EventValidationFailed, MissingApplyHandler, UpcasterRegistry } from '@annals/core';
+import { EventValidationFailed, MissingApplyHandler } from '@annals/core';
 import { AggregateSpec } from '@annals/testing';
 import { describe, expect, it } from 'vitest';
 import {
   AccountClosed,
-  AccountIsClosed,
+  AccountClosedError,
   AccountOpened,
   BankAccount,
+  bankEvents,
   MoneyDeposited,
   MoneyWithdrawn,
   OverdraftLimitExceeded,
-} from '../fixtures/bank-account.js';
+  upcasters,
+} from '../../examples/bank-account/src/domain/index.js';
 
-const opened = AccountOpened.create({ accountId: 'acc-1', owner: 'Ada', overdraftLimit: 50 });
+const opened = AccountOpened.create({
+  accountId: 'acc-1',
+  owner: 'Ada',
+  currency: 'EUR',
+  overdraftLimit: 50,
+});
+/** An amount in euro cents, as the bank's money events carry it. */
+const eur = (value: number) => ({ value, currency: 'EUR' });
 
 describe('AggregateSpec', () => {
   // #region aggregate-spec
@@ -19,9 +28,9 @@ describe('AggregateSpec', () => {
 
   it('withdraws within the overdraft limit', async () => {
     await account
-      .given([opened, MoneyDeposited.create({ accountId: 'acc-1', amount: 20 })])
+      .given([opened, MoneyDeposited.create({ accountId: 'acc-1', amount: { value: 20, currency: 'EUR' } })])
       .when((a) => a.withdraw(60))
-      .then([MoneyWithdrawn.create({ accountId: 'acc-1', amount: 60 })]);
+      .then([MoneyWithdrawn.create({ accountId: 'acc-1', amount: { value: 60, currency: 'EUR' } })]);
   });
 
   it('refuses a withdrawal beyond the overdraft limit', async () => {
@@ -40,7 +49,7 @@ describe('AggregateSpec', () => {
   // #endregion aggregate-spec
 
   it('starts from a new aggregate without given events', async () => {
-    const { aggregate } = await account.when((a) => a.open('Ada', 50)).then([opened]);
+    const { aggregate } = await account.when((a) => a.open('Ada', 'EUR', 50)).then([opened]);
     expect(aggregate.opened).toBe(true);
   });
 
@@ -49,7 +58,7 @@ describe('AggregateSpec', () => {
       account
         .given([opened])
         .when((a) => a.deposit(5))
-        .then([MoneyDeposited.create({ accountId: 'acc-1', amount: 6 })]),
+        .then([MoneyDeposited.create({ accountId: 'acc-1', amount: eur(6) })]),
     ).rejects.toThrow(/expected/i);
     await expect(
       account
@@ -64,9 +73,9 @@ describe('AggregateSpec', () => {
       account
         .given([opened, AccountClosed.create({ accountId: 'acc-1' })])
         .when((a) => a.deposit(5))
-        .then([MoneyDeposited.create({ accountId: 'acc-1', amount: 5 })]),
+        .then([MoneyDeposited.create({ accountId: 'acc-1', amount: eur(5) })]),
     ).rejects.toThrow(
-      'AggregateSpec(BankAccount): expected when() to raise 1 event(s), but it threw AccountIsClosed: Account acc-1 is closed.',
+      'AggregateSpec(BankAccount): expected when() to raise 1 event(s), but it threw AccountClosedError: Account acc-1 is closed.',
     );
   });
 
@@ -75,23 +84,23 @@ describe('AggregateSpec', () => {
       account
         .given([opened])
         .when((a) => a.deposit(5))
-        .thenThrows(AccountIsClosed),
-    ).rejects.toThrow('expected when() to throw AccountIsClosed, but it raised MoneyDeposited.');
+        .thenThrows(AccountClosedError),
+    ).rejects.toThrow('expected when() to throw AccountClosedError, but it raised MoneyDeposited.');
     await expect(
       account
         .given([opened])
         .when((a) => a.withdraw(99))
-        .thenThrows(AccountIsClosed),
-    ).rejects.toThrow('expected when() to throw AccountIsClosed, but it threw OverdraftLimitExceeded');
+        .thenThrows(AccountClosedError),
+    ).rejects.toThrow('expected when() to throw AccountClosedError, but it threw OverdraftLimitExceeded');
     const error = await account
       .given([opened])
       .when((a) => a.withdraw(99))
       .thenThrows(OverdraftLimitExceeded);
-    expect(error.message).toContain('exceeds its overdraft limit of 50');
-    // invalid event data is refused by raise with EventValidationFailed
+    expect(error.message).toContain('would exceed its overdraft limit of €0.50');
+    // invalid event data is refused by raise with EventValidationFailed (amounts are whole cents)
     await account
       .given([opened])
-      .when((a) => a.deposit(0))
+      .when((a) => a.deposit(0.5))
       .thenThrows(EventValidationFailed);
   });
 
@@ -113,21 +122,11 @@ describe('AggregateSpec', () => {
         .thenNothingHappened(),
     ).rejects.toBeInstanceOf(MissingApplyHandler);
 
-    const Deposited2 = defineEvent('MoneyDeposited', { version: 2, schema: MoneyDeposited.schema });
-    const upcasters = new UpcasterRegistry().register({
-      type: 'MoneyDeposited',
-      from: 1,
-      to: 2,
-      up: (v1: { accountId: string; cents: number }) => ({ accountId: v1.accountId, amount: v1.cents }),
-    });
-    const { aggregate } = await AggregateSpec.for(BankAccount, {
-      id: 'acc-1',
-      events: [AccountOpened, Deposited2, MoneyWithdrawn, AccountClosed],
-      upcasters,
-    })
-      .given([opened, { type: 'MoneyDeposited', schemaVersion: 1, data: { accountId: 'acc-1', cents: 30 } }])
+    // The bank's MoneyDeposited is at version 2; version 1 stored a bare number of euro cents.
+    const { aggregate } = await AggregateSpec.for(BankAccount, { id: 'acc-1', events: bankEvents, upcasters })
+      .given([opened, { type: 'MoneyDeposited', schemaVersion: 1, data: { accountId: 'acc-1', amount: 30 } }])
       .when((a) => a.withdraw(80))
-      .then([MoneyWithdrawn.create({ accountId: 'acc-1', amount: 80 })]);
+      .then([MoneyWithdrawn.create({ accountId: 'acc-1', amount: eur(80) })]);
     expect(aggregate.balance).toBe(-50);
   });
 

@@ -17,16 +17,15 @@ import {
   InvalidArgument,
   idempotency,
   logging,
-  type RecordedEvent,
   Repositories,
   Repository,
   retryOnConcurrency,
   runInCommandContext,
 } from '@annals/core';
 import { AnnalsTokens, InjectRepository, registerAnnals } from '@annals/core/tsyringe';
+import { toArray } from '@annals/testing';
 import { container } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
-import { BankAccount, bankAccountEvents, OverdraftLimitExceeded } from '../fixtures/bank-account.js';
 import {
   CloseAccount,
   Deposit,
@@ -35,12 +34,15 @@ import {
   OpenAccountHandler,
   Withdraw,
   WithdrawHandler,
-} from '../fixtures/bank-account-commands.js';
+} from '../../examples/bank-account/src/application/commands.js';
+import {
+  BankAccount,
+  bankEvents,
+  OverdraftLimitExceeded,
+} from '../../examples/bank-account/src/domain/index.js';
 
-async function eventsOf(store: EventStore, streamId = 'BankAccount-acc-1'): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const e of store.readStream(streamId)) events.push(e);
-  return events;
+function eventsOf(store: EventStore, streamId = 'BankAccount-acc-1') {
+  return toArray(store.readStream(streamId));
 }
 
 async function countAll(store: EventStore): Promise<number> {
@@ -51,7 +53,7 @@ async function countAll(store: EventStore): Promise<number> {
 
 function wired(options: { middleware?: CommandMiddleware[] } = {}) {
   // #region wiring
-  const store = new InMemoryEventStore({ events: bankAccountEvents, strict: true });
+  const store = new InMemoryEventStore({ events: bankEvents, strict: true });
   const { bus } = registerAnnals(container.createChildContainer(), {
     store,
     snapshots: { every: 100 },
@@ -66,13 +68,18 @@ describe('CommandBus with tsyringe', () => {
   it('resolves @CommandHandler classes and returns the handler result', async () => {
     const { store, bus } = wired();
     // #region execute
-    const { accountId } = await bus.execute(OpenAccount, { accountId: 'acc-1', owner: 'Ada' });
-    await bus.execute(Deposit, { accountId, amount: 100 }, { commandId: 'cmd-42', correlationId: 'req-7' });
+    await bus.execute(OpenAccount, { accountId: 'acc-1', owner: 'Ada' });
+    const { balance } = await bus.execute(
+      Deposit,
+      { accountId: 'acc-1', amount: 100 },
+      { commandId: 'cmd-42', correlationId: 'req-7' },
+    );
     // #endregion execute
-    expect(accountId).toBe('acc-1');
+    expect(balance).toBe(100);
     const events = await eventsOf(store);
     expect(events.map((e) => e.type)).toEqual(['AccountOpened', 'MoneyDeposited']);
-    expect(events[0]!.data).toEqual({ accountId: 'acc-1', owner: 'Ada', overdraftLimit: 0 }); // default applied
+    // defaults applied
+    expect(events[0]!.data).toEqual({ accountId: 'acc-1', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 });
     expect(events[1]!.metadata).toEqual({ correlationId: 'req-7', causationId: 'cmd-42' });
   });
 
@@ -98,26 +105,28 @@ describe('CommandBus with tsyringe', () => {
         const account = await this.accounts.load(cmd.accountId);
         account.deposit(cmd.amount);
         await this.accounts.save(account);
-        return account.balance;
+        return { balance: account.balance };
       }
     }
     InjectRepository(BankAccount)(BareDeposit, undefined, 0);
     CommandHandler(Deposit)(BareDeposit);
     expect(Reflect.getMetadata('design:paramtypes', BareDeposit)).toBeUndefined();
 
-    const store = new InMemoryEventStore({ events: bankAccountEvents });
+    const store = new InMemoryEventStore({ events: bankEvents });
     const { bus } = registerAnnals(container.createChildContainer(), {
       store,
       handlers: [OpenAccountHandler, BareDeposit],
     });
     await bus.execute(OpenAccount, { accountId: 'acc-1', owner: 'Ada' });
-    expect(await bus.execute(Deposit, { accountId: 'acc-1', amount: 7 })).toBe(7);
+    expect(await bus.execute(Deposit, { accountId: 'acc-1', amount: 7 })).toEqual({ balance: 7 });
   });
 
   it('fails at start-up when two handlers are registered for one command', () => {
     @CommandHandler(Deposit)
     class OtherDepositHandler {
-      execute() {}
+      execute() {
+        return { balance: 0 };
+      }
     }
     const store = new InMemoryEventStore();
     let error: unknown;
@@ -143,7 +152,7 @@ describe('CommandBus with tsyringe', () => {
 
 describe('CommandBus without a container', () => {
   function plain() {
-    const store = new InMemoryEventStore({ events: bankAccountEvents });
+    const store = new InMemoryEventStore({ events: bankEvents });
     // #region plain
     const accounts = new Repository(BankAccount, { store });
     const bus = new CommandBus({
@@ -170,7 +179,7 @@ describe('CommandBus without a container', () => {
   });
 
   it('a command executed by a handler inherits the correlation id; its events are caused by it', async () => {
-    const store = new InMemoryEventStore({ events: bankAccountEvents });
+    const store = new InMemoryEventStore({ events: bankEvents });
     const accounts = new Repository(BankAccount, { store });
     const bus = new CommandBus({
       handlers: [new OpenAccountHandler(accounts), new DepositHandler(accounts)],
@@ -189,7 +198,7 @@ describe('CommandBus without a container', () => {
   });
 
   it('the handler context is the current command context; runInCommandContext stamps saves outside the bus', async () => {
-    const store = new InMemoryEventStore({ events: bankAccountEvents });
+    const store = new InMemoryEventStore({ events: bankEvents });
     const accounts = new Repository(BankAccount, { store });
     let seen: { context: CommandContext; current: CommandContext | undefined } | undefined;
     @CommandHandler(CloseAccount)
@@ -211,7 +220,7 @@ describe('CommandBus without a container', () => {
     expect(currentCommandContext()).toBeUndefined();
 
     const account = new BankAccount('acc-1');
-    account.open('Ada');
+    account.open('Ada', 'EUR', 0);
     await runInCommandContext(seen!.context, () => accounts.save(account));
     expect((await eventsOf(store))[0]!.metadata).toEqual({ correlationId: 'c-9', causationId: 'c-9' });
   });
@@ -260,7 +269,8 @@ describe('CommandBus without a container', () => {
     // #endregion domain-error
     expect(error).toMatchObject({
       name: 'OverdraftLimitExceeded',
-      message: 'Withdrawing 80 from account acc-1 (balance 0) exceeds its overdraft limit of 50.',
+      message:
+        'Withdrawing €0.80 from account acc-1 (balance €0.00) would exceed its overdraft limit of €0.50.',
     });
     expect((error as Error).cause).toBeUndefined();
     expect(await eventsOf(store)).toHaveLength(1);
@@ -294,15 +304,15 @@ describe('middleware', () => {
     const { bus } = wired({ middleware: [trace('a'), trace('b')] });
     await bus.execute(OpenAccount, { accountId: 'acc-1', owner: 'Ada' });
     expect(calls).toEqual([
-      'a>OpenAccount:{"accountId":"acc-1","owner":"Ada","overdraftLimit":0}',
-      'b>OpenAccount:{"accountId":"acc-1","owner":"Ada","overdraftLimit":0}',
+      'a>OpenAccount:{"accountId":"acc-1","owner":"Ada","currency":"EUR","overdraftLimit":0}',
+      'b>OpenAccount:{"accountId":"acc-1","owner":"Ada","currency":"EUR","overdraftLimit":0}',
       '<b',
       '<a',
     ]);
   });
 
   it('two commands racing on one aggregate: one retry, no lost update', async () => {
-    const store = new InMemoryEventStore({ events: bankAccountEvents });
+    const store = new InMemoryEventStore({ events: bankEvents });
     const accounts = new Repository(BankAccount, { store });
     let loads = 0;
     let bothLoaded!: () => void;
@@ -317,7 +327,7 @@ describe('middleware', () => {
         if (loads <= 2) await barrier;
         account.deposit(cmd.amount);
         await accounts.save(account);
-        return account.balance;
+        return { balance: account.balance };
       }
     }
     const retries: { attempt: number; delayMs: number; error: unknown }[] = [];
@@ -344,7 +354,7 @@ describe('middleware', () => {
     expect(retries[0]!.delayMs).toBeGreaterThanOrEqual(0);
     expect(retries[0]!.delayMs).toBeLessThanOrEqual(2);
     expect(loads).toBe(3);
-    expect([...results].sort()).toEqual([30, 42].sort());
+    expect(results.map((r) => r.balance).sort()).toEqual([30, 42].sort());
     expect((await accounts.load('acc-1')).balance).toBe(42);
     expect((await eventsOf(store)).map((e) => e.type)).toEqual([
       'AccountOpened',
@@ -358,7 +368,7 @@ describe('middleware', () => {
     const conflict = new ConcurrencyConflict('BankAccount-acc-1', 1n, 2n);
     @CommandHandler(Deposit)
     class AlwaysConflicting {
-      execute() {
+      execute(): never {
         runs++;
         throw conflict;
       }
@@ -460,7 +470,7 @@ describe('middleware', () => {
       ['info', 'Command OpenAccount succeeded'],
       [
         'error',
-        'Command Withdraw failed: Withdrawing 1 from account acc-1 (balance 0) exceeds its overdraft limit of 0.',
+        'Command Withdraw failed: Withdrawing €0.01 from account acc-1 (balance €0.00) would exceed its overdraft limit of €0.00.',
       ],
     ]);
     expect(lines[0]![2]).toMatchObject({

@@ -3,30 +3,32 @@ import { CommandSpec } from '@annals/testing';
 import { container } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
 import {
-  AccountOpened,
-  BankAccount,
-  bankAccountEvents,
-  MoneyDeposited,
-  MoneyWithdrawn,
-  OverdraftLimitExceeded,
-} from '../fixtures/bank-account.js';
-import {
-  bankAccountHandlers,
+  bankHandlers,
   Deposit,
   DepositHandler,
   OpenAccount,
   Withdraw,
   WithdrawHandler,
-} from '../fixtures/bank-account-commands.js';
+} from '../../examples/bank-account/src/application/commands.js';
+import {
+  AccountOpened,
+  BankAccount,
+  bankEvents,
+  MoneyDeposited,
+  MoneyWithdrawn,
+  OverdraftLimitExceeded,
+} from '../../examples/bank-account/src/domain/index.js';
 
-const opened = AccountOpened.create({ accountId: 'acc-1', owner: 'Ada', overdraftLimit: 0 });
+const opened = AccountOpened.create({ accountId: 'acc-1', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 });
+/** An amount in euro cents, as the bank's money events carry it. */
+const eur = (value: number) => ({ value, currency: 'EUR' });
 
 describe('CommandSpec', () => {
   // #region command-spec
-  const bank = CommandSpec.for({ events: bankAccountEvents, container, handlers: [...bankAccountHandlers] });
+  const bank = CommandSpec.for({ events: bankEvents, container, handlers: [...bankHandlers] });
 
   it('deposits through the bus', async () => {
-    const deposited = MoneyDeposited.create({ accountId: 'acc-1', amount: 100 });
+    const deposited = MoneyDeposited.create({ accountId: 'acc-1', amount: eur(100) });
     const { result, events } = await bank
       .given(BankAccount, 'acc-1', [opened])
       .when(Deposit, { accountId: 'acc-1', amount: 100 }, { commandId: 'cmd-1', correlationId: 'req-1' })
@@ -45,16 +47,16 @@ describe('CommandSpec', () => {
 
   it('works with plain constructors built from the scenario environment', async () => {
     const spec = CommandSpec.for({
-      events: bankAccountEvents,
+      events: bankEvents,
       handlers: ({ repositories }) => [
         new DepositHandler(repositories.get(BankAccount)),
         new WithdrawHandler(repositories.get(BankAccount)),
       ],
     });
     await spec
-      .given('BankAccount-acc-1', [opened, MoneyDeposited.create({ accountId: 'acc-1', amount: 5 })])
+      .given('BankAccount-acc-1', [opened, MoneyDeposited.create({ accountId: 'acc-1', amount: eur(5) })])
       .when(Withdraw, { accountId: 'acc-1', amount: 5 })
-      .then([MoneyWithdrawn.create({ accountId: 'acc-1', amount: 5 })]);
+      .then([MoneyWithdrawn.create({ accountId: 'acc-1', amount: eur(5) })]);
   });
 
   it('each scenario gets a fresh store', async () => {
@@ -70,13 +72,13 @@ describe('CommandSpec', () => {
       result: { balance: 1 },
     });
     const spec = CommandSpec.for({
-      events: bankAccountEvents,
+      events: bankEvents,
       container,
-      handlers: [...bankAccountHandlers],
+      handlers: [...bankHandlers],
       middleware: [idempotency({ store: records })],
     });
     const result = await spec
-      .given(BankAccount, 'acc-1', [opened, MoneyDeposited.create({ accountId: 'acc-1', amount: 1 })])
+      .given(BankAccount, 'acc-1', [opened, MoneyDeposited.create({ accountId: 'acc-1', amount: eur(1) })])
       .when(Deposit, { accountId: 'acc-1', amount: 1 }, { commandId: 'dep-1' })
       .thenNothingHappened();
     expect(result).toEqual({ balance: 1 });
@@ -91,7 +93,7 @@ describe('CommandSpec', () => {
         .given(BankAccount, 'acc-1', [opened])
         .when(Deposit, { accountId: 'acc-1', amount: 1 })
         .then([
-          { streamId: 'BankAccount-acc-2', ...MoneyDeposited.create({ accountId: 'acc-1', amount: 1 }) },
+          { streamId: 'BankAccount-acc-2', ...MoneyDeposited.create({ accountId: 'acc-1', amount: eur(1) }) },
         ]),
     ).rejects.toThrow();
     await expect(
@@ -111,7 +113,7 @@ describe('CommandSpec', () => {
     await expect(
       bank
         .when(Deposit, { accountId: 'acc-1', amount: 1 })
-        .then([MoneyDeposited.create({ accountId: 'acc-1', amount: 1 })]),
+        .then([MoneyDeposited.create({ accountId: 'acc-1', amount: eur(1) })]),
     ).rejects.toThrow(
       'CommandSpec(Deposit): expected the command to append 1 event(s), but it threw AggregateNotFound: BankAccount acc-1 was not found',
     );

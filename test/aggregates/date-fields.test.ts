@@ -1,7 +1,7 @@
 /**
  * An aggregate whose events carry a Date (through a zod codec) has the same Date in its state after
  * `raise` and after `repository.load`, on the in-memory store and on PostgreSQL (PGlite). Quoted by
- * docs/aggregates.md.
+ * docs/concepts/aggregates.md.
  */
 import {
   Aggregate,
@@ -14,7 +14,7 @@ import {
   Repository,
 } from '@annals/core';
 import { PostgresEventStore } from '@annals/postgres';
-import { AggregateSpec } from '@annals/testing';
+import { AggregateSpec, toArray } from '@annals/testing';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -61,12 +61,6 @@ async function proveDates(store: EventStore): Promise<void> {
 
   const [stored] = await toArray(store.readStream('Loan-loan-1'));
   expect(stored?.data, 'read back: decoded').toEqual({ loanId: 'loan-1', dueOn });
-}
-
-async function toArray<T>(source: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of source) out.push(item);
-  return out;
 }
 
 describe('an aggregate with a Date field (zod codec)', () => {

@@ -1,30 +1,28 @@
 import {
   AggregateNotFound,
   ConcurrencyConflict,
-  defineEvent,
   InMemoryEventStore,
   InvalidArgument,
-  type RecordedEvent,
   Repository,
-  UpcasterRegistry,
 } from '@annals/core';
+import { toArray } from '@annals/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AccountOpened,
   BankAccount,
-  bankAccountEvents,
-  MoneyDeposited,
-  MoneyWithdrawn,
-} from '../fixtures/bank-account.js';
+  bankEvents,
+  upcasters,
+} from '../../examples/bank-account/src/domain/index.js';
 
-async function readAll(store: InMemoryEventStore, streamId: string): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const e of store.readStream(streamId)) events.push(e);
-  return events;
+function readAll(store: InMemoryEventStore, streamId: string) {
+  return toArray(store.readStream(streamId));
 }
 
+/** An amount in euro cents, as the bank's money events carry it. */
+const eur = (value: number) => ({ value, currency: 'EUR' });
+
 function setup() {
-  const store = new InMemoryEventStore({ events: bankAccountEvents, strict: true });
+  const store = new InMemoryEventStore({ events: bankEvents, strict: true });
   const accounts = new Repository(BankAccount, { store });
   return { store, accounts };
 }
@@ -38,7 +36,7 @@ describe('Repository', () => {
     const { store, accounts } = setup();
     // #region save-and-load
     const account = new BankAccount('acc-1');
-    account.open('Ada', 50);
+    account.open('Ada', 'EUR', 50);
     account.deposit(100);
     await accounts.save(account); // a new stream: expected revision 'no_stream'
 
@@ -52,26 +50,26 @@ describe('Repository', () => {
     expect(loaded.revision).toBe(2n);
     const events = await readAll(store, 'BankAccount-acc-1');
     expect(events.map((e) => [e.revision, e.type, e.data])).toEqual([
-      [0n, 'AccountOpened', { accountId: 'acc-1', owner: 'Ada', overdraftLimit: 50 }],
-      [1n, 'MoneyDeposited', { accountId: 'acc-1', amount: 100 }],
-      [2n, 'MoneyWithdrawn', { accountId: 'acc-1', amount: 120 }],
+      [0n, 'AccountOpened', { accountId: 'acc-1', owner: 'Ada', currency: 'EUR', overdraftLimit: 50 }],
+      [1n, 'MoneyDeposited', { accountId: 'acc-1', amount: eur(100) }],
+      [2n, 'MoneyWithdrawn', { accountId: 'acc-1', amount: eur(120) }],
     ]);
   });
 
   it('a second new aggregate with the same id fails with ConcurrencyConflict', async () => {
     const { accounts } = setup();
     const a = new BankAccount('acc-1');
-    a.open('Ada');
+    a.open('Ada', 'EUR', 0);
     await accounts.save(a);
     const b = new BankAccount('acc-1');
-    b.open('Bob');
+    b.open('Bob', 'EUR', 0);
     await expect(accounts.save(b)).rejects.toBeInstanceOf(ConcurrencyConflict);
   });
 
   it('a stale aggregate fails with ConcurrencyConflict and writes nothing', async () => {
     const { store, accounts } = setup();
     const account = new BankAccount('acc-1');
-    account.open('Ada');
+    account.open('Ada', 'EUR', 0);
     await accounts.save(account);
     const first = await accounts.load('acc-1');
     const second = await accounts.load('acc-1');
@@ -84,8 +82,8 @@ describe('Repository', () => {
       'Expected revision 0 of stream BankAccount-acc-1, found revision 1.',
     );
     expect((await readAll(store, 'BankAccount-acc-1')).map((e) => e.data)).toEqual([
-      { accountId: 'acc-1', owner: 'Ada', overdraftLimit: 0 },
-      { accountId: 'acc-1', amount: 10 },
+      { accountId: 'acc-1', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 },
+      { accountId: 'acc-1', amount: eur(10) },
     ]);
     expect(second.uncommittedEvents).toHaveLength(1);
   });
@@ -93,7 +91,7 @@ describe('Repository', () => {
   it('saving without changes appends nothing and returns undefined', async () => {
     const { store, accounts } = setup();
     const account = new BankAccount('acc-1');
-    account.open('Ada');
+    account.open('Ada', 'EUR', 0);
     await accounts.save(account);
     expect(await accounts.save(account)).toBeUndefined();
     expect(await readAll(store, 'BankAccount-acc-1')).toHaveLength(1);
@@ -109,7 +107,7 @@ describe('Repository', () => {
     );
     expect(await accounts.exists('nobody')).toBe(false);
     const account = new BankAccount('acc-1');
-    account.open('Ada');
+    account.open('Ada', 'EUR', 0);
     await accounts.save(account);
     expect(await accounts.exists('acc-1')).toBe(true);
   });
@@ -117,7 +115,7 @@ describe('Repository', () => {
   it('stamps correlation and causation ids given to save', async () => {
     const { store, accounts } = setup();
     const account = new BankAccount('acc-1');
-    account.open('Ada');
+    account.open('Ada', 'EUR', 0);
     await accounts.save(account, {
       correlationId: 'corr-1',
       causationId: 'cmd-1',
@@ -137,7 +135,7 @@ describe('Repository', () => {
     expect(accounts.streamIdOf('acc-1')).toBe('bankaccount:acc-1');
     // #endregion stream-id
     const account = new BankAccount('acc-1');
-    account.open('Ada');
+    account.open('Ada', 'EUR', 0);
     await accounts.save(account);
     expect(await readAll(store, 'bankaccount:acc-1')).toHaveLength(1);
     expect(new Repository(BankAccount, { store }).streamIdOf('acc-1')).toBe('BankAccount-acc-1');
@@ -149,20 +147,13 @@ describe('Repository', () => {
   });
 
   it('loads events stored at an old schema version, upcast by the store', async () => {
-    // The fixture's MoneyDeposited is today's shape; here its stored history started at a v1 in `cents`.
-    const Deposited2 = defineEvent('MoneyDeposited', { version: 2, schema: MoneyDeposited.schema });
-    const upcasters = new UpcasterRegistry().register({
-      type: 'MoneyDeposited',
-      from: 1,
-      to: 2,
-      up: (v1: { accountId: string; cents: number }) => ({ accountId: v1.accountId, amount: v1.cents }),
-    });
-    const store = new InMemoryEventStore({ events: [AccountOpened, Deposited2, MoneyWithdrawn], upcasters });
+    // The bank's MoneyDeposited is at version 2; version 1 stored a bare number of euro cents.
+    const store = new InMemoryEventStore({ events: bankEvents, upcasters });
     await store.append(
       'BankAccount-acc-1',
       [
-        AccountOpened.create({ accountId: 'acc-1', owner: 'Ada', overdraftLimit: 0 }),
-        { type: 'MoneyDeposited', schemaVersion: 1, data: { accountId: 'acc-1', cents: 70 } },
+        AccountOpened.create({ accountId: 'acc-1', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 }),
+        { type: 'MoneyDeposited', schemaVersion: 1, data: { accountId: 'acc-1', amount: 70 } },
       ],
       { import: true },
     );
@@ -181,7 +172,7 @@ describe('Repository.loadAt (time travel)', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const account = new BankAccount('acc-1');
     vi.setSystemTime(new Date('2025-01-01T10:00:00Z'));
-    account.open('Ada');
+    account.open('Ada', 'EUR', 0);
     await accounts.save(account); // revision 0
     vi.setSystemTime(new Date('2025-01-02T10:00:00Z'));
     account.deposit(100);

@@ -12,7 +12,12 @@ import {
 } from '@annals/core';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { BankAccount, bankAccountEvents, type Deposited, MoneyDeposited } from '../fixtures/bank-account.js';
+import {
+  BankAccount,
+  bankEvents,
+  type Deposited,
+  MoneyDeposited,
+} from '../../examples/bank-account/src/domain/index.js';
 
 /** An in-memory store that remembers where each stream read started. */
 class RecordingStore extends InMemoryEventStore {
@@ -27,16 +32,18 @@ function state(account: BankAccount) {
   return {
     revision: account.revision,
     owner: account.owner,
+    currency: account.currency,
     balance: account.balance,
     overdraftLimit: account.overdraftLimit,
     opened: account.opened,
     closed: account.closed,
+    transfers: account.transfers,
   };
 }
 
 async function openWithDeposits(accounts: Repository<BankAccount>, id: string, deposits: number[]) {
   const account = new BankAccount(id);
-  account.open('Ada', 100);
+  account.open('Ada', 'EUR', 100);
   await accounts.save(account);
   for (const amount of deposits) {
     account.deposit(amount);
@@ -47,7 +54,7 @@ async function openWithDeposits(accounts: Repository<BankAccount>, id: string, d
 
 describe('snapshots', () => {
   it('are taken every N events and used by the next load', async () => {
-    const store = new RecordingStore({ events: bankAccountEvents });
+    const store = new RecordingStore({ events: bankEvents });
     const snapshots = new InMemorySnapshotStore();
     // #region snapshots
     const accounts = new Repository(BankAccount, { store, snapshots: { store: snapshots, every: 3 } });
@@ -61,7 +68,15 @@ describe('snapshots', () => {
       aggregateType: 'BankAccount',
       snapshotVersion: 1,
       revision: 5n,
-      state: { owner: 'Ada', balance: 15, overdraftLimit: 100, opened: true, closed: false },
+      state: {
+        owner: 'Ada',
+        currency: 'EUR',
+        balance: 15,
+        overdraftLimit: 100,
+        opened: true,
+        closed: false,
+        transfers: [],
+      },
     });
     expect(account.revision).toBe(5n);
 
@@ -72,7 +87,7 @@ describe('snapshots', () => {
   });
 
   it('a load that replays N events or more takes a new snapshot', async () => {
-    const store = new InMemoryEventStore({ events: bankAccountEvents });
+    const store = new InMemoryEventStore({ events: bankEvents });
     const snapshots = new InMemorySnapshotStore();
     await openWithDeposits(new Repository(BankAccount, { store }), 'acc-1', [1, 2, 3, 4]); // no snapshots yet
     const accounts = new Repository(BankAccount, { store, snapshots: { store: snapshots, every: 5 } });
@@ -81,7 +96,7 @@ describe('snapshots', () => {
   });
 
   it('a snapshot of another shape version is ignored (not misread) and taken again', async () => {
-    const store = new RecordingStore({ events: bankAccountEvents });
+    const store = new RecordingStore({ events: bankEvents });
     const snapshots = new InMemorySnapshotStore();
     const v1 = new Repository(BankAccount, { store, snapshots: { store: snapshots, every: 2 } });
     await openWithDeposits(v1, 'acc-1', [10, 20, 30]); // snapshot at revision 3, version 1
@@ -107,7 +122,7 @@ describe('snapshots', () => {
   });
 
   it('a snapshot that cannot be restored is reported and ignored', async () => {
-    const store = new InMemoryEventStore({ events: bankAccountEvents });
+    const store = new InMemoryEventStore({ events: bankEvents });
     const snapshots = new InMemorySnapshotStore();
     const onError = vi.fn();
     const accounts = new Repository(BankAccount, {
@@ -126,7 +141,7 @@ describe('snapshots', () => {
   });
 
   it('a failing snapshot store does not fail loads or saves', async () => {
-    const store = new InMemoryEventStore({ events: bankAccountEvents });
+    const store = new InMemoryEventStore({ events: bankEvents });
     const broken: SnapshotStore = {
       load: () => Promise.reject(new Error('snapshot db down')),
       save: () => Promise.reject(new Error('snapshot db down')),
@@ -152,11 +167,11 @@ describe('snapshots', () => {
     class Tally extends AggregateRoot {
       amounts = new Set<number>();
       add(amount: number) {
-        this.raise(MoneyDeposited, { accountId: this.id, amount });
+        this.raise(MoneyDeposited, { accountId: this.id, amount: { value: amount, currency: 'EUR' } });
       }
       @Apply(MoneyDeposited)
       protected onDeposited(e: Deposited) {
-        this.amounts.add(e.amount);
+        this.amounts.add(e.amount.value);
       }
       override toSnapshot() {
         return { amounts: [...this.amounts] }; // JSON-friendly for a database snapshot store
@@ -166,7 +181,7 @@ describe('snapshots', () => {
       }
     }
     // #endregion custom-snapshot
-    const store = new InMemoryEventStore({ events: bankAccountEvents });
+    const store = new InMemoryEventStore({ events: bankEvents });
     const snapshots = new InMemorySnapshotStore();
     const tallies = new Repository(Tally, { store, snapshots: { store: snapshots, every: 2 } });
     const tally = new Tally('t-1');
@@ -179,7 +194,7 @@ describe('snapshots', () => {
   });
 
   it('time travel to a revision before the snapshot ignores it; at or after uses it', async () => {
-    const store = new RecordingStore({ events: bankAccountEvents });
+    const store = new RecordingStore({ events: bankEvents });
     const snapshots = new InMemorySnapshotStore();
     const accounts = new Repository(BankAccount, { store, snapshots: { store: snapshots, every: 4 } });
     await openWithDeposits(accounts, 'acc-1', [1, 2, 3, 4, 5]); // snapshot at revision 3
@@ -207,7 +222,7 @@ describe('snapshots', () => {
         fc.integer({ min: 0, max: 300 }),
         fc.nat(),
         async (batches, every, overdraftLimit, revisionSeed) => {
-          const store = new InMemoryEventStore({ events: bankAccountEvents });
+          const store = new InMemoryEventStore({ events: bankEvents });
           const snapshots = new InMemorySnapshotStore();
           const withSnapshots = new Repository(BankAccount, {
             store,
@@ -216,7 +231,7 @@ describe('snapshots', () => {
           const withoutSnapshots = new Repository(BankAccount, { store });
 
           const opened = new BankAccount('acc-1');
-          opened.open('Ada', overdraftLimit);
+          opened.open('Ada', 'EUR', overdraftLimit);
           await withSnapshots.save(opened);
           for (const [batch] of batches) {
             const account = await withSnapshots.load('acc-1');

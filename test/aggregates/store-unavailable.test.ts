@@ -5,12 +5,12 @@ import {
   type EventStore,
   InMemoryEventStore,
   type NewEvent,
-  type RecordedEvent,
   Repository,
   retryOnConcurrency,
 } from '@annals/core';
+import { toArray } from '@annals/testing';
 import { describe, expect, it } from 'vitest';
-import { BankAccount, bankAccountEvents } from '../fixtures/bank-account.js';
+import { BankAccount, bankEvents } from '../../examples/bank-account/src/domain/index.js';
 
 /** What an adapter throws when the connection died during an append (code STORE_UNAVAILABLE). */
 const unavailable = () =>
@@ -21,7 +21,7 @@ const unavailable = () =>
  * connection died at the commit: the caller cannot know), `'before'` ones do not.
  */
 function unreliable(failures: ('before' | 'after')[]) {
-  const inner = new InMemoryEventStore({ events: bankAccountEvents, strict: true });
+  const inner = new InMemoryEventStore({ events: bankEvents, strict: true });
   const attempts: string[][] = [];
   const store = new Proxy(inner, {
     get(target, key, receiver) {
@@ -39,10 +39,8 @@ function unreliable(failures: ('before' | 'after')[]) {
   return { inner, store, attempts };
 }
 
-async function stored(store: InMemoryEventStore, streamId: string): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const e of store.readStream(streamId)) events.push(e);
-  return events;
+function stored(store: InMemoryEventStore, streamId: string) {
+  return toArray(store.readStream(streamId));
 }
 
 describe('Repository.save when the store is unavailable', () => {
@@ -50,7 +48,7 @@ describe('Repository.save when the store is unavailable', () => {
     const { inner, store, attempts } = unreliable(['after']);
     const accounts = new Repository(BankAccount, { store });
     const account = new BankAccount('acc-1');
-    account.open('Ada', 50);
+    account.open('Ada', 'EUR', 50);
     account.deposit(10);
     const result = await accounts.save(account);
     expect(result?.nextExpectedRevision).toBe(1n);
@@ -66,7 +64,7 @@ describe('Repository.save when the store is unavailable', () => {
     const { inner, store, attempts } = unreliable(['before', 'before', 'after']);
     const accounts = new Repository(BankAccount, { store });
     const account = new BankAccount('acc-2');
-    account.open('Bo', 0);
+    account.open('Bo', 'EUR', 0);
     await accounts.save(account);
     expect(new Set(attempts.map((ids) => ids.join()))).toHaveProperty('size', 1);
     expect((await stored(inner, 'BankAccount-acc-2')).map((e) => e.id)).toEqual(attempts[0]);
@@ -76,7 +74,7 @@ describe('Repository.save when the store is unavailable', () => {
     const { inner, store, attempts } = unreliable(Array(10).fill('before'));
     const accounts = new Repository(BankAccount, { store });
     const account = new BankAccount('acc-3');
-    account.open('Cy', 0);
+    account.open('Cy', 'EUR', 0);
     const error = await accounts.save(account).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
     expect(attempts.length).toBeGreaterThan(1);

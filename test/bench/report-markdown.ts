@@ -1,5 +1,5 @@
 /**
- * Prints the tables of a results file as Markdown, for docs/performance.md:
+ * Prints the tables of a results file as Markdown, for docs/guides/performance.md:
  *
  *   tsx test/bench/report-markdown.ts test/bench/results/<timestamp>.json
  */

@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: Annals throughput and latency on memory, PGlite and a PostgreSQL server, each figure
  * next to the plain-SQL baseline measured in the same run. `pnpm bench --quick` is the CI smoke run.
- * See docs/performance.md for what is measured and how to read it.
+ * See docs/guides/performance.md for what is measured and how to read it.
  */
 import 'reflect-metadata';
 import os from 'node:os';

@@ -1,5 +1,6 @@
-import type { NewEvent, RecordedEvent } from '@annals/core';
+import type { NewEvent } from '@annals/core';
 import { notificationChannel, type PostgresEventStore } from '@annals/postgres';
+import { toArray } from '@annals/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finalLog } from '../support/final-log.js';
@@ -21,12 +22,6 @@ function batch(label: string, size: number): (NewEvent & { id: string })[] {
     type: 'Deposited',
     data: { label, i },
   }));
-}
-
-async function collect(iterable: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const e of iterable) events.push(e);
-  return events;
 }
 
 /** Polls until `find` returns a value (bounded), or throws naming what was awaited. */
@@ -96,7 +91,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: a backend killed mid-append',
       await store.append(`after-${stream}`, events);
       committedIds.push(...events.map((e) => e.id));
     }
-    const read = await collect(store.readStream(stream));
+    const read = await toArray(store.readStream(stream));
     expect(
       read.map((e) => e.revision),
       `${label}: stream ${stream} is not gapless after the retry`,

@@ -1,4 +1,5 @@
-import type { EventStore, RecordedEvent } from '@annals/core';
+import type { EventStore } from '@annals/core';
+import { toArray } from '@annals/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCollector } from './support/event-collector.js';
 import { openStore } from './support/open-store.js';
@@ -9,12 +10,6 @@ const ONE_MB = 1024 * 1024;
 const BATCH = 10_000;
 /** Bounds each wait only to catch a hang: a transaction open elsewhere on the shared server holds readers back meanwhile. */
 const BOUND_MS = 60_000;
-
-async function collect(iterable: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const e of iterable) events.push(e);
-  return events;
-}
 
 describe.skipIf(!databaseUrl)('PostgresEventStore: a 1 MB event and a 10,000-event batch', () => {
   let store: EventStore;
@@ -41,9 +36,9 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: a 1 MB event and a 10,000-eve
     const result = await store.append('big-1', [{ type: 'Big', data }], { expectedRevision: 'no_stream' });
     expect(result.nextExpectedRevision).toBe(0n);
 
-    const [read] = await collect(store.readStream('big-1'));
+    const [read] = await toArray(store.readStream('big-1'));
     expect(read?.data, 'the 1 MB event read back differs from what was appended').toEqual(data);
-    const [fromLog] = await collect(store.readAll({ fromPosition: result.firstPosition, maxCount: 1 }));
+    const [fromLog] = await toArray(store.readAll({ fromPosition: result.firstPosition, maxCount: 1 }));
     expect(fromLog?.id, 'readAll does not return the 1 MB event at its position').toBe(read?.id);
     expect(fromLog?.data, 'the 1 MB event read from the global log differs').toEqual(data);
   });
@@ -56,7 +51,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: a 1 MB event and a 10,000-eve
       BigInt(BATCH - 1),
     );
 
-    const read = await collect(store.readStream('batch-1'));
+    const read = await toArray(store.readStream('batch-1'));
     expect(read.length, 'readStream returned another number of events').toBe(BATCH);
     const wrongRevision = read.findIndex(
       (e, i) => e.revision !== BigInt(i) || (e.data as { i: number }).i !== i,
@@ -67,13 +62,13 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: a 1 MB event and a 10,000-eve
     expect(read[0]!.position, 'the first event is not at firstPosition').toBe(result.firstPosition);
     expect(read.at(-1)!.position, 'the last event is not at lastPosition').toBe(result.lastPosition);
 
-    const fromLog = await collect(store.readAll({ fromPosition: result.firstPosition }));
+    const fromLog = await toArray(store.readAll({ fromPosition: result.firstPosition }));
     expect(
       fromLog.filter((e) => e.streamId === 'batch-1').map((e) => e.id),
       'readAll does not return the batch in revision order',
     ).toEqual(read.map((e) => e.id));
 
-    const backwards = await collect(store.readStream('batch-1', { direction: 'backwards', maxCount: 3 }));
+    const backwards = await toArray(store.readStream('batch-1', { direction: 'backwards', maxCount: 3 }));
     expect(
       backwards.map((e) => e.revision),
       'reading backwards does not start at the last revision',

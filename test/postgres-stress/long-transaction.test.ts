@@ -1,5 +1,5 @@
-import type { RecordedEvent } from '@annals/core';
 import type { PostgresDiagnostics, PostgresEventStore } from '@annals/postgres';
+import { toArray } from '@annals/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCollector } from './support/event-collector.js';
 import { openStore } from './support/open-store.js';
@@ -10,12 +10,6 @@ const SCHEMA = 'annals_stress_long_tx';
 const BOUND_MS = 60_000;
 /** How long the test watches a stalled subscriber for an event it must not deliver yet. */
 const STALL_WATCH_MS = 1500;
-
-async function collect(iterable: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const e of iterable) events.push(e);
-  return events;
-}
 
 describe.skipIf(!databaseUrl)('PostgresEventStore: a long open transaction', () => {
   let store: PostgresEventStore;
@@ -64,7 +58,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: a long open transaction', () 
         'an append after the open transaction got a lower position',
       ).toBe(true);
 
-      const visible = await collect(store.readAll({ fromPosition: during.firstPosition }));
+      const visible = await toArray(store.readAll({ fromPosition: during.firstPosition }));
       expect(
         visible.map((e) => e.position),
         'readAll returned an event committed after a still-open transaction took its id',
@@ -126,7 +120,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: a long open transaction', () 
         );
         expect(got, `${c.name} did not continue after the long transaction ended`).toBe(true);
       }
-      const after = await collect(store.readAll({ fromPosition: during.firstPosition }));
+      const after = await toArray(store.readAll({ fromPosition: during.firstPosition }));
       expect(
         after.map((e) => e.streamId),
         'readAll did not continue after the long transaction ended',

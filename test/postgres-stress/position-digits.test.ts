@@ -1,5 +1,5 @@
-import type { RecordedEvent } from '@annals/core';
 import type { PostgresEventStore } from '@annals/postgres';
+import { toArray } from '@annals/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCollector } from './support/event-collector.js';
 import { compareWithLog } from './support/log-checks.js';
@@ -17,12 +17,6 @@ const BOUND_MS = 60_000;
 const MAX_BURN = Number(process.env.STRESS_MAX_BURN ?? 100_000);
 /** Transaction ids consumed per burning transaction, so no reader elsewhere stalls for long. */
 const BURN_CHUNK = 5_000;
-
-async function collect(iterable: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const e of iterable) events.push(e);
-  return events;
-}
 
 /** The smallest transaction id whose positions (`xid << 20`) have one decimal digit more than `xid`'s. */
 function nextDigitBoundary(xid: bigint): bigint {
@@ -86,17 +80,17 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: positions that gain a decimal
       'the second append did not get a position with one more digit',
     ).toBe(String(first.firstPosition).length + 1);
 
-    const all = await collect(store.readAll());
+    const all = await toArray(store.readAll());
     expect(
       all.map((e) => e.position),
       'readAll returned positions out of numeric order',
     ).toEqual([first.firstPosition, second.firstPosition]);
-    const pagedAll = await collect(paged.readAll());
+    const pagedAll = await toArray(paged.readAll());
     expect(
       pagedAll.map((e) => e.position),
       'readAll one row per page skipped or repeated events',
     ).toEqual([first.firstPosition, second.firstPosition]);
-    const from = await collect(store.readAll({ fromPosition: first.firstPosition + 1n }));
+    const from = await toArray(store.readAll({ fromPosition: first.firstPosition + 1n }));
     expect(
       from.map((e) => e.position),
       'readAll from between the two positions',

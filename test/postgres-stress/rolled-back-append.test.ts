@@ -1,5 +1,6 @@
-import { hasErrorCode, type NewEvent, type RecordedEvent } from '@annals/core';
+import { hasErrorCode, type NewEvent } from '@annals/core';
 import type { PostgresEventStore } from '@annals/postgres';
+import { toArray } from '@annals/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finalLog } from '../support/final-log.js';
@@ -21,12 +22,6 @@ function batch(label: string, size: number): (NewEvent & { id: string })[] {
     type: 'Doomed',
     data: { label, i },
   }));
-}
-
-async function collect(iterable: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const e of iterable) events.push(e);
-  return events;
 }
 
 describe.skipIf(!databaseUrl)('PostgresEventStore: a rolled-back append', () => {
@@ -87,7 +82,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: a rolled-back append', () => 
       `${label}: stream ${newStream} has a row in the streams table`,
     ).toBeUndefined();
     await expect(
-      collect(store.readStream(newStream)),
+      toArray(store.readStream(newStream)),
       `${label}: stream ${newStream} can be read`,
     ).rejects.toSatisfy((error) => hasErrorCode(error, 'STREAM_NOT_FOUND'));
   }
@@ -123,7 +118,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: a rolled-back append', () => 
   it('a plain append that fails inside its statement writes nothing (one id of the batch is taken)', async () => {
     // The second event reuses a stored id of another stream: the statement inserts the first row,
     // then hits the unique index; the whole statement must roll back.
-    const [taken] = await collect(store.readStream('steady', { maxCount: 1 }));
+    const [taken] = await toArray(store.readStream('steady', { maxCount: 1 }));
     const fresh = { id: crypto.randomUUID(), type: 'Doomed', data: { label: 'conflict' } };
     doomedIds.push(fresh.id);
     await expect(

@@ -1,4 +1,5 @@
 import { type EventStore, isAnnalsError, type RecordedEvent } from '@annals/core';
+import { toArray } from '@annals/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from './support/open-store.js';
 import { databaseUrl, dropSchema } from './support/server.js';
@@ -22,12 +23,6 @@ const nasty = [
   '/* comment */ SELECT pg_sleep(10)',
 ];
 
-async function collect(iterable: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for await (const e of iterable) events.push(e);
-  return events;
-}
-
 describe.skipIf(!databaseUrl)('PostgresEventStore: stream ids and types that look like SQL', () => {
   let store: EventStore;
 
@@ -50,7 +45,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: stream ids and types that loo
     }
 
     for (const text of nasty) {
-      const events = await collect(store.readStream(text));
+      const events = await toArray(store.readStream(text));
       const shown = JSON.stringify(text);
       expect(
         events.map((e) => e.streamId),
@@ -68,7 +63,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: stream ids and types that loo
       expect(events[0]!.metadata.correlationId, `stream ${shown} lost its correlation id`).toBe(text);
     }
 
-    const all = await collect(store.readAll());
+    const all = await toArray(store.readAll());
     expect(all.length, 'the global log lost or gained events (did some id run as SQL?)').toBe(
       nasty.length * 2,
     );
@@ -79,7 +74,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: stream ids and types that loo
 
   it('filters by types that look like SQL exactly, without treating them as patterns', async () => {
     for (const text of nasty) {
-      const byType = await collect(store.readAll({ filter: { types: [text] } }));
+      const byType = await toArray(store.readAll({ filter: { types: [text] } }));
       expect(
         byType.map((e) => `${e.streamId}/${e.type}`),
         `filter types=[${JSON.stringify(text)}] matched other events`,
@@ -109,7 +104,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: stream ids and types that loo
       ['_', []],
     ];
     for (const [prefix, expected] of cases) {
-      const matched = await collect(store.readAll({ filter: { streamPrefix: prefix } }));
+      const matched = await toArray(store.readAll({ filter: { streamPrefix: prefix } }));
       expect(
         [...new Set(matched.map((e) => e.streamId))].sort(),
         `streamPrefix ${JSON.stringify(prefix)} matched other streams`,
@@ -135,7 +130,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: stream ids and types that loo
   });
 
   it('refuses a NUL character, which PostgreSQL text cannot hold, with a typed error and writes nothing', async () => {
-    const before = (await collect(store.readAll())).length;
+    const before = (await toArray(store.readAll())).length;
     let accepted = 0;
     for (const [what, streamId, event] of [
       ['stream id', 'nul\u0000id', { type: 'Probe', data: {} }],
@@ -153,13 +148,13 @@ describe.skipIf(!databaseUrl)('PostgresEventStore: stream ids and types that loo
       }
       // Accepted: then it must read back verbatim, never altered.
       accepted++;
-      const stored = await collect(store.readStream(streamId));
+      const stored = await toArray(store.readStream(streamId));
       expect(
         stored.map((e) => [e.streamId, e.type, e.data]),
         `a NUL in the ${what} was altered`,
       ).toEqual([[streamId, event.type, event.data]]);
     }
-    const after = await collect(store.readAll());
+    const after = await toArray(store.readAll());
     expect(after.length - before, 'refused appends left events behind').toBe(accepted);
     await store.append('after-nul', [{ type: 'Probe', data: {} }], { expectedRevision: 'no_stream' });
   });

@@ -1,9 +1,10 @@
 import { ConcurrencyConflict, hasErrorCode, IdempotencyConflict, uuidv7 } from '@annals/core';
 import { EVENTS_PER_TRANSACTION, PostgresEventStore, StoreUnavailable } from '@annals/postgres';
+import { toArray } from '@annals/testing';
 import { Kysely, PGliteDialect, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { FlakyDialect } from './support/flaky-dialect.js';
-import { databaseUrl, targets, toArray, useTestDatabase } from './support/test-database.js';
+import { databaseUrl, targets, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('append');
 

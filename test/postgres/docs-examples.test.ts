@@ -1,5 +1,5 @@
 /**
- * The code shown in docs/postgres.md: each `#region` is a snippet of that page (kept identical by
+ * The code shown in docs/guides/postgres.md: each `#region` is a snippet of that page (kept identical by
  * test/docs/snippets.test.ts), and runs here so what the page shows works.
  */
 import { defineEvent, isAnnalsError, type RecordedEvent } from '@annals/core';
@@ -13,7 +13,7 @@ const db = useTestDatabase('docs');
 const AccountOpened = defineEvent('AccountOpened', { schema: z.object({ owner: z.string() }) });
 const MoneyDeposited = defineEvent('MoneyDeposited', { schema: z.object({ amount: z.number().int() }) });
 
-describe('docs/postgres.md', () => {
+describe('docs/guides/postgres.md', () => {
   it('embedded: a PGlite instance, migrate, append, read', async () => {
     const pglite = db.pglite;
     const schema = db.schema('pglite');

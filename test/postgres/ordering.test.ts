@@ -1,9 +1,10 @@
 import { defineProjection, isConcurrencyConflict, type RecordedEvent } from '@annals/core';
 import type { PostgresProjectionContext } from '@annals/postgres';
+import { toArray } from '@annals/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { finalLog } from '../support/final-log.js';
-import { databaseUrl, eventually, toArray, useTestDatabase } from './support/test-database.js';
+import { databaseUrl, eventually, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('ordering', { pglite: false });
 

@@ -5,12 +5,13 @@ import {
   type PostgresProjectionContext,
   PostgresProjectionRunner,
 } from '@annals/postgres';
+import { toArray } from '@annals/testing';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { findPgbouncer, type RunningPgbouncer, startPgbouncer } from './support/pgbouncer.js';
-import { databaseUrl, eventually, toArray, withServer } from './support/test-database.js';
+import { databaseUrl, eventually, withServer } from './support/test-database.js';
 
 const executable = findPgbouncer();
 const skipReason =
@@ -73,7 +74,7 @@ describe.skipIf(skipReason !== undefined)(
     }
 
     /**
-     * Migrations run on a direct connection, as docs/postgres.md advises: Kysely's migrator holds a
+     * Migrations run on a direct connection, as docs/guides/postgres.md advises: Kysely's migrator holds a
      * session-level advisory lock across statements, which a transaction-mode pooler may spread over
      * several server connections (leaving the lock held on one of them).
      */

@@ -1,9 +1,10 @@
 import { PostgresEventStore, StoreUnavailable } from '@annals/postgres';
+import { toArray } from '@annals/testing';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { FlakyDialect } from './support/flaky-dialect.js';
-import { databaseUrl, eventually, targets, toArray, useTestDatabase } from './support/test-database.js';
+import { databaseUrl, eventually, targets, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('read_ahead');
 

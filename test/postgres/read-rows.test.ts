@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '@annals/core';
+import { toArray } from '@annals/testing';
 import { describe, expect, it } from 'vitest';
-import { eventually, targets, toArray, useTestDatabase } from './support/test-database.js';
+import { eventually, targets, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('read_rows');
 

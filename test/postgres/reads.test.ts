@@ -1,6 +1,7 @@
 import { PostgresEventStore } from '@annals/postgres';
+import { toArray } from '@annals/testing';
 import { describe, expect, it } from 'vitest';
-import { targets, toArray, useTestDatabase } from './support/test-database.js';
+import { targets, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('reads');
 

@@ -8,9 +8,10 @@ import {
   SchemaNotMigrated,
   TransactionIdsRewound,
 } from '@annals/postgres';
+import { toArray } from '@annals/testing';
 import { Migrator } from 'kysely/migration';
 import { describe, expect, it } from 'vitest';
-import { targets, toArray, useTestDatabase } from './support/test-database.js';
+import { targets, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('schema');
 

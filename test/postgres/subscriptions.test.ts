@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordedEvent, Subscription } from '@annals/core';
 import { PostgresEventStore } from '@annals/postgres';
+import { toArray } from '@annals/testing';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { databaseUrl, eventually, targets, toArray, useTestDatabase } from './support/test-database.js';
+import { databaseUrl, eventually, targets, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('subs');
 

@@ -1,5 +1,5 @@
 /**
- * The code docs/projections.md shows (regions marked `// #region name`), run as tests.
+ * The code docs/concepts/projections.md shows (regions marked `// #region name`), run as tests.
  */
 import {
   defineProjection,
@@ -17,10 +17,14 @@ import { ProjectionSpec } from '@annals/testing';
 import type { PGlite } from '@electric-sql/pglite';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AccountClosed, AccountOpened, MoneyDeposited, MoneyWithdrawn } from '../fixtures/bank-account.js';
+import {
+  AccountOpened,
+  bankEvents,
+  MoneyDeposited,
+  MoneyWithdrawn,
+} from '../../examples/bank-account/src/domain/index.js';
 import { startPGlite } from '../support/pglite.js';
 
-const bankEvents = [AccountOpened, MoneyDeposited, MoneyWithdrawn, AccountClosed];
 const quiet = { warn: () => {}, error: () => {} };
 
 // #region in-memory-projection
@@ -37,10 +41,10 @@ const AccountBalances = defineProjection({
       balances.set(e.data.accountId, 0);
     },
     MoneyDeposited: (e, { balances }: Balances) => {
-      balances.set(e.data.accountId, (balances.get(e.data.accountId) ?? 0) + e.data.amount);
+      balances.set(e.data.accountId, (balances.get(e.data.accountId) ?? 0) + e.data.amount.value);
     },
     MoneyWithdrawn: (e, { balances }: Balances) => {
-      balances.set(e.data.accountId, (balances.get(e.data.accountId) ?? 0) - e.data.amount);
+      balances.set(e.data.accountId, (balances.get(e.data.accountId) ?? 0) - e.data.amount.value);
     },
   },
   reset: ({ balances }: Balances) => balances.clear(), // lets rebuild() start from an empty read model
@@ -49,13 +53,13 @@ const AccountBalances = defineProjection({
 
 async function seed(store: InMemoryEventStore | PostgresEventStore) {
   await store.append('account-1', [
-    AccountOpened.create({ accountId: 'acc-1', owner: 'Ada', overdraftLimit: 0 }),
-    MoneyDeposited.create({ accountId: 'acc-1', amount: 100 }),
-    MoneyWithdrawn.create({ accountId: 'acc-1', amount: 30 }),
+    AccountOpened.create({ accountId: 'acc-1', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 }),
+    MoneyDeposited.create({ accountId: 'acc-1', amount: { value: 100, currency: 'EUR' } }),
+    MoneyWithdrawn.create({ accountId: 'acc-1', amount: { value: 30, currency: 'EUR' } }),
   ]);
 }
 
-describe('docs/projections.md', () => {
+describe('docs/concepts/projections.md', () => {
   it('runs a projection in memory', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const store = new InMemoryEventStore({ events: bankEvents });
@@ -69,7 +73,9 @@ describe('docs/projections.md', () => {
     });
     await runner.start(); // catch-up from the checkpoint, then live
 
-    await store.append('account-1', [MoneyDeposited.create({ accountId: 'acc-1', amount: 5 })]);
+    await store.append('account-1', [
+      MoneyDeposited.create({ accountId: 'acc-1', amount: { value: 5, currency: 'EUR' } }),
+    ]);
     await runner.waitUntilCaughtUp(); // read models are eventually consistent
     console.log(model.balances.get('acc-1')); // 75
 
@@ -94,7 +100,9 @@ describe('docs/projections.md', () => {
   it('skips a poison event only into the dead letters, when asked', async () => {
     const store = new InMemoryEventStore({ events: bankEvents });
     await seed(store);
-    await store.append('account-2', [MoneyDeposited.create({ accountId: 'never-opened', amount: 1 })]);
+    await store.append('account-2', [
+      MoneyDeposited.create({ accountId: 'never-opened', amount: { value: 1, currency: 'EUR' } }),
+    ]);
     // #region failure-policy
     const StrictBalances = defineProjection({
       name: 'strict-balances',
@@ -111,7 +119,7 @@ describe('docs/projections.md', () => {
         MoneyDeposited: (e, { balances }: Balances) => {
           const balance = balances.get(e.data.accountId);
           if (balance === undefined) throw new Error(`unknown account ${e.data.accountId}`);
-          balances.set(e.data.accountId, balance + e.data.amount);
+          balances.set(e.data.accountId, balance + e.data.amount.value);
         },
       },
     });
@@ -150,10 +158,16 @@ describe('docs/projections.md', () => {
       .given([
         {
           streamId: 'account-1',
-          ...AccountOpened.create({ accountId: 'acc-1', owner: 'Ada', overdraftLimit: 0 }),
+          ...AccountOpened.create({ accountId: 'acc-1', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 }),
         },
-        { streamId: 'account-1', ...MoneyDeposited.create({ accountId: 'acc-1', amount: 100 }) },
-        { streamId: 'account-1', ...MoneyWithdrawn.create({ accountId: 'acc-1', amount: 30 }) },
+        {
+          streamId: 'account-1',
+          ...MoneyDeposited.create({ accountId: 'acc-1', amount: { value: 100, currency: 'EUR' } }),
+        },
+        {
+          streamId: 'account-1',
+          ...MoneyWithdrawn.create({ accountId: 'acc-1', amount: { value: 30, currency: 'EUR' } }),
+        },
       ])
       .then({ 'acc-1': 70 });
     // #endregion spec
@@ -188,14 +202,14 @@ describe('docs/projections.md', () => {
         MoneyDeposited: async (e, { tx }: Context) => {
           await tx
             .updateTable('account_balances')
-            .set((eb) => ({ balance: eb('balance', '+', e.data.amount) }))
+            .set((eb) => ({ balance: eb('balance', '+', e.data.amount.value) }))
             .where('account_id', '=', e.data.accountId)
             .execute();
         },
         MoneyWithdrawn: async (e, { tx }: Context) => {
           await tx
             .updateTable('account_balances')
-            .set((eb) => ({ balance: eb('balance', '-', e.data.amount) }))
+            .set((eb) => ({ balance: eb('balance', '-', e.data.amount.value) }))
             .where('account_id', '=', e.data.accountId)
             .execute();
         },
@@ -246,7 +260,11 @@ describe('docs/projections.md', () => {
         const changes = new Map<string, number>();
         for (const e of events) {
           const change =
-            e.type === 'MoneyDeposited' ? e.data.amount : e.type === 'MoneyWithdrawn' ? -e.data.amount : 0;
+            e.type === 'MoneyDeposited'
+              ? e.data.amount.value
+              : e.type === 'MoneyWithdrawn'
+                ? -e.data.amount.value
+                : 0;
           changes.set(e.data.accountId, (changes.get(e.data.accountId) ?? 0) + change);
         }
         // ... then write it with one statement, whatever the size of the batch.
@@ -274,8 +292,8 @@ describe('docs/projections.md', () => {
       );
       await seed(store);
       await store.append('account-2', [
-        AccountOpened.create({ accountId: 'acc-2', owner: 'Grace', overdraftLimit: 0 }),
-        MoneyDeposited.create({ accountId: 'acc-2', amount: 5 }),
+        AccountOpened.create({ accountId: 'acc-2', owner: 'Grace', currency: 'EUR', overdraftLimit: 0 }),
+        MoneyDeposited.create({ accountId: 'acc-2', amount: { value: 5, currency: 'EUR' } }),
       ]);
       const batches: number[] = [];
       const counted = defineProjection({
@@ -336,12 +354,12 @@ describe('docs/projections.md', () => {
         shards: 4, // four checkpoints and leases, spread over the nodes running it
         handlers: {
           MoneyDeposited: async (e, { tx }: PostgresProjectionContext) => {
-            await sql`insert into statement_lines (account_id, event_id, amount) values (${e.data.accountId}, ${e.id}, ${e.data.amount})`.execute(
+            await sql`insert into statement_lines (account_id, event_id, amount) values (${e.data.accountId}, ${e.id}, ${e.data.amount.value})`.execute(
               tx,
             );
           },
           MoneyWithdrawn: async (e, { tx }: PostgresProjectionContext) => {
-            await sql`insert into statement_lines (account_id, event_id, amount) values (${e.data.accountId}, ${e.id}, ${-e.data.amount})`.execute(
+            await sql`insert into statement_lines (account_id, event_id, amount) values (${e.data.accountId}, ${e.id}, ${-e.data.amount.value})`.execute(
               tx,
             );
           },
@@ -392,7 +410,7 @@ describe('docs/projections.md', () => {
             const updated = await tx
               .withSchema('inline')
               .updateTable('account_balances')
-              .set((eb) => ({ balance: eb('balance', '+', e.data.amount) }))
+              .set((eb) => ({ balance: eb('balance', '+', e.data.amount.value) }))
               .where('account_id', '=', e.data.accountId)
               .executeTakeFirst();
             if (updated.numUpdatedRows === 0n) throw new Error(`no account ${e.data.accountId}`);
@@ -407,12 +425,14 @@ describe('docs/projections.md', () => {
       );
       await store.migrate();
       await store.append('account-9', [
-        AccountOpened.create({ accountId: 'acc-9', owner: 'Grace', overdraftLimit: 0 }),
-        MoneyDeposited.create({ accountId: 'acc-9', amount: 40 }),
+        AccountOpened.create({ accountId: 'acc-9', owner: 'Grace', currency: 'EUR', overdraftLimit: 0 }),
+        MoneyDeposited.create({ accountId: 'acc-9', amount: { value: 40, currency: 'EUR' } }),
       ]); // when append resolves, the balance is there: same transaction
 
       await store
-        .append('account-x', [MoneyDeposited.create({ accountId: 'acc-x', amount: 1 })])
+        .append('account-x', [
+          MoneyDeposited.create({ accountId: 'acc-x', amount: { value: 1, currency: 'EUR' } }),
+        ])
         .catch((error) => {
           console.log(error.message); // no account acc-x: the handler failed, so nothing was stored
         });

@@ -1,5 +1,5 @@
 /**
- * The code docs/upcasting.md shows, run. The regions below are copied into the page by
+ * The code docs/concepts/upcasting.md shows, run. The regions below are copied into the page by
  * `tsx scripts/snippets.ts` (test/docs/snippets.test.ts fails when a copy is stale).
  */
 import {
@@ -17,7 +17,7 @@ afterEach(async () => {
   await Promise.all(stores.splice(0).map((s) => s.close()));
 });
 
-describe('docs/upcasting.md', () => {
+describe('docs/concepts/upcasting.md', () => {
   it('imports a v1 history and reads it as v3', async () => {
     // #region import-history
     const store = new InMemoryEventStore({ events: moneyEvents, upcasters });

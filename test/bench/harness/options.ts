@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BackendName } from './types.js';
@@ -121,7 +123,8 @@ const USAGE = `Usage: pnpm bench [options]
   --backends LIST      comma list of memory,pglite,server (default: all; server needs DATABASE_URL)
   --only LIST          comma list: run only groups whose name contains one of these words
   --schema NAME        schema created and dropped on PGlite and the server (default annals_bench)
-  --no-json            do not write test/bench/results/<timestamp>.json
+  --no-json            do not write test/bench/results/<timestamp>.json (a quick run writes it
+                       under the temporary folder)
   --help
 
 The server is the one DATABASE_URL names; without it the server column is skipped.`;
@@ -161,7 +164,12 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     only: values.only?.split(',').map((s) => s.trim()),
     databaseUrl,
     schema,
-    resultsDir: values['no-json'] ? undefined : fileURLToPath(new URL('../results/', import.meta.url)),
+    // A smoke run's figures mean nothing: its JSON goes to the temporary folder, not test/bench/results.
+    resultsDir: values['no-json']
+      ? undefined
+      : quick
+        ? join(tmpdir(), 'annals-bench-quick')
+        : fileURLToPath(new URL('../results/', import.meta.url)),
     sizes: (backend) => (quick ? QUICK : FULL[backend]),
   };
 }

@@ -412,7 +412,7 @@ async function main(): Promise<void> {
   }
 }
 
-/** The store's readAll page query, and the rewrite docs/performance.md proposes, both EXPLAINed. */
+/** The store's readAll page query, and the rewrite docs/guides/performance.md proposes, both EXPLAINed. */
 async function explainReadAllPages(admin: Session, cursor: bigint): Promise<void> {
   await explain(
     admin,

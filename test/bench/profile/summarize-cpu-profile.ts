@@ -1,6 +1,6 @@
 /**
  * Prints where a V8 CPU profile (`node --cpu-prof`) spent its time: self time per function and per
- * package, so a profile can be read in a terminal and quoted in docs/performance.md.
+ * package, so a profile can be read in a terminal and quoted in docs/guides/performance.md.
  *
  *   tsx test/bench/profile/summarize-cpu-profile.ts <file.cpuprofile> [top=25]
  */

@@ -1,7 +1,8 @@
 /**
- * The examples of docs/concepts.md. Each region is shown on that page; the assertions around it
+ * The examples of docs/concepts/overview.md. Each region is shown on that page; the assertions around it
  * prove that what the page says about it is true.
  */
+
 import {
   ConcurrencyConflict,
   defineEvent,
@@ -9,11 +10,11 @@ import {
   type EventStore,
   InMemoryEventStore,
   isConcurrencyConflict,
-  type RecordedEvent,
   StreamNotFound,
   UpcasterRegistry,
   uuidv7,
 } from '@annals/core';
+import { toArray } from '@annals/testing';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { z } from 'zod';
 
@@ -30,13 +31,7 @@ type Added = EventData<typeof ItemAdded>; // { cartId: string; sku: string; quan
 
 const cartEvents = [ItemAdded, CartCheckedOut];
 
-async function collect(events: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
-  const out: RecordedEvent[] = [];
-  for await (const e of events) out.push(e);
-  return out;
-}
-
-describe('docs/concepts.md', () => {
+describe('docs/concepts/overview.md', () => {
   // The page's snippets print what they show; the tests check those lines.
   let log: MockInstance<typeof console.log>;
   beforeEach(() => {
@@ -68,10 +63,10 @@ describe('docs/concepts.md', () => {
       [0n, 'ItemAdded'],
       [1n, 'ItemAdded'],
     ]);
-    const read = await collect(store.readStream('cart-42'));
+    const read = await toArray(store.readStream('cart-42'));
     expect(read.map((e) => e.revision)).toEqual([0n, 1n]);
     expect(read.map((e) => (e.data as Added).sku)).toEqual(['apple', 'pear']);
-    await expect(collect(store.readStream('cart-7'))).rejects.toBeInstanceOf(StreamNotFound);
+    await expect(toArray(store.readStream('cart-7'))).rejects.toBeInstanceOf(StreamNotFound);
     await store.close();
   });
 
@@ -105,7 +100,7 @@ describe('docs/concepts.md', () => {
       'Expected revision 1 of stream cart-42, found revision 2.',
     );
     expect((error as ConcurrencyConflict).actual).toBe(2n);
-    const read = await collect(store.readStream('cart-42'));
+    const read = await toArray(store.readStream('cart-42'));
     expect(read.map((e) => e.type)).toEqual(['ItemAdded', 'ItemAdded', 'CartCheckedOut']);
     await store.close();
   });
@@ -133,12 +128,12 @@ describe('docs/concepts.md', () => {
       ['cart-2', 0n, 'ItemAdded'],
       ['cart-1', 1n, 'CartCheckedOut'],
     ]);
-    const all = await collect(store.readAll());
+    const all = await toArray(store.readAll());
     expect(all.map((e) => `${e.streamId}@${e.revision}`)).toEqual(['cart-1@0', 'cart-2@0', 'cart-1@1']);
     for (let i = 1; i < all.length; i++) expect(all[i]!.position).toBeGreaterThan(all[i - 1]!.position);
-    const fromSecond = await collect(store.readAll({ fromPosition: second.firstPosition }));
+    const fromSecond = await toArray(store.readAll({ fromPosition: second.firstPosition }));
     expect(fromSecond[0]!.id).toBe(all[1]!.id);
-    expect((await collect(checkouts)).map((e) => e.streamId)).toEqual(['cart-1']);
+    expect((await toArray(checkouts)).map((e) => e.streamId)).toEqual(['cart-1']);
     await store.close();
   });
 
@@ -157,7 +152,7 @@ describe('docs/concepts.md', () => {
       console.log(event.metadata); // { correlationId: 'request-7f3a', causationId: '019…', userId: 'u-1' }
     }
     // #endregion metadata
-    const [added] = await collect(store.readStream('cart-42'));
+    const [added] = await toArray(store.readStream('cart-42'));
     expect(log).toHaveBeenCalledWith(added?.metadata);
     expect(added?.metadata).toEqual({ correlationId: 'request-7f3a', causationId: commandId, userId: 'u-1' });
     await store.close();
@@ -175,7 +170,7 @@ describe('docs/concepts.md', () => {
     // #endregion idempotency
     expect(log).toHaveBeenCalledWith(true);
     expect(retry).toEqual(first);
-    expect((await collect(store.readStream('cart-42'))).length).toBe(1);
+    expect((await toArray(store.readStream('cart-42'))).length).toBe(1);
     const changed = ItemAdded.create({ cartId: '42', sku: 'apple', quantity: 4 }, { id: event.id });
     await expect(store.append('cart-42', [changed])).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
     await store.close();
@@ -198,7 +193,7 @@ describe('docs/concepts.md', () => {
     // #endregion immutability
     expect(log).toHaveBeenCalledWith(true, true);
     expect(log).toHaveBeenCalledWith(refused);
-    const [event] = await collect(store.readStream('cart-42'));
+    const [event] = await toArray(store.readStream('cart-42'));
     const data = event!.data as Added;
     expect(refused).toMatchObject({ code: 'EVENT_VALIDATION_FAILED' });
     expect((refused as Error).message).toMatch(/^Event ItemAdded for stream cart-42 is invalid: quantity: /);
@@ -207,7 +202,7 @@ describe('docs/concepts.md', () => {
     expect(() => {
       (data as { quantity: number }).quantity = 30;
     }).toThrow(TypeError);
-    expect((await collect(store.readStream('cart-42'))).length).toBe(1);
+    expect((await toArray(store.readStream('cart-42'))).length).toBe(1);
     await store.close();
   });
 
@@ -247,11 +242,11 @@ describe('docs/concepts.md', () => {
     expect((refused as Error).message).toMatch(
       /^Event ReminderSet for stream reminder-1 is invalid: at: Expected a JSON value \(string, finite number, boolean, null, plain object or array\); found a Date; use a codec/,
     );
-    await expect(collect(reminders.readStream('reminder-1')), 'nothing was written').rejects.toMatchObject({
+    await expect(toArray(reminders.readStream('reminder-1')), 'nothing was written').rejects.toMatchObject({
       code: 'STREAM_NOT_FOUND',
     });
     await reminders.close();
-    expect((await collect(store.readStream('cart-42'))).length).toBe(1);
+    expect((await toArray(store.readStream('cart-42'))).length).toBe(1);
     await store.close();
   });
 
@@ -299,7 +294,7 @@ describe('docs/concepts.md', () => {
       ['apple', 3],
     ]);
     expect(twice).toEqual(once);
-    const [stored] = await collect(store.readStream('cart-42'));
+    const [stored] = await toArray(store.readStream('cart-42'));
     expect(stored?.schemaVersion).toBe(2);
     await store.close();
   });

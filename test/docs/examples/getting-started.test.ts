@@ -1,5 +1,5 @@
 /**
- * The walk-through of docs/getting-started.md, run end to end on the in-memory store. The snippets
+ * The walk-through of docs/getting-started/first-app.md, run end to end on the in-memory store. The snippets
  * print what their comments say; the tests check those lines and more.
  */
 
@@ -11,7 +11,6 @@ import {
   defineProjection,
   InMemoryEventStore,
   ProjectionRunner,
-  type RecordedEvent,
   Repository,
   retryOnConcurrency,
 } from '@annals/core';
@@ -21,6 +20,7 @@ import {
   type PostgresProjectionContext,
   PostgresProjectionRunner,
 } from '@annals/postgres';
+import { toArray } from '@annals/testing';
 import type { Kysely } from 'kysely';
 import { container as rootContainer } from 'tsyringe';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
@@ -28,13 +28,7 @@ import { Cart } from './getting-started/cart.js';
 import { AddItem, AddItemHandler, OpenCart, OpenCartHandler } from './getting-started/commands.js';
 import { CartOpened, cartEvents, ItemAdded } from './getting-started/events.js';
 
-async function collect(events: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
-  const out: RecordedEvent[] = [];
-  for await (const e of events) out.push(e);
-  return out;
-}
-
-describe('docs/getting-started.md', () => {
+describe('docs/getting-started/first-app.md', () => {
   let log: MockInstance<typeof console.log>;
   beforeEach(() => {
     log = vi.spyOn(console, 'log').mockImplementation(() => {});
@@ -64,7 +58,7 @@ describe('docs/getting-started.md', () => {
     }
     // #endregion repository
     expect(log.mock.calls).toEqual([[{ apple: 3 }, 1n], ['Cart c-1 is checked out; nothing can be added.']]);
-    expect((await collect(store.readStream('Cart-c-1'))).map((e) => e.type)).toEqual([
+    expect((await toArray(store.readStream('Cart-c-1'))).map((e) => e.type)).toEqual([
       'CartOpened',
       'ItemAdded',
       'CartCheckedOut',
@@ -100,7 +94,7 @@ describe('docs/getting-started.md', () => {
       /^Command AddItem is invalid: sku: Too small: .*; quantity: Too small: /,
     );
 
-    const events = await collect(store.readStream(`Cart-${cartId}`));
+    const events = await toArray(store.readStream(`Cart-${cartId}`));
     expect(events.map((e) => e.type)).toEqual(['CartOpened', 'ItemAdded']);
     const [opened, added] = events;
     // OpenCart had no correlation id: its own command id is the correlation and the causation.
@@ -144,7 +138,7 @@ describe('docs/getting-started.md', () => {
     // #endregion projection
     expect(log.mock.calls).toEqual([[5], ['running']]);
     const status = runner.status('cart-sizes');
-    const last = (await collect(store.readAll())).at(-1)!;
+    const last = (await toArray(store.readAll())).at(-1)!;
     expect(status?.position).toBe(last.position);
     await store.close();
   });

@@ -1,5 +1,5 @@
 /**
- * The examples of docs/testing.md, on the cart of docs/getting-started.md. The specs shown on the
+ * The examples of docs/guides/testing.md, on the cart of docs/getting-started/first-app.md. The specs shown on the
  * page are the tests below; the last block proves that the kits fail when they should.
  */
 import { AggregateNotFound, CommandValidationFailed, defineProjection } from '@annals/core';
@@ -23,7 +23,7 @@ const apples = ItemAdded.create({ cartId: 'c-1', sku: 'apple', quantity: 3 });
 const checkedOut = CartCheckedOut.create({ cartId: 'c-1' });
 // #endregion fixtures
 
-describe('Cart (docs/testing.md: aggregate specs)', () => {
+describe('Cart (docs/guides/testing.md: aggregate specs)', () => {
   // #region aggregate-spec
   it('adds an item to an open cart', async () => {
     await AggregateSpec.for(Cart, { id: 'c-1' })
@@ -59,7 +59,7 @@ describe('Cart (docs/testing.md: aggregate specs)', () => {
   });
 });
 
-describe('AddItem (docs/testing.md: command specs)', () => {
+describe('AddItem (docs/guides/testing.md: command specs)', () => {
   // #region command-spec
   const spec = CommandSpec.for({
     events: cartEvents,
@@ -118,7 +118,7 @@ const CartSizes = defineProjection({
 });
 // #endregion projection
 
-describe('CartSizes (docs/testing.md: projection specs)', () => {
+describe('CartSizes (docs/guides/testing.md: projection specs)', () => {
   // #region projection-spec
   const spec = () =>
     ProjectionSpec.for(CartSizes, {
@@ -155,7 +155,7 @@ describe('CartSizes (docs/testing.md: projection specs)', () => {
   });
 });
 
-describe('golden samples (docs/testing.md)', () => {
+describe('golden samples (docs/guides/testing.md)', () => {
   it('every stored example of a cart event still reads as a valid current event', async () => {
     // #region golden-samples
     await expectGoldenSamplesValid({
@@ -167,7 +167,7 @@ describe('golden samples (docs/testing.md)', () => {
   });
 });
 
-describe('the kits fail when the behaviour differs (what docs/testing.md promises)', () => {
+describe('the kits fail when the behaviour differs (what docs/guides/testing.md promises)', () => {
   it('then() fails on other events, and on a throw', async () => {
     await expect(
       AggregateSpec.for(Cart, { id: 'c-1' })

@@ -1,12 +1,12 @@
 /**
- * The adapter of docs/writing-an-adapter.md, proved: what survives a restart, what a torn write
+ * The adapter of docs/guides/writing-an-adapter.md, proved: what survives a restart, what a torn write
  * leaves behind, and (below) the conformance suite every Annals store passes.
  */
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineEvent, type RecordedEvent } from '@annals/core';
-import { runEventStoreConformance } from '@annals/testing';
+import { defineEvent } from '@annals/core';
+import { runEventStoreConformance, toArray } from '@annals/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { JsonlEventStore } from './adapter/jsonl-event-store.js';
@@ -19,23 +19,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const NoteTaken = defineEvent('NoteTaken', { schema: z.object({ text: z.string() }) });
 
-async function collect(events: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> {
-  const out: RecordedEvent[] = [];
-  for await (const e of events) out.push(e);
-  return out;
-}
-
-describe('JsonlEventStore (the adapter of docs/writing-an-adapter.md)', () => {
+describe('JsonlEventStore (the adapter of docs/guides/writing-an-adapter.md)', () => {
   it('keeps its events across a restart: a new store on the same file reads the same log', async () => {
     const path = freshPath();
     const before = new JsonlEventStore({ path, events: [NoteTaken] });
     await before.append('notes-1', [NoteTaken.create({ text: 'one' }), NoteTaken.create({ text: 'two' })]);
     await before.append('notes-2', [NoteTaken.create({ text: 'three' })], { expectedRevision: 'no_stream' });
-    const written = await collect(before.readAll());
+    const written = await toArray(before.readAll());
     await before.close();
 
     const after = new JsonlEventStore({ path, events: [NoteTaken] });
-    const read = await collect(after.readAll());
+    const read = await toArray(after.readAll());
     expect(read).toEqual(written);
     expect(read.map((e) => `${e.streamId}@${e.revision}:${(e.data as { text: string }).text}`)).toEqual([
       'notes-1@0:one',
@@ -59,7 +53,7 @@ describe('JsonlEventStore (the adapter of docs/writing-an-adapter.md)', () => {
 
     appendFileSync(path, '[{"id":"0193'); // a crash in the middle of the next write
     const reopened = new JsonlEventStore({ path, events: [NoteTaken] });
-    expect((await collect(reopened.readAll())).map((e) => e.revision)).toEqual([0n, 1n]);
+    expect((await toArray(reopened.readAll())).map((e) => e.revision)).toEqual([0n, 1n]);
     await reopened.close();
   });
 

@@ -148,11 +148,4 @@ export async function eventually(check: () => Promise<boolean>, boundMs = 60_000
   }
 }
 
-/** Collects an async iterable into an array. */
-export async function toArray<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
-
 export { sql };

@@ -57,6 +57,7 @@ export const AdvanceTransfer = defineCommand(
   ]),
 );
 
+// #region handlers
 @CommandHandler(OpenAccount)
 export class OpenAccountHandler implements Handles<typeof OpenAccount> {
   constructor(@InjectRepository(BankAccount) private readonly accounts: Repository<BankAccount>) {}
@@ -81,6 +82,7 @@ export class DepositHandler implements Handles<typeof Deposit> {
   }
 }
 // #endregion handler
+// #endregion handlers
 
 @CommandHandler(Withdraw)
 export class WithdrawHandler implements Handles<typeof Withdraw> {

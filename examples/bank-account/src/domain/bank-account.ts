@@ -70,7 +70,7 @@ export class BankAccount extends AggregateRoot {
   }
 
   @Apply(AccountOpened)
-  private onOpened(e: Opened) {
+  protected onOpened(e: Opened) {
     Object.assign(this, {
       opened: true,
       owner: e.owner,
@@ -80,7 +80,7 @@ export class BankAccount extends AggregateRoot {
   }
 
   @Apply(MoneyDeposited)
-  private onDeposited(e: Deposited) {
+  protected onDeposited(e: Deposited) {
     if (e.amount.currency !== this.currency)
       throw new CurrencyMismatch(this.id, this.currency, e.amount.currency);
     this.balance += e.amount.value;
@@ -88,13 +88,13 @@ export class BankAccount extends AggregateRoot {
   }
 
   @Apply(MoneyWithdrawn)
-  private onWithdrawn(e: Withdrawn) {
+  protected onWithdrawn(e: Withdrawn) {
     this.balance -= e.amount.value;
     if (e.transferId !== undefined) this.transfers.push(`out:${e.transferId}`);
   }
 
   @Apply(AccountClosed)
-  private onClosed() {
+  protected onClosed() {
     this.closed = true;
   }
 }

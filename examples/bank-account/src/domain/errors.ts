@@ -1,5 +1,6 @@
 import { money } from './money.js';
 
+// #region errors
 /** Base class of the bank's domain errors: one class per rule, each with a stable `code`. */
 export class BankError extends Error {
   constructor(
@@ -49,3 +50,4 @@ export class BalanceNotZero extends BankError {
     super('BALANCE_NOT_ZERO', `Account ${id} cannot be closed with a balance of ${money(balance)}.`);
   }
 }
+// #endregion errors

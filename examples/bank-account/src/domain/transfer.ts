@@ -57,29 +57,29 @@ export class Transfer extends AggregateRoot {
   }
 
   @Apply(TransferStarted)
-  private onStarted(e: { from: string; to: string; amount: { value: number } }) {
+  protected onStarted(e: { from: string; to: string; amount: { value: number } }) {
     Object.assign(this, { state: 'started', from: e.from, to: e.to, amount: e.amount.value });
   }
 
   @Apply(TransferDebited)
-  private onDebited() {
+  protected onDebited() {
     this.state = 'debited';
     this.debited = true;
   }
 
   @Apply(TransferCompleted)
-  private onCompleted() {
+  protected onCompleted() {
     this.state = 'completed';
   }
 
   @Apply(TransferFailed)
-  private onFailed(e: { reason: string }) {
+  protected onFailed(e: { reason: string }) {
     this.state = 'failed';
     this.reason = e.reason;
   }
 
   @Apply(TransferCompensated)
-  private onCompensated() {
+  protected onCompensated() {
     this.state = 'compensated';
   }
 }

@@ -1,3 +1,4 @@
+import { toArray } from '@annals/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EventValidationFailed } from '../errors/store-errors.js';
@@ -6,12 +7,6 @@ import { deepFreeze } from './deep-freeze.js';
 import { defineEvent } from './define-event.js';
 import { EventRegistry } from './event-registry.js';
 import { isFrozenJson, validatedBy, validatedEvent, withMetadata } from './validated-event.js';
-
-async function toArray<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
 
 /** A definition whose schema counts how often it parses. */
 function countingDefinition(type = 'Counted') {

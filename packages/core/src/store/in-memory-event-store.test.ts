@@ -1,3 +1,4 @@
+import { toArray } from '@annals/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineEvent } from '../events/define-event.js';
@@ -6,12 +7,6 @@ import type { ReadStreamOptions } from './event-store.js';
 import { InMemoryEventStore, readStreamSync } from './in-memory-event-store.js';
 
 const Noted = defineEvent('Noted', { schema: z.object({ text: z.string(), tags: z.array(z.string()) }) });
-
-async function toArray<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
 
 describe('InMemoryEventStore', () => {
   it('freezes an event once, on append: reads share its frozen data, each with its own recordedAt', async () => {

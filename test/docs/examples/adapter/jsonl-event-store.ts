@@ -1,5 +1,5 @@
 /**
- * The adapter built in docs/writing-an-adapter.md: an event store that keeps its log in one
+ * The adapter built in docs/guides/writing-an-adapter.md: an event store that keeps its log in one
  * JSON-lines file, one line per committed batch. Small on purpose, but a real adapter: it survives a
  * restart, and it passes the same conformance suite as the built-in stores
  * (test/docs/examples/writing-an-adapter.test.ts).

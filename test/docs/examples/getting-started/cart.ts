@@ -1,4 +1,4 @@
-/** The cart aggregate of docs/getting-started.md. */
+/** The cart aggregate of docs/getting-started/first-app.md. */
 // #region aggregate
 import { Aggregate, AggregateRoot, Apply, type EventData } from '@annals/core';
 import { CartCheckedOut, CartOpened, ItemAdded } from './events.js';

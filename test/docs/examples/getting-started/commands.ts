@@ -1,4 +1,4 @@
-/** The commands of the cart and their handlers, from docs/getting-started.md. */
+/** The commands of the cart and their handlers, from docs/getting-started/first-app.md. */
 // #region commands
 import {
   type CommandData,

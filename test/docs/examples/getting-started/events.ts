@@ -1,4 +1,4 @@
-/** The events of the cart in docs/getting-started.md. */
+/** The events of the cart in docs/getting-started/first-app.md. */
 // #region events
 import { defineEvent } from '@annals/core';
 import { z } from 'zod';
