@@ -49,13 +49,13 @@ export interface PreparedEvent {
   readonly metadataJson: string;
 }
 
-/** Options for {@link EventRegistry.prepare}. */
+/** Options for `EventRegistry.prepare`. */
 export interface PrepareOptions {
   /** Allow events at an older `schemaVersion` (imports and test histories). Their data must upcast to a valid current event. */
   readonly import?: boolean;
 }
 
-/** Options for {@link EventRegistry.decode}. */
+/** Options for `EventRegistry.decode`. */
 export interface DecodeOptions {
   /**
    * The row, its `recordedAt`, data and metadata were built for this read alone and the caller keeps

@@ -44,7 +44,7 @@ export interface RecordedEvent<TType extends string = string, TData = unknown> {
 
 /**
  * An event row exactly as an adapter stored it, before upcasting and validation on read. Adapters
- * hand these to {@link EventRegistry.decode} to produce {@link RecordedEvent}s.
+ * hand these to `EventRegistry.decode` to produce {@link RecordedEvent}s.
  */
 export interface StoredEvent {
   readonly id: string;

@@ -14,7 +14,7 @@ export interface Subscription<E = RecordedEvent> extends AsyncIterable<E> {
   readonly stopped: boolean;
 }
 
-/** A callback for {@link EventStore.subscribe}. May be async: the next event waits for it. */
+/** A callback for `subscribe`. May be async: the next event waits for it. */
 export type SubscriptionHandler<E = RecordedEvent> = (event: E) => void | Promise<void>;
 
 /** The handle returned by `store.subscribe(...)`. */

@@ -1,7 +1,7 @@
 import { AnnalsError } from '@annals/core';
 
 declare module '@annals/core' {
-  /** The codes `@annals/postgres` adds to the stable error codes. */
+  // The codes `@annals/postgres` adds to the stable error codes (declaration merging).
   interface AnnalsErrorCodes {
     SCHEMA_NOT_MIGRATED: true;
     MIGRATION_FAILED: true;

@@ -106,6 +106,7 @@ export class AnnalsMigrationProvider implements MigrationProvider {
   constructor(schema: string) {
     this.#schema = schema;
   }
+  /** The migrations of `@annals/postgres`, by name, in the order they run. */
   async getMigrations(): Promise<Record<string, Migration>> {
     return annalsMigrations(this.#schema);
   }

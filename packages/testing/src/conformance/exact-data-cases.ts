@@ -14,7 +14,7 @@ const isoDate = z.codec(z.iso.datetime(), z.date(), {
   encode: (date) => date.toISOString(),
 });
 
-/** A defined event with a Date field (through {@link isoDate}) inside a nested object and an array. */
+/** A defined event with a Date field (through `isoDate`) inside a nested object and an array. */
 export const MeetingScheduled = defineEvent('MeetingScheduled', {
   schema: z.object({
     title: z.string(),
