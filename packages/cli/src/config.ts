@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgument, type Projection } from '@annals/core';
 import type {
   PostgresConnectionOptions,
@@ -39,7 +39,12 @@ export function defineConfig(config: AnnalsConfig): AnnalsConfig {
 }
 
 /** The names tried in the working directory when `--config` is not given, in order. */
-export const DEFAULT_CONFIG_FILES = ['annals.config.ts', 'annals.config.mts', 'annals.config.js', 'annals.config.mjs'];
+export const DEFAULT_CONFIG_FILES = [
+  'annals.config.ts',
+  'annals.config.mts',
+  'annals.config.js',
+  'annals.config.mjs',
+];
 
 /** A loaded config and the file it came from. */
 export interface LoadedConfig {
@@ -52,7 +57,10 @@ export interface LoadedConfig {
  * {@link DEFAULT_CONFIG_FILES} in the working directory; undefined when there is none and
  * `required` is false. TypeScript configs are loaded through jiti.
  */
-export async function loadConfig(path: string | undefined, required: boolean): Promise<LoadedConfig | undefined> {
+export async function loadConfig(
+  path: string | undefined,
+  required: boolean,
+): Promise<LoadedConfig | undefined> {
   const file =
     path === undefined
       ? DEFAULT_CONFIG_FILES.map((name) => resolve(name)).find((candidate) => existsSync(candidate))
@@ -64,7 +72,7 @@ export async function loadConfig(path: string | undefined, required: boolean): P
     );
   }
   if (!existsSync(file)) throw new InvalidArgument(`The config module ${file} does not exist.`);
-  const jiti = createJiti(import.meta.url, { tryNative: true, moduleCache: true });
+  const jiti = createJiti(import.meta.url, { tryNative: true, moduleCache: true, alias: sharedModules() });
   const loaded = (await jiti.import(pathToFileURL(file).href)) as {
     readonly default?: unknown;
     readonly config?: unknown;
@@ -82,10 +90,7 @@ export async function loadConfig(path: string | undefined, required: boolean): P
 }
 
 /** The projection named `name` in the config, or `INVALID_ARGUMENT` listing the ones there are. */
-export function projectionNamed(
-  loaded: LoadedConfig,
-  name: string,
-): Projection<PostgresProjectionContext> {
+export function projectionNamed(loaded: LoadedConfig, name: string): Projection<PostgresProjectionContext> {
   const projections = loaded.config.projections ?? [];
   const found = projections.find((p) => p.name === name);
   if (found === undefined) {
@@ -94,4 +99,20 @@ export function projectionNamed(
     );
   }
   return found;
+}
+
+/**
+ * The Annals packages a config imports resolve to the copies this command runs on, wherever the
+ * config lives: its definitions, upcasters and projections then meet the same classes.
+ */
+function sharedModules(): Record<string, string> {
+  const aliases: Record<string, string> = {};
+  for (const name of ['@annals/core', '@annals/postgres']) {
+    try {
+      aliases[name] = fileURLToPath(import.meta.resolve(name));
+    } catch {
+      // Not resolvable from here: the config resolves it on its own.
+    }
+  }
+  return aliases;
 }

@@ -6,5 +6,5 @@
  */
 export { type AnnalsConfig, DEFAULT_CONFIG_FILES, defineConfig } from './config.js';
 export { EXIT_CODES, type ExitCode } from './exit-codes.js';
-export { type ExportedEvent } from './ndjson.js';
+export type { ExportedEvent } from './ndjson.js';
 export { CLI_VERSION, createProgram, run } from './program.js';

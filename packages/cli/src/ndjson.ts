@@ -50,10 +50,13 @@ export function parseExportLine(text: string, lineNumber: number): ImportedEvent
   }
   const bad = (field: string, expected: string) =>
     new InvalidArgument(`Line ${lineNumber} of the import: ${field} must be ${expected}.`);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('the line', 'a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw bad('the line', 'a JSON object');
   if (typeof value.id !== 'string') throw bad('id', 'a string');
-  if (typeof value.streamId !== 'string' || value.streamId === '') throw bad('streamId', 'a non-empty string');
-  if (typeof value.revision !== 'string' || !/^\d+$/.test(value.revision)) throw bad('revision', 'a decimal string');
+  if (typeof value.streamId !== 'string' || value.streamId === '')
+    throw bad('streamId', 'a non-empty string');
+  if (typeof value.revision !== 'string' || !/^\d+$/.test(value.revision))
+    throw bad('revision', 'a decimal string');
   if (typeof value.type !== 'string') throw bad('type', 'a string');
   if (!Number.isInteger(value.schemaVersion)) throw bad('schemaVersion', 'an integer');
   if (typeof value.metadata !== 'object' || value.metadata === null || Array.isArray(value.metadata)) {

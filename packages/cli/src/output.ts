@@ -13,7 +13,10 @@ export async function writeLine(line: string): Promise<void> {
 }
 
 /** Prints rows as aligned columns under a header; `(none)` when there are none. */
-export async function printTable(headers: readonly string[], rows: readonly (readonly string[])[]): Promise<void> {
+export async function printTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): Promise<void> {
   if (rows.length === 0) {
     await writeLine('(none)');
     return;

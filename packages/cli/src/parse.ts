@@ -3,7 +3,8 @@ import { InvalidArgument } from '@annals/core';
 /** Parses a non-negative integer option (a revision or a position) as a bigint. */
 export function bigintOption(name: string): (value: string) => bigint {
   return (value: string) => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgument(`${name} expects a non-negative integer, found ${JSON.stringify(value)}.`);
+    if (!/^\d+$/.test(value))
+      throw new InvalidArgument(`${name} expects a non-negative integer, found ${JSON.stringify(value)}.`);
     return BigInt(value);
   };
 }

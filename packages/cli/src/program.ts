@@ -20,11 +20,16 @@ export function createProgram(): Command {
     .description('Operate an Annals event store on PostgreSQL or PGlite.')
     .version(CLI_VERSION)
     .addOption(
-      new Option('--database-url <url>', 'PostgreSQL server, postgres://user@host:5432/db').env('DATABASE_URL'),
+      new Option('--database-url <url>', 'PostgreSQL server, postgres://user@host:5432/db').env(
+        'DATABASE_URL',
+      ),
     )
     .option('--data <folder>', 'PGlite data folder (embedded mode; one process at a time)')
     .option('--schema <name>', "schema of the Annals tables (default: the config's, else annals)")
-    .option('--config <file>', 'config module (default: annals.config.ts|mts|js|mjs in the working directory)')
+    .option(
+      '--config <file>',
+      'config module (default: annals.config.ts|mts|js|mjs in the working directory)',
+    )
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });

@@ -48,7 +48,8 @@ export async function readProjectionOverview(
   const keys = new Set(checkpoints.keys());
   const configured = new Map(projections.map((p) => [p.name, p]));
   for (const p of projections) {
-    const shardKeys = p.shards > 1 ? Array.from({ length: p.shards }, (_, i) => `${p.name}[${i}/${p.shards}]`) : [p.name];
+    const shardKeys =
+      p.shards > 1 ? Array.from({ length: p.shards }, (_, i) => `${p.name}[${i}/${p.shards}]`) : [p.name];
     for (const key of shardKeys) keys.add(key);
   }
   const leases = new PostgresLeaseStore(store);
@@ -70,7 +71,8 @@ export async function readProjectionOverview(
       state: lease !== undefined ? 'leased' : checkpoints.has(key) ? 'unleased' : 'new',
       position,
       lagEvents: pending.count,
-      lagMs: pending.oldestRecordedAt === undefined ? 0 : Math.max(0, now - pending.oldestRecordedAt.getTime()),
+      lagMs:
+        pending.oldestRecordedAt === undefined ? 0 : Math.max(0, now - pending.oldestRecordedAt.getTime()),
       lagByType: types !== undefined,
       owner: lease?.owner,
       leaseExpiresAt: lease?.expiresAt,

@@ -13,14 +13,16 @@ export interface SchemaState {
 /** Reads the migration bookkeeping of the store's schema (none applied when the table is absent). */
 export async function readSchemaState(store: PostgresEventStore): Promise<SchemaState> {
   const shipped = Object.keys(annalsMigrations(store.schema)).sort();
-  const exists = await sql<{ found: boolean }>`select to_regclass(${`${quoteIdent(store.schema)}.${MIGRATION_TABLE}`}) is not null as found`.execute(
+  const exists = await sql<{
+    found: boolean;
+  }>`select to_regclass(${`${quoteIdent(store.schema)}.${MIGRATION_TABLE}`}) is not null as found`.execute(
     store.kysely,
   );
   let applied: string[] = [];
   if (exists.rows[0]?.found === true) {
-    const rows = await sql<{ name: string }>`select name from ${sql.id(store.schema, MIGRATION_TABLE)} order by name`.execute(
-      store.kysely,
-    );
+    const rows = await sql<{
+      name: string;
+    }>`select name from ${sql.id(store.schema, MIGRATION_TABLE)} order by name`.execute(store.kysely);
     applied = rows.rows.map((r) => r.name);
   }
   const done = new Set(applied);

@@ -30,7 +30,8 @@ export async function withSession<T>(
   work: (session: Session) => Promise<T>,
 ): Promise<T> {
   const options = globalOptions(command);
-  const config = need.config === 'none' ? undefined : await loadConfig(options.config, need.config === 'required');
+  const config =
+    need.config === 'none' ? undefined : await loadConfig(options.config, need.config === 'required');
   const store = await openStore(options, config, need.definitions);
   try {
     return await work({ store, config });

@@ -49,7 +49,8 @@ export function registerDeadLetters(program: Command): void {
         const letters = await lettersOf(store, eventId, options.projection);
         const event = await eventOf(store, letters[0]!);
         if (options.json === true) {
-          for (const letter of letters) await writeLine(toJson({ ...letterJson(letter), event: eventJson(event) }));
+          for (const letter of letters)
+            await writeLine(toJson({ ...letterJson(letter), event: eventJson(event) }));
           return;
         }
         for (const l of letters) {

@@ -18,32 +18,37 @@ export function registerImport(program: Command): void {
       'append an NDJSON export (from a file or stdin) in its order, keeping ids, revisions, types, versions, data and metadata',
     )
     .argument('[file]', 'the export; stdin when absent or -')
-    .option('--append', 'import into a store that already holds events (each stream must continue at its revision)')
+    .option(
+      '--append',
+      'import into a store that already holds events (each stream must continue at its revision)',
+    )
     .option('--force', 'the same as --append')
-    .action(async (file: string | undefined, options: { append?: boolean; force?: boolean }, command: Command) => {
-      await withSession(command, { config: 'optional', definitions: false }, async ({ store }) => {
-        const db = store.kysely.withoutPlugins().withSchema(store.schema) as Kysely<AnnalsTables>;
-        const existing = await db.selectFrom('events').select('position').limit(1).executeTakeFirst();
-        if (existing !== undefined && options.append !== true && options.force !== true) {
-          throw new InvalidArgument(
-            `The store (schema ${store.schema}) already holds events; import into an empty store, or pass --append to add the export after them.`,
+    .action(
+      async (file: string | undefined, options: { append?: boolean; force?: boolean }, command: Command) => {
+        await withSession(command, { config: 'optional', definitions: false }, async ({ store }) => {
+          const db = store.kysely.withoutPlugins().withSchema(store.schema) as Kysely<AnnalsTables>;
+          const existing = await db.selectFrom('events').select('position').limit(1).executeTakeFirst();
+          if (existing !== undefined && options.append !== true && options.force !== true) {
+            throw new InvalidArgument(
+              `The store (schema ${store.schema}) already holds events; import into an empty store, or pass --append to add the export after them.`,
+            );
+          }
+          const input = file === undefined || file === '-' ? process.stdin : createReadStream(file);
+          const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+          const importer = new BatchImporter(store);
+          let lineNumber = 0;
+          for await (const text of lines) {
+            lineNumber++;
+            if (text.trim() === '') continue;
+            await importer.add(parseExportLine(text, lineNumber));
+          }
+          await importer.flush();
+          process.stderr.write(
+            `imported ${importer.count} event(s); recordedAt is the time of this import (the store sets it on append)\n`,
           );
-        }
-        const input = file === undefined || file === '-' ? process.stdin : createReadStream(file);
-        const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-        const importer = new BatchImporter(store);
-        let lineNumber = 0;
-        for await (const text of lines) {
-          lineNumber++;
-          if (text.trim() === '') continue;
-          await importer.add(parseExportLine(text, lineNumber));
-        }
-        await importer.flush();
-        process.stderr.write(
-          `imported ${importer.count} event(s); recordedAt is the time of this import (the store sets it on append)\n`,
-        );
-      });
-    });
+        });
+      },
+    );
 }
 
 /**

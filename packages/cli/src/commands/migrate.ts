@@ -18,12 +18,14 @@ export function registerMigrate(program: Command): void {
         if (options.dryRun === true) {
           const state = await readSchemaState(store);
           if (options.json === true) await writeLine(toJson(state));
-          else if (state.pending.length === 0) await writeLine(`schema ${store.schema} is up to date (${state.applied.at(-1)})`);
+          else if (state.pending.length === 0)
+            await writeLine(`schema ${store.schema} is up to date (${state.applied.at(-1)})`);
           else {
             await writeLine(`schema ${store.schema}: ${state.pending.length} pending migration(s)`);
             for (const name of state.pending) await writeLine(`  ${name}`);
           }
-          if (options.check === true && state.pending.length > 0) throw new CommandExit(EXIT_CODES.checkFailed);
+          if (options.check === true && state.pending.length > 0)
+            throw new CommandExit(EXIT_CODES.checkFailed);
           return;
         }
         const report = await store.migrate();

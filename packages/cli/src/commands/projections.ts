@@ -48,7 +48,8 @@ export function registerProjections(program: Command): void {
           await runner.stop();
           const statuses = await runner.refreshStatus().catch(() => runner.status());
           const positions = statuses.map((s) => ({ key: s.key, position: s.position, lag: s.lag.events }));
-          if (options.json === true) await writeLine(toJson({ projection: name, positions, total, stopped: true }));
+          if (options.json === true)
+            await writeLine(toJson({ projection: name, positions, total, stopped: true }));
           else {
             for (const p of positions) {
               await writeLine(

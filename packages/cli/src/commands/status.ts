@@ -54,7 +54,9 @@ export function registerStatus(program: Command): void {
           projections.map(projectionRow),
         );
         await writeLine('');
-        await writeLine(`dead letters ${summary.deadLetters}${summary.deadLetters > 0 ? ' (annals dead-letters list)' : ''}`);
+        await writeLine(
+          `dead letters ${summary.deadLetters}${summary.deadLetters > 0 ? ' (annals dead-letters list)' : ''}`,
+        );
       });
     });
 }
@@ -72,7 +74,9 @@ function logLines(d: PostgresDiagnostics): string[] {
   }
   const others = d.openTransactions.filter((t) => !t.holdsHorizon && t.ageMs >= 1000);
   for (const t of others) {
-    lines.push(`open         pid ${t.pid}, open ${formatDuration(t.ageMs)}, ${t.state ?? '?'}: ${oneLine(t.query)}`);
+    lines.push(
+      `open         pid ${t.pid}, open ${formatDuration(t.ageMs)}, ${t.state ?? '?'}: ${oneLine(t.query)}`,
+    );
   }
   for (const p of d.preparedTransactions) {
     lines.push(`prepared     ${p.gid} since ${p.preparedAt.toISOString()} (${p.owner}@${p.database})`);

@@ -21,7 +21,8 @@ export function registerStreams(program: Command): void {
           .selectFrom('streams')
           .select(['stream_id', sql<string>`revision::text`.as('revision'), 'created_at', 'updated_at'])
           .orderBy('stream_id');
-        if (options.prefix !== undefined) query = query.where(sql<boolean>`starts_with(stream_id, ${options.prefix}::text)`);
+        if (options.prefix !== undefined)
+          query = query.where(sql<boolean>`starts_with(stream_id, ${options.prefix}::text)`);
         if (options.limit !== undefined) query = query.limit(options.limit);
         const rows = await query.execute();
         const listed = rows.map((r) => ({
@@ -48,17 +49,19 @@ export function registerStreams(program: Command): void {
     .option('--from <revision>', 'first revision (inclusive)', bigintOption('--from'))
     .option('--to <revision>', 'last revision (inclusive)', bigintOption('--to'))
     .option('--json', 'print one JSON object per line')
-    .action(async (streamId: string, options: { from?: bigint; to?: bigint; json?: boolean }, command: Command) => {
-      await withSession(command, { config: 'optional', definitions: false }, async ({ store }) => {
-        const from = options.from ?? 0n;
-        if (options.to !== undefined && options.to < from) return;
-        const maxCount = options.to === undefined ? undefined : Number(options.to - from + 1n);
-        for await (const event of store.readStream(streamId, {
-          fromRevision: from,
-          ...(maxCount === undefined ? {} : { maxCount }),
-        })) {
-          await writeLine(options.json === true ? toJson(eventJson(event)) : formatEvent(event));
-        }
-      });
-    });
+    .action(
+      async (streamId: string, options: { from?: bigint; to?: bigint; json?: boolean }, command: Command) => {
+        await withSession(command, { config: 'optional', definitions: false }, async ({ store }) => {
+          const from = options.from ?? 0n;
+          if (options.to !== undefined && options.to < from) return;
+          const maxCount = options.to === undefined ? undefined : Number(options.to - from + 1n);
+          for await (const event of store.readStream(streamId, {
+            fromRevision: from,
+            ...(maxCount === undefined ? {} : { maxCount }),
+          })) {
+            await writeLine(options.json === true ? toJson(eventJson(event)) : formatEvent(event));
+          }
+        });
+      },
+    );
 }

@@ -29,7 +29,9 @@ export function registerTail(program: Command): void {
         from: raw.from === undefined ? undefined : bigintOption('--from')(raw.from),
       };
       if (options.stream !== undefined && (options.prefix !== undefined || options.type !== undefined)) {
-        throw new InvalidArgument('tail --stream follows one stream; --prefix and --type apply to the global log.');
+        throw new InvalidArgument(
+          'tail --stream follows one stream; --prefix and --type apply to the global log.',
+        );
       }
       await withSession(command, { config: 'optional', definitions: false }, async ({ store }) => {
         let subscription: Subscription;

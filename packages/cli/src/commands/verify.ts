@@ -30,7 +30,9 @@ export function registerVerify(program: Command): void {
       // The log is read as stored; each event is then decoded by the config's registry, so one
       // unreadable event does not end the read.
       await withSession(command, { config: 'required', definitions: false }, async ({ store, config }) => {
-        const registry = EventRegistry.from((config!.config.store ?? {}) as Parameters<typeof EventRegistry.from>[0]);
+        const registry = EventRegistry.from(
+          (config!.config.store ?? {}) as Parameters<typeof EventRegistry.from>[0],
+        );
         let checked = 0;
         let failed = 0;
         const undefinedTypes = new Map<string, number>();
@@ -62,9 +64,13 @@ export function registerVerify(program: Command): void {
         const summary = { checked, unreadable: failed, undefinedTypes: Object.fromEntries(undefinedTypes) };
         if (options.json === true) await writeLine(toJson(summary));
         else {
-          await writeLine(`checked ${checked} event(s): ${failed === 0 ? 'all read' : `${failed} no longer read`}`);
+          await writeLine(
+            `checked ${checked} event(s): ${failed === 0 ? 'all read' : `${failed} no longer read`}`,
+          );
           for (const [type, n] of undefinedTypes) {
-            await writeLine(`note: ${n} event(s) of type ${type}, which no definition has (read as plain JSON)`);
+            await writeLine(
+              `note: ${n} event(s) of type ${type}, which no definition has (read as plain JSON)`,
+            );
           }
         }
         if (failed > 0) throw new CommandExit(EXIT_CODES.checkFailed);
@@ -89,7 +95,9 @@ function check(
     if (stored.type === target.type && stored.schemaVersion === definition.version) {
       const result = definition.schema.safeParse(stored.data);
       if (!result.success) {
-        const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+        const issues = result.error.issues
+          .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+          .join('; ');
         return {
           code: 'EVENT_VALIDATION_FAILED',
           error: `stored at the current v${definition.version}, but its schema no longer accepts it: ${issues}`,
