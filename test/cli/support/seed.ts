@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '@annals/core';
 import { type PostgresConnectionOptions, PostgresEventStore } from '@annals/postgres';
+import { finalLog } from '../../support/final-log.js';
 
 /**
  * The log the tests seed: carts with items (one ItemAdded stored at v1, read through the upcaster),
