@@ -34,16 +34,14 @@ export async function seedLog(connection: PostgresConnectionOptions, schema?: st
 /** The ids of the two seeded events that no longer read, in log order. */
 export const UNREADABLE_STREAM = 'order-1';
 
-/** Reads the whole log as stored. */
+/** Reads the whole log as stored, once no committed event waits above the horizon. */
 export async function readLog(
   connection: PostgresConnectionOptions,
   schema?: string,
 ): Promise<RecordedEvent[]> {
   const store = await PostgresEventStore.create(connection, schema === undefined ? {} : { schema });
   try {
-    const events: RecordedEvent[] = [];
-    for await (const event of store.readAll()) events.push(event);
-    return events;
+    return await finalLog(store);
   } finally {
     await store.close();
   }
