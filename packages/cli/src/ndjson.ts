@@ -1,0 +1,77 @@
+import { type EventMetadata, InvalidArgument, type NewEvent, type RecordedEvent } from '@annals/core';
+
+/**
+ * One line of an export: a recorded event exactly as stored (type and schema version before any
+ * upcasting). `revision` and `position` are decimal strings (they are bigints); `position` is where
+ * the event was in the source log (a target store assigns its own), `recordedAt` an ISO timestamp.
+ */
+export interface ExportedEvent {
+  readonly id: string;
+  readonly streamId: string;
+  readonly revision: string;
+  readonly position: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly recordedAt: string;
+  readonly data: unknown;
+  readonly metadata: EventMetadata;
+}
+
+/** The export line of `event`. */
+export function exportLine(event: RecordedEvent): string {
+  const line: ExportedEvent = {
+    id: event.id,
+    streamId: event.streamId,
+    revision: event.revision.toString(),
+    position: event.position.toString(),
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    recordedAt: event.recordedAt.toISOString(),
+    data: event.data,
+    metadata: event.metadata,
+  };
+  return JSON.stringify(line);
+}
+
+/** An imported line, checked, with its revision as a bigint. */
+export interface ImportedEvent {
+  readonly streamId: string;
+  readonly revision: bigint;
+  readonly event: NewEvent;
+}
+
+/** Parses line `lineNumber` of an export; `INVALID_ARGUMENT` naming the line when it is not one. */
+export function parseExportLine(text: string, lineNumber: number): ImportedEvent {
+  let value: Partial<ExportedEvent>;
+  try {
+    value = JSON.parse(text) as Partial<ExportedEvent>;
+  } catch (error) {
+    throw new InvalidArgument(`Line ${lineNumber} of the import is not JSON: ${(error as Error).message}`);
+  }
+  const bad = (field: string, expected: string) =>
+    new InvalidArgument(`Line ${lineNumber} of the import: ${field} must be ${expected}.`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw bad('the line', 'a JSON object');
+  if (typeof value.id !== 'string') throw bad('id', 'a string');
+  if (typeof value.streamId !== 'string' || value.streamId === '')
+    throw bad('streamId', 'a non-empty string');
+  if (typeof value.revision !== 'string' || !/^\d+$/.test(value.revision))
+    throw bad('revision', 'a decimal string');
+  if (typeof value.type !== 'string') throw bad('type', 'a string');
+  if (!Number.isInteger(value.schemaVersion)) throw bad('schemaVersion', 'an integer');
+  if (typeof value.metadata !== 'object' || value.metadata === null || Array.isArray(value.metadata)) {
+    throw bad('metadata', 'an object');
+  }
+  if (!('data' in value)) throw bad('data', 'present');
+  return {
+    streamId: value.streamId,
+    revision: BigInt(value.revision),
+    event: {
+      id: value.id,
+      type: value.type,
+      schemaVersion: value.schemaVersion!,
+      data: value.data,
+      metadata: value.metadata,
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import type { Projection } from '@annals/core';
+import {
+  type AnnalsTables,
+  PostgresDeadLetterStore,
+  PostgresEventLogStats,
+  type PostgresEventStore,
+  PostgresLeaseStore,
+} from '@annals/postgres';
+import type { Kysely } from 'kysely';
+
+/** One projection (or shard) as seen from outside any runner: its checkpoint, lag, lease and dead letters. */
+export interface ProjectionOverview {
+  /** The projection name. */
+  readonly name: string;
+  /** The checkpoint key: the name, or `name[i/n]` for a shard. */
+  readonly key: string;
+  /**
+   * `leased`: a runner holds its lease (it runs there); `unleased`: no runner holds one (stopped, or
+   * run without leases, as on PGlite); `new`: in the config, no checkpoint yet.
+   */
+  readonly state: 'leased' | 'unleased' | 'new';
+  /** The checkpoint: position of the last applied event (0: none). */
+  readonly position: bigint;
+  /** Events after the checkpoint (of its types, when the config defines the projection). */
+  readonly lagEvents: number;
+  /** Age of the oldest of them in milliseconds (0 when none). */
+  readonly lagMs: number;
+  /** Whether the lag counts only the projection's event types (known from the config). */
+  readonly lagByType: boolean;
+  readonly owner: string | undefined;
+  readonly leaseExpiresAt: Date | undefined;
+  readonly deadLetters: number;
+}
+
+const SHARD = /\[\d+\/\d+\]$/;
+
+/**
+ * Every projection with a checkpoint in the store, plus those of the config that have none yet.
+ * The state a runner keeps in memory (failed, rebuilding) is not visible from outside it.
+ */
+export async function readProjectionOverview(
+  store: PostgresEventStore,
+  projections: readonly Projection<any>[],
+): Promise<ProjectionOverview[]> {
+  const db = store.kysely.withoutPlugins().withSchema(store.schema) as Kysely<AnnalsTables>;
+  const rows = await db.selectFrom('checkpoints').select(['name', 'position']).orderBy('name').execute();
+  const checkpoints = new Map(rows.map((r) => [r.name, BigInt(r.position)]));
+  const keys = new Set(checkpoints.keys());
+  const configured = new Map(projections.map((p) => [p.name, p]));
+  for (const p of projections) {
+    const shardKeys =
+      p.shards > 1 ? Array.from({ length: p.shards }, (_, i) => `${p.name}[${i}/${p.shards}]`) : [p.name];
+    for (const key of shardKeys) keys.add(key);
+  }
+  const leases = new PostgresLeaseStore(store);
+  const stats = new PostgresEventLogStats(store);
+  const letters = await new PostgresDeadLetterStore(store).list();
+  const now = Date.now();
+  const result: ProjectionOverview[] = [];
+  for (const key of [...keys].sort()) {
+    const name = key.replace(SHARD, '');
+    const types = configured.get(name)?.eventTypes;
+    const position = checkpoints.get(key) ?? 0n;
+    const [lease, pending] = await Promise.all([
+      leases.get(key),
+      stats.pending({ afterPosition: position, ...(types === undefined ? {} : { filter: { types } }) }),
+    ]);
+    result.push({
+      name,
+      key,
+      state: lease !== undefined ? 'leased' : checkpoints.has(key) ? 'unleased' : 'new',
+      position,
+      lagEvents: pending.count,
+      lagMs:
+        pending.oldestRecordedAt === undefined ? 0 : Math.max(0, now - pending.oldestRecordedAt.getTime()),
+      lagByType: types !== undefined,
+      owner: lease?.owner,
+      leaseExpiresAt: lease?.expiresAt,
+      deadLetters: letters.filter((l) => l.key === key).length,
+    });
+  }
+  return result;
+}
