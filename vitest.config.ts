@@ -49,8 +49,15 @@ export default defineConfig({
         test: {
           name: 'main',
           include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
-          // test/outage restarts a PostgreSQL cluster of its own for minutes: `pnpm test:outage`.
-          exclude: ['**/node_modules/**', '**/dist/**', 'test/postgres-stress/**', 'test/outage/**'],
+          // test/outage restarts a PostgreSQL cluster of its own for minutes: `pnpm test:outage`;
+          // test/cli spawns the command line for minutes: `pnpm test:cli`.
+          exclude: [
+            '**/node_modules/**',
+            '**/dist/**',
+            'test/postgres-stress/**',
+            'test/outage/**',
+            'test/cli/**',
+          ],
         },
       },
       {
