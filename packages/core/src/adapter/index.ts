@@ -9,14 +9,11 @@
  */
 
 export { deepFreeze } from '../events/deep-freeze.js';
-export {
-  assertStreamId,
-  type DecodeOptions,
-  type PreparedEvent,
-  type PrepareOptions,
-} from '../events/event-registry.js';
+export type { DecodeOptions } from '../events/event-decoding.js';
+export type { PreparedEvent, PrepareOptions } from '../events/event-preparation.js';
 export type { StoredEvent } from '../events/event-types.js';
 export { containsNul } from '../events/json-text.js';
+export { assertStreamId } from '../events/stream-id-check.js';
 export { ChangeNotifier } from '../store/change-notifier.js';
 export { DEFAULT_DRAIN_TIMEOUT_MS, drainSubscriptions, drainTimeoutOf } from '../store/close-options.js';
 export { defaultCapabilities } from '../store/event-store.js';
