@@ -1,4 +1,5 @@
-import { assertCheckpointArgs, type CheckpointSaveOptions } from '@annals/core';
+import type { CheckpointSaveOptions } from '@annals/core';
+import { assertCheckpointArgs } from '@annals/core/adapter';
 import type { Transaction } from 'kysely';
 import { orUnavailable } from '../store/unavailable.js';
 
