@@ -90,6 +90,7 @@ export function runLeasedCheckpointStoreConformance(options: LeasedCheckpointSto
         () => checkpoints.save('balances', 10n, { expected: undefined, owner: 'runner-1' }),
         'LEASE_LOST',
       );
+      expect(none).toMatchObject({ name: 'LeaseLost', key: 'balances', owner: 'runner-1' });
       expect(await checkpoints.load('balances'), 'nothing was written without a lease').toBeUndefined();
 
       expect(await leases.acquire('balances', 'runner-1', 50)).toBe(true);
