@@ -1,4 +1,5 @@
 import {
+  CheckpointConflict,
   type CheckpointSaveOptions,
   type CheckpointStore,
   defineEvent,
@@ -124,8 +125,10 @@ export class TransactionalModel {
         const lease = await this.leases.get(key);
         if (lease?.owner !== options.owner) throw new LeaseLost(key, options.owner, 'lease taken');
       }
-      if (tx.checkpoints.get(key) !== options.expected)
-        throw new LeaseLost(key, options.owner, 'checkpoint moved');
+      const found = tx.checkpoints.get(key);
+      if (found !== options.expected) {
+        throw new CheckpointConflict(key, { expected: options.expected, found, owner: options.owner });
+      }
       tx.checkpoints.set(key, position);
     },
   };

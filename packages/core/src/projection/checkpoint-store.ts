@@ -40,9 +40,9 @@ export interface CheckpointStore<TTransaction = unknown> {
   /**
    * Moves the checkpoint of `key` to `position` if it is still `options.expected` (and, when the store
    * checks leases, while `options.owner` holds the lease on `key`). Otherwise it writes nothing and
-   * throws: `CheckpointConflict` when the checkpoint moved, `LeaseLost` when a store that checks
-   * leases finds the lease lost (it may say so for a moved checkpoint too). The caller's transaction
-   * must then roll back.
+   * throws: `LeaseLost` when a store that checks leases finds `options.owner` no longer holds the
+   * lease (taken, released or expired), else `CheckpointConflict` when the checkpoint moved (also
+   * under a lease still held). The caller's transaction must then roll back.
    */
   save(key: string, position: bigint, options: CheckpointSaveOptions<TTransaction>): Promise<void>;
 }

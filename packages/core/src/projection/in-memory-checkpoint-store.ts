@@ -16,8 +16,10 @@ export interface InMemoryCheckpointStoreOptions {
 /**
  * A {@link CheckpointStore} in process memory, with the same compare-and-swap semantics as the
  * database one: a save from a position other than the stored one throws {@link CheckpointConflict};
- * with `leases`, a save by a runner that does not hold the lease throws `LeaseLost`. It joins no transaction: a runner without a `transaction` saves the checkpoint after
- * every event, so a failing handler never makes it re-apply the events before it.
+ * with `leases`, a save by a runner that does not hold the lease throws `LeaseLost` (checked first:
+ * a moved checkpoint under a lease still held is a `CheckpointConflict`). It joins no transaction: a
+ * runner without a `transaction` saves the checkpoint after every event, so a failing handler never
+ * makes it re-apply the events before it.
  */
 export class InMemoryCheckpointStore implements CheckpointStore<undefined> {
   readonly #positions = new Map<string, bigint>();
