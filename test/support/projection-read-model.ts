@@ -22,7 +22,7 @@ export const upcasters = new UpcasterRegistry().register({
 });
 
 export const silent = { warn: () => {}, error: () => {} };
-export const fastFailure = { retries: 2, backoff: { initialMs: 1, maxMs: 5 } };
+export const fastFailure = { retries: 2, backoff: { initialDelayMs: 1, maxDelayMs: 5 } };
 
 /** Polls until `condition` holds; the bound only stops a broken runner from hanging the test. */
 export async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {

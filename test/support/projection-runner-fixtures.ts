@@ -30,7 +30,7 @@ export const upcasters = new UpcasterRegistry().register({
 });
 
 export const silent = { warn: () => {}, error: () => {} };
-export const fastFailure = { retries: 2, backoff: { initialMs: 1, maxMs: 5 } };
+export const fastFailure = { retries: 2, backoff: { initialDelayMs: 1, maxDelayMs: 5 } };
 
 export function newStore() {
   return new InMemoryEventStore({ events: [Opened, Deposited, Noted], upcasters });

@@ -1,4 +1,3 @@
-export type { BackoffOptions } from './backoff.js';
 export type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
 export { type DeadLetter, type DeadLetterStore, InMemoryDeadLetterStore } from './dead-letter-store.js';
 export {

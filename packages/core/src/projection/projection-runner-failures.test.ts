@@ -141,7 +141,7 @@ describe('ProjectionRunner failures (in memory)', () => {
     const projection = defineProjection({
       name: 'outage',
       events: [Deposited],
-      failure: { retries: 1, backoff: { initialMs: 1, maxMs: 2 }, onExhausted: 'dead-letter' },
+      failure: { retries: 1, backoff: { initialDelayMs: 1, maxDelayMs: 2 }, onExhausted: 'dead-letter' },
       handlers: {
         Deposited: (e) => {
           if (e.position === 3n && outage-- > 0) throw new ConnectionLost('connection terminated');
