@@ -1,5 +1,6 @@
 /**
- * The code docs/concepts/projections.md shows (regions marked `// #region name`), run as tests.
+ * The code docs/concepts/projections.md shows (regions marked `// #region name`), run as tests; the
+ * region `spec` is the projection spec the Testing guide describes.
  */
 import {
   defineProjection,
