@@ -31,6 +31,7 @@ import {
  * calls, so that typing `@annals/testing` needs no tsyringe.
  */
 export interface SpecContainer {
+  /** A child container, where each scenario registers its own store, repositories and bus. */
   createChildContainer(): unknown;
 }
 

@@ -4,7 +4,9 @@ import { expectAnnalsError } from './expect-error.js';
 
 /** A checkpoint store that checks leases, and the lease store it checks. */
 export interface LeasedCheckpointStores {
+  /** The checkpoint store under test; a save checks `leases`. */
   readonly checkpoints: CheckpointStore;
+  /** The lease store whose leases `checkpoints` checks. */
   readonly leases: LeaseStore;
 }
 
