@@ -2,7 +2,8 @@
  * `@annals/core/adapter`: the kit for writing an event store adapter. Extend {@link EventStoreBase}
  * (the port plus `publish`/`subscribe`), serve subscriptions with {@link PullSubscription} woken by a
  * {@link ChangeNotifier}, validate arguments with the same checks and messages as the shipped stores,
- * and prepare events with the `EventRegistry` the store is given. Prove the result with
+ * prepare events with the `EventRegistry` the store is given, and wrap `append` in {@link traceAppend}
+ * (spans, metrics and trace context, like the shipped stores). Prove the result with
  * `runEventStoreConformance` from `@annals/testing`.
  *
  * @packageDocumentation
@@ -17,10 +18,11 @@ export {
 } from '../events/event-registry.js';
 export type { StoredEvent } from '../events/event-types.js';
 export { containsNul } from '../events/json-text.js';
+export { traceAppend } from '../observability/append-telemetry.js';
 export { ChangeNotifier } from '../store/change-notifier.js';
 export { DEFAULT_DRAIN_TIMEOUT_MS, drainSubscriptions, drainTimeoutOf } from '../store/close-options.js';
 export { defaultCapabilities } from '../store/event-store.js';
-export { EventStoreBase } from '../store/event-store-base.js';
+export { EventStoreBase, type EventStoreBaseOptions } from '../store/event-store-base.js';
 export {
   assertEventFilter,
   assertExpectedRevision,
