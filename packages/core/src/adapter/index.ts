@@ -19,6 +19,7 @@ export {
 export type { StoredEvent } from '../events/event-types.js';
 export { containsNul } from '../events/json-text.js';
 export { traceAppend } from '../observability/append-telemetry.js';
+export { withoutTraceContext } from '../observability/trace-context.js';
 export { ChangeNotifier } from '../store/change-notifier.js';
 export { DEFAULT_DRAIN_TIMEOUT_MS, drainSubscriptions, drainTimeoutOf } from '../store/close-options.js';
 export { defaultCapabilities } from '../store/event-store.js';

@@ -1,6 +1,7 @@
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { NewEvent } from '../events/event-types.js';
 import type { AppendOptions, AppendResult } from '../store/event-store.js';
+import { bypassed } from './bypass.js';
 import { instruments } from './instruments.js';
 import { ATTR, type Outcome } from './names.js';
 import { errorType, failureOutcome } from './outcome.js';
@@ -32,6 +33,7 @@ export function traceAppend(
   options: AppendOptions | undefined,
   append: (events: readonly NewEvent[]) => Promise<AppendResult>,
 ): Promise<AppendResult> {
+  if (bypassed) return append(events);
   const meters = instruments();
   const active = context.active();
   const caller = trace.getSpan(active);

@@ -1,5 +1,6 @@
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { CommandContext } from '../context/command-context.js';
+import { bypassed } from './bypass.js';
 import { instruments } from './instruments.js';
 import { ATTR, type Outcome } from './names.js';
 import { errorType, failureOutcome } from './outcome.js';
@@ -21,6 +22,7 @@ export function traceCommand<R>(
   runs: () => number,
   work: () => Promise<R>,
 ): Promise<R> {
+  if (bypassed) return work();
   const meters = instruments();
   const active = context.active();
   const span = tracer.startSpan(`annals.command ${command.commandType}`, { kind: SpanKind.INTERNAL }, active);

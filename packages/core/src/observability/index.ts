@@ -1,2 +1,2 @@
-export { childLogger, consoleLogger, type Logger, silentLogger } from './logger.js';
+export { consoleLogger, type Logger, silentLogger } from './logger.js';
 export { TRACE_CONTEXT_METADATA_KEY } from './trace-context.js';

@@ -1,4 +1,5 @@
 import { type Counter, createNoopMeter, type Gauge, type Histogram, type MeterProvider, metrics } from '@opentelemetry/api';
+import { bypassed } from './bypass.js';
 import { METRIC, SCOPE } from './names.js';
 
 /** The instruments Annals records to. */
@@ -26,6 +27,7 @@ let current: Instruments | undefined;
  * no-ops.
  */
 export function instruments(): Instruments | undefined {
+  if (bypassed) return undefined;
   const provider = metrics.getMeterProvider();
   if (provider !== resolvedFor) {
     resolvedFor = provider;

@@ -1,5 +1,6 @@
 import { type Attributes, context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { RecordedEvent } from '../events/event-types.js';
+import { bypassed } from './bypass.js';
 import { instruments } from './instruments.js';
 import { ATTR } from './names.js';
 import { errorType } from './outcome.js';
@@ -40,6 +41,7 @@ export class ProjectionTelemetry {
    * the spans that appended its events. `apply` resolves false when a stop interrupted the batch.
    */
   traceBatch(batch: readonly RecordedEvent[], apply: () => Promise<boolean>): Promise<boolean> {
+    if (bypassed) return apply();
     const meters = instruments();
     const span = tracer.startSpan(`annals.projection.batch ${this.#name}`, {
       kind: SpanKind.CONSUMER,

@@ -38,6 +38,8 @@ import {
   normalizeExpectedRevision,
   type PreparedEvent,
   PullSubscription,
+  traceAppend,
+  withoutTraceContext,
   type StoredEvent,
   toBigIntOption,
   toMaxCount,
@@ -86,11 +88,13 @@ export class JsonlEventStore extends EventStoreBase {
   // #endregion class
 
   // #region append
-  async append(
-    streamId: string,
-    events: readonly NewEvent[],
-    options: AppendOptions = {},
-  ): Promise<AppendResult> {
+  append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    // Spans, metrics and the caller's trace context in the events' metadata, as in every shipped
+    // store; without an OpenTelemetry SDK it only calls #append.
+    return traceAppend(streamId, events, options, (batch) => this.#append(streamId, batch, options));
+  }
+
+  async #append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
     this.#assertOpen();
     const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
     // Validates every event against its schema, assigns ids, serializes once. Throws before any write.
@@ -154,7 +158,11 @@ export class JsonlEventStore extends EventStoreBase {
         row.stored.schemaVersion === event.schemaVersion &&
         // Same content = equal JSON values: object keys in any order, as jsonb compares them.
         isDeepStrictEqual(JSON.parse(row.dataJson), JSON.parse(event.dataJson)) &&
-        isDeepStrictEqual(JSON.parse(row.metadataJson), JSON.parse(event.metadataJson)) &&
+        // ... and metadata apart from the trace context, which a retry from another request changes.
+        isDeepStrictEqual(
+          withoutTraceContext(JSON.parse(row.metadataJson)),
+          withoutTraceContext(JSON.parse(event.metadataJson)),
+        ) &&
         row.stored.revision === first.stored.revision + BigInt(i);
       if (!same) {
         throw new IdempotencyConflict(
