@@ -36,7 +36,7 @@ afterEach(() => {
 
 describe('the pluggable logger', () => {
   it("a failing subscribe callback without onError goes to the store's logger, not the console", async () => {
-    const console = vi.spyOn(globalThis.console, 'error').mockImplementation(() => {});
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
     const lines: Line[] = [];
     const store = new InMemoryEventStore({ logger: recordingLogger(lines) });
     const subscription = store.subscribe('s', () => {
@@ -47,7 +47,7 @@ describe('the pluggable logger', () => {
     expect(lines).toEqual([
       ['error', { err: expect.objectContaining({ message: 'boom' }) }, 'subscription handler failed; delivery stopped.'],
     ]);
-    expect(console, 'nothing on the console').not.toHaveBeenCalled();
+    expect(consoleError, 'nothing on the console').not.toHaveBeenCalled();
     await store.close();
   });
 
@@ -73,7 +73,7 @@ describe('the pluggable logger', () => {
   });
 
   it('by default (consoleLogger) the failure is on the console with an [annals] prefix, as before', async () => {
-    const console = vi.spyOn(globalThis.console, 'error').mockImplementation(() => {});
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
     const store = new InMemoryEventStore();
     expect(store.logger).toBe(consoleLogger);
     const subscription = store.subscribe('s', () => {
@@ -81,7 +81,7 @@ describe('the pluggable logger', () => {
     });
     await store.publish('s', { type: 'Note', data: {} });
     await expect(subscription.done).rejects.toThrow('boom');
-    expect(console).toHaveBeenCalledWith(
+    expect(consoleError).toHaveBeenCalledWith(
       '[annals] subscription handler failed; delivery stopped.',
       expect.objectContaining({ message: 'boom' }),
     );

@@ -4,7 +4,7 @@ import {
   type EventStore,
   InMemoryCheckpointStore,
   InMemoryEventStore,
-  type Logger,
+  type CommandLogger,
   logging,
   ProjectionRunner,
   type Repositories,
@@ -81,7 +81,7 @@ export interface Bank {
  */
 export async function openBank(
   options: ExampleOptions,
-  observability: { readonly logger?: Logger | undefined } = {},
+  observability: { readonly logger?: CommandLogger | undefined } = {},
 ): Promise<Bank> {
   const logger = observability.logger === undefined ? {} : { logger: observability.logger };
   // Given definitions, every store refuses undefined types (a typo never enters the log).

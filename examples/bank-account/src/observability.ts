@@ -1,10 +1,10 @@
-import type { Logger } from '@annals/core';
+import type { CommandLogger } from '@annals/core';
 import { UsageError } from './cli.js';
 
 /** What the example wires for observability, from the environment. */
 export interface Observability {
   /** The logger Annals reports to: pino when asked for, else Annals' default (the console). */
-  readonly logger: Logger | undefined;
+  readonly logger: CommandLogger | undefined;
   /** Flushes and unregisters what was set up (exports the last metrics). */
   shutdown(): Promise<void>;
 }
@@ -48,7 +48,7 @@ export async function setUpObservability(
   } else if (env.ANNALS_OTEL !== undefined && env.ANNALS_OTEL !== '') {
     throw new UsageError(`ANNALS_OTEL must be "console" (or unset), found "${env.ANNALS_OTEL}".`);
   }
-  let logger: Logger | undefined;
+  let logger: CommandLogger | undefined;
   if (env.ANNALS_LOGGER === 'pino') {
     const { pino } = await import('pino');
     logger = pino({ name: 'bank-account' });

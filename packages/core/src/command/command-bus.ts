@@ -169,11 +169,9 @@ export class CommandBus {
       const payload = deepFreeze(parsed.data) as CommandData<C>;
       const execution: CommandExecution = Object.freeze({ ...context, command, data: payload });
       const run = new CommandRun(this.#middleware, execution, context, registration.handler, this.#container);
-      return traceCommand(
-        context,
-        () => run.runs,
-        () => runInCommandContext(context, () => run.dispatch(0)),
-      ) as Promise<CommandResult<C>>;
+      return traceCommand(context, run, () => runInCommandContext(context, () => run.dispatch(0))) as Promise<
+        CommandResult<C>
+      >;
     } catch (error) {
       return Promise.reject(error);
     }

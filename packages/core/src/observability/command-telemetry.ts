@@ -15,11 +15,11 @@ const spans = new WeakMap<CommandContext, Span>();
  * type and stream id it saved, its outcome and retries) and records its duration by name and
  * outcome. With no OpenTelemetry SDK registered, runs `work` as it is.
  *
- * @param runs how many times the handler ran so far (a retry runs it again).
+ * @param handler counts the runs of the handler (a retry runs it again).
  */
 export function traceCommand<R>(
   command: CommandContext,
-  runs: () => number,
+  handler: { readonly runs: number },
   work: () => Promise<R>,
 ): Promise<R> {
   if (bypassed) return work();
@@ -42,7 +42,7 @@ export function traceCommand<R>(
     if (!recording) return span.end();
     spans.delete(command);
     span.setAttribute(ATTR.commandOutcome, outcome);
-    span.setAttribute(ATTR.commandRetries, Math.max(0, runs() - 1));
+    span.setAttribute(ATTR.commandRetries, Math.max(0, handler.runs - 1));
     if (error !== undefined) {
       span.setAttribute(ATTR.errorType, errorType(error));
       span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message ?? String(error) });

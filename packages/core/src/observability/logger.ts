@@ -10,9 +10,13 @@
  * ```
  */
 export interface Logger {
+  /** Something failed that needs attention (a projection stopped, a callback subscription ended). */
   error(details: Readonly<Record<string, unknown>>, message: string): void;
+  /** Something failed and is being retried or skipped (a retry, a dead letter, a lost lease). */
   warn(details: Readonly<Record<string, unknown>>, message: string): void;
+  /** Normal operation worth a line (the `logging` middleware's successes). */
   info?(details: Readonly<Record<string, unknown>>, message: string): void;
+  /** Detail for diagnosis. */
   debug?(details: Readonly<Record<string, unknown>>, message: string): void;
   /** A logger that adds `bindings` to every line (pino's `child`). */
   child?(bindings: Record<string, unknown>): Logger;

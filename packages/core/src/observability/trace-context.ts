@@ -1,5 +1,6 @@
 import {
   type Context,
+  INVALID_SPAN_CONTEXT,
   type Link,
   propagation,
   ROOT_CONTEXT,
@@ -69,5 +70,8 @@ export function withoutTraceContext(metadata: EventMetadata): EventMetadata {
  * child should inherit (sampled out, or a propagated parent). With no SDK registered, neither.
  */
 export function carriesContext(span: Span): boolean {
-  return span.isRecording() || trace.isSpanContextValid(span.spanContext());
+  if (span.isRecording()) return true;
+  // The API's no-op span shares one invalid context: no validity check (two regexes) per operation.
+  const spanContext = span.spanContext();
+  return spanContext !== INVALID_SPAN_CONTEXT && trace.isSpanContextValid(spanContext);
 }

@@ -47,6 +47,6 @@ export function subscribe(
   handler: SubscriptionHandler,
   options: SubscribeOptions = {},
 ): CallbackSubscription {
-  const logger = options.logger ?? (store as { readonly logger?: Logger }).logger;
+  const logger = options.logger ?? (store as unknown as { readonly logger?: Logger }).logger;
   return deliverToCallback(store.subscribeToStream(streamId, options), handler, options.onError, logger);
 }
