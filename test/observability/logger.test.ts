@@ -13,7 +13,12 @@ import { toArray } from '@annals/testing';
 import { trace } from '@opentelemetry/api';
 import { container } from 'tsyringe';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Deposit, DepositHandler, OpenAccount, OpenAccountHandler } from '../../examples/bank-account/src/application/commands.js';
+import {
+  Deposit,
+  DepositHandler,
+  OpenAccount,
+  OpenAccountHandler,
+} from '../../examples/bank-account/src/application/commands.js';
 import { bankEvents, MoneyDeposited } from '../../examples/bank-account/src/domain/index.js';
 
 type Line = [level: string, details: Readonly<Record<string, unknown>>, message: string];
@@ -45,7 +50,11 @@ describe('the pluggable logger', () => {
     await store.publish('s', { type: 'Note', data: {} });
     await expect(subscription.done).rejects.toThrow('boom');
     expect(lines).toEqual([
-      ['error', { err: expect.objectContaining({ message: 'boom' }) }, 'subscription handler failed; delivery stopped.'],
+      [
+        'error',
+        { err: expect.objectContaining({ message: 'boom' }) },
+        'subscription handler failed; delivery stopped.',
+      ],
     ]);
     expect(consoleError, 'nothing on the console').not.toHaveBeenCalled();
     await store.close();
@@ -128,9 +137,11 @@ describe('without an OpenTelemetry SDK', () => {
     });
     expect(bus).toBeInstanceOf(CommandBus);
     await bus.execute(OpenAccount, { accountId: 'a', owner: 'Ada' });
-    await trace.getTracer('probe').startActiveSpan('outer', (span) =>
-      bus.execute(Deposit, { accountId: 'a', amount: 5 }).finally(() => span.end()),
-    );
+    await trace
+      .getTracer('probe')
+      .startActiveSpan('outer', (span) =>
+        bus.execute(Deposit, { accountId: 'a', amount: 5 }).finally(() => span.end()),
+      );
     const events = await toArray(store.readStream('BankAccount-a'));
     expect(events).toHaveLength(2);
     for (const event of events) expect(Object.keys(event.metadata)).not.toContain(TRACE_CONTEXT_METADATA_KEY);

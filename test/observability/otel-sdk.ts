@@ -35,7 +35,10 @@ export function registerInMemorySdk(): InMemorySdk {
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] });
   const metricExporter = new InMemoryMetricExporter(AggregationTemporality.DELTA);
   // Exports only when asked (forceFlush); the interval never fires during a test.
-  const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
+  const reader = new PeriodicExportingMetricReader({
+    exporter: metricExporter,
+    exportIntervalMillis: 3_600_000,
+  });
   const meterProvider = new MeterProvider({ readers: [reader] });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -70,7 +73,9 @@ export function registerInMemorySdk(): InMemorySdk {
 
 /** The data points of metric `name` (empty when it was not recorded). */
 export function pointsOf(collected: readonly MetricData[], name: string): DataPoint<unknown>[] {
-  return collected.filter((m) => m.descriptor.name === name).flatMap((m) => m.dataPoints as DataPoint<unknown>[]);
+  return collected
+    .filter((m) => m.descriptor.name === name)
+    .flatMap((m) => m.dataPoints as DataPoint<unknown>[]);
 }
 
 /** How many values a histogram point holds. */

@@ -4,6 +4,7 @@ import {
   defineProjection,
   type EventStore,
   InMemoryEventStore,
+  isAnnalsError,
   type NewEvent,
   ProjectionRunner,
   type RecordedEvent,
@@ -68,7 +69,11 @@ function racingOnce(store: EventStore, streamId: string): EventStore {
     async append(id: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
       if (!raced && id === streamId && events[0]?.type === 'MoneyDeposited') {
         raced = true;
-        await store.append(id, events.map(({ type, data }) => ({ type, data })), { expectedRevision: 'any' });
+        await store.append(
+          id,
+          events.map(({ type, data }) => ({ type, data })),
+          { expectedRevision: 'any' },
+        );
       }
       return store.append(id, events, options);
     },
@@ -125,7 +130,9 @@ describe.each(stores)('telemetry on %s', (_, open) => {
       await bus.execute(OpenAccount, { accountId: 'racer', owner: 'Bob' });
       // The first attempt meets the racing writer's events and is retried.
       await bus.execute(Deposit, { accountId: 'racer', amount: 7 });
-      const refused = await bus.execute(Withdraw, { accountId: 'ada', amount: 1000 }).catch((e: unknown) => e);
+      const refused = await bus
+        .execute(Withdraw, { accountId: 'ada', amount: 1000 })
+        .catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(Error);
       await runner.waitUntilCaughtUp();
     } finally {
@@ -210,7 +217,8 @@ describe.each(stores)('telemetry on %s', (_, open) => {
       commandPoints
         .filter(
           (p) =>
-            p.attributes['annals.command.name'] === name && p.attributes['annals.command.outcome'] === outcome,
+            p.attributes['annals.command.name'] === name &&
+            p.attributes['annals.command.outcome'] === outcome,
         )
         .reduce((n, p) => n + countOf(p), 0);
     expect(commandCount('OpenAccount', 'success')).toBe(2);
@@ -255,7 +263,9 @@ describe.each(stores)('telemetry on %s', (_, open) => {
     const event = MoneyDeposited.create({ accountId: 'eve', amount: { value: 5, currency: 'EUR' } });
     const inSpan = <T>(name: string, fn: () => Promise<T>) =>
       tracer.startActiveSpan(name, (span) => fn().finally(() => span.end()));
-    const first = await inSpan('first request', () => store.append('retried', [event], { expectedRevision: 'any' }));
+    const first = await inSpan('first request', () =>
+      store.append('retried', [event], { expectedRevision: 'any' }),
+    );
     const again = await inSpan('retry from another request', () =>
       store.append('retried', [event], { expectedRevision: 'any' }),
     );
@@ -266,5 +276,21 @@ describe.each(stores)('telemetry on %s', (_, open) => {
     expect(stored[0]!.metadata[TRACE_CONTEXT_METADATA_KEY]).toEqual({
       traceparent: `00-${firstSpan.spanContext().traceId}-${firstSpan.spanContext().spanId}-01`,
     });
+  });
+
+  it('bad input under an active span is refused with the same typed error as without one, nothing written', async () => {
+    const tracer = trace.getTracer('test');
+    const bad: unknown[][] = [[null], [{ type: 'Note', data: {}, metadata: 'not an object' }]];
+    for (const events of bad) {
+      const without = await store.append('bad-input', events as never).catch((e: unknown) => e);
+      const within = await tracer
+        .startActiveSpan('request', (span) =>
+          store.append('bad-input', events as never).finally(() => span.end()),
+        )
+        .catch((e: unknown) => e);
+      expect(isAnnalsError(without), `a typed error for ${JSON.stringify(events)}`).toBe(true);
+      expect((within as { code?: string }).code).toBe((without as { code: string }).code);
+    }
+    await expect(toArray(store.readStream('bad-input'))).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND' });
   });
 });

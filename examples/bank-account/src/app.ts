@@ -1,10 +1,10 @@
 import {
   type CommandBus,
+  type CommandLogger,
   defineEvent,
   type EventStore,
   InMemoryCheckpointStore,
   InMemoryEventStore,
-  type CommandLogger,
   logging,
   ProjectionRunner,
   type Repositories,

@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import { openBank } from './app.js';
 import { parseOptions, UsageError, usage } from './cli.js';
+import { type Observability, setUpObservability } from './observability.js';
 import { report } from './report.js';
 import { ResetRefused } from './reset-refused.js';
-import { type Observability, setUpObservability } from './observability.js';
 import { runScenario } from './scenario.js';
 
 const defaultDataDir = fileURLToPath(new URL('../.data', import.meta.url));

@@ -54,7 +54,10 @@ export function traceAppend(
   const finish = (outcome: Outcome, result: AppendResult | undefined, error: unknown) => {
     if (meters !== undefined) {
       const seconds = (performance.now() - started) / 1000;
-      meters.appendDuration.record(seconds, outcome === 'success' ? SUCCESS : outcome === 'conflict' ? CONFLICT : ERROR);
+      meters.appendDuration.record(
+        seconds,
+        outcome === 'success' ? SUCCESS : outcome === 'conflict' ? CONFLICT : ERROR,
+      );
       if (outcome === 'conflict') meters.appendConflicts.add(1);
     }
     if (recording) endAppendSpan(span, outcome, result, error);

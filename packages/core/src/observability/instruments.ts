@@ -1,4 +1,11 @@
-import { type Counter, createNoopMeter, type Gauge, type Histogram, type MeterProvider, metrics } from '@opentelemetry/api';
+import {
+  type Counter,
+  createNoopMeter,
+  type Gauge,
+  type Histogram,
+  type MeterProvider,
+  metrics,
+} from '@opentelemetry/api';
 import { bypassed } from './bypass.js';
 import { METRIC, SCOPE } from './names.js';
 

@@ -28,7 +28,8 @@ export class ProjectionTelemetry {
     this.#name = name;
     this.#lag = lag;
     this.#attributes = Object.freeze({ [ATTR.projectionName]: name, [ATTR.projectionKey]: key });
-    const withOutcome = (outcome: string) => Object.freeze({ ...this.#attributes, [ATTR.batchOutcome]: outcome });
+    const withOutcome = (outcome: string) =>
+      Object.freeze({ ...this.#attributes, [ATTR.batchOutcome]: outcome });
     this.#byOutcome = {
       success: withOutcome('success'),
       interrupted: withOutcome('interrupted'),

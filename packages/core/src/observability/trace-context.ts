@@ -34,9 +34,19 @@ export function withTraceContext(events: readonly NewEvent[], active: Context): 
   if (Object.keys(carrier).length === 0) return events;
   Object.freeze(carrier);
   return events.map((event) => {
-    const metadata = event.metadata;
-    if (metadata !== undefined && metadata[TRACE_CONTEXT_METADATA_KEY] !== undefined) return event;
-    return withMetadata(event, { ...metadata, [TRACE_CONTEXT_METADATA_KEY]: carrier });
+    // What is not an event with object metadata goes on unchanged: the store refuses it, typed.
+    if (typeof event !== 'object' || event === null) return event;
+    const metadata: unknown = event.metadata;
+    if (
+      metadata !== undefined &&
+      (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+    )
+      return event;
+    if ((metadata as EventMetadata | undefined)?.[TRACE_CONTEXT_METADATA_KEY] !== undefined) return event;
+    return withMetadata(event, {
+      ...(metadata as EventMetadata | undefined),
+      [TRACE_CONTEXT_METADATA_KEY]: carrier,
+    });
   });
 }
 

@@ -1,4 +1,5 @@
 import { InvalidArgument } from '../errors/store-errors.js';
+import type { Logger } from '../observability/logger.js';
 import type { EventStore } from '../store/event-store.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { DeadLetterStore } from './dead-letter-store.js';
@@ -6,7 +7,6 @@ import type { Projection, ProjectionContext } from './define-projection.js';
 import type { EventLogStats } from './event-log-stats.js';
 import type { LeaseStore } from './lease-store.js';
 import type { RebuildProgress } from './projection-status.js';
-import type { Logger } from '../observability/logger.js';
 import type { ProjectionTransaction } from './worker/worker-settings.js';
 
 /** Options of {@link ProjectionRunner}. */

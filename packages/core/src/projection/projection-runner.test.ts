@@ -717,7 +717,7 @@ describe('ProjectionRunner (in memory)', () => {
       projections: [projection],
       checkpoints,
       leaseTtlMs: 300,
-      logger: { warn: (_message, details) => warnings.push(details?.error), error: () => {} },
+      logger: { warn: (details) => warnings.push(details.err), error: () => {} },
     });
     await runner.start();
     await inBatch;

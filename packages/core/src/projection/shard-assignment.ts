@@ -1,7 +1,7 @@
+import type { Logger } from '../observability/logger.js';
 import type { LeaseStore } from './lease-store.js';
 import { transientDelay, worthLogging } from './transient-retry.js';
 import type { ProjectionWorker } from './worker/projection-worker.js';
-import type { Logger } from '../observability/logger.js';
 import { pollInterval } from './worker/worker-settings.js';
 
 /** The membership lease key of `owner` among the runners of a sharded projection. */

@@ -99,7 +99,11 @@ export class InMemoryEventStore extends EventStoreBase {
     return traceAppend(streamId, events, options, (batch) => this.#append(streamId, batch, options));
   }
 
-  async #append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+  async #append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
     this.#assertOpen();
     const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
     const prepared = this.registry.prepare(streamId, events, { import: options.import === true });

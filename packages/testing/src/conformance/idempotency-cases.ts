@@ -101,7 +101,10 @@ export const idempotencyCases: readonly ConformanceCase[] = [
       }
       const events = await toArray(store.readAll());
       expect(events.map((e) => e.id)).toEqual([id]);
-      expect(events[0]!.metadata[TRACE_CONTEXT_METADATA_KEY], 'the first append\'s trace context is kept').toEqual({
+      expect(
+        events[0]!.metadata[TRACE_CONTEXT_METADATA_KEY],
+        "the first append's trace context is kept",
+      ).toEqual({
         traceparent: first,
       });
       // Any other metadata difference is still a conflict.

@@ -38,11 +38,11 @@ import {
   normalizeExpectedRevision,
   type PreparedEvent,
   PullSubscription,
-  traceAppend,
-  withoutTraceContext,
   type StoredEvent,
   toBigIntOption,
   toMaxCount,
+  traceAppend,
+  withoutTraceContext,
 } from '@annals/core/adapter';
 
 /** One stored event, with its data and metadata also kept as the JSON text that was written. */
@@ -94,7 +94,11 @@ export class JsonlEventStore extends EventStoreBase {
     return traceAppend(streamId, events, options, (batch) => this.#append(streamId, batch, options));
   }
 
-  async #append(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
+  async #append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
     this.#assertOpen();
     const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
     // Validates every event against its schema, assigns ids, serializes once. Throws before any write.

@@ -1,6 +1,6 @@
+import type { Logger } from '../../observability/logger.js';
 import type { ProjectionErrorInfo } from '../projection-status.js';
 import { transientDelay, worthLogging } from '../transient-retry.js';
-import type { Logger } from '../../observability/logger.js';
 
 /**
  * The failures of one worker: attempts of the failure policy, consecutive transient failures (which

@@ -130,7 +130,9 @@ export class LeaseHolder {
             this.#events.lost();
           }
         })
-        .catch((error: unknown) => logger.warn({ err: error }, `Projection ${key}: renewing its lease failed.`))
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, `Projection ${key}: renewing its lease failed.`),
+        )
         .finally(() => {
           renewing = false;
         });

@@ -14,7 +14,6 @@ export type ProjectionTransaction<TTransaction> = <R>(
   work: (transaction: TTransaction) => Promise<R>,
 ) => Promise<R>;
 
-
 /** Everything a worker needs; built by the runner. */
 export interface WorkerSettings<TContext, TTransaction> {
   readonly store: EventStore;
