@@ -7,6 +7,7 @@ import {
   ProjectionRunner,
   subscribe,
   TRACE_CONTEXT_METADATA_KEY,
+  uuidv7,
 } from '@annals/core';
 import { registerAnnals } from '@annals/core/tsyringe';
 import { toArray } from '@annals/testing';
@@ -112,7 +113,10 @@ describe('the pluggable logger', () => {
     });
     const runner = new ProjectionRunner({ store, projections: [poisoned], logger: recordingLogger(lines) });
     await runner.start();
-    const event = MoneyDeposited.create({ accountId: 'a', amount: { value: 1, currency: 'EUR' } });
+    const event = MoneyDeposited.create(
+      { accountId: 'a', amount: { value: 1, currency: 'EUR' } },
+      { id: uuidv7() },
+    );
     await store.append('account-a', [event]);
     await runner.waitUntilCaughtUp();
     await runner.stop();

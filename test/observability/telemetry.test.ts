@@ -11,6 +11,7 @@ import {
   retryOnConcurrency,
   silentLogger,
   TRACE_CONTEXT_METADATA_KEY,
+  uuidv7,
 } from '@annals/core';
 import { registerAnnals } from '@annals/core/tsyringe';
 import { PostgresEventStore } from '@annals/postgres';
@@ -260,7 +261,10 @@ describe.each(stores)('telemetry on %s', (_, open) => {
 
   it('a re-append of the same events from another trace is still idempotent', async () => {
     const tracer = trace.getTracer('test');
-    const event = MoneyDeposited.create({ accountId: 'eve', amount: { value: 5, currency: 'EUR' } });
+    const event = MoneyDeposited.create(
+      { accountId: 'eve', amount: { value: 5, currency: 'EUR' } },
+      { id: uuidv7() },
+    );
     const inSpan = <T>(name: string, fn: () => Promise<T>) =>
       tracer.startActiveSpan(name, (span) => fn().finally(() => span.end()));
     const first = await inSpan('first request', () =>
