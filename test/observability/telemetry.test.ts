@@ -30,6 +30,7 @@ import {
   WithdrawHandler,
 } from '../../examples/bank-account/src/application/commands.js';
 import { bankEvents, MoneyDeposited } from '../../examples/bank-account/src/domain/index.js';
+import { databaseUrl, useServerSchemas } from '../conformance/support/postgres-server.js';
 import { startPGlite } from '../support/pglite.js';
 import { countOf, type InMemorySdk, pointsOf, registerInMemorySdk } from './otel-sdk.js';
 
@@ -46,6 +47,8 @@ afterAll(async () => {
   await pglite.close();
 });
 
+const schemaOnServer = useServerSchemas('otel');
+
 const stores: [string, () => Promise<EventStore>][] = [
   ['the in-memory store', async () => new InMemoryEventStore({ events: bankEvents })],
   [
@@ -56,6 +59,22 @@ const stores: [string, () => Promise<EventStore>][] = [
       return store;
     },
   ],
+  // On a server when DATABASE_URL is set (CI sets it), in a schema of its own.
+  ...(databaseUrl === undefined
+    ? []
+    : [
+        [
+          'PostgresEventStore on a server',
+          async () => {
+            const store = await PostgresEventStore.create(
+              { connectionString: databaseUrl! },
+              { events: bankEvents, schema: schemaOnServer() },
+            );
+            await store.migrate();
+            return store;
+          },
+        ] as [string, () => Promise<EventStore>],
+      ]),
 ];
 
 /**
