@@ -48,7 +48,7 @@ export interface ProjectionRunnerOptions<TContext = ProjectionContext, TTransact
   /**
    * Where the runner reports retries, dead letters, lost leases and failures (pino's shape: a pino
    * logger fits; each projection logs through `logger.child({ projection })` when it has `child`).
-   * Default {@link consoleLogger}: warnings and errors on the console.
+   * Default `consoleLogger`: warnings and errors on the console.
    */
   readonly logger?: Logger;
   /**
