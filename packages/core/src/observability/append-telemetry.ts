@@ -37,7 +37,7 @@ export function traceAppend(
   const meters = instruments();
   const active = context.active();
   const caller = trace.getSpan(active);
-  const span = tracer.startSpan('annals.append', { kind: SpanKind.INTERNAL }, active);
+  const span = tracer().startSpan('annals.append', { kind: SpanKind.INTERNAL }, active);
   const recording = span.isRecording();
   if (!recording && meters === undefined && caller === undefined && !carriesContext(span)) {
     return append(events);

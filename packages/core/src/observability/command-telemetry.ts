@@ -25,7 +25,11 @@ export function traceCommand<R>(
   if (bypassed) return work();
   const meters = instruments();
   const active = context.active();
-  const span = tracer.startSpan(`annals.command ${command.commandType}`, { kind: SpanKind.INTERNAL }, active);
+  const span = tracer().startSpan(
+    `annals.command ${command.commandType}`,
+    { kind: SpanKind.INTERNAL },
+    active,
+  );
   const recording = span.isRecording();
   const propagate = carriesContext(span);
   if (!propagate && meters === undefined) return work();

@@ -44,7 +44,7 @@ export class ProjectionTelemetry {
   traceBatch(batch: readonly RecordedEvent[], apply: () => Promise<boolean>): Promise<boolean> {
     if (bypassed) return apply();
     const meters = instruments();
-    const span = tracer.startSpan(`annals.projection.batch ${this.#name}`, {
+    const span = tracer().startSpan(`annals.projection.batch ${this.#name}`, {
       kind: SpanKind.CONSUMER,
       root: true,
     });
