@@ -104,7 +104,7 @@ describe('the pluggable logger', () => {
     const poisoned = defineProjection({
       name: 'poisoned',
       events: [MoneyDeposited],
-      failure: { retries: 0, backoff: { initialMs: 1, maxMs: 1 }, onExhausted: 'dead-letter' },
+      failure: { retries: 0, backoff: { initialDelayMs: 1, maxDelayMs: 1 }, onExhausted: 'dead-letter' },
       handlers: {
         MoneyDeposited: () => {
           throw new Error('unlucky');

@@ -135,7 +135,7 @@ describe.each(stores)('telemetry on %s', (_, open) => {
     const poisoned = defineProjection({
       name: 'otel-poisoned',
       events: [MoneyDeposited],
-      failure: { retries: 0, backoff: { initialMs: 1, maxMs: 1 }, onExhausted: 'dead-letter' },
+      failure: { retries: 0, backoff: { initialDelayMs: 1, maxDelayMs: 1 }, onExhausted: 'dead-letter' },
       handlers: {
         MoneyDeposited: (e) => {
           if (e.data.amount.value === 13) throw new Error('unlucky amount');

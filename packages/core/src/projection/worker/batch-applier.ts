@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../../events/event-types.js';
-import { failureDelay } from '../backoff.js';
+import { backoffDelay } from '../../retry/backoff.js';
 import {
   failedEventInfo,
   isCheckpointConflict,
@@ -142,7 +142,7 @@ export class BatchApplier<TContext, TTransaction> {
       return 'retry';
     }
     logger.warn({ err: cause }, `${about}; retrying.`);
-    await this.#host.sleep(failureDelay(failures.attempts, projection.failure.backoff));
+    await this.#host.sleep(backoffDelay(failures.attempts, projection.failure.backoff));
     return this.#afterWait();
   }
 
@@ -191,7 +191,7 @@ export class BatchApplier<TContext, TTransaction> {
       { err: failure.cause },
       `Projection ${key} failed on event ${event.id} (attempt ${failures.attempts}); retrying.`,
     );
-    await this.#host.sleep(failureDelay(failures.attempts, projection.failure.backoff));
+    await this.#host.sleep(backoffDelay(failures.attempts, projection.failure.backoff));
     return this.#afterWait();
   }
 
