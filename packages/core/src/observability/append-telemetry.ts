@@ -6,7 +6,7 @@ import { instruments } from './instruments.js';
 import { ATTR, type Outcome } from './names.js';
 import { errorType, failureOutcome } from './outcome.js';
 import { carriesContext, withTraceContext } from './trace-context.js';
-import { tracer } from './tracer.js';
+import { tracer, tracingOff } from './tracer.js';
 
 const SUCCESS = Object.freeze({ [ATTR.appendOutcome]: 'success' });
 const CONFLICT = Object.freeze({ [ATTR.appendOutcome]: 'conflict' });
@@ -37,6 +37,8 @@ export function traceAppend(
   const meters = instruments();
   const active = context.active();
   const caller = trace.getSpan(active);
+  // No SDK, no metrics, no span to pass on: nothing to do, not even a no-op span.
+  if (meters === undefined && caller === undefined && tracingOff()) return append(events);
   const span = tracer().startSpan('annals.append', { kind: SpanKind.INTERNAL }, active);
   const recording = span.isRecording();
   if (!recording && meters === undefined && caller === undefined && !carriesContext(span)) {

@@ -5,7 +5,7 @@ import { instruments } from './instruments.js';
 import { ATTR, type Outcome } from './names.js';
 import { errorType, failureOutcome } from './outcome.js';
 import { carriesContext } from './trace-context.js';
-import { tracer } from './tracer.js';
+import { tracer, tracingOff } from './tracer.js';
 
 /** The recording span of each command being executed, for the repository to name what it saved. */
 const spans = new WeakMap<CommandContext, Span>();
@@ -24,6 +24,8 @@ export function traceCommand<R>(
 ): Promise<R> {
   if (bypassed) return work();
   const meters = instruments();
+  // No SDK and no metrics: nothing to do, not even a no-op span.
+  if (meters === undefined && tracingOff()) return work();
   const active = context.active();
   const span = tracer().startSpan(
     `annals.command ${command.commandType}`,

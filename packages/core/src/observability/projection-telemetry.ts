@@ -5,7 +5,7 @@ import { instruments } from './instruments.js';
 import { ATTR } from './names.js';
 import { errorType } from './outcome.js';
 import { causingLinks } from './trace-context.js';
-import { tracer } from './tracer.js';
+import { tracer, tracingOff } from './tracer.js';
 
 /** A projection's lag, as its status shows it. */
 export interface LagReading {
@@ -44,6 +44,7 @@ export class ProjectionTelemetry {
   traceBatch(batch: readonly RecordedEvent[], apply: () => Promise<boolean>): Promise<boolean> {
     if (bypassed) return apply();
     const meters = instruments();
+    if (meters === undefined && tracingOff()) return apply();
     const span = tracer().startSpan(`annals.projection.batch ${this.#name}`, {
       kind: SpanKind.CONSUMER,
       root: true,
