@@ -2,8 +2,9 @@
  * `@annals/core/adapter`: the kit for writing an event store adapter. Extend {@link EventStoreBase}
  * (the port plus `publish`/`subscribe`), serve subscriptions with {@link PullSubscription} woken by a
  * {@link ChangeNotifier}, validate arguments (of event, checkpoint, lease and dead-letter stores) with
- * the same checks and messages as the shipped stores,
- * and prepare events with the `EventRegistry` the store is given. Prove the result with
+ * the same checks and messages as the shipped stores, prepare events with the `EventRegistry` the
+ * store is given, and wrap `append` in {@link traceAppend} (spans, metrics and trace context, like the
+ * shipped stores). Prove the result with
  * `runEventStoreConformance` from `@annals/testing`.
  *
  * @packageDocumentation
@@ -15,6 +16,8 @@ export type { PreparedEvent, PrepareOptions } from '../events/event-preparation.
 export type { StoredEvent } from '../events/event-types.js';
 export { containsNul } from '../events/json-text.js';
 export { assertStreamId } from '../events/stream-id-check.js';
+export { traceAppend } from '../observability/append-telemetry.js';
+export { withoutTraceContext } from '../observability/trace-context.js';
 export { assertCheckpointArgs, assertCheckpointKey } from '../projection/checkpoint-store.js';
 export { assertDeadLetter, assertDeadLetterProjection } from '../projection/dead-letter-store.js';
 export {
@@ -25,7 +28,7 @@ export {
 export { ChangeNotifier } from '../store/change-notifier.js';
 export { DEFAULT_DRAIN_TIMEOUT_MS, drainSubscriptions, drainTimeoutOf } from '../store/close-options.js';
 export { defaultCapabilities } from '../store/event-store.js';
-export { EventStoreBase } from '../store/event-store-base.js';
+export { EventStoreBase, type EventStoreBaseOptions } from '../store/event-store-base.js';
 export {
   assertEventFilter,
   assertExpectedRevision,

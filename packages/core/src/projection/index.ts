@@ -40,4 +40,4 @@ export type {
   RebuildProgress,
 } from './projection-status.js';
 export { shardKey, shardOf } from './shard.js';
-export type { ProjectionLogger, ProjectionTransaction } from './worker/worker-settings.js';
+export type { ProjectionTransaction } from './worker/worker-settings.js';

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { InvalidArgument } from '../errors/store-errors.js';
 import { uuidv7 } from '../events/uuid.js';
+import { childLogger, consoleLogger } from '../observability/logger.js';
 import { MAX_KEY_BYTES } from '../store/limits.js';
 import { storeKeyProblem } from '../store/store-key.js';
 import type { CheckpointStore } from './checkpoint-store.js';
@@ -10,7 +11,6 @@ import { type EventLogStats, readAllLogStats } from './event-log-stats.js';
 import { InMemoryCheckpointStore } from './in-memory-checkpoint-store.js';
 import { LeaseLost, ProjectionDefinitionInvalid } from './projection-errors.js';
 import {
-  consoleLogger,
   type ProjectionRunnerOptions,
   positiveInteger,
   type RebuildOptions,
@@ -134,7 +134,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
             batchSize,
             leaseTtlMs: this.#leaseTtlMs,
             statusRefreshMs,
-            logger,
+            logger: childLogger(logger, { projection: projection.name }),
             isTransient: isUnavailableOr(options.isTransient),
           }),
         );

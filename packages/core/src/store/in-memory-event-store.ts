@@ -3,9 +3,12 @@ import { IdempotencyConflict, InvalidArgument, StoreClosed, StreamNotFound } fro
 import { deepFreeze } from '../events/deep-freeze.js';
 import type { PreparedEvent } from '../events/event-preparation.js';
 import { EventRegistry, type EventRegistryOptions } from '../events/event-registry.js';
-import type { NewEvent, RecordedEvent, StoredEvent } from '../events/event-types.js';
+import type { EventMetadata, NewEvent, RecordedEvent, StoredEvent } from '../events/event-types.js';
 import { assertStreamId } from '../events/stream-id-check.js';
 import { frozenValues } from '../events/validated-event.js';
+import { traceAppend } from '../observability/append-telemetry.js';
+import type { Logger } from '../observability/logger.js';
+import { withoutTraceContext } from '../observability/trace-context.js';
 import { ChangeNotifier } from './change-notifier.js';
 import { drainSubscriptions, drainTimeoutOf } from './close-options.js';
 import type {
@@ -48,6 +51,8 @@ export interface InMemoryEventStoreOptions extends Omit<EventRegistryOptions, 'e
   readonly events?: EventRegistryOptions['events'] | EventRegistry;
   /** Page size of subscriptions' reads. Default 500. */
   readonly pageSize?: number;
+  /** Where the store logs (a failing `subscribe` callback without `onError`). Default `consoleLogger`. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -82,15 +87,19 @@ export class InMemoryEventStore extends EventStoreBase {
   }
 
   constructor(options: InMemoryEventStoreOptions = {}) {
-    super();
+    super(options.logger === undefined ? {} : { logger: options.logger });
     this.registry = EventRegistry.from(options as EventRegistryOptions);
     this.#pageSize = options.pageSize ?? 500;
   }
 
-  async append(
+  append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    return traceAppend(streamId, events, options, (batch) => this.#append(streamId, batch, options));
+  }
+
+  async #append(
     streamId: string,
     events: readonly NewEvent[],
-    options: AppendOptions = {},
+    options: AppendOptions,
   ): Promise<AppendResult> {
     this.#assertOpen();
     const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
@@ -155,7 +164,7 @@ export class InMemoryEventStore extends EventStoreBase {
         stored.type === event.type &&
         stored.schemaVersion === event.schemaVersion &&
         sameJson(stored.data, event.dataJson) &&
-        sameJson(stored.metadata, event.metadataJson) &&
+        sameMetadata(stored.metadata, event.metadataJson) &&
         stored.revision === first!.revision + BigInt(i);
       if (!sameContent) {
         throw new IdempotencyConflict(
@@ -282,4 +291,9 @@ export class InMemoryEventStore extends EventStoreBase {
  */
 function sameJson(stored: unknown, json: string): boolean {
   return isDeepStrictEqual(stored, JSON.parse(json));
+}
+
+/** Whether stored and re-appended metadata agree, apart from the trace context (see `TRACE_CONTEXT_METADATA_KEY`). */
+function sameMetadata(stored: EventMetadata, json: string): boolean {
+  return isDeepStrictEqual(withoutTraceContext(stored), withoutTraceContext(JSON.parse(json)));
 }

@@ -41,6 +41,8 @@ import {
   type StoredEvent,
   toBigIntOption,
   toMaxCount,
+  traceAppend,
+  withoutTraceContext,
 } from '@annals/core/adapter';
 
 /** One stored event, with its data and metadata also kept as the JSON text that was written. */
@@ -86,10 +88,16 @@ export class JsonlEventStore extends EventStoreBase {
   // #endregion class
 
   // #region append
-  async append(
+  append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    // Spans, metrics and the caller's trace context in the events' metadata, as in every shipped
+    // store; without an OpenTelemetry SDK it only calls #append.
+    return traceAppend(streamId, events, options, (batch) => this.#append(streamId, batch, options));
+  }
+
+  async #append(
     streamId: string,
     events: readonly NewEvent[],
-    options: AppendOptions = {},
+    options: AppendOptions,
   ): Promise<AppendResult> {
     this.#assertOpen();
     const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
@@ -154,7 +162,11 @@ export class JsonlEventStore extends EventStoreBase {
         row.stored.schemaVersion === event.schemaVersion &&
         // Same content = equal JSON values: object keys in any order, as jsonb compares them.
         isDeepStrictEqual(JSON.parse(row.dataJson), JSON.parse(event.dataJson)) &&
-        isDeepStrictEqual(JSON.parse(row.metadataJson), JSON.parse(event.metadataJson)) &&
+        // ... and metadata apart from the trace context, which a retry from another request changes.
+        isDeepStrictEqual(
+          withoutTraceContext(JSON.parse(row.metadataJson)),
+          withoutTraceContext(JSON.parse(event.metadataJson)),
+        ) &&
         row.stored.revision === first.stored.revision + BigInt(i);
       if (!same) {
         throw new IdempotencyConflict(

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../../events/event-types.js';
+import { ProjectionTelemetry } from '../../observability/projection-telemetry.js';
 import { backoffDelay } from '../../retry/backoff.js';
 import { ChangeNotifier } from '../../store/change-notifier.js';
 import { BatchReader } from '../batch-reader.js';
@@ -29,6 +30,7 @@ export class ProjectionWorker<TContext, TTransaction> {
   readonly #state = new WorkerState(() => this.#changes.notify());
   readonly #lease: LeaseHolder;
   readonly #lag: LagMeter;
+  readonly #telemetry: ProjectionTelemetry;
   readonly #failures: FailureRecord;
   readonly #committer: BatchCommitter<TContext, TTransaction>;
   readonly #applier: BatchApplier<TContext, TTransaction>;
@@ -57,13 +59,20 @@ export class ProjectionWorker<TContext, TTransaction> {
       },
       unavailable: (error, failures) => this.#failures.record(error, undefined, failures),
     });
-    this.#lag = new LagMeter(settings.stats, this.#filter, () => this.#position);
+    this.#telemetry = new ProjectionTelemetry(settings.projection.name, settings.key, () => this.#lag.lag());
+    this.#lag = new LagMeter(
+      settings.stats,
+      this.#filter,
+      () => this.#position,
+      () => this.#telemetry.recordLag(),
+    );
     this.#committer = new BatchCommitter(settings, (last, handled, seen) =>
       this.#committed(last, handled, seen),
     );
     this.#applier = new BatchApplier(settings, this.#committer, this.#lease, this.#failures, {
       interrupted: () => this.#interrupted(),
       sleep,
+      deadLettered: () => this.#telemetry.deadLettered(),
     });
   }
 
@@ -223,10 +232,10 @@ export class ProjectionWorker<TContext, TTransaction> {
             // Another runner owns the key now (or moved its checkpoint): stand by, and resume from
             // the stored checkpoint if the lease comes back.
             logger.warn(
+              { err: error },
               isLeaseLost(error)
                 ? `Projection ${key} lost its lease; standing by.`
                 : `Projection ${key}: its checkpoint moved under it; standing by.`,
-              { error },
             );
             this.#lease.drop();
             this.#state.to('standby');
@@ -269,9 +278,10 @@ export class ProjectionWorker<TContext, TTransaction> {
       this.#fail(new ProjectionFailed(key, info, failures.attempts, error));
       return false;
     }
-    logger.warn(`Projection ${key} failed outside its handlers (attempt ${failures.attempts}); retrying.`, {
-      error,
-    });
+    logger.warn(
+      { err: error },
+      `Projection ${key} failed outside its handlers (attempt ${failures.attempts}); retrying.`,
+    );
     await this.#sleep(backoffDelay(failures.attempts, projection.failure.backoff));
     return true;
   }
@@ -308,7 +318,7 @@ export class ProjectionWorker<TContext, TTransaction> {
       while (!this.#interrupted()) {
         const batch = await reader.next(this.#s.projection.batchSize ?? this.#s.batchSize);
         if (batch.length === 0) break;
-        if (!(await this.#applier.apply(batch))) break;
+        if (!(await this.#telemetry.traceBatch(batch, () => this.#applier.apply(batch)))) break;
       }
     } finally {
       if (refresh !== undefined) clearInterval(refresh);
@@ -343,7 +353,7 @@ export class ProjectionWorker<TContext, TTransaction> {
   #fail(error: ProjectionFailed): void {
     this.#failure = error;
     this.#state.to('failed');
-    this.#s.logger.error(error.message, { error: error.cause });
+    this.#s.logger.error({ err: error.cause }, error.message);
   }
 
   /** Sleeps `ms`, waking early on any change (stop, a lost lease, a new shard assignment). */

@@ -1,3 +1,4 @@
+import type { Logger } from '../../observability/logger.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { CheckpointStore } from '../checkpoint-store.js';
 import type { DeadLetterStore } from '../dead-letter-store.js';
@@ -12,12 +13,6 @@ import type { LeaseStore } from '../lease-store.js';
 export type ProjectionTransaction<TTransaction> = <R>(
   work: (transaction: TTransaction) => Promise<R>,
 ) => Promise<R>;
-
-/** Where the runner reports what it does. Default: `console.warn` / `console.error`. */
-export interface ProjectionLogger {
-  warn(message: string, details?: Readonly<Record<string, unknown>>): void;
-  error(message: string, details?: Readonly<Record<string, unknown>>): void;
-}
 
 /** Everything a worker needs; built by the runner. */
 export interface WorkerSettings<TContext, TTransaction> {
@@ -35,7 +30,7 @@ export interface WorkerSettings<TContext, TTransaction> {
   readonly batchSize: number;
   readonly leaseTtlMs: number;
   readonly statusRefreshMs: number;
-  readonly logger: ProjectionLogger;
+  readonly logger: Logger;
   /** Errors of the infrastructure (a lost connection): retried without end, never a poison event. */
   readonly isTransient: (error: unknown) => boolean;
 }
