@@ -2,10 +2,12 @@ export type { BackoffOptions } from './backoff.js';
 export type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
 export {
   assertDeadLetter,
+  assertDeadLetterId,
   assertDeadLetterProjection,
   type DeadLetter,
   type DeadLetterStore,
   InMemoryDeadLetterStore,
+  type StoredDeadLetter,
 } from './dead-letter-store.js';
 export {
   type BatchProjectionOptions,
@@ -35,7 +37,9 @@ export {
   InMemoryLeaseStore,
   type InMemoryLeaseStoreOptions,
 } from './in-memory-lease-store.js';
+export { InMemoryProjectionControl } from './in-memory-projection-control.js';
 export type { Lease, LeaseStore } from './lease-store.js';
+export { assertPausedName, type PausedProjection, type ProjectionControl } from './projection-control.js';
 export {
   CheckpointConflict,
   type FailedEventInfo,

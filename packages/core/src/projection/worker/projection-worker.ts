@@ -11,6 +11,7 @@ import { BatchCommitter } from './batch-committer.js';
 import { FailureRecord } from './failure-record.js';
 import { LagMeter } from './lag-meter.js';
 import { LeaseHolder } from './lease-holder.js';
+import { PauseWatch } from './pause-watch.js';
 import { pollInterval, type WorkerSettings } from './worker-settings.js';
 import { WorkerState } from './worker-state.js';
 
@@ -28,6 +29,7 @@ export class ProjectionWorker<TContext, TTransaction> {
   readonly #changes = new ChangeNotifier();
   readonly #state = new WorkerState(() => this.#changes.notify());
   readonly #lease: LeaseHolder;
+  readonly #pause: PauseWatch;
   readonly #lag: LagMeter;
   readonly #failures: FailureRecord;
   readonly #committer: BatchCommitter<TContext, TTransaction>;
@@ -57,6 +59,16 @@ export class ProjectionWorker<TContext, TTransaction> {
       },
       unavailable: (error, failures) => this.#failures.record(error, undefined, failures),
     });
+    this.#pause = new PauseWatch(
+      settings.control,
+      settings.projection.name,
+      pollInterval(settings.leaseTtlMs),
+      settings.logger,
+      () => {
+        void this.#reader?.close();
+        this.#changes.notify();
+      },
+    );
     this.#lag = new LagMeter(settings.stats, this.#filter, () => this.#position);
     this.#committer = new BatchCommitter(settings, (last, handled, seen) =>
       this.#committed(last, handled, seen),
@@ -119,6 +131,15 @@ export class ProjectionWorker<TContext, TTransaction> {
     if (this.#desired === desired) return;
     this.#desired = desired;
     if (!desired) void this.#reader?.close();
+    this.#changes.notify();
+  }
+
+  /**
+   * This runner paused (`true`) or resumed the projection: the worker acts on it at once, rather than
+   * at its next read of the control (a batch being applied commits first).
+   */
+  setPaused(paused: boolean): void {
+    this.#pause.set(paused);
     this.#changes.notify();
   }
 
@@ -187,9 +208,9 @@ export class ProjectionWorker<TContext, TTransaction> {
     }
   }
 
-  /** True when the worker should let go of its key: stopped, lease lost, or shard assigned elsewhere. */
+  /** True when the worker should let go of its key: stopped, paused, lease lost, or shard assigned elsewhere. */
   #interrupted(): boolean {
-    return this.#abort.signal.aborted || this.#lease.lost || !this.#desired;
+    return this.#abort.signal.aborted || this.#lease.lost || !this.#desired || this.#pause.paused;
   }
 
   async #run(): Promise<void> {
@@ -197,6 +218,16 @@ export class ProjectionWorker<TContext, TTransaction> {
     const pollMs = pollInterval(this.#s.leaseTtlMs);
     try {
       while (!this.#abort.signal.aborted) {
+        if (await this.#pause.check()) {
+          // Paused on some runner: hold no lease (no runner takes it while paused), apply nothing,
+          // follow the checkpoint; resumed, the loop claims the key again and goes on from there.
+          await this.#lease.release();
+          this.#state.to('paused');
+          this.#settle();
+          await this.#loadStandbyPosition().catch(() => undefined);
+          await this.#sleep(pollMs);
+          continue;
+        }
         const claim = await this.#lease.claim(this.#desired);
         if (claim !== 'held') {
           this.#state.to('standby');
@@ -298,6 +329,7 @@ export class ProjectionWorker<TContext, TTransaction> {
         if (this.#state.is('running')) this.#lag.measureOnce().catch(() => undefined);
       }, statusRefreshMs);
       refresh.unref?.();
+      this.#pause.watch();
       while (!this.#interrupted()) {
         const batch = await reader.next(this.#s.projection.batchSize ?? this.#s.batchSize);
         if (batch.length === 0) break;
@@ -305,6 +337,7 @@ export class ProjectionWorker<TContext, TTransaction> {
       }
     } finally {
       if (refresh !== undefined) clearInterval(refresh);
+      this.#pause.unwatch();
       this.#reader = undefined;
       this.#owning = false;
       await reader?.close();
