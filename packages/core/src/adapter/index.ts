@@ -29,6 +29,7 @@ export {
   toBigIntOption,
   toMaxCount,
 } from '../store/expected-revision.js';
+export { importedRecordedAt, MAX_RECORDED_AT_SKEW_MS } from '../store/imported-recorded-at.js';
 export {
   MAX_KEY_BYTES,
   MAX_POSITION,

@@ -25,6 +25,7 @@ import type {
 } from './event-store.js';
 import { defaultCapabilities } from './event-store.js';
 import { EventStoreBase } from './event-store-base.js';
+import { importedRecordedAt } from './imported-recorded-at.js';
 import {
   assertEventFilter,
   assertExpectedRevision,
@@ -103,6 +104,7 @@ export class InMemoryEventStore extends EventStoreBase {
         `append to stream ${streamId} needs at least one event, found an empty batch.`,
       );
     }
+    const imported = importedRecordedAt(streamId, options, prepared.length);
     const repeated = this.#idempotentResult(streamId, prepared);
     if (repeated !== undefined) return repeated;
 
@@ -113,7 +115,7 @@ export class InMemoryEventStore extends EventStoreBase {
     const target = stream ?? [];
     const recordedAt = new Date();
     const written: StoredEvent[] = [];
-    for (const event of prepared) {
+    for (const [index, event] of prepared.entries()) {
       // Frozen once, here: every read shares the data and metadata (frozen JSON is kept as it is).
       const frozen = frozenValues(event);
       const stored: StoredEvent = {
@@ -125,7 +127,7 @@ export class InMemoryEventStore extends EventStoreBase {
         position: BigInt(this.#log.length + 1),
         data: frozen?.data ? event.data : deepFreeze(JSON.parse(event.dataJson)),
         metadata: frozen?.metadata ? event.metadata : deepFreeze(JSON.parse(event.metadataJson)),
-        recordedAt,
+        recordedAt: imported?.[index] ?? recordedAt,
       };
       this.#log.push(stored);
       target.push(stored);
