@@ -22,9 +22,16 @@ export {
   expectRefusedSubscription,
 } from './expect-error.js';
 export { idempotencyCases } from './idempotency-cases.js';
+export { importCases } from './import-cases.js';
 export { multiProcessCases } from './multi-process-cases.js';
 export { orderingCases } from './ordering-cases.js';
 export { publishSubscribeCases } from './publish-subscribe-cases.js';
+export {
+  type DeadLetterStoreConformanceOptions,
+  type ProjectionControlConformanceOptions,
+  runDeadLetterStoreConformance,
+  runProjectionControlConformance,
+} from './projection-store-conformance.js';
 export { readAllCases } from './read-all-cases.js';
 export { readStreamCases } from './read-stream-cases.js';
 export { recordedEventCases } from './recorded-event-cases.js';

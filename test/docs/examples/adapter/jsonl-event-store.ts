@@ -35,6 +35,7 @@ import {
   drainSubscriptions,
   drainTimeoutOf,
   EventStoreBase,
+  importedRecordedAt,
   normalizeExpectedRevision,
   type PreparedEvent,
   PullSubscription,
@@ -110,6 +111,8 @@ export class JsonlEventStore extends EventStoreBase {
       stream === undefined ? 'no_stream' : BigInt(stream.length - 1),
     );
 
+    // An import may carry each event's original recordedAt (checked the same way by every store).
+    const imported = importedRecordedAt(streamId, options, batch.length);
     const recordedAt = new Date();
     const rows = batch.map(
       (event, i): Row => ({
@@ -122,7 +125,7 @@ export class JsonlEventStore extends EventStoreBase {
           position: BigInt(this.#log.length + i + 1),
           data: JSON.parse(event.dataJson),
           metadata: JSON.parse(event.metadataJson),
-          recordedAt,
+          recordedAt: imported?.[i] ?? recordedAt,
         },
         dataJson: event.dataJson,
         metadataJson: event.metadataJson,
