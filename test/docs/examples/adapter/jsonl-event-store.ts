@@ -101,6 +101,8 @@ export class JsonlEventStore extends EventStoreBase {
         `append to stream ${streamId} needs at least one event, found an empty batch.`,
       );
     }
+    // An import may carry each event's original recordedAt (checked the same way by every store).
+    const imported = importedRecordedAt(streamId, options, batch.length);
     const repeated = this.#idempotentResult(streamId, batch);
     if (repeated !== undefined) return repeated;
 
@@ -111,8 +113,6 @@ export class JsonlEventStore extends EventStoreBase {
       stream === undefined ? 'no_stream' : BigInt(stream.length - 1),
     );
 
-    // An import may carry each event's original recordedAt (checked the same way by every store).
-    const imported = importedRecordedAt(streamId, options, batch.length);
     const recordedAt = new Date();
     const rows = batch.map(
       (event, i): Row => ({
