@@ -1,6 +1,22 @@
-import { InMemoryCheckpointStore, InMemorySnapshotStore } from '@annals/core';
-import { PostgresCheckpointStore, PostgresEventStore, PostgresSnapshotStore } from '@annals/postgres';
-import { runCheckpointStoreConformance, runSnapshotStoreConformance } from '@annals/testing';
+import {
+  InMemoryCheckpointStore,
+  InMemoryDeadLetterStore,
+  InMemoryProjectionControl,
+  InMemorySnapshotStore,
+} from '@annals/core';
+import {
+  PostgresCheckpointStore,
+  PostgresDeadLetterStore,
+  PostgresEventStore,
+  PostgresProjectionControl,
+  PostgresSnapshotStore,
+} from '@annals/postgres';
+import {
+  runCheckpointStoreConformance,
+  runDeadLetterStoreConformance,
+  runProjectionControlConformance,
+  runSnapshotStoreConformance,
+} from '@annals/testing';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
@@ -14,6 +30,18 @@ runSnapshotStoreConformance({
 runCheckpointStoreConformance({
   name: 'InMemoryCheckpointStore',
   createCheckpointStore: () => new InMemoryCheckpointStore(),
+});
+runDeadLetterStoreConformance({
+  name: 'InMemoryDeadLetterStore',
+  createDeadLetterStore: () => new InMemoryDeadLetterStore(),
+});
+runProjectionControlConformance({
+  name: 'InMemoryProjectionControl',
+  createControls: async () => {
+    // Runners of one process share one instance.
+    const control = new InMemoryProjectionControl();
+    return [control, control];
+  },
 });
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -40,10 +68,12 @@ afterAll(async () => {
   }
 });
 
-/** A migrated PostgreSQL store in a fresh schema, closed after the file. */
-async function openStore(target: 'pglite' | 'server'): Promise<PostgresEventStore> {
-  const schema = `kits_${process.pid}_${++schemas}`;
-  if (target === 'server') serverSchemas.push(schema);
+/** A migrated PostgreSQL store in a fresh schema (or a second store on `schema`), closed after the file. */
+async function openStore(target: 'pglite' | 'server', schema?: string): Promise<PostgresEventStore> {
+  if (schema === undefined) {
+    schema = `kits_${process.pid}_${++schemas}`;
+    if (target === 'server') serverSchemas.push(schema);
+  }
   const store = await PostgresEventStore.create(
     target === 'pglite' ? { pglite: pglite! } : { connectionString: databaseUrl!, pool: { max: 2 } },
     { schema },
@@ -63,6 +93,19 @@ for (const target of targets) {
     runCheckpointStoreConformance({
       name: `PostgresCheckpointStore (${target})`,
       createCheckpointStore: async () => new PostgresCheckpointStore(await openStore(target)),
+    });
+    runDeadLetterStoreConformance({
+      name: `PostgresDeadLetterStore (${target})`,
+      createDeadLetterStore: async () => new PostgresDeadLetterStore(await openStore(target)),
+    });
+    runProjectionControlConformance({
+      name: `PostgresProjectionControl (${target})`,
+      createControls: async () => {
+        // Two stores on one schema, as two nodes open it.
+        const first = await openStore(target);
+        const second = await openStore(target, first.schema);
+        return [new PostgresProjectionControl(first), new PostgresProjectionControl(second)];
+      },
     });
   });
 }
