@@ -220,14 +220,16 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
 
   /**
    * Pauses a projection on every runner that shares this runner's {@link control}: here at once
-   * (the batch being applied commits with its checkpoint), on the others within their poll interval
-   * (a third of `leaseTtlMs`). A paused projection holds no lease, applies nothing and reports
-   * `paused`, across restarts, until {@link resume}; `waitUntilCaughtUp` waits meanwhile.
+   * (resolves once the batch being applied has committed with its checkpoint and the lease is let
+   * go), on the others within their poll interval (a third of `leaseTtlMs`). A paused projection
+   * holds no lease, applies nothing and reports `paused`, across restarts, until {@link resume};
+   * `waitUntilCaughtUp` waits meanwhile.
    */
   async pause(name: string): Promise<void> {
     const workers = this.#workersOf(name);
     await this.control.pause(name);
     for (const worker of workers) worker.setPaused(true);
+    await Promise.all(workers.map((w) => w.waitUntilPaused()));
   }
 
   /** Resumes a paused projection: a runner takes it again and continues from its checkpoint. */

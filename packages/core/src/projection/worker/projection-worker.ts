@@ -143,6 +143,15 @@ export class ProjectionWorker<TContext, TTransaction> {
     this.#changes.notify();
   }
 
+  /** Resolves once a paused loop has let go of its key (or the loop ended, or it was resumed meanwhile). */
+  async waitUntilPaused(): Promise<void> {
+    for (;;) {
+      const seen = this.#changes.version;
+      if (this.#loop === undefined || !this.#pause.paused || this.#state.is('paused', 'failed')) return;
+      await this.#changes.wait(seen, { timeoutMs: 200 });
+    }
+  }
+
   /** Marks the start or the end of a rebuild: progress goes to `tracker`, the state reads `rebuilding`. */
   setRebuild(tracker: RebuildTracker | undefined): void {
     this.#rebuild = tracker;
