@@ -47,7 +47,9 @@ export function importStatement(args: {
             ${expected === 'stream_exists' ? sql`` : sql`and s.revision = ${String(expected)}::bigint`}
           returning s.revision`;
   const notify =
-    args.channel === undefined ? sql`` : sql`, pg_notify(${args.channel}::text, '')::text as notified`;
+    args.channel === undefined
+      ? sql``
+      : sql`, (select 1 from pg_notify(${args.channel}::text, '')) as notified`;
   return sql<AppendRow>`with x as (
       select pg_current_xact_id() as xid, (pg_current_xact_id()::text::bigint << 20) as low
     ), f as (

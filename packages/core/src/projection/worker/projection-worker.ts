@@ -234,6 +234,7 @@ export class ProjectionWorker<TContext, TTransaction> {
           this.#state.to('paused');
           this.#settle();
           await this.#loadStandbyPosition().catch(() => undefined);
+          if (this.#lag.due(this.#s.statusRefreshMs)) await this.#lag.measureOnce().catch(() => undefined);
           await this.#sleep(pollMs);
           continue;
         }
