@@ -1,5 +1,10 @@
 import { defineProjection } from '@annals/core';
-import { PostgresEventStore, PostgresLeaseStore, PostgresProjectionRunner } from '@annals/postgres';
+import {
+  PostgresEventStore,
+  PostgresLeaseStore,
+  type PostgresProjectionContext,
+  PostgresProjectionRunner,
+} from '@annals/postgres';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -92,7 +97,10 @@ describe.skipIf(databaseUrl === undefined)('annals on a server', { timeout: 600_
       projections: [
         defineProjection({
           name: 'item-counts',
-          handlers: { ItemAdded: (e) => void applied.set(e.id, (applied.get(e.id) ?? 0) + 1) },
+          handlers: {
+            ItemAdded: (e, _context: PostgresProjectionContext) =>
+              void applied.set(e.id, (applied.get(e.id) ?? 0) + 1),
+          },
         }),
       ],
     });
