@@ -104,7 +104,9 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
     ]);
     expect(new Set(letters.map((l) => l.id)).size, 'each letter has its own id').toBe(2);
     const table = await runCli([...on(), 'dead-letters', 'list']);
-    expect(table.stdout).toMatch(new RegExp(`^${letters[0]!.id}\\s+${letters[0]!.eventId}\\s+cart-owners`, 'm'));
+    expect(table.stdout).toMatch(
+      new RegExp(`^${letters[0]!.id}\\s+${letters[0]!.eventId}\\s+cart-owners`, 'm'),
+    );
     const show = await runCli([...on(), 'dead-letters', 'show', letters[0]!.eventId]);
     expect(show.code).toBe(0);
     expect(show.stdout).toContain('Error: poison owner');
@@ -116,7 +118,9 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
     expect(retry.code, retry.stderr).toBe(0);
     const again = await runCli([...on(), ...config, 'dead-letters', 'retry', letters[0]!.id]);
     expect(again.code).toBe(2);
-    expect(again.stderr.trim()).toMatch(new RegExp(`^annals: INVALID_ARGUMENT: No dead letter with id ${letters[0]!.id}`));
+    expect(again.stderr.trim()).toMatch(
+      new RegExp(`^annals: INVALID_ARGUMENT: No dead letter with id ${letters[0]!.id}`),
+    );
     const discard = await runCli([...on(), 'dead-letters', 'discard', letters[1]!.eventId]);
     expect(discard.code, discard.stderr).toBe(0);
     const after = await runCli([...on(), 'dead-letters', 'list', '--json']);
@@ -164,7 +168,9 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
     expect(twice.stderr.trim()).toMatch(/^annals: INVALID_ARGUMENT: Projection item-counts is not paused/);
     const typo = await runCli([...on(), 'projections', 'pause', 'item-count']);
     expect(typo.code).toBe(2);
-    expect(typo.stderr.trim()).toMatch(/^annals: INVALID_ARGUMENT: No projection named item-count: .*item-counts/);
+    expect(typo.stderr.trim()).toMatch(
+      /^annals: INVALID_ARGUMENT: No projection named item-count: .*item-counts/,
+    );
   });
 
   it('errors: one line with the code, and the documented exit codes', async () => {
@@ -173,7 +179,9 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
     expect(nowhere.stderr.trim()).toMatch(/^annals: INVALID_ARGUMENT: Where is the store\?/);
     const unknown = await runCli([...on(), 'status', '--bogus']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe("annals: INVALID_ARGUMENT: unknown option '--bogus' (add --help for usage)\n");
+    expect(unknown.stderr).toBe(
+      "annals: INVALID_ARGUMENT: unknown option '--bogus' (add --help for usage)\n",
+    );
     const missing = await runCli([...on(), 'projections', 'pause']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(
@@ -185,7 +193,9 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
     expect(command.stderr).toMatch(/^annals: INVALID_ARGUMENT: unknown command 'projection'/);
     const position = await runCli([...on(), 'export', '--from', 'ten']);
     expect(position.code).toBe(2);
-    expect(position.stderr).toMatch(/^annals: INVALID_ARGUMENT: --from expects a non-negative integer, found "ten"\.\n$/);
+    expect(position.stderr).toMatch(
+      /^annals: INVALID_ARGUMENT: --from expects a non-negative integer, found "ten"\.\n$/,
+    );
     const unmigrated = await runCli([...on(), '--schema', 'elsewhere', 'status']);
     expect(unmigrated.code).toBe(4);
     const unreachable = await runCli(['--database-url', 'postgres://postgres@127.0.0.1:1/none', 'status']);

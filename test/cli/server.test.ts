@@ -106,7 +106,9 @@ describe.skipIf(databaseUrl === undefined)('annals on a server', { timeout: 600_
     });
     const add = async (n: number) => {
       for (let i = 0; i < n; i++)
-        await store.append(`cart-${i}`, [{ type: 'ItemAdded', schemaVersion: 2, data: { sku: 's', quantity: 1 } }]);
+        await store.append(`cart-${i}`, [
+          { type: 'ItemAdded', schemaVersion: 2, data: { sku: 's', quantity: 1 } },
+        ]);
     };
     const cli = (args: string[]) =>
       runCli(['--config', fixtureConfig, ...args], { env: { ...env(), ANNALS_SCHEMA: schema } });
@@ -119,7 +121,10 @@ describe.skipIf(databaseUrl === undefined)('annals on a server', { timeout: 600_
       expect(pause.stdout).toMatch(/^paused item-counts: no runner holds it now/);
       // --wait returned once the lease was let go: the node saw the pause.
       expect(await new PostgresLeaseStore(store).get('item-counts')).toBeUndefined();
-      await waitUntil('the node reports item-counts paused', async () => node.status('item-counts')?.state === 'paused');
+      await waitUntil(
+        'the node reports item-counts paused',
+        async () => node.status('item-counts')?.state === 'paused',
+      );
       const status = JSON.parse((await cli(['status', '--json'])).stdout);
       expect(status.projections.find((p: { key: string }) => p.key === 'item-counts')).toMatchObject({
         state: 'paused',
@@ -133,7 +138,10 @@ describe.skipIf(databaseUrl === undefined)('annals on a server', { timeout: 600_
       await node.waitUntilCaughtUp('item-counts');
       expect(node.status('item-counts')!.position).toBeGreaterThan(paused);
       expect(applied.size).toBe(10);
-      expect([...applied.values()].every((times) => times === 1), 'each event applied once').toBe(true);
+      expect(
+        [...applied.values()].every((times) => times === 1),
+        'each event applied once',
+      ).toBe(true);
     } finally {
       await node.stop();
       await store.close();

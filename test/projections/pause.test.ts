@@ -1,5 +1,9 @@
 import { defineProjection } from '@annals/core';
-import { PostgresEventStore, type PostgresProjectionContext, PostgresProjectionRunner } from '@annals/postgres';
+import {
+  PostgresEventStore,
+  type PostgresProjectionContext,
+  PostgresProjectionRunner,
+} from '@annals/postgres';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,11 +23,16 @@ describe.skipIf(!url)('pausing a projection on a server, across two nodes', () =
 
   beforeAll(async () => {
     for (let i = 0; i < 2; i++) {
-      const store = await PostgresEventStore.create({ connectionString: url!, pool: { max: 4 } }, { schema, events: [Deposited] });
+      const store = await PostgresEventStore.create(
+        { connectionString: url!, pool: { max: 4 } },
+        { schema, events: [Deposited] },
+      );
       stores.push(store);
     }
     await stores[0]!.migrate();
-    await sql`create table ${applied} (event_id uuid primary key, times integer not null)`.execute(stores[0]!.kysely);
+    await sql`create table ${applied} (event_id uuid primary key, times integer not null)`.execute(
+      stores[0]!.kysely,
+    );
     await sql`create table ${witnessed} (event_id uuid primary key)`.execute(stores[0]!.kysely);
   });
   afterAll(async () => {
@@ -71,7 +80,9 @@ describe.skipIf(!url)('pausing a projection on a server, across two nodes', () =
       )
     ).rows;
 
-  it('pause on one handle stops both runners; resumed, every event is applied exactly once', { timeout: 120_000 }, async () => {
+  it('pause on one handle stops both runners; resumed, every event is applied exactly once', {
+    timeout: 120_000,
+  }, async () => {
     const [a, b] = stores.map(
       (store, i) =>
         new PostgresProjectionRunner({
@@ -112,7 +123,10 @@ describe.skipIf(!url)('pausing a projection on a server, across two nodes', () =
       await b.waitUntilCaughtUp('balances');
       const rows = await appliedRows();
       expect(rows).toHaveLength(40);
-      expect(rows.filter((r) => r.times !== 1), 'events applied more than once').toEqual([]);
+      expect(
+        rows.filter((r) => r.times !== 1),
+        'events applied more than once',
+      ).toEqual([]);
     } finally {
       await a.stop();
       await b.stop();

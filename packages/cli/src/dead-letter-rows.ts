@@ -17,7 +17,8 @@ export async function lettersOf(
   const found = UUID.test(ref)
     ? (await letters.list(projection)).filter((l) => l.eventId === ref.toLowerCase())
     : [await letters.get(ref)].filter(
-        (l): l is StoredDeadLetter => l !== undefined && (projection === undefined || l.projection === projection),
+        (l): l is StoredDeadLetter =>
+          l !== undefined && (projection === undefined || l.projection === projection),
       );
   if (found.length === 0) {
     throw new InvalidArgument(

@@ -36,7 +36,9 @@ export function asAnnalsError(error: unknown): unknown {
   const message = error instanceof Error ? error.message : '';
   const lost =
     (typeof code === 'string' &&
-      (CONNECTION_CODES.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code))) ||
+      (CONNECTION_CODES.has(code) ||
+        code.startsWith('08') ||
+        ['57P01', '57P02', '57P03', '53300'].includes(code))) ||
     /Connection terminated|connection.*(closed|ended) unexpectedly|terminating connection/i.test(message);
   return lost ? new StoreUnavailable('a query of the annals command', error) : error;
 }

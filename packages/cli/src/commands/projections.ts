@@ -10,9 +10,7 @@ import { registerPauseResume } from './projection-pause.js';
 
 /** `annals projections rebuild|pause|resume <name>`. */
 export function registerProjections(program: Command): void {
-  const projections = program
-    .command('projections')
-    .description('rebuild, pause and resume projections');
+  const projections = program.command('projections').description('rebuild, pause and resume projections');
   projections
     .command('rebuild')
     .description(

@@ -87,7 +87,9 @@ describe('pausing a projection across runners', () => {
       await a.waitUntilCaughtUp('witness');
       await b.waitUntilCaughtUp('witness');
       expect(nodes.witnessed.size).toBe(20);
-      expect(await nodes.checkpoints.load('balances'), 'the checkpoint of the paused projection').toBe(pausedAt);
+      expect(await nodes.checkpoints.load('balances'), 'the checkpoint of the paused projection').toBe(
+        pausedAt,
+      );
       expect(new Set(applied.keys()), 'nothing applied while paused').toEqual(before);
       expect(a.status('balances')?.state).toBe('paused');
       expect(b.status('balances')?.state).toBe('paused');
@@ -102,7 +104,11 @@ describe('pausing a projection across runners', () => {
         'no event applied twice',
       ).toEqual([]);
       await waitFor(
-        () => [a, b].map((r) => r.status('balances')?.state).sort().join() === 'running,standby',
+        () =>
+          [a, b]
+            .map((r) => r.status('balances')?.state)
+            .sort()
+            .join() === 'running,standby',
         'one runner to run balances again, the other to stand by',
       );
     } finally {

@@ -6,7 +6,7 @@ import type { SubscribeToAllOptions } from '../store/event-store.js';
 import { InMemoryEventStore } from '../store/in-memory-event-store.js';
 import { UpcasterRegistry } from '../upcasting/upcaster-registry.js';
 import type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
-import type { DeadLetter } from './dead-letter-store.js';
+import type { StoredDeadLetter } from './dead-letter-store.js';
 import { defineProjection, type Projection } from './define-projection.js';
 import { readAllLogStats } from './event-log-stats.js';
 import { InMemoryCheckpointStore } from './in-memory-checkpoint-store.js';
@@ -821,7 +821,7 @@ describe('ProjectionRunner (in memory)', () => {
     }
 
     function runnerFor(store: InMemoryEventStore, db: TransactionalModel, projection: Projection<any>) {
-      const letters: DeadLetter[] = [];
+      const letters: StoredDeadLetter[] = [];
       const runner = new ProjectionRunner({
         store,
         projections: [projection],
@@ -829,9 +829,11 @@ describe('ProjectionRunner (in memory)', () => {
         transaction: db.transaction,
         deadLetters: {
           record: async (letter) => {
-            letters.push(letter);
+            letters.push({ ...letter, id: String(letters.length + 1) });
           },
           list: async () => letters,
+          get: async (id) => letters.find((l) => l.id === id),
+          remove: async () => false,
         },
         logger: silent,
       });

@@ -25,7 +25,6 @@ import type {
 } from './event-store.js';
 import { defaultCapabilities } from './event-store.js';
 import { EventStoreBase } from './event-store-base.js';
-import { importedRecordedAt } from './imported-recorded-at.js';
 import {
   assertEventFilter,
   assertExpectedRevision,
@@ -33,6 +32,7 @@ import {
   toBigIntOption,
   toMaxCount,
 } from './expected-revision.js';
+import { importedRecordedAt } from './imported-recorded-at.js';
 import { type PullPage, PullSubscription, type Subscription } from './subscription.js';
 
 /**

@@ -1,10 +1,10 @@
 import { assertPausedName, type PausedProjection, type ProjectionControl } from '@annals/core';
 import type { Kysely } from 'kysely';
+import { SchemaNotMigrated } from '../errors/postgres-errors.js';
 import type { ProjectionTables } from '../schema/projection-schema.js';
 import { assertSchemaName } from '../schema/schema-name.js';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';
 import type { AnnalsTablesLocation } from '../schema/tables.js';
-import { SchemaNotMigrated } from '../errors/postgres-errors.js';
 import { sqlState } from '../store/database-errors.js';
 import { orUnavailable } from '../store/unavailable.js';
 

@@ -71,9 +71,11 @@ export async function appendToStream(
   const recordedAt = importedRecordedAt(streamId, options, batch.length);
   const arrays = toBatchArrays(batch);
   if (options.transaction !== undefined) {
-    return appendInTransaction(ctx, options.transaction, streamId, expected, arrays, recordedAt).catch((error) => {
-      throw toUnavailable(`an append to stream ${streamId}`, error);
-    });
+    return appendInTransaction(ctx, options.transaction, streamId, expected, arrays, recordedAt).catch(
+      (error) => {
+        throw toUnavailable(`an append to stream ${streamId}`, error);
+      },
+    );
   }
 
   await ctx.ensureVerified(ctx.db);

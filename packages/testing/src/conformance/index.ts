@@ -25,13 +25,13 @@ export { idempotencyCases } from './idempotency-cases.js';
 export { importCases } from './import-cases.js';
 export { multiProcessCases } from './multi-process-cases.js';
 export { orderingCases } from './ordering-cases.js';
-export { publishSubscribeCases } from './publish-subscribe-cases.js';
 export {
   type DeadLetterStoreConformanceOptions,
   type ProjectionControlConformanceOptions,
   runDeadLetterStoreConformance,
   runProjectionControlConformance,
 } from './projection-store-conformance.js';
+export { publishSubscribeCases } from './publish-subscribe-cases.js';
 export { readAllCases } from './read-all-cases.js';
 export { readStreamCases } from './read-stream-cases.js';
 export { recordedEventCases } from './recorded-event-cases.js';
