@@ -80,7 +80,7 @@ async function assertKnownProjection(
   if (stored.includes(name)) return;
   const known = [...new Set([...configured, ...stored])].sort();
   throw new InvalidArgument(
-    `No projection named ${name}: the config defines none and the store has no checkpoint of it; known: ${known.join(', ') || 'none'}.`,
+    `No projection named ${name}: ${config === undefined ? 'no config is loaded' : `the config ${config.path} does not define it`} and the store has no checkpoint of it; known: ${known.join(', ') || 'none'}.`,
   );
 }
 
