@@ -1,6 +1,7 @@
 import {
   InMemoryCheckpointStore,
   InMemoryDeadLetterStore,
+  InMemoryLeaseStore,
   InMemoryProjectionControl,
   InMemorySnapshotStore,
 } from '@annals/core';
@@ -8,12 +9,15 @@ import {
   PostgresCheckpointStore,
   PostgresDeadLetterStore,
   PostgresEventStore,
+  PostgresLeasedCheckpointStore,
+  PostgresLeaseStore,
   PostgresProjectionControl,
   PostgresSnapshotStore,
 } from '@annals/postgres';
 import {
   runCheckpointStoreConformance,
   runDeadLetterStoreConformance,
+  runLeasedCheckpointStoreConformance,
   runProjectionControlConformance,
   runSnapshotStoreConformance,
 } from '@annals/testing';
@@ -31,6 +35,14 @@ runCheckpointStoreConformance({
   name: 'InMemoryCheckpointStore',
   createCheckpointStore: () => new InMemoryCheckpointStore(),
 });
+runLeasedCheckpointStoreConformance({
+  name: 'InMemoryCheckpointStore with InMemoryLeaseStore',
+  createStores: () => {
+    const leases = new InMemoryLeaseStore();
+    return { leases, checkpoints: new InMemoryCheckpointStore({ leases }) };
+  },
+});
+
 runDeadLetterStoreConformance({
   name: 'InMemoryDeadLetterStore',
   createDeadLetterStore: () => new InMemoryDeadLetterStore(),
@@ -105,6 +117,16 @@ for (const target of targets) {
         const first = await openStore(target);
         const second = await openStore(target, first.schema);
         return [new PostgresProjectionControl(first), new PostgresProjectionControl(second)];
+      },
+    });
+    runLeasedCheckpointStoreConformance({
+      name: `PostgresLeasedCheckpointStore (${target})`,
+      createStores: async () => {
+        const store = await openStore(target);
+        return {
+          leases: new PostgresLeaseStore(store),
+          checkpoints: new PostgresLeasedCheckpointStore(store),
+        };
       },
     });
   });

@@ -1,9 +1,5 @@
-export type { BackoffOptions } from './backoff.js';
 export type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
 export {
-  assertDeadLetter,
-  assertDeadLetterId,
-  assertDeadLetterProjection,
   type DeadLetter,
   type DeadLetterStore,
   InMemoryDeadLetterStore,
@@ -25,21 +21,13 @@ export {
 } from './define-projection.js';
 export { type EventLogStats, type PendingEvents, readAllLogStats } from './event-log-stats.js';
 export {
-  assertCheckpointArgs,
-  assertCheckpointKey,
   InMemoryCheckpointStore,
   type InMemoryCheckpointStoreOptions,
 } from './in-memory-checkpoint-store.js';
-export {
-  assertLeaseArgs,
-  assertLeaseKeyAndOwner,
-  assertLeasePrefix,
-  InMemoryLeaseStore,
-  type InMemoryLeaseStoreOptions,
-} from './in-memory-lease-store.js';
+export { InMemoryLeaseStore, type InMemoryLeaseStoreOptions } from './in-memory-lease-store.js';
 export { InMemoryProjectionControl } from './in-memory-projection-control.js';
 export type { Lease, LeaseStore } from './lease-store.js';
-export { assertPausedName, type PausedProjection, type ProjectionControl } from './projection-control.js';
+export type { PausedProjection, ProjectionControl } from './projection-control.js';
 export {
   CheckpointConflict,
   type FailedEventInfo,

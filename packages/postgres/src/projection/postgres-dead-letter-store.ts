@@ -1,11 +1,5 @@
-import {
-  assertDeadLetter,
-  assertDeadLetterId,
-  assertDeadLetterProjection,
-  type DeadLetter,
-  type DeadLetterStore,
-  type StoredDeadLetter,
-} from '@annals/core';
+import type { DeadLetter, DeadLetterStore, StoredDeadLetter } from '@annals/core';
+import { assertDeadLetter, assertDeadLetterId, assertDeadLetterProjection } from '@annals/core/adapter';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { ProjectionTables } from '../schema/projection-schema.js';
 import { assertSchemaName } from '../schema/schema-name.js';

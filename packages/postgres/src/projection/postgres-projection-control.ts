@@ -1,4 +1,5 @@
-import { assertPausedName, type PausedProjection, type ProjectionControl } from '@annals/core';
+import type { PausedProjection, ProjectionControl } from '@annals/core';
+import { assertPausedName } from '@annals/core/adapter';
 import type { Kysely } from 'kysely';
 import { SchemaNotMigrated } from '../errors/postgres-errors.js';
 import type { ProjectionTables } from '../schema/projection-schema.js';

@@ -23,6 +23,11 @@ export {
 } from './expect-error.js';
 export { idempotencyCases } from './idempotency-cases.js';
 export { importCases } from './import-cases.js';
+export {
+  type LeasedCheckpointStoreConformanceOptions,
+  type LeasedCheckpointStores,
+  runLeasedCheckpointStoreConformance,
+} from './leased-checkpoint-conformance.js';
 export { multiProcessCases } from './multi-process-cases.js';
 export { orderingCases } from './ordering-cases.js';
 export {

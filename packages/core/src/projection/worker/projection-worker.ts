@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../../events/event-types.js';
+import { backoffDelay } from '../../retry/backoff.js';
 import { ChangeNotifier } from '../../store/change-notifier.js';
-import { failureDelay } from '../backoff.js';
 import { BatchReader } from '../batch-reader.js';
 import { isCheckpointConflict, isLeaseLost, LeaseLost, ProjectionFailed } from '../projection-errors.js';
 import type { ProjectionErrorInfo, ProjectionStatus } from '../projection-status.js';
@@ -225,6 +225,8 @@ export class ProjectionWorker<TContext, TTransaction> {
   async #run(): Promise<void> {
     const { logger, key } = this.#s;
     const pollMs = pollInterval(this.#s.leaseTtlMs);
+    /** The position when the lease was last lost, or undefined. */
+    let lostAt: bigint | undefined;
     try {
       while (!this.#abort.signal.aborted) {
         if (await this.#pause.check()) {
@@ -269,7 +271,12 @@ export class ProjectionWorker<TContext, TTransaction> {
             );
             this.#lease.drop();
             this.#state.to('standby');
-            await this.#sleep(pollMs);
+            // Claim again at once the first time: a claim takes only a free or expired lease, so a
+            // lease that merely expired while no heartbeat could renew it (an outage) is ours again
+            // now, and one another runner holds sends the loop to the standby poll. A second loss
+            // with no progress between waits the poll, so a lease that keeps slipping cannot spin.
+            if (lostAt === this.#position) await this.#sleep(pollMs);
+            lostAt = this.#position;
             continue;
           }
           if (error instanceof ProjectionFailed) {
@@ -306,7 +313,7 @@ export class ProjectionWorker<TContext, TTransaction> {
     logger.warn(`Projection ${key} failed outside its handlers (attempt ${failures.attempts}); retrying.`, {
       error,
     });
-    await this.#sleep(failureDelay(failures.attempts, projection.failure.backoff));
+    await this.#sleep(backoffDelay(failures.attempts, projection.failure.backoff));
     return true;
   }
 
