@@ -21,12 +21,12 @@ export {
   assertDeadLetterId,
   assertDeadLetterProjection,
 } from '../projection/dead-letter-store.js';
-export { assertPausedName } from '../projection/projection-control.js';
 export {
   assertLeaseArgs,
   assertLeaseKeyAndOwner,
   assertLeasePrefix,
 } from '../projection/lease-store.js';
+export { assertPausedName } from '../projection/projection-control.js';
 export { ChangeNotifier } from '../store/change-notifier.js';
 export { DEFAULT_DRAIN_TIMEOUT_MS, drainSubscriptions, drainTimeoutOf } from '../store/close-options.js';
 export { defaultCapabilities } from '../store/event-store.js';
