@@ -19,12 +19,17 @@ export { assertStreamId } from '../events/stream-id-check.js';
 export { traceAppend } from '../observability/append-telemetry.js';
 export { withoutTraceContext } from '../observability/trace-context.js';
 export { assertCheckpointArgs, assertCheckpointKey } from '../projection/checkpoint-store.js';
-export { assertDeadLetter, assertDeadLetterProjection } from '../projection/dead-letter-store.js';
+export {
+  assertDeadLetter,
+  assertDeadLetterId,
+  assertDeadLetterProjection,
+} from '../projection/dead-letter-store.js';
 export {
   assertLeaseArgs,
   assertLeaseKeyAndOwner,
   assertLeasePrefix,
 } from '../projection/lease-store.js';
+export { assertPausedName } from '../projection/projection-control.js';
 export { ChangeNotifier } from '../store/change-notifier.js';
 export { DEFAULT_DRAIN_TIMEOUT_MS, drainSubscriptions, drainTimeoutOf } from '../store/close-options.js';
 export { defaultCapabilities } from '../store/event-store.js';
@@ -37,6 +42,7 @@ export {
   toBigIntOption,
   toMaxCount,
 } from '../store/expected-revision.js';
+export { importedRecordedAt, MAX_RECORDED_AT_SKEW_MS } from '../store/imported-recorded-at.js';
 export {
   MAX_KEY_BYTES,
   MAX_POSITION,

@@ -6,6 +6,7 @@ import type { DeadLetterStore } from './dead-letter-store.js';
 import type { Projection, ProjectionContext } from './define-projection.js';
 import type { EventLogStats } from './event-log-stats.js';
 import type { LeaseStore } from './lease-store.js';
+import type { ProjectionControl } from './projection-control.js';
 import type { RebuildProgress } from './projection-status.js';
 import type { ProjectionTransaction } from './worker/worker-settings.js';
 
@@ -25,6 +26,12 @@ export interface ProjectionRunnerOptions<TContext = ProjectionContext, TTransact
    * none, for a single runner; give one whenever several runners may start the same projections.
    */
   readonly leases?: LeaseStore;
+  /**
+   * Where projections are paused and resumed (`runner.pause()`), read by every runner that shares
+   * it. Default: an {@link InMemoryProjectionControl} of this runner's own; give runners of one
+   * process the same instance, or a database one (`PostgresProjectionControl`) across processes.
+   */
+  readonly control?: ProjectionControl;
   /** Where `'dead-letter'` policies record skipped events. Default: in memory (required with a `transaction`). */
   readonly deadLetters?: DeadLetterStore<TTransaction>;
   /**

@@ -32,6 +32,7 @@ import {
   toBigIntOption,
   toMaxCount,
 } from './expected-revision.js';
+import { importedRecordedAt } from './imported-recorded-at.js';
 import { type PullPage, PullSubscription, type Subscription } from './subscription.js';
 
 /**
@@ -109,6 +110,7 @@ export class InMemoryEventStore extends EventStoreBase {
         `append to stream ${streamId} needs at least one event, found an empty batch.`,
       );
     }
+    const imported = importedRecordedAt(streamId, options, prepared.length);
     const repeated = this.#idempotentResult(streamId, prepared);
     if (repeated !== undefined) return repeated;
 
@@ -119,7 +121,7 @@ export class InMemoryEventStore extends EventStoreBase {
     const target = stream ?? [];
     const recordedAt = new Date();
     const written: StoredEvent[] = [];
-    for (const event of prepared) {
+    for (const [index, event] of prepared.entries()) {
       // Frozen once, here: every read shares the data and metadata (frozen JSON is kept as it is).
       const frozen = frozenValues(event);
       const stored: StoredEvent = {
@@ -131,7 +133,7 @@ export class InMemoryEventStore extends EventStoreBase {
         position: BigInt(this.#log.length + 1),
         data: frozen?.data ? event.data : deepFreeze(JSON.parse(event.dataJson)),
         metadata: frozen?.metadata ? event.metadata : deepFreeze(JSON.parse(event.metadataJson)),
-        recordedAt,
+        recordedAt: imported?.[index] ?? recordedAt,
       };
       this.#log.push(stored);
       target.push(stored);

@@ -35,6 +35,7 @@ import {
   drainSubscriptions,
   drainTimeoutOf,
   EventStoreBase,
+  importedRecordedAt,
   normalizeExpectedRevision,
   type PreparedEvent,
   PullSubscription,
@@ -108,6 +109,8 @@ export class JsonlEventStore extends EventStoreBase {
         `append to stream ${streamId} needs at least one event, found an empty batch.`,
       );
     }
+    // An import may carry each event's original recordedAt (checked the same way by every store).
+    const imported = importedRecordedAt(streamId, options, batch.length);
     const repeated = this.#idempotentResult(streamId, batch);
     if (repeated !== undefined) return repeated;
 
@@ -130,7 +133,7 @@ export class JsonlEventStore extends EventStoreBase {
           position: BigInt(this.#log.length + i + 1),
           data: JSON.parse(event.dataJson),
           metadata: JSON.parse(event.metadataJson),
-          recordedAt,
+          recordedAt: imported?.[i] ?? recordedAt,
         },
         dataJson: event.dataJson,
         metadataJson: event.metadataJson,

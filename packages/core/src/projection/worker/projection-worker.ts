@@ -12,6 +12,7 @@ import { BatchCommitter } from './batch-committer.js';
 import { FailureRecord } from './failure-record.js';
 import { LagMeter } from './lag-meter.js';
 import { LeaseHolder } from './lease-holder.js';
+import { PauseWatch } from './pause-watch.js';
 import { pollInterval, type WorkerSettings } from './worker-settings.js';
 import { WorkerState } from './worker-state.js';
 
@@ -29,6 +30,7 @@ export class ProjectionWorker<TContext, TTransaction> {
   readonly #changes = new ChangeNotifier();
   readonly #state = new WorkerState(() => this.#changes.notify());
   readonly #lease: LeaseHolder;
+  readonly #pause: PauseWatch;
   readonly #lag: LagMeter;
   readonly #telemetry: ProjectionTelemetry;
   readonly #failures: FailureRecord;
@@ -59,6 +61,16 @@ export class ProjectionWorker<TContext, TTransaction> {
       },
       unavailable: (error, failures) => this.#failures.record(error, undefined, failures),
     });
+    this.#pause = new PauseWatch(
+      settings.control,
+      settings.projection.name,
+      pollInterval(settings.leaseTtlMs),
+      settings.logger,
+      () => {
+        void this.#reader?.close();
+        this.#changes.notify();
+      },
+    );
     this.#telemetry = new ProjectionTelemetry(settings.projection.name, settings.key, () => this.#lag.lag());
     this.#lag = new LagMeter(
       settings.stats,
@@ -131,6 +143,24 @@ export class ProjectionWorker<TContext, TTransaction> {
     this.#changes.notify();
   }
 
+  /**
+   * This runner paused (`true`) or resumed the projection: the worker acts on it at once, rather than
+   * at its next read of the control (a batch being applied commits first).
+   */
+  setPaused(paused: boolean): void {
+    this.#pause.set(paused);
+    this.#changes.notify();
+  }
+
+  /** Resolves once a paused loop has let go of its key (or the loop ended, or it was resumed meanwhile). */
+  async waitUntilPaused(): Promise<void> {
+    for (;;) {
+      const seen = this.#changes.version;
+      if (this.#loop === undefined || !this.#pause.paused || this.#state.is('paused', 'failed')) return;
+      await this.#changes.wait(seen, { timeoutMs: 200 });
+    }
+  }
+
   /** Marks the start or the end of a rebuild: progress goes to `tracker`, the state reads `rebuilding`. */
   setRebuild(tracker: RebuildTracker | undefined): void {
     this.#rebuild = tracker;
@@ -196,9 +226,9 @@ export class ProjectionWorker<TContext, TTransaction> {
     }
   }
 
-  /** True when the worker should let go of its key: stopped, lease lost, or shard assigned elsewhere. */
+  /** True when the worker should let go of its key: stopped, paused, lease lost, or shard assigned elsewhere. */
   #interrupted(): boolean {
-    return this.#abort.signal.aborted || this.#lease.lost || !this.#desired;
+    return this.#abort.signal.aborted || this.#lease.lost || !this.#desired || this.#pause.paused;
   }
 
   async #run(): Promise<void> {
@@ -208,6 +238,17 @@ export class ProjectionWorker<TContext, TTransaction> {
     let lostAt: bigint | undefined;
     try {
       while (!this.#abort.signal.aborted) {
+        if (await this.#pause.check()) {
+          // Paused on some runner: hold no lease (no runner takes it while paused), apply nothing,
+          // follow the checkpoint; resumed, the loop claims the key again and goes on from there.
+          await this.#lease.release();
+          this.#state.to('paused');
+          this.#settle();
+          await this.#loadStandbyPosition().catch(() => undefined);
+          if (this.#lag.due(this.#s.statusRefreshMs)) await this.#lag.measureOnce().catch(() => undefined);
+          await this.#sleep(pollMs);
+          continue;
+        }
         const claim = await this.#lease.claim(this.#desired);
         if (claim !== 'held') {
           this.#state.to('standby');
@@ -315,6 +356,7 @@ export class ProjectionWorker<TContext, TTransaction> {
         if (this.#state.is('running')) this.#lag.measureOnce().catch(() => undefined);
       }, statusRefreshMs);
       refresh.unref?.();
+      this.#pause.watch();
       while (!this.#interrupted()) {
         const batch = await reader.next(this.#s.projection.batchSize ?? this.#s.batchSize);
         if (batch.length === 0) break;
@@ -322,6 +364,7 @@ export class ProjectionWorker<TContext, TTransaction> {
       }
     } finally {
       if (refresh !== undefined) clearInterval(refresh);
+      this.#pause.unwatch();
       this.#reader = undefined;
       this.#owning = false;
       await reader?.close();

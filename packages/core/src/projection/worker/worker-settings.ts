@@ -5,6 +5,7 @@ import type { DeadLetterStore } from '../dead-letter-store.js';
 import type { Projection } from '../define-projection.js';
 import type { EventLogStats } from '../event-log-stats.js';
 import type { LeaseStore } from '../lease-store.js';
+import type { ProjectionControl } from '../projection-control.js';
 
 /**
  * Runs one batch as a unit of work: the handlers' effects, the checkpoint and any dead letter commit
@@ -22,6 +23,8 @@ export interface WorkerSettings<TContext, TTransaction> {
   readonly shard: { readonly index: number; readonly count: number } | undefined;
   readonly checkpoints: CheckpointStore<TTransaction>;
   readonly leases: LeaseStore | undefined;
+  /** Where pauses are recorded; read by name, so every shard of a projection pauses together. */
+  readonly control: ProjectionControl;
   readonly deadLetters: DeadLetterStore<TTransaction>;
   readonly transaction: ProjectionTransaction<TTransaction> | undefined;
   readonly context: (transaction: TTransaction | undefined) => TContext;
