@@ -4,13 +4,14 @@ import {
 } from '../aggregate/aggregate-metadata.js';
 import { type AggregateRoot, aggregateInternals } from '../aggregate/aggregate-root.js';
 import { currentCommandContext } from '../context/command-context.js';
+import { currentStoreTransaction } from '../context/store-transaction.js';
 import { hasErrorCode } from '../errors/annals-error.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { EventMetadata, NewEvent } from '../events/event-types.js';
 import { withMetadata } from '../events/validated-event.js';
 import { InMemorySnapshotStore } from '../snapshot/in-memory-snapshot-store.js';
 import type { Snapshot, SnapshotOptions, SnapshotStore } from '../snapshot/snapshot-store.js';
-import type { AppendResult, EventStore, ReadStreamOptions } from '../store/event-store.js';
+import type { AppendOptions, AppendResult, EventStore, ReadStreamOptions } from '../store/event-store.js';
 import { toBigIntOption } from '../store/expected-revision.js';
 import { readStreamSync } from '../store/in-memory-event-store.js';
 import { appendRetryingUnavailable } from './append-retrying-unavailable.js';
@@ -124,7 +125,8 @@ export class Repository<T extends AggregateRoot> {
    */
   async load(id: string): Promise<T> {
     const streamId = this.streamIdOf(id);
-    const policy = this.#snapshots;
+    // Inside a store transaction snapshots are neither read nor taken (see save).
+    const policy = this.#joinedTransaction() === undefined ? this.#snapshots : undefined;
     let aggregate = this.#create(id);
     let base = -1n;
     let stale = false;
@@ -268,18 +270,45 @@ export class Repository<T extends AggregateRoot> {
         : pending.map((e) =>
             withMetadata(e, e.metadata === undefined ? metadata : { ...metadata, ...e.metadata }),
           );
-    // A connection that died (perhaps at the commit): the same events again, with the same ids.
-    const result = await appendRetryingUnavailable(this.#store, streamId, events, {
-      expectedRevision: aggregate.revision,
-    });
+    const transaction = this.#joinedTransaction();
+    // In a store transaction the append commits with it (no retry: a lost connection ends the
+    // transaction, which its owner runs again). Otherwise, on a connection that died (perhaps at
+    // the commit): the same events again, with the same ids.
+    const result =
+      transaction === undefined
+        ? await appendRetryingUnavailable(this.#store, streamId, events, {
+            expectedRevision: aggregate.revision,
+          })
+        : await this.#store.append(streamId, events, {
+            expectedRevision: aggregate.revision,
+            transaction,
+          } as AppendOptions);
     aggregateInternals.markCommitted(aggregate, result.nextExpectedRevision);
-    const policy = this.#snapshots;
+    // Snapshots are written outside any transaction (on PGlite, its one connection is the
+    // transaction's until the commit), so none is taken inside one.
+    const policy = transaction === undefined ? this.#snapshots : undefined;
     if (policy !== undefined) {
       const base = this.#snapshotBase.get(aggregate) ?? -1n;
       if (result.nextExpectedRevision - base >= policy.every)
         await this.#takeSnapshot(policy, aggregate, streamId);
     }
     return result;
+  }
+
+  /**
+   * The transaction of the current store transaction scope (see `runInStoreTransaction`), when it
+   * belongs to this repository's store; a scope of another store is refused, since the events would
+   * not commit with it.
+   */
+  #joinedTransaction(): unknown {
+    const scope = currentStoreTransaction();
+    if (scope === undefined) return undefined;
+    if (scope.store !== this.#store) {
+      throw new InvalidArgument(
+        `Repository<${this.aggregateType}> runs inside a transaction of another event store than its own; its events would not commit with that transaction. Give the repository the store whose transaction the command runs in.`,
+      );
+    }
+    return scope.transaction;
   }
 
   #create(id: string): T {
@@ -301,10 +330,12 @@ export class Repository<T extends AggregateRoot> {
     range: { fromRevision: bigint; maxCount?: number; until?: Date },
   ): Promise<number> {
     let applied = 0;
-    const options: ReadStreamOptions =
+    const transaction = this.#joinedTransaction();
+    const options: ReadStreamOptions & { transaction?: unknown } =
       range.maxCount === undefined
         ? { fromRevision: range.fromRevision }
         : { fromRevision: range.fromRevision, maxCount: range.maxCount };
+    if (transaction !== undefined) options.transaction = transaction;
     try {
       // The in-memory store hands its events over without an async step per event.
       const events = readStreamSync(this.#store, streamId, options);

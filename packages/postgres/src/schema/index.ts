@@ -6,6 +6,12 @@ export {
   MIGRATION_TABLE,
 } from './migrations.js';
 export {
+  type IdempotencyRecordsTable,
+  type InboxMessagesTable,
+  type MessagingTables,
+  messagingMigration,
+} from './messaging-schema.js';
+export {
   type ProjectionDeadLettersTable,
   type ProjectionLeasesTable,
   type ProjectionTables,
