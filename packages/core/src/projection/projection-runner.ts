@@ -16,6 +16,7 @@ import {
   type RebuildOptions,
   type RebuildResult,
 } from './projection-runner-options.js';
+import { projectionFilter } from './projection-filter.js';
 import type { ProjectionStatus } from './projection-status.js';
 import { RebuildProgressTracker } from './rebuild-progress.js';
 import { shardKey } from './shard.js';
@@ -135,7 +136,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
             leaseTtlMs: this.#leaseTtlMs,
             statusRefreshMs,
             logger,
-            isTransient: isUnavailableOr(options.isTransient),
+            isTransient: isUnavailableOr(options.isTransient, projection.isTransient),
           }),
         );
       }
@@ -241,7 +242,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
         throw error;
       }
       const total = (
-        await this.#stats.pending({ afterPosition: 0n, filter: { types: projection.eventTypes } })
+        await this.#stats.pending({ afterPosition: 0n, filter: projectionFilter(projection) })
       ).count;
       const tracker = new RebuildProgressTracker(name, total, startedAt, options.onProgress);
       for (const worker of workers) {
@@ -321,7 +322,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
     }
     const pending = await this.#stats.pending({
       afterPosition: from,
-      filter: { types: projection.eventTypes },
+      filter: projectionFilter(projection),
     });
     const target = pending.lastPosition;
     if (target !== undefined) await Promise.all(workers.map((w) => w.waitForPosition(target, signal)));
