@@ -20,6 +20,7 @@ import { judgeTargets } from './harness/targets.js';
 import type { BackendName, Figure, FigureRef } from './harness/types.js';
 import { aggregateLoads, commandBus } from './suites/aggregate-groups.js';
 import { batchAppends, concurrentAppends, racingAppends, sequentialAppends } from './suites/append-groups.js';
+import { brokerPublish } from './suites/broker-groups.js';
 import { projectionCatchUp } from './suites/projection-group.js';
 import { catchUpReads, streamReads } from './suites/read-groups.js';
 
@@ -33,6 +34,7 @@ const GROUPS: readonly BenchGroup[] = [
   aggregateLoads,
   commandBus,
   projectionCatchUp,
+  brokerPublish,
 ];
 
 const ORDER: readonly BackendName[] = ['memory', 'pglite', 'server'];
