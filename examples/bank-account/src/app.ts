@@ -22,6 +22,7 @@ import { transferProcess } from './application/transfer-process.js';
 import type { ExampleOptions } from './cli.js';
 import { claimDataFolder, resetDataFolder } from './data-folder.js';
 import { bankEvents, upcasters } from './domain/events.js';
+import { startTransferOutbox, TRANSFER_OUTBOX } from './integration/nats-outbox.js';
 import { Transfer } from './domain/transfer.js';
 import {
   AccountBalances,
@@ -139,10 +140,13 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
   const runners: ProjectionRunner<any, any>[] = [inMemory, process];
   if (pg !== undefined)
     runners.push(new PostgresProjectionRunner({ store: pg, projections: [AccountBalances] }));
+  // With NATS_URL, the transfers are published to NATS JetStream as integration messages too.
+  const nats = options.natsUrl === undefined ? undefined : await startTransferOutbox(options.natsUrl, store, pg);
+  if (nats !== undefined) runners.push(nats.runner);
   const checkpointsAtStart = new Map<string, bigint>();
   if (pg !== undefined) {
     const checkpoints = new PostgresCheckpointStore(pg);
-    for (const name of [AccountBalances.name, 'transfer-process']) {
+    for (const name of [AccountBalances.name, 'transfer-process', ...(nats ? [TRANSFER_OUTBOX] : [])]) {
       const position = await checkpoints.load(name);
       if (position !== undefined) checkpointsAtStart.set(name, position);
     }
@@ -164,6 +168,7 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
     },
     async close() {
       for (const runner of runners) await runner.stop();
+      await nats?.close();
       await store.close();
     },
   };
