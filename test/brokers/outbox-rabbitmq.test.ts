@@ -168,14 +168,17 @@ describe.skipIf(databaseUrl === undefined)('a publisher process killed mid-batch
     // A consumer with an inbox: one effect per message id, whatever RabbitMQ delivers twice.
     const effects = sql.id(store.schema, 'received_transfers');
     await sql`create table ${effects} (transfer_id text not null)`.execute(store.kysely);
-    const inbox = new PostgresInbox(store, { consumer: 'transfers' });
     const delivered = await queue!.drain();
     expect(delivered.length, 'the confirmed half arrived twice').toBe(expected.length + before);
+    // #region inbox
+    const inbox = new PostgresInbox(store, { consumer: 'transfers' });
     for (const message of delivered) {
+      // The record of the message id and the effects commit together; a repeat changes nothing.
       await inbox.handle(message.messageId!, async (tx) => {
         await sql`insert into ${effects} values (${String(message.payload.transferId)})`.execute(tx);
       });
     }
+    // #endregion inbox
     const rows = (await sql<{ transfer_id: string }>`select transfer_id from ${effects}`.execute(store.kysely)).rows;
     expect(rows.map((r) => r.transfer_id).sort()).toEqual(expected.map((e) => String(e.payload.transferId)).sort());
     await close();

@@ -29,12 +29,15 @@ const db = useTestDatabase('idem');
 async function bank(target: (typeof targets)[number], extra: (accounts: Repository<BankAccount>) => object[] = () => []) {
   const store = await db.open(target, { events: bankEvents });
   const accounts = new Repository(BankAccount, { store });
+  // #region postgres-idempotency
   const records = new PostgresIdempotencyStore(store);
   const bus = new CommandBus({
     handlers: [new OpenAccountHandler(accounts), new DepositHandler(accounts), ...extra(accounts)],
   })
+    // Each attempt of retryOnConcurrency is one transaction: appends and record commit together.
     .use(retryOnConcurrency())
     .use(idempotency({ store: records }));
+  // #endregion postgres-idempotency
   await bus.execute(OpenAccount, { accountId: 'acc-1', owner: 'Ada' });
   await bus.execute(Deposit, { accountId: 'acc-1', amount: 100 });
   const events = async () => (await toArray(store.readStream('BankAccount-acc-1'))).map((e) => e.type);
