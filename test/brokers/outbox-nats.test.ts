@@ -3,6 +3,7 @@ import { hasErrorCode } from '@annals/core';
 import { defineIntegrationMessage, defineOutbox, MESSAGE_HEADERS } from '@annals/outbox';
 import { NatsPublisher } from '@annals/outbox/nats';
 import { PostgresProjectionRunner } from '@annals/postgres';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -65,9 +66,7 @@ describe('the outbox on NATS JetStream (shared server)', () => {
     expect(stored.map((m) => m.payload)).toEqual(expected.map((e) => e.payload));
     expect(new Set(stored.map((m) => m.subject))).toEqual(new Set([`${tag}.started`]));
     expect(new Set(stored.map((m) => m.name))).toEqual(new Set(['bank.transfer-started']));
-    const first = await (await import('@nats-io/jetstream'))
-      .jetstreamManager(shared)
-      .then((jsm) => jsm.streams.getMessage(`OUTBOX_${tag}`, { seq: 1 }));
+    const first = await (await jetstreamManager(shared)).streams.getMessage(`OUTBOX_${tag}`, { seq: 1 });
     expect(first?.header.get(MESSAGE_HEADERS.version)).toBe('1');
     expect(first?.header.get(MESSAGE_HEADERS.eventType)).toBe('TransferStarted');
     expect(first?.header.get(MESSAGE_HEADERS.streamId)).toBe(expected[0]!.streamId);

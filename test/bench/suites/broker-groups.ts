@@ -95,6 +95,7 @@ async function natsBroker(): Promise<Broker> {
 
 async function rabbitBroker(): Promise<Broker> {
   const model: ChannelModel = await amqpConnect(AMQP_URL);
+  model.on('error', () => {});
   const admin = await model.createChannel();
   const channel = await model.createConfirmChannel();
   return {

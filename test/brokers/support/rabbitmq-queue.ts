@@ -19,7 +19,10 @@ export interface QueuedMessage {
 /** A durable queue of a test's own on `url`, read with basic.get, deleted by `remove`. */
 export async function createQueue(url: string, name: string) {
   const model: ChannelModel = await connect(url);
+  // A node the test kills closes this connection with an error: an unheard 'error' would be thrown.
+  model.on('error', () => {});
   const channel = await model.createChannel();
+  channel.on('error', () => {});
   await channel.assertQueue(name, { durable: true });
   const toMessage = (m: GetMessage): QueuedMessage => ({
     messageId: m.properties.messageId,

@@ -9,13 +9,13 @@ import { hasErrorCode } from '../errors/annals-error.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { EventMetadata, NewEvent } from '../events/event-types.js';
 import { withMetadata } from '../events/validated-event.js';
-import { InMemorySnapshotStore } from '../snapshot/in-memory-snapshot-store.js';
-import type { Snapshot, SnapshotOptions, SnapshotStore } from '../snapshot/snapshot-store.js';
+import type { Snapshot, SnapshotOptions } from '../snapshot/snapshot-store.js';
 import type { AppendOptions, AppendResult, EventStore, ReadStreamOptions } from '../store/event-store.js';
 import { toBigIntOption } from '../store/expected-revision.js';
 import { readStreamSync } from '../store/in-memory-event-store.js';
 import { appendRetryingUnavailable } from './append-retrying-unavailable.js';
 import { AggregateNotFound } from './repository-errors.js';
+import { type SnapshotPolicy, toPolicy } from './snapshot-policy.js';
 import { defaultStreamId, type StreamIdStrategy } from './stream-id.js';
 
 /** An aggregate class a repository can instantiate: `new BankAccount(id)`. */
@@ -45,20 +45,6 @@ export interface SaveOptions {
 /** The point in the past {@link Repository.loadAt} loads: a stream revision, or a moment in time. */
 export type LoadAtTarget = { readonly revision: bigint | number } | { readonly at: Date };
 
-interface SnapshotPolicy {
-  readonly store: SnapshotStore;
-  readonly every: bigint;
-  readonly onError: NonNullable<SnapshotOptions['onError']>;
-}
-
-const warnOnSnapshotError: SnapshotPolicy['onError'] = (error, { streamId, operation }) => {
-  process.emitWarning(
-    `Annals could not ${operation} the snapshot of ${streamId}; the aggregate was ${
-      operation === 'load' ? 'rebuilt from its events' : 'saved without it'
-    }: ${(error as Error)?.message ?? String(error)}`,
-    { code: 'ANNALS_SNAPSHOT' },
-  );
-};
 
 /**
  * Loads and saves one aggregate type from an {@link EventStore}.
@@ -174,7 +160,7 @@ export class Repository<T extends AggregateRoot> {
         target.revision,
       )!;
       let from = 0n;
-      const policy = this.#snapshots;
+      const policy = this.#joinedTransaction() === undefined ? this.#snapshots : undefined;
       const snapshot = policy === undefined ? undefined : await this.#loadSnapshot(policy, streamId);
       if (snapshot !== undefined && this.#fits(snapshot) && snapshot.revision <= revision) {
         try {
@@ -224,8 +210,10 @@ export class Repository<T extends AggregateRoot> {
   /** True when aggregate `id` has at least one stored event. */
   async exists(id: string): Promise<boolean> {
     const streamId = this.streamIdOf(id);
+    const transaction = this.#joinedTransaction();
+    const options = transaction === undefined ? { maxCount: 1 } : { maxCount: 1, transaction };
     try {
-      for await (const _ of this.#store.readStream(streamId, { maxCount: 1 })) return true;
+      for await (const _ of this.#store.readStream(streamId, options)) return true;
       return false;
     } catch (error) {
       if (hasErrorCode(error, 'STREAM_NOT_FOUND')) return false;
@@ -389,19 +377,6 @@ export class Repository<T extends AggregateRoot> {
   }
 }
 
-function toPolicy(aggregateType: string, options: SnapshotOptions): SnapshotPolicy {
-  const every = options?.every;
-  if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1) {
-    throw new InvalidArgument(
-      `Repository<${aggregateType}> expects snapshots.every to be a positive integer, found ${String(every)}.`,
-    );
-  }
-  return {
-    store: options.store ?? new InMemorySnapshotStore(),
-    every: BigInt(every),
-    onError: options.onError ?? warnOnSnapshotError,
-  };
-}
 
 function stamp(options: SaveOptions): EventMetadata | undefined {
   const context = currentCommandContext();
