@@ -12,8 +12,8 @@ import { transferMessages } from '../../examples/bank-account/src/integration/tr
 import { databaseUrl, useTestDatabase } from '../postgres/support/test-database.js';
 import { silent, waitFor } from '../support/projection-read-model.js';
 import { outcomeOf, spawnTsx } from '../support/spawn-tsx.js';
-import { connectNats, createStream } from './support/nats-stream.js';
 import { OwnNatsServer, SHARED_NATS_URL } from './support/nats-server.js';
+import { connectNats, createStream } from './support/nats-stream.js';
 import { appendTransfers, orderPerStream, uniqueTag } from './support/transfers.js';
 
 const db = useTestDatabase('nats');
@@ -60,9 +60,10 @@ describe('the outbox on NATS JetStream (shared server)', () => {
     await runner.stop();
 
     const stored = await stream.messages();
-    expect(stored.map((m) => m.msgId), 'one message per TransferStarted, in log order').toEqual(
-      expected.map((e) => e.id),
-    );
+    expect(
+      stored.map((m) => m.msgId),
+      'one message per TransferStarted, in log order',
+    ).toEqual(expected.map((e) => e.id));
     expect(stored.map((m) => m.payload)).toEqual(expected.map((e) => e.payload));
     expect(new Set(stored.map((m) => m.subject))).toEqual(new Set([`${tag}.started`]));
     expect(new Set(stored.map((m) => m.name))).toEqual(new Set(['bank.transfer-started']));
@@ -89,9 +90,10 @@ describe('the outbox on NATS JetStream (shared server)', () => {
       first.status()[0]!.position,
     );
     const stored = await stream.messages();
-    expect(stored.map((m) => m.msgId), 'each event once after the server dropped the repeats').toEqual(
-      expected.map((e) => e.id),
-    );
+    expect(
+      stored.map((m) => m.msgId),
+      'each event once after the server dropped the repeats',
+    ).toEqual(expected.map((e) => e.id));
     await stream.remove();
   });
 
@@ -119,7 +121,9 @@ describe('the outbox on NATS JetStream (shared server)', () => {
     expect(letters[0]!.error).toContain('IntegrationMessageInvalid');
     expect(letters[0]!.error).toContain('cannot map an amount of 3');
     const stored = await stream.messages();
-    expect(stored.map((m) => m.msgId)).toEqual(expected.filter((e) => e.payload.amountCents !== 3).map((e) => e.id));
+    expect(stored.map((m) => m.msgId)).toEqual(
+      expected.filter((e) => e.payload.amountCents !== 3).map((e) => e.id),
+    );
     await stream.remove();
   });
 });
@@ -175,7 +179,10 @@ describe.skipIf(databaseUrl === undefined)('a publisher process killed mid-batch
       expected.length,
     );
     const stored = await stream.messages();
-    expect(stored.map((m) => m.msgId), 'each event once, in log order').toEqual(expected.map((e) => e.id));
+    expect(
+      stored.map((m) => m.msgId),
+      'each event once, in log order',
+    ).toEqual(expected.map((e) => e.id));
     await stream.remove();
   });
 });

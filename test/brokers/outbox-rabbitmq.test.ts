@@ -12,8 +12,8 @@ import { transferMessages } from '../../examples/bank-account/src/integration/tr
 import { databaseUrl, useTestDatabase } from '../postgres/support/test-database.js';
 import { silent, waitFor } from '../support/projection-read-model.js';
 import { outcomeOf, spawnTsx } from '../support/spawn-tsx.js';
-import { createQueue, SHARED_AMQP_URL } from './support/rabbitmq-queue.js';
 import { canStartRabbitMqNode, OwnRabbitMqNode } from './support/rabbitmq-node.js';
+import { createQueue, SHARED_AMQP_URL } from './support/rabbitmq-queue.js';
 import { appendTransfers, orderPerStream, uniqueTag } from './support/transfers.js';
 
 const db = useTestDatabase('amqp');
@@ -76,7 +76,9 @@ describe('the outbox on RabbitMQ (shared broker)', () => {
     await runner.start();
     await waitFor(() => {
       const error = runner.status()[0]!.lastError?.error;
-      return hasErrorCode(error, 'BROKER_UNAVAILABLE') && /no queue is bound/.test(String((error as Error).cause));
+      return (
+        hasErrorCode(error, 'BROKER_UNAVAILABLE') && /no queue is bound/.test(String((error as Error).cause))
+      );
     }, 'the outbox to report the unroutable message');
     expect(runner.status()[0]!.position, 'the checkpoint did not move past unrouted messages').toBe(0n);
     const queue = await createQueue(SHARED_AMQP_URL, `${tag}.started`);
@@ -116,71 +118,81 @@ describe('the outbox on RabbitMQ (shared broker)', () => {
   });
 });
 
-describe.skipIf(!canStartRabbitMqNode())('the outbox on a RabbitMQ node that goes away (a node of its own)', () => {
-  it('while the node is down events are appended; once it is back everything arrives, once after dedup, in order per stream', async () => {
-    const node = await OwnRabbitMqNode.start();
-    try {
-      const { tag, store, queue, runner: makeRunner, close } = await setup(node.url);
-      const expected = await appendTransfers(store, tag, 3, 3);
-      const runner = makeRunner();
-      await runner.start();
-      await runner.waitUntilCaughtUp();
-      await node.kill();
-      expected.push(...(await appendTransfers(store, tag, 3, 10, 3)));
-      await waitFor(
-        () => hasErrorCode(runner.status()[0]!.lastError?.error, 'BROKER_UNAVAILABLE'),
-        'the outbox to meet the missing node',
-      );
-      expect(runner.status()[0]!.state, 'a broker outage never fails the outbox').not.toBe('failed');
-      await node.restart();
-      await runner.waitUntilCaughtUp();
-      await runner.stop();
-      // The durable queue kept what was confirmed before the kill; read it on a new connection.
-      const again = await createQueue(node.url, `${tag}.started`);
-      const taken = await again.drain();
-      const seen = new Set<string>();
-      const deduplicated = taken.filter((m) => !seen.has(m.messageId!) && seen.add(m.messageId!));
-      expect(deduplicated.map((m) => m.messageId).sort(), 'every event, once after dedup').toEqual(
-        expected.map((e) => e.id).sort(),
-      );
-      expect(orderPerStream(deduplicated)).toEqual(orderPerStream(expected));
-      await again.remove();
-      await queue?.remove().catch(() => {});
-      await close().catch(() => {});
-    } finally {
-      await node.remove();
-    }
-  });
-});
+describe.skipIf(!canStartRabbitMqNode())(
+  'the outbox on a RabbitMQ node that goes away (a node of its own)',
+  () => {
+    it('while the node is down events are appended; once it is back everything arrives, once after dedup, in order per stream', async () => {
+      const node = await OwnRabbitMqNode.start();
+      try {
+        const { tag, store, queue, runner: makeRunner, close } = await setup(node.url);
+        const expected = await appendTransfers(store, tag, 3, 3);
+        const runner = makeRunner();
+        await runner.start();
+        await runner.waitUntilCaughtUp();
+        await node.kill();
+        expected.push(...(await appendTransfers(store, tag, 3, 10, 3)));
+        await waitFor(
+          () => hasErrorCode(runner.status()[0]!.lastError?.error, 'BROKER_UNAVAILABLE'),
+          'the outbox to meet the missing node',
+        );
+        expect(runner.status()[0]!.state, 'a broker outage never fails the outbox').not.toBe('failed');
+        await node.restart();
+        await runner.waitUntilCaughtUp();
+        await runner.stop();
+        // The durable queue kept what was confirmed before the kill; read it on a new connection.
+        const again = await createQueue(node.url, `${tag}.started`);
+        const taken = await again.drain();
+        const seen = new Set<string>();
+        const deduplicated = taken.filter((m) => !seen.has(m.messageId!) && seen.add(m.messageId!));
+        expect(deduplicated.map((m) => m.messageId).sort(), 'every event, once after dedup').toEqual(
+          expected.map((e) => e.id).sort(),
+        );
+        expect(orderPerStream(deduplicated)).toEqual(orderPerStream(expected));
+        await again.remove();
+        await queue?.remove().catch(() => {});
+        await close().catch(() => {});
+      } finally {
+        await node.remove();
+      }
+    });
+  },
+);
 
-describe.skipIf(databaseUrl === undefined)('a publisher process killed mid-batch, with an inbox consumer (server)', () => {
-  it('after SIGKILL and a restart nothing is lost; the repeats RabbitMQ delivers have no second effect in the inbox', async () => {
-    const { tag, store, queue, close } = await setup(SHARED_AMQP_URL);
-    const expected = await appendTransfers(store, tag, 4, 15);
-    const args = [store.schema, tag, 'rabbitmq', SHARED_AMQP_URL];
-    const killed = await outcomeOf(spawnTsx(publisherChild, [...args, 'kill-mid-batch']));
-    expect(killed.signal, `the publisher was killed mid-batch (stderr: ${killed.stderr})`).toBe('SIGKILL');
-    const before = await queue!.count();
-    expect(before, 'part of the first batch was confirmed before the kill').toBeGreaterThan(0);
-    const restarted = await outcomeOf(spawnTsx(publisherChild, args));
-    expect(restarted.code, `the restarted publisher caught up (stderr: ${restarted.stderr})`).toBe(0);
+describe.skipIf(databaseUrl === undefined)(
+  'a publisher process killed mid-batch, with an inbox consumer (server)',
+  () => {
+    it('after SIGKILL and a restart nothing is lost; the repeats RabbitMQ delivers have no second effect in the inbox', async () => {
+      const { tag, store, queue, close } = await setup(SHARED_AMQP_URL);
+      const expected = await appendTransfers(store, tag, 4, 15);
+      const args = [store.schema, tag, 'rabbitmq', SHARED_AMQP_URL];
+      const killed = await outcomeOf(spawnTsx(publisherChild, [...args, 'kill-mid-batch']));
+      expect(killed.signal, `the publisher was killed mid-batch (stderr: ${killed.stderr})`).toBe('SIGKILL');
+      const before = await queue!.count();
+      expect(before, 'part of the first batch was confirmed before the kill').toBeGreaterThan(0);
+      const restarted = await outcomeOf(spawnTsx(publisherChild, args));
+      expect(restarted.code, `the restarted publisher caught up (stderr: ${restarted.stderr})`).toBe(0);
 
-    // A consumer with an inbox: one effect per message id, whatever RabbitMQ delivers twice.
-    const effects = sql.id(store.schema, 'received_transfers');
-    await sql`create table ${effects} (transfer_id text not null)`.execute(store.kysely);
-    const delivered = await queue!.drain();
-    expect(delivered.length, 'the confirmed half arrived twice').toBe(expected.length + before);
-    // #region inbox
-    const inbox = new PostgresInbox(store, { consumer: 'transfers' });
-    for (const message of delivered) {
-      // The record of the message id and the effects commit together; a repeat changes nothing.
-      await inbox.handle(message.messageId!, async (tx) => {
-        await sql`insert into ${effects} values (${String(message.payload.transferId)})`.execute(tx);
-      });
-    }
-    // #endregion inbox
-    const rows = (await sql<{ transfer_id: string }>`select transfer_id from ${effects}`.execute(store.kysely)).rows;
-    expect(rows.map((r) => r.transfer_id).sort()).toEqual(expected.map((e) => String(e.payload.transferId)).sort());
-    await close();
-  });
-});
+      // A consumer with an inbox: one effect per message id, whatever RabbitMQ delivers twice.
+      const effects = sql.id(store.schema, 'received_transfers');
+      await sql`create table ${effects} (transfer_id text not null)`.execute(store.kysely);
+      const delivered = await queue!.drain();
+      expect(delivered.length, 'the confirmed half arrived twice').toBe(expected.length + before);
+      // #region inbox
+      const inbox = new PostgresInbox(store, { consumer: 'transfers' });
+      for (const message of delivered) {
+        // The record of the message id and the effects commit together; a repeat changes nothing.
+        await inbox.handle(message.messageId!, async (tx) => {
+          await sql`insert into ${effects} values (${String(message.payload.transferId)})`.execute(tx);
+        });
+      }
+      // #endregion inbox
+      const rows = (
+        await sql<{ transfer_id: string }>`select transfer_id from ${effects}`.execute(store.kysely)
+      ).rows;
+      expect(rows.map((r) => r.transfer_id).sort()).toEqual(
+        expected.map((e) => String(e.payload.transferId)).sort(),
+      );
+      await close();
+    });
+  },
+);

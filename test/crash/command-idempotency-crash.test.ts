@@ -27,16 +27,22 @@ describe.skipIf(!databaseUrl)('a command killed between handling and commit, the
   ])('killed when %s (%s): one append, the first result', async (killAt) => {
     const store = await db.open('server', { events: bankEvents });
     const accounts = new Repository(BankAccount, { store });
-    const bus = new CommandBus({ handlers: [new OpenAccountHandler(accounts), new DepositHandler(accounts)] });
+    const bus = new CommandBus({
+      handlers: [new OpenAccountHandler(accounts), new DepositHandler(accounts)],
+    });
     await bus.execute(OpenAccount, { accountId: 'acc-1', owner: 'Ada' });
     await bus.execute(Deposit, { accountId: 'acc-1', amount: 100 });
     const env = { DATABASE_URL: databaseUrl! };
 
     const killed = await runTsx(child, [store.schema, 'dep-crash', '5', killAt], env);
-    expect(killed.signal, `the first process was killed at "${killAt}" (stderr: ${killed.stderr})`).toBe('SIGKILL');
+    expect(killed.signal, `the first process was killed at "${killAt}" (stderr: ${killed.stderr})`).toBe(
+      'SIGKILL',
+    );
     const committed = killAt === 'committed';
     const deposits = async () =>
-      (await toArray(store.readStream('BankAccount-acc-1'))).filter((e) => e.metadata.causationId === 'dep-crash');
+      (await toArray(store.readStream('BankAccount-acc-1'))).filter(
+        (e) => e.metadata.causationId === 'dep-crash',
+      );
     expect(await deposits(), 'what the killed process left').toHaveLength(committed ? 1 : 0);
 
     // Another deposit meanwhile: a retry that ran the handler again would see balance 110, not 105.

@@ -26,7 +26,10 @@ import { targets, useTestDatabase } from '../postgres/support/test-database.js';
 const db = useTestDatabase('idem');
 
 /** A migrated store with the bank's events, an account acc-1 holding 100, and a bus on it. */
-async function bank(target: (typeof targets)[number], extra: (accounts: Repository<BankAccount>) => object[] = () => []) {
+async function bank(
+  target: (typeof targets)[number],
+  extra: (accounts: Repository<BankAccount>) => Handles<any>[] = () => [],
+) {
   const store = await db.open(target, { events: bankEvents });
   const accounts = new Repository(BankAccount, { store });
   // #region postgres-idempotency
@@ -44,7 +47,9 @@ async function bank(target: (typeof targets)[number], extra: (accounts: Reposito
   const recordCount = async () =>
     Number(
       (
-        await sql<{ n: string }>`select count(*)::text as n from ${sql.id(store.schema, 'idempotency_records')}`.execute(
+        await sql<{
+          n: string;
+        }>`select count(*)::text as n from ${sql.id(store.schema, 'idempotency_records')}`.execute(
           store.kysely,
         )
       ).rows[0]!.n,
@@ -113,12 +118,16 @@ describe.each(targets)('PostgresIdempotencyStore (%s)', (target) => {
     ]);
     expect(await records.get('fail-1')).toBeUndefined();
     handler.failing = false;
-    const result = await bus.execute(DepositThenFail, { accountId: 'acc-1', amount: 7 }, { commandId: 'fail-1' });
+    const result = await bus.execute(
+      DepositThenFail,
+      { accountId: 'acc-1', amount: 7 },
+      { commandId: 'fail-1' },
+    );
     // Kept as JSON: the Date comes back as its ISO string, on the first run as on a repeat.
     expect(result).toEqual({ balance: 107, at: '2026-01-01T00:00:00.000Z' });
-    expect(await bus.execute(DepositThenFail, { accountId: 'acc-1', amount: 7 }, { commandId: 'fail-1' })).toEqual(
-      result,
-    );
+    expect(
+      await bus.execute(DepositThenFail, { accountId: 'acc-1', amount: 7 }, { commandId: 'fail-1' }),
+    ).toEqual(result);
     expect(await events()).toEqual(['AccountOpened', 'MoneyDeposited', 'MoneyDeposited']);
   });
 
@@ -131,7 +140,9 @@ describe.each(targets)('PostgresIdempotencyStore (%s)', (target) => {
       .catch((e: unknown) => e);
     expect(reused).toBeInstanceOf(InvalidArgument);
     expect((reused as Error).message).toContain('Command id dep-2 was already used by Deposit');
-    const big = await bus.execute(DepositBig, { accountId: 'acc-1' }, { commandId: 'big-1' }).catch((e: unknown) => e);
+    const big = await bus
+      .execute(DepositBig, { accountId: 'acc-1' }, { commandId: 'big-1' })
+      .catch((e: unknown) => e);
     expect(big).toBeInstanceOf(InvalidArgument);
     expect((big as Error).message).toContain('cannot keep as JSON');
     expect(await events(), 'neither the reused id nor the bigint result appended').toEqual([
@@ -175,9 +186,13 @@ describe.skipIf(!targets.includes('server'))('PostgresIdempotencyStore across pr
     });
     for (let round = 0; round < 10; round++) {
       const results = await Promise.all(
-        twoBuses.map((bus) => bus.execute(Deposit, { accountId: 'acc-1', amount: 1 }, { commandId: `race-${round}` })),
+        twoBuses.map((bus) =>
+          bus.execute(Deposit, { accountId: 'acc-1', amount: 1 }, { commandId: `race-${round}` }),
+        ),
       );
-      expect(results[0], `round ${round}: both callers get the result of the run that committed`).toEqual(results[1]);
+      expect(results[0], `round ${round}: both callers get the result of the run that committed`).toEqual(
+        results[1],
+      );
     }
     expect((await events()).filter((t) => t === 'MoneyDeposited')).toHaveLength(11);
   });

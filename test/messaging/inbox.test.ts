@@ -70,7 +70,9 @@ describe.each(targets)('PostgresInbox (%s)', (target) => {
   it('commands executed in the effects join the transaction: a failure after them appends nothing', async () => {
     const { store, inbox } = await consumer(target);
     const accounts = new Repository(BankAccount, { store });
-    const bus = new CommandBus({ handlers: [new OpenAccountHandler(accounts), new DepositHandler(accounts)] });
+    const bus = new CommandBus({
+      handlers: [new OpenAccountHandler(accounts), new DepositHandler(accounts)],
+    });
     await bus.execute(OpenAccount, { accountId: 'acc-1', owner: 'Ada' });
     const deposit = (fail: boolean) => async () => {
       await bus.execute(Deposit, { accountId: 'acc-1', amount: 10 });

@@ -30,7 +30,10 @@ export function spawnTsx(
 }
 
 /** Waits for a spawned child to end; `onLine` sees each line it prints to stdout as it comes. */
-export function outcomeOf(child: ChildProcess, onLine: (line: string) => void = () => {}): Promise<ChildOutcome> {
+export function outcomeOf(
+  child: ChildProcess,
+  onLine: (line: string) => void = () => {},
+): Promise<ChildOutcome> {
   let stdout = '';
   let stderr = '';
   let partial = '';

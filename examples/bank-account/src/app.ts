@@ -22,8 +22,8 @@ import { transferProcess } from './application/transfer-process.js';
 import type { ExampleOptions } from './cli.js';
 import { claimDataFolder, resetDataFolder } from './data-folder.js';
 import { bankEvents, upcasters } from './domain/events.js';
-import { startTransferOutbox, TRANSFER_OUTBOX } from './integration/nats-outbox.js';
 import { Transfer } from './domain/transfer.js';
+import { startTransferOutbox, TRANSFER_OUTBOX } from './integration/nats-outbox.js';
 import {
   AccountBalances,
   createReadModel,
@@ -141,7 +141,8 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
   if (pg !== undefined)
     runners.push(new PostgresProjectionRunner({ store: pg, projections: [AccountBalances] }));
   // With NATS_URL, the transfers are published to NATS JetStream as integration messages too.
-  const nats = options.natsUrl === undefined ? undefined : await startTransferOutbox(options.natsUrl, store, pg);
+  const nats =
+    options.natsUrl === undefined ? undefined : await startTransferOutbox(options.natsUrl, store, pg);
   if (nats !== undefined) runners.push(nats.runner);
   const checkpointsAtStart = new Map<string, bigint>();
   if (pg !== undefined) {

@@ -10,7 +10,7 @@ export interface ExampleOptions {
   readonly databaseUrl: string | undefined;
   readonly reset: boolean;
   /** NATS_URL: when set, the transfers are also published to NATS JetStream through an outbox. */
-  readonly natsUrl: string | undefined;
+  readonly natsUrl?: string | undefined;
 }
 
 export const usage = `Usage: pnpm example [-- options]

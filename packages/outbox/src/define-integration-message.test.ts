@@ -35,7 +35,10 @@ const DepositMessage = defineIntegrationMessage({
 describe('defineIntegrationMessage', () => {
   it('makes the mapped payload, never the stored one, with the event id, subject, version and headers', () => {
     const message = DepositMessage.toMessage(
-      recorded({ accountId: 'a-7', cents: 1250, secret: 'kept home' }, { correlationId: 'req-1', causationId: 'cmd-1' }),
+      recorded(
+        { accountId: 'a-7', cents: 1250, secret: 'kept home' },
+        { correlationId: 'req-1', causationId: 'cmd-1' },
+      ),
     );
     expect(message).toMatchObject({
       id: '0190a5d2-0000-7000-8000-000000000001',
@@ -118,7 +121,9 @@ describe('defineIntegrationMessage', () => {
       ['subject', ''],
       ['map', 'x'],
     ] as const) {
-      expect(() => defineIntegrationMessage({ ...valid, [key]: value } as never), key).toThrow(InvalidArgument);
+      expect(() => defineIntegrationMessage({ ...valid, [key]: value } as never), key).toThrow(
+        InvalidArgument,
+      );
     }
   });
 });

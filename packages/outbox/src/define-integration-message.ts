@@ -1,9 +1,4 @@
-import {
-  type AnyEventDefinition,
-  type EventData,
-  InvalidArgument,
-  type RecordedEvent,
-} from '@annals/core';
+import { type AnyEventDefinition, type EventData, InvalidArgument, type RecordedEvent } from '@annals/core';
 import type { z } from 'zod';
 import { IntegrationMessageInvalid } from './errors.js';
 import { MESSAGE_HEADERS, type OutgoingMessage } from './outgoing-message.js';
@@ -63,24 +58,32 @@ export function defineIntegrationMessage<const E extends AnyEventDefinition, S e
   options: IntegrationMessageOptions<E, S>,
 ): IntegrationMessageDefinition {
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgument(`defineIntegrationMessage expects an options object, found ${String(options)}.`);
+    throw new InvalidArgument(
+      `defineIntegrationMessage expects an options object, found ${String(options)}.`,
+    );
   }
   const { name, version, event, schema, subject, map } = options;
   const about = `defineIntegrationMessage(${JSON.stringify(name)})`;
   if (typeof name !== 'string' || name.trim().length === 0) {
-    throw new InvalidArgument(`defineIntegrationMessage expects name to be a non-empty string, found ${JSON.stringify(name)}.`);
+    throw new InvalidArgument(
+      `defineIntegrationMessage expects name to be a non-empty string, found ${JSON.stringify(name)}.`,
+    );
   }
   if (!Number.isSafeInteger(version) || version < 1) {
     throw new InvalidArgument(`${about} expects version to be a positive integer, found ${String(version)}.`);
   }
   if (typeof event?.type !== 'string') {
-    throw new InvalidArgument(`${about} expects event to be an event definition made by defineEvent, found ${String(event)}.`);
+    throw new InvalidArgument(
+      `${about} expects event to be an event definition made by defineEvent, found ${String(event)}.`,
+    );
   }
   if (typeof (schema as { safeParse?: unknown } | undefined)?.safeParse !== 'function') {
     throw new InvalidArgument(`${about} expects schema to be a zod schema, found ${String(schema)}.`);
   }
   if (typeof subject !== 'function' && (typeof subject !== 'string' || subject.length === 0)) {
-    throw new InvalidArgument(`${about} expects subject to be a non-empty string or a function of the event, found ${JSON.stringify(subject)}.`);
+    throw new InvalidArgument(
+      `${about} expects subject to be a non-empty string or a function of the event, found ${JSON.stringify(subject)}.`,
+    );
   }
   if (typeof map !== 'function') {
     throw new InvalidArgument(`${about} expects map to be a function of the event, found ${typeof map}.`);

@@ -3,8 +3,8 @@ import { defineIntegrationMessage, defineOutbox, type OutgoingMessage } from '@a
 import { NatsPublisher } from '@annals/outbox/nats';
 import { RabbitMqPublisher } from '@annals/outbox/rabbitmq';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect as natsConnect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { type ChannelModel, connect as amqpConnect } from 'amqplib';
+import { type NatsConnection, connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
+import { connect as amqpConnect, type ChannelModel } from 'amqplib';
 import { z } from 'zod';
 import type { ProjectionRunnerFactory } from '../backends/store-backend.js';
 import { type BenchGroup, type BuiltGroup, type GroupContext, unavailableFigure } from '../harness/group.js';
@@ -34,9 +34,19 @@ function depositMessage(subject: string) {
     name: 'bench.deposited',
     version: 1,
     event: BenchDeposited,
-    schema: z.object({ accountId: z.string(), amount: z.number().int(), currency: z.string(), note: z.string() }),
+    schema: z.object({
+      accountId: z.string(),
+      amount: z.number().int(),
+      currency: z.string(),
+      note: z.string(),
+    }),
     subject,
-    map: (e) => ({ accountId: e.data.accountId, amount: e.data.amount, currency: e.data.currency, note: e.data.note }),
+    map: (e) => ({
+      accountId: e.data.accountId,
+      amount: e.data.amount,
+      currency: e.data.currency,
+      note: e.data.note,
+    }),
   });
 }
 
@@ -209,13 +219,30 @@ export const brokerPublish: BenchGroup = {
   async build(ctx): Promise<BuiltGroup> {
     const { backend, sizes } = ctx;
     const placeholders = (name: string) => [
-      { id: `outbox.${name}.publish`, backend: backend.name, title: `outbox to ${name}`, unit: 'events/s', operation: 'publish' },
-      { id: `baseline.${name}.publish`, backend: backend.name, title: `${name} client alone`, unit: 'msgs/s', operation: 'publish' },
+      {
+        id: `outbox.${name}.publish`,
+        backend: backend.name,
+        title: `outbox to ${name}`,
+        unit: 'events/s',
+        operation: 'publish',
+      },
+      {
+        id: `baseline.${name}.publish`,
+        backend: backend.name,
+        title: `${name} client alone`,
+        unit: 'msgs/s',
+        operation: 'publish',
+      },
     ];
     if (typeof backend.openStore !== 'function' || typeof backend.projectionRunner !== 'function') {
       const reason =
         typeof backend.openStore !== 'function' ? backend.openStore.unavailable : 'no projection runner';
-      return { specs: [], unavailable: [...placeholders('nats'), ...placeholders('rabbitmq')].map((p) => unavailableFigure(p, reason)) };
+      return {
+        specs: [],
+        unavailable: [...placeholders('nats'), ...placeholders('rabbitmq')].map((p) =>
+          unavailableFigure(p, reason),
+        ),
+      };
     }
     const store = await backend.openStore();
     let seeding: Promise<OutgoingMessage[]> | undefined;
@@ -238,11 +265,15 @@ export const brokerPublish: BenchGroup = {
       try {
         brokers.push(await open());
       } catch (error) {
-        unavailable.push(...placeholders(name).map((p) => unavailableFigure(p, `no broker: ${errorText(error)}`)));
+        unavailable.push(
+          ...placeholders(name).map((p) => unavailableFigure(p, `no broker: ${errorText(error)}`)),
+        );
       }
     }
     return {
-      specs: brokers.flatMap((broker) => specs(ctx, broker, store, backend.projectionRunner as never, messages)),
+      specs: brokers.flatMap((broker) =>
+        specs(ctx, broker, store, backend.projectionRunner as never, messages),
+      ),
       unavailable,
       close: async () => {
         for (const broker of brokers) await broker.close().catch(() => {});

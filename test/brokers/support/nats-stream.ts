@@ -1,6 +1,6 @@
+import { MESSAGE_HEADERS } from '@annals/outbox';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { MESSAGE_HEADERS } from '@annals/outbox';
 
 /** A message as a JetStream stream stored it. */
 export interface StoredMessage {

@@ -42,7 +42,12 @@ const publisher: MessagePublisher = {
 const runner = new PostgresProjectionRunner({
   store,
   projections: [
-    defineOutbox({ name: `${broker}-${tag}`, messages: transferMessages(tag), publisher, streamPrefix: `Transfer-${tag}-` }),
+    defineOutbox({
+      name: `${broker}-${tag}`,
+      messages: transferMessages(tag),
+      publisher,
+      streamPrefix: `Transfer-${tag}-`,
+    }),
   ],
   // A killed process's lease moves to the restarted one this soon.
   leaseTtlMs: 1500,

@@ -37,7 +37,10 @@ export class OwnRabbitMqNode {
   static async start(): Promise<OwnRabbitMqNode> {
     const dir = await mkdtemp(join(tmpdir(), 'annals-rabbitmq-'));
     const node = new OwnRabbitMqNode(await freePort(), await freePort(), dir);
-    await writeFile(join(dir, 'rabbitmq.conf'), `listeners.tcp.local = 127.0.0.1:${node.port}\nloopback_users = none\n`);
+    await writeFile(
+      join(dir, 'rabbitmq.conf'),
+      `listeners.tcp.local = 127.0.0.1:${node.port}\nloopback_users = none\n`,
+    );
     await writeFile(join(dir, 'enabled_plugins'), '[].\n');
     await writeFile(join(dir, 'rabbitmq-env.conf'), '');
     await node.restart();

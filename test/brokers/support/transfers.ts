@@ -29,7 +29,12 @@ export async function appendTransfers(
 ): Promise<ExpectedMessage[]> {
   const expected: ExpectedMessage[] = [];
   await store.append(`BankAccount-${tag}-${from}`, [
-    AccountOpened.create({ accountId: `${tag}-${from}`, owner: 'not published', currency: 'EUR', overdraftLimit: 0 }),
+    AccountOpened.create({
+      accountId: `${tag}-${from}`,
+      owner: 'not published',
+      currency: 'EUR',
+      overdraftLimit: 0,
+    }),
   ]);
   for (let j = from; j < from + perStream; j++) {
     for (let s = 0; s < streams; s++) {

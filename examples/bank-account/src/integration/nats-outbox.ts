@@ -16,12 +16,16 @@ export const TRANSFER_OUTBOX = 'bank-transfers-to-nats';
  * `bank.transfers.*`, created when missing) through an outbox: on PostgreSQL its checkpoint lives
  * beside the events, so a restart resumes where it stopped and JetStream drops the repeats.
  */
-export async function startTransferOutbox(url: string, store: EventStore, pg: PostgresEventStore | undefined) {
+export async function startTransferOutbox(
+  url: string,
+  store: EventStore,
+  pg: PostgresEventStore | undefined,
+) {
   const nc = await connect({ servers: url, maxReconnectAttempts: -1 });
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.info(TRANSFER_STREAM).catch(() =>
-    jsm.streams.add({ name: TRANSFER_STREAM, subjects: ['bank.transfers.>'] }),
-  );
+  await jsm.streams
+    .info(TRANSFER_STREAM)
+    .catch(() => jsm.streams.add({ name: TRANSFER_STREAM, subjects: ['bank.transfers.>'] }));
   const outbox = defineOutbox({
     name: TRANSFER_OUTBOX,
     messages: transferMessages('bank.transfers'),

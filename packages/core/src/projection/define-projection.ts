@@ -325,7 +325,10 @@ export function defineProjection<TContext>(
     );
   }
   if (isTransient !== undefined && typeof isTransient !== 'function') {
-    throw new ProjectionDefinitionInvalid(name, `isTransient must be a function, found ${typeof isTransient}.`);
+    throw new ProjectionDefinitionInvalid(
+      name,
+      `isTransient must be a function, found ${typeof isTransient}.`,
+    );
   }
   const failure = resolveFailurePolicy(name, options.failure);
   const reset = options.reset;

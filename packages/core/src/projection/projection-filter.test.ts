@@ -33,7 +33,7 @@ describe('a projection that follows a stream prefix, with failures of its own to
     expect(seen).toEqual(['order-1', 'order-2', 'order-1', 'order-3']);
   });
 
-  it("retries the failures its own isTransient recognises for as long as they last, never counting them", async () => {
+  it('retries the failures its own isTransient recognises for as long as they last, never counting them', async () => {
     const store = new InMemoryEventStore({ events: [Noted] });
     await store.append('s-1', [Noted.create({ text: 'a' }), Noted.create({ text: 'b' })]);
     class BrokerDown extends Error {}

@@ -9,6 +9,7 @@ import type { Projection, ProjectionContext } from './define-projection.js';
 import { type EventLogStats, readAllLogStats } from './event-log-stats.js';
 import { InMemoryCheckpointStore } from './in-memory-checkpoint-store.js';
 import { LeaseLost, ProjectionDefinitionInvalid } from './projection-errors.js';
+import { projectionFilter } from './projection-filter.js';
 import {
   consoleLogger,
   type ProjectionRunnerOptions,
@@ -16,7 +17,6 @@ import {
   type RebuildOptions,
   type RebuildResult,
 } from './projection-runner-options.js';
-import { projectionFilter } from './projection-filter.js';
 import type { ProjectionStatus } from './projection-status.js';
 import { RebuildProgressTracker } from './rebuild-progress.js';
 import { shardKey } from './shard.js';
@@ -241,9 +241,8 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
         if (this.#started) for (const worker of workers) worker.start();
         throw error;
       }
-      const total = (
-        await this.#stats.pending({ afterPosition: 0n, filter: projectionFilter(projection) })
-      ).count;
+      const total = (await this.#stats.pending({ afterPosition: 0n, filter: projectionFilter(projection) }))
+        .count;
       const tracker = new RebuildProgressTracker(name, total, startedAt, options.onProgress);
       for (const worker of workers) {
         worker.setRebuild(tracker);

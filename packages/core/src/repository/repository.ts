@@ -45,7 +45,6 @@ export interface SaveOptions {
 /** The point in the past {@link Repository.loadAt} loads: a stream revision, or a moment in time. */
 export type LoadAtTarget = { readonly revision: bigint | number } | { readonly at: Date };
 
-
 /**
  * Loads and saves one aggregate type from an {@link EventStore}.
  *
@@ -376,7 +375,6 @@ export class Repository<T extends AggregateRoot> {
     }
   }
 }
-
 
 function stamp(options: SaveOptions): EventMetadata | undefined {
   const context = currentCommandContext();

@@ -1,6 +1,6 @@
 import { InvalidArgument } from '@annals/core';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
 import { BrokerUnavailable } from '../errors.js';
 import type { MessagePublisher, OutgoingMessage } from '../outgoing-message.js';
 
@@ -78,7 +78,9 @@ export class NatsPublisher implements MessagePublisher {
 
 function positive(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidArgument(`NatsPublisher option ${name} must be a positive integer, found ${String(value)}.`);
+    throw new InvalidArgument(
+      `NatsPublisher option ${name} must be a positive integer, found ${String(value)}.`,
+    );
   }
   return value;
 }

@@ -73,23 +73,32 @@ export class RabbitMqPublisher implements MessagePublisher {
     open.returned.clear();
     try {
       for (const message of messages) {
-        const accepted = open.channel.publish(this.#options.exchange, message.subject, Buffer.from(message.body), {
-          messageId: message.id,
-          type: message.name,
-          contentType: 'application/json',
-          persistent: true,
-          mandatory: true,
-          headers: message.headers,
-          ...(message.headers[MESSAGE_HEADERS.correlationId] === undefined
-            ? {}
-            : { correlationId: message.headers[MESSAGE_HEADERS.correlationId] }),
-        });
+        const accepted = open.channel.publish(
+          this.#options.exchange,
+          message.subject,
+          Buffer.from(message.body),
+          {
+            messageId: message.id,
+            type: message.name,
+            contentType: 'application/json',
+            persistent: true,
+            mandatory: true,
+            headers: message.headers,
+            ...(message.headers[MESSAGE_HEADERS.correlationId] === undefined
+              ? {}
+              : { correlationId: message.headers[MESSAGE_HEADERS.correlationId] }),
+          },
+        );
         if (!accepted) await drained(open);
       }
       await open.channel.waitForConfirms();
     } catch (error) {
       this.#discard(open, error);
-      throw new BrokerUnavailable(this.broker, `${messages.length} messages on exchange "${this.#options.exchange}"`, error);
+      throw new BrokerUnavailable(
+        this.broker,
+        `${messages.length} messages on exchange "${this.#options.exchange}"`,
+        error,
+      );
     }
     if (open.returned.size > 0) {
       const id = [...open.returned][0]!;
@@ -97,7 +106,9 @@ export class RabbitMqPublisher implements MessagePublisher {
       throw new BrokerUnavailable(
         this.broker,
         `message ${id}`,
-        new Error(`no queue is bound to exchange "${this.#options.exchange}" for routing key "${message?.subject ?? '?'}"`),
+        new Error(
+          `no queue is bound to exchange "${this.#options.exchange}" for routing key "${message?.subject ?? '?'}"`,
+        ),
       );
     }
   }

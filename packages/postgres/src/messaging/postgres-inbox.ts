@@ -55,7 +55,9 @@ export class PostgresInbox {
   async handle(messageId: string, effects: (tx: Transaction<any>) => Promise<void>): Promise<boolean> {
     assertStoreKey('message id', messageId);
     if (typeof effects !== 'function') {
-      throw new InvalidArgument(`PostgresInbox.handle expects an effects function, found ${String(effects)}.`);
+      throw new InvalidArgument(
+        `PostgresInbox.handle expects an effects function, found ${String(effects)}.`,
+      );
     }
     return this.#store.transaction(async (tx) => {
       // The insert takes the row first: a concurrent delivery of the same id waits for this commit.

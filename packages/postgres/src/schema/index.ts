@@ -1,16 +1,16 @@
 export {
+  type IdempotencyRecordsTable,
+  type InboxMessagesTable,
+  type MessagingTables,
+  messagingMigration,
+} from './messaging-schema.js';
+export {
   AnnalsMigrationProvider,
   annalsMigrations,
   LATEST_MIGRATION,
   MIGRATION_LOCK_TABLE,
   MIGRATION_TABLE,
 } from './migrations.js';
-export {
-  type IdempotencyRecordsTable,
-  type InboxMessagesTable,
-  type MessagingTables,
-  messagingMigration,
-} from './messaging-schema.js';
 export {
   type ProjectionDeadLettersTable,
   type ProjectionLeasesTable,
