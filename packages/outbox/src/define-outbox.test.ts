@@ -1,4 +1,11 @@
-import { defineEvent, InMemoryEventStore, InvalidArgument, ProjectionRunner } from '@annals/core';
+import {
+  defineEvent,
+  InMemoryCheckpointStore,
+  InMemoryDeadLetterStore,
+  InMemoryEventStore,
+  InvalidArgument,
+  ProjectionRunner,
+} from '@annals/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineIntegrationMessage } from './define-integration-message.js';
@@ -93,5 +100,37 @@ describe('defineOutbox', () => {
     expect(() => defineOutbox({ name: 'o', messages: [NoteMessage], publisher: {} as never })).toThrow(
       InvalidArgument,
     );
+  });
+});
+
+describe('defineOutbox, a batch applied again in the same process', () => {
+  it('does not send again what the broker confirmed when the runner cuts a batch around a poison event', async () => {
+    const store = await storeWith([21, 22, 13, 24]);
+    const { publisher, published } = broker();
+    const outbox = defineOutbox({
+      name: 'notes',
+      messages: [NoteMessage],
+      publisher,
+      failure: { retries: 0, onExhausted: 'dead-letter' },
+    });
+    // With a transaction, the events before the poison one are applied, rolled back, then committed
+    // again: the outbox is asked to publish them twice.
+    let transactions = 0;
+    const runner = new ProjectionRunner({
+      store,
+      projections: [outbox],
+      logger: silent,
+      checkpoints: new InMemoryCheckpointStore(),
+      deadLetters: new InMemoryDeadLetterStore(),
+      transaction: async (work) => {
+        transactions++;
+        return work(undefined);
+      },
+    });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    await runner.stop();
+    expect(transactions, 'the runner applied the batch more than once').toBeGreaterThan(2);
+    expect(published.map((m) => m.payload)).toEqual([{ n: 21 }, { n: 22 }, { n: 24 }]);
   });
 });

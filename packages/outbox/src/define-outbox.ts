@@ -8,6 +8,10 @@ import {
 } from '@annals/core';
 import type { IntegrationMessageDefinition } from './define-integration-message.js';
 import type { MessagePublisher } from './outgoing-message.js';
+import { RecentIds } from './recent-ids.js';
+
+/** How many confirmed message ids an outbox remembers, to skip them when a batch is retried. */
+export const CONFIRMED_IDS_KEPT = 10_000;
 
 /** Options of {@link defineOutbox}. */
 export interface OutboxOptions {
@@ -42,6 +46,8 @@ export interface OutboxOptions {
  * checkpoint moves past a batch only after the broker confirmed every message of it, so a crash or
  * a broker outage publishes a batch again: at least once, and exactly once to a consumer that
  * deduplicates by message id (the event id; JetStream does so itself within its duplicate window).
+ * Within one process, the ids of the last {@link CONFIRMED_IDS_KEPT} confirmed messages are not sent
+ * again when the runner retries a batch (around a poison event, after a failed commit).
  *
  * @example
  * ```ts
@@ -87,13 +93,18 @@ export function defineOutbox(options: OutboxOptions): Projection<unknown> {
   }
   // The projection filters the log by type; only `type` of each definition is read.
   const events = [...byType.keys()].map((type) => ({ type }) as AnyEventDefinition);
+  // A batch the runner applies again in this process (cut up around a poison event, or after a
+  // failed commit) does not send what the broker already confirmed. A new process sends it again.
+  const confirmed = new RecentIds(CONFIRMED_IDS_KEPT);
   return defineProjection({
     name,
     events,
     // Every message of the batch is made before any is published: a poison event publishes nothing.
     handleBatch: async (batch) => {
       const outgoing = batch.map((event) => byType.get(event.type)!.toMessage(event));
-      await publisher.publish(outgoing);
+      const fresh = outgoing.filter((message) => !confirmed.has(message.id));
+      if (fresh.length > 0) await publisher.publish(fresh);
+      for (const message of fresh) confirmed.add(message.id);
     },
     isTransient: (error) => hasErrorCode(error, 'BROKER_UNAVAILABLE'),
     ...(options.streamPrefix === undefined ? {} : { streamPrefix: options.streamPrefix }),

@@ -12,6 +12,6 @@ export {
   type IntegrationMessageOptions,
   type SourceEvent,
 } from './define-integration-message.js';
-export { defineOutbox, type OutboxOptions } from './define-outbox.js';
+export { CONFIRMED_IDS_KEPT, defineOutbox, type OutboxOptions } from './define-outbox.js';
 export { BrokerUnavailable, IntegrationMessageInvalid } from './errors.js';
 export { MESSAGE_HEADERS, type MessagePublisher, type OutgoingMessage } from './outgoing-message.js';
