@@ -9,7 +9,7 @@ import {
   Repository,
   retryOnConcurrency,
 } from '@annals/core';
-import { PostgresIdempotencyStore } from '@annals/postgres';
+import { PostgresIdempotencyStore, SchemaNotMigrated } from '@annals/postgres';
 import { toArray } from '@annals/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -151,6 +151,17 @@ describe.each(targets)('PostgresIdempotencyStore (%s)', (target) => {
       'MoneyDeposited',
     ]);
     expect(await recordCount()).toBe(records);
+  });
+
+  it('a schema without the records table (migrated before 0006) is SchemaNotMigrated; the command does not run', async () => {
+    const { store, bus, events } = await bank(target);
+    await sql`drop table ${sql.id(store.schema, 'idempotency_records')}`.execute(store.kysely);
+    const error = await bus
+      .execute(Deposit, { accountId: 'acc-1', amount: 5 }, { commandId: 'dep-9' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SchemaNotMigrated);
+    expect((error as Error).message).toContain('no idempotency_records table');
+    expect(await events()).toEqual(['AccountOpened', 'MoneyDeposited']);
   });
 
   it('a repository on another store refuses to save inside the command transaction', async () => {

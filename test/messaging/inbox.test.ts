@@ -1,5 +1,5 @@
 import { CommandBus, InvalidArgument, Repository } from '@annals/core';
-import { PostgresInbox } from '@annals/postgres';
+import { PostgresInbox, SchemaNotMigrated } from '@annals/postgres';
 import { toArray } from '@annals/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -65,6 +65,16 @@ describe.each(targets)('PostgresInbox (%s)', (target) => {
     await expect(inbox.handle('bad\u0000id', note('never'))).rejects.toThrow(/NUL character/);
     expect(() => new PostgresInbox(store, { consumer: '' })).toThrow(InvalidArgument);
     expect(await notices()).toEqual(['notices', 'audit']);
+  });
+
+  it('a schema without the inbox table (migrated before 0006) is SchemaNotMigrated; the effects do not run', async () => {
+    const { store, inbox, notices, note } = await consumer(target);
+    await sql`drop table ${sql.id(store.schema, 'inbox_messages')}`.execute(store.kysely);
+    const error = await inbox.handle('m-1', note('never')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SchemaNotMigrated);
+    expect((error as Error).message).toContain('no inbox_messages table');
+    await expect(inbox.handled('m-1')).rejects.toBeInstanceOf(SchemaNotMigrated);
+    expect(await notices()).toEqual([]);
   });
 
   it('commands executed in the effects join the transaction: a failure after them appends nothing', async () => {

@@ -9,7 +9,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { MessagingTables } from '../schema/messaging-schema.js';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
-import { orUnavailable } from '../store/unavailable.js';
+import { onMessagingTable } from './messaging-errors.js';
 
 /** Thrown inside the transaction when another one recorded the command first: it rolls back. */
 class RecordedElsewhere extends Error {}
@@ -53,16 +53,12 @@ export class PostgresIdempotencyStore implements TransactionalIdempotencyStore {
 
   /** The record of `commandId`, or undefined when no command with that id succeeded. */
   async get(commandId: string): Promise<IdempotencyRecord | undefined> {
-    return orUnavailable(`reading the idempotency record of ${commandId}`, () =>
-      this.#find(this.#db(undefined), commandId),
-    );
+    return this.#find(this.#db(undefined), commandId);
   }
 
   /** Records `record` outside any transaction (the first record of an id is kept). */
   async set(commandId: string, record: IdempotencyRecord): Promise<void> {
-    await orUnavailable(`recording command ${commandId}`, () =>
-      this.#insert(this.#db(undefined), commandId, record.commandType, record.payload, record.result),
-    );
+    await this.#insert(this.#db(undefined), commandId, record.commandType, record.payload, record.result);
   }
 
   /**
@@ -108,11 +104,13 @@ export class PostgresIdempotencyStore implements TransactionalIdempotencyStore {
   }
 
   async #find(db: Kysely<MessagingTables>, commandId: string): Promise<IdempotencyRecord | undefined> {
-    const row = await db
-      .selectFrom('idempotency_records')
-      .select(['command_type', 'payload', 'result'])
-      .where('command_id', '=', commandId)
-      .executeTakeFirst();
+    const row = await this.#on(`reading the idempotency record of ${commandId}`, () =>
+      db
+        .selectFrom('idempotency_records')
+        .select(['command_type', 'payload', 'result'])
+        .where('command_id', '=', commandId)
+        .executeTakeFirst(),
+    );
     if (row === undefined) return undefined;
     return Object.freeze({
       commandType: row.command_type,
@@ -130,13 +128,19 @@ export class PostgresIdempotencyStore implements TransactionalIdempotencyStore {
     result: unknown,
     json: string | null = toJson(commandType, result),
   ): Promise<boolean> {
-    const row = await db
-      .insertInto('idempotency_records')
-      .values({ command_id: commandId, command_type: commandType, payload, result: json })
-      .onConflict((oc) => oc.column('command_id').doNothing())
-      .returning('command_id')
-      .executeTakeFirst();
+    const row = await this.#on(`recording command ${commandId}`, () =>
+      db
+        .insertInto('idempotency_records')
+        .values({ command_id: commandId, command_type: commandType, payload, result: json })
+        .onConflict((oc) => oc.column('command_id').doNothing())
+        .returning('command_id')
+        .executeTakeFirst(),
+    );
     return row !== undefined;
+  }
+
+  #on<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    return onMessagingTable(this.#store.schema, 'idempotency_records', operation, work);
   }
 
   #db(tx: Transaction<any> | undefined): Kysely<MessagingTables> {

@@ -4,7 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { MessagingTables } from '../schema/messaging-schema.js';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
-import { orUnavailable } from '../store/unavailable.js';
+import { onMessagingTable } from './messaging-errors.js';
 
 /** Options of {@link PostgresInbox}. */
 export interface PostgresInboxOptions {
@@ -61,12 +61,14 @@ export class PostgresInbox {
     }
     return this.#store.transaction(async (tx) => {
       // The insert takes the row first: a concurrent delivery of the same id waits for this commit.
-      const claimed = await this.#db(tx)
-        .insertInto('inbox_messages')
-        .values({ consumer: this.consumer, message_id: messageId })
-        .onConflict((oc) => oc.columns(['consumer', 'message_id']).doNothing())
-        .returning('message_id')
-        .executeTakeFirst();
+      const claimed = await this.#on(`recording message ${messageId}`, () =>
+        this.#db(tx)
+          .insertInto('inbox_messages')
+          .values({ consumer: this.consumer, message_id: messageId })
+          .onConflict((oc) => oc.columns(['consumer', 'message_id']).doNothing())
+          .returning('message_id')
+          .executeTakeFirst(),
+      );
       if (claimed === undefined) return false;
       await runInStoreTransaction({ store: this.#store, transaction: tx }, () => effects(tx));
       return true;
@@ -76,7 +78,7 @@ export class PostgresInbox {
   /** True when this consumer has handled `messageId`. */
   async handled(messageId: string): Promise<boolean> {
     assertStoreKey('message id', messageId);
-    return orUnavailable(`reading the inbox of ${this.consumer}`, async () => {
+    return this.#on(`reading the inbox of ${this.consumer}`, async () => {
       const row = await this.#db(undefined)
         .selectFrom('inbox_messages')
         .select('message_id')
@@ -85,6 +87,10 @@ export class PostgresInbox {
         .executeTakeFirst();
       return row !== undefined;
     });
+  }
+
+  #on<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    return onMessagingTable(this.#store.schema, 'inbox_messages', operation, work);
   }
 
   #db(tx: Transaction<any> | undefined): Kysely<MessagingTables> {
