@@ -2,9 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { hasErrorCode } from '@annals/core';
 import { defineIntegrationMessage, defineOutbox, MESSAGE_HEADERS } from '@annals/outbox';
 import { NatsPublisher } from '@annals/outbox/nats';
-import { PostgresProjectionRunner } from '@annals/postgres';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { PostgresInbox, PostgresProjectionRunner } from '@annals/postgres';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { TransferStarted } from '../../examples/bank-account/src/domain/index.js';
@@ -125,6 +126,56 @@ describe('the outbox on NATS JetStream (shared server)', () => {
       expected.filter((e) => e.payload.amountCents !== 3).map((e) => e.id),
     );
     await stream.remove();
+  });
+});
+
+describe('an inbox consuming from JetStream (shared server)', () => {
+  it('a message redelivered because its first delivery was not acknowledged has no second effect', async () => {
+    const { tag, store, stream, runner: makeRunner } = await setup(shared);
+    const expected = await appendTransfers(store, tag, 2, 3);
+    const runner = makeRunner();
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    await runner.stop();
+
+    const effects = sql.id(store.schema, 'received');
+    await sql`create table ${effects} (transfer_id text not null)`.execute(store.kysely);
+    const jsm = await jetstreamManager(shared);
+    await jsm.consumers.add(`OUTBOX_${tag}`, { durable_name: 'inbox', ack_policy: AckPolicy.Explicit });
+    const consumer = await jetstream(shared).consumers.get(`OUTBOX_${tag}`, 'inbox');
+    const inbox = new PostgresInbox(store, { consumer: 'received-transfers' });
+    let redelivered = 0;
+    let crashedOnce = false;
+    while ((await effectCount()) < expected.length || redelivered === 0) {
+      const message = await consumer.next({ expires: 5000 });
+      if (message === null) continue;
+      if (message.redelivered) redelivered++;
+      const handled = await inbox.handle(message.headers!.get('Nats-Msg-Id'), async (tx) => {
+        await sql`insert into ${effects} values (${String(message.json<{ transferId: string }>().transferId)})`.execute(
+          tx,
+        );
+      });
+      // The first message's effects commit, then the consumer "crashes" before its acknowledgement.
+      if (handled && !crashedOnce) {
+        crashedOnce = true;
+        message.nak();
+      } else message.ack();
+    }
+    expect(redelivered, 'the unacknowledged message came back').toBeGreaterThan(0);
+    const rows = (
+      await sql<{ transfer_id: string }>`select transfer_id from ${effects}`.execute(store.kysely)
+    ).rows;
+    expect(rows.map((r) => r.transfer_id).sort()).toEqual(
+      expected.map((e) => String(e.payload.transferId)).sort(),
+    );
+    await stream.remove();
+
+    async function effectCount(): Promise<number> {
+      const result = await sql<{ n: string }>`select count(*)::text as n from ${effects}`.execute(
+        store.kysely,
+      );
+      return Number(result.rows[0]!.n);
+    }
   });
 });
 
