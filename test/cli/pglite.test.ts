@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LATEST_MIGRATION } from '@annals/postgres';
+import { annalsMigrations, LATEST_MIGRATION } from '@annals/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureConfig, jsonLines, runCli, tempFolder } from './support/cli.js';
 import { kept, readLog, seedLog, UNREADABLE_STREAM } from './support/seed.js';
@@ -22,11 +22,12 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
   it('migrate: --dry-run lists the pending migrations, migrate applies them, then nothing is pending', async () => {
     const dry = await runCli([...on(), 'migrate', '--dry-run']);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain('4 pending migration(s)');
+    const shipped = Object.keys(annalsMigrations('annals')).length;
+    expect(dry.stdout).toContain(`${shipped} pending migration(s)`);
     expect(dry.stdout).toContain('0001_event_log');
     const applied = await runCli([...on(), 'migrate', '--json']);
     expect(applied.code).toBe(0);
-    expect(JSON.parse(applied.stdout).applied).toHaveLength(4);
+    expect(JSON.parse(applied.stdout).applied).toHaveLength(shipped);
     const after = await runCli([...on(), 'migrate', '--dry-run', '--check', '--json']);
     expect(after.code).toBe(0);
     expect(JSON.parse(after.stdout).pending).toEqual([]);
