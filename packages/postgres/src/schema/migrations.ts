@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { appendFunction } from '../store/append-function.js';
+import { processMigration } from './process-schema.js';
 import { projectionMigration } from './projection-schema.js';
 
 /** Name of the table (inside the store's schema) where Kysely's `Migrator` records applied migrations. */
@@ -94,6 +95,7 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
         ]);
       },
     },
+    '0007_process_timers': processMigration(schema),
   };
 }
 
