@@ -1,6 +1,15 @@
-import { InMemoryCheckpointStore, InMemorySnapshotStore } from '@annals/core';
-import { PostgresCheckpointStore, PostgresEventStore, PostgresSnapshotStore } from '@annals/postgres';
-import { runCheckpointStoreConformance, runSnapshotStoreConformance } from '@annals/testing';
+import { InMemoryCheckpointStore, InMemoryProcessStore, InMemorySnapshotStore } from '@annals/core';
+import {
+  PostgresCheckpointStore,
+  PostgresEventStore,
+  PostgresProcessStore,
+  PostgresSnapshotStore,
+} from '@annals/postgres';
+import {
+  runCheckpointStoreConformance,
+  runSnapshotStoreConformance,
+  runTimerStoreConformance,
+} from '@annals/testing';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
@@ -15,6 +24,7 @@ runCheckpointStoreConformance({
   name: 'InMemoryCheckpointStore',
   createCheckpointStore: () => new InMemoryCheckpointStore(),
 });
+runTimerStoreConformance({ name: 'InMemoryProcessStore', createStore: () => new InMemoryProcessStore() });
 
 const databaseUrl = process.env.DATABASE_URL;
 let pglite: PGlite | undefined;
@@ -40,18 +50,22 @@ afterAll(async () => {
   }
 });
 
-/** A migrated PostgreSQL store in a fresh schema, closed after the file. */
-async function openStore(target: 'pglite' | 'server'): Promise<PostgresEventStore> {
-  const schema = `kits_${process.pid}_${++schemas}`;
-  if (target === 'server') serverSchemas.push(schema);
+/** A migrated PostgreSQL store in a fresh schema (or in `schema`, migrated already), closed after the file. */
+async function openStore(target: 'pglite' | 'server', schema?: string): Promise<PostgresEventStore> {
+  const migrated = schema !== undefined;
+  schema ??= `kits_${process.pid}_${++schemas}`;
+  if (target === 'server' && !migrated) serverSchemas.push(schema);
   const store = await PostgresEventStore.create(
     target === 'pglite' ? { pglite: pglite! } : { connectionString: databaseUrl!, pool: { max: 2 } },
     { schema },
   );
   stores.push(store);
-  await store.migrate();
+  if (!migrated) await store.migrate();
   return store;
 }
+
+/** The schema each process store lives in, for a second handle on it. */
+const processSchemas = new WeakMap<PostgresProcessStore, string>();
 
 const targets = databaseUrl === undefined ? (['pglite'] as const) : (['pglite', 'server'] as const);
 for (const target of targets) {
@@ -63,6 +77,19 @@ for (const target of targets) {
     runCheckpointStoreConformance({
       name: `PostgresCheckpointStore (${target})`,
       createCheckpointStore: async () => new PostgresCheckpointStore(await openStore(target)),
+    });
+    runTimerStoreConformance({
+      name: `PostgresProcessStore (${target})`,
+      createStore: async () => {
+        const store = await openStore(target);
+        const processes = new PostgresProcessStore(store);
+        processSchemas.set(processes, store.schema);
+        return processes;
+      },
+      // Another store on the same schema: on the server another pool (another node, or the same one
+      // restarted); on PGlite the same database through a second store.
+      openPeer: async (processes) =>
+        new PostgresProcessStore(await openStore(target, processSchemas.get(processes as PostgresProcessStore))),
     });
   });
 }

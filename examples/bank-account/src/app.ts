@@ -1,9 +1,13 @@
 import {
+  type Clock,
   type CommandBus,
   defineEvent,
   type EventStore,
+  idempotency,
   InMemoryCheckpointStore,
   InMemoryEventStore,
+  ProcessManagerRunner,
+  ProcessTimerFired,
   ProjectionRunner,
   type Repositories,
   retryOnConcurrency,
@@ -12,17 +16,17 @@ import { registerAnnals } from '@annals/core/tsyringe';
 import {
   PostgresCheckpointStore,
   PostgresEventStore,
+  PostgresProcessManagerRunner,
   PostgresProjectionRunner,
   PostgresSnapshotStore,
 } from '@annals/postgres';
 import { container } from 'tsyringe';
 import { z } from 'zod';
 import { bankHandlers } from './application/commands.js';
-import { transferProcess } from './application/transfer-process.js';
+import { type TransferTimeouts, transferProcess } from './application/transfer-process.js';
 import type { ExampleOptions } from './cli.js';
 import { claimDataFolder, resetDataFolder } from './data-folder.js';
 import { bankEvents, upcasters } from './domain/events.js';
-import { Transfer } from './domain/transfer.js';
 import {
   AccountBalances,
   createReadModel,
@@ -37,6 +41,9 @@ export const storeSchema = 'bank';
 
 /** The schemas the example creates on a server (and `--reset` drops, when it created them). */
 const exampleSchemas = [storeSchema, readModelSchema];
+
+/** The example's transfer time limits: short, so a run shows a transfer expiring. */
+const defaultTimeouts: TransferTimeouts = { creditTimeoutMs: 1500, creditRetryMs: 300 };
 
 /** Recorded once per run of the example, so a later run knows it is one. */
 export const ExampleRan = defineEvent('ExampleRan', { schema: z.object({ store: z.string() }) });
@@ -59,6 +66,8 @@ export interface Bank {
   readonly statements: Statements;
   /** Runners of the projections; wait on them before reading the read models. */
   readonly runners: readonly ProjectionRunner<any, any>[];
+  /** The runner of the transfer process manager. */
+  readonly processes: ProcessManagerRunner;
   /** Human name of the store, for the report. */
   readonly description: string;
   /** What `--reset` deleted: the data folder (or its entries), or `schema <name>` on a server. */
@@ -76,9 +85,13 @@ export interface Bank {
  * `reset`, first deletes what the example created (and nothing else: see `data-folder.ts` and
  * `server-schemas.ts`), or throws `ResetRefused`.
  */
-export async function openBank(options: ExampleOptions): Promise<Bank> {
-  // Given definitions, every store refuses undefined types (a typo never enters the log).
-  const registry = { events: [...bankEvents, ExampleRan], upcasters };
+export async function openBank(
+  options: ExampleOptions,
+  wiring: { readonly transfers?: TransferTimeouts; readonly clock?: Clock } = {},
+): Promise<Bank> {
+  // Given definitions, every store refuses undefined types (a typo never enters the log). Timers of
+  // process managers fire as ProcessTimerFired events.
+  const registry = { events: [...bankEvents, ExampleRan, ProcessTimerFired], upcasters };
   let store: EventStore;
   let pg: PostgresEventStore | undefined;
   let description: string;
@@ -119,7 +132,8 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
     store,
     snapshots: { every: 20, ...(pg === undefined ? {} : { store: new PostgresSnapshotStore(pg) }) },
     handlers: bankHandlers,
-    middleware: [retryOnConcurrency({ maxAttempts: 5 })],
+    // Idempotency first: a command sent again with its id (a process manager after a crash) runs once.
+    middleware: [idempotency(), retryOnConcurrency({ maxAttempts: 5 })],
   });
 
   // Statements live in memory: rebuilt from the log at every start (replayability, shown).
@@ -129,14 +143,16 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
     projections: [accountStatements(statements)],
     checkpoints: new InMemoryCheckpointStore(),
   });
-  // The transfer process keeps its checkpoint where the events are, so it resumes after a restart.
-  const process = new ProjectionRunner({
-    store,
-    projections: [transferProcess(bus, repositories.get(Transfer))],
-    checkpoints: pg === undefined ? new InMemoryCheckpointStore() : new PostgresCheckpointStore(pg),
-  });
+  // The transfer process keeps its instances, timers and checkpoint where the events are, so it
+  // resumes after a restart, and its timers fire late rather than never.
+  const processManagers = [transferProcess(wiring.transfers ?? defaultTimeouts)];
+  const clock = wiring.clock === undefined ? {} : { clock: wiring.clock };
+  const processes =
+    pg === undefined
+      ? new ProcessManagerRunner({ store, bus, processManagers, timerPollMs: 100, ...clock })
+      : new PostgresProcessManagerRunner({ store: pg, bus, processManagers, timerPollMs: 100, ...clock });
   // Balances go to a PostgreSQL table, in the same transaction as their checkpoint.
-  const runners: ProjectionRunner<any, any>[] = [inMemory, process];
+  const runners: ProjectionRunner<any, any>[] = [inMemory, processes.projections];
   if (pg !== undefined)
     runners.push(new PostgresProjectionRunner({ store: pg, projections: [AccountBalances] }));
   const checkpointsAtStart = new Map<string, bigint>();
@@ -147,7 +163,8 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
       if (position !== undefined) checkpointsAtStart.set(name, position);
     }
   }
-  for (const runner of runners) await runner.start();
+  for (const runner of runners) if (runner !== processes.projections) await runner.start();
+  await processes.start();
 
   return {
     store,
@@ -155,6 +172,7 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
     repositories,
     statements,
     runners,
+    processes,
     description,
     resetDeleted,
     checkpointsAtStart,
@@ -163,6 +181,7 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
       for (const runner of runners) await runner.waitUntilCaughtUp();
     },
     async close() {
+      await processes.stop();
       for (const runner of runners) await runner.stop();
       await store.close();
     },

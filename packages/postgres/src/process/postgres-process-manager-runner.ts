@@ -1,4 +1,10 @@
-import { type LeaseStore, ProcessManagerRunner, type ProcessManagerRunnerOptions } from '@annals/core';
+import {
+  type CheckpointStore,
+  type LeaseStore,
+  ProcessManagerRunner,
+  type ProcessManagerRunnerOptions,
+  type ProcessStore,
+} from '@annals/core';
 import { PostgresCheckpointStore } from '../checkpoint/postgres-checkpoint-store.js';
 import { PostgresLeasedCheckpointStore } from '../checkpoint/postgres-leased-checkpoint-store.js';
 import { PostgresEventLogStats } from '../projection/postgres-event-log-stats.js';
@@ -9,8 +15,12 @@ import { PostgresProcessStore } from './postgres-process-store.js';
 
 /** Options of {@link PostgresProcessManagerRunner}: those of `ProcessManagerRunner`, with PostgreSQL defaults. */
 export interface PostgresProcessManagerRunnerOptions
-  extends Omit<ProcessManagerRunnerOptions, 'store' | 'processes' | 'checkpoints' | 'stats' | 'leases'> {
+  extends Omit<ProcessManagerRunnerOptions, 'store' | 'stats' | 'leases'> {
   readonly store: PostgresEventStore;
+  /** Instances, outcomes and timers. Default: a `PostgresProcessStore` on the store's schema. */
+  readonly processes?: ProcessStore;
+  /** The checkpoints. Default: the `checkpoints` table, checked against the lease when there are leases. */
+  readonly checkpoints?: CheckpointStore;
   /**
    * Keep each process manager on one runner at a time across processes, through the
    * `projection_leases` table, as projections. Default: true on a server, false on PGlite (one process).
@@ -38,9 +48,10 @@ export class PostgresProcessManagerRunner extends ProcessManagerRunner {
     super({
       ...rest,
       store,
-      processes: new PostgresProcessStore(store),
+      processes: options.processes ?? new PostgresProcessStore(store),
       checkpoints:
-        leases === undefined ? new PostgresCheckpointStore(store) : new PostgresLeasedCheckpointStore(store),
+        options.checkpoints ??
+        (leases === undefined ? new PostgresCheckpointStore(store) : new PostgresLeasedCheckpointStore(store)),
       ...(leases === undefined ? {} : { leases }),
       stats: new PostgresEventLogStats(store),
       isTransient: options.isTransient ?? isTransientError,
