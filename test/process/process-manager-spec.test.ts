@@ -29,6 +29,7 @@ const completed = { streamId: stream, ...TransferCompleted.create({ transferId: 
 
 describe('ProcessManagerSpec on the bank transfer process', () => {
   it('a started transfer debits the source, records the debit and sets the credit deadline', async () => {
+    // #region spec
     await spec()
       .given([])
       .when([started])
@@ -41,6 +42,7 @@ describe('ProcessManagerSpec on the bank transfer process', () => {
         cancelled: [],
         completed: [],
       });
+    // #endregion spec
   });
 
   it('a debit refused by the bank records the failure instead (the compensation)', async () => {
