@@ -1,3 +1,4 @@
+import { LATEST_MIGRATION } from '@annals/postgres';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +37,7 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
     const result = await runCli([...on(), ...config, 'status', '--json']);
     expect(result.code).toBe(0);
     const status = JSON.parse(result.stdout);
-    expect(status.schema.migration).toBe('0004_stream_order_and_append_function');
+    expect(status.schema.migration).toBe(LATEST_MIGRATION);
     expect(status.events).toBe(8);
     expect(status.streams).toBe(4);
     expect(status.projections.map((p: { key: string; state: string }) => [p.key, p.state])).toEqual([
