@@ -1,6 +1,6 @@
-import { LATEST_MIGRATION } from '@annals/postgres';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LATEST_MIGRATION } from '@annals/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureConfig, jsonLines, runCli, tempFolder } from './support/cli.js';
 import { kept, readLog, seedLog, UNREADABLE_STREAM } from './support/seed.js';

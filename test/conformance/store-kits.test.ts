@@ -89,7 +89,9 @@ for (const target of targets) {
       // Another store on the same schema: on the server another pool (another node, or the same one
       // restarted); on PGlite the same database through a second store.
       openPeer: async (processes) =>
-        new PostgresProcessStore(await openStore(target, processSchemas.get(processes as PostgresProcessStore))),
+        new PostgresProcessStore(
+          await openStore(target, processSchemas.get(processes as PostgresProcessStore)),
+        ),
     });
   });
 }

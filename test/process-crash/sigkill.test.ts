@@ -32,13 +32,16 @@ async function expectMoneyAddsUp(ledger: BankLedger, when: string): Promise<void
     expect(facts.withdrawals, `${when}: ${t.id} debited at most once`).toBeLessThanOrEqual(1);
     expect(facts.credits, `${when}: ${t.id} credited at most once`).toBeLessThanOrEqual(1);
     expect(facts.refunds, `${when}: ${t.id} refunded at most once`).toBeLessThanOrEqual(1);
-    expect(facts.credits + facts.refunds, `${when}: ${t.id} never both credited and refunded`).toBeLessThanOrEqual(
-      facts.withdrawals,
-    );
+    expect(
+      facts.credits + facts.refunds,
+      `${when}: ${t.id} never both credited and refunded`,
+    ).toBeLessThanOrEqual(facts.withdrawals);
     inFlight += (facts.withdrawals - facts.credits - facts.refunds) * t.amount;
   }
   const sum = Object.values(balances).reduce((a, b) => a + b, 0);
-  expect(sum + inFlight, `${when}: balances ${JSON.stringify(balances)} plus ${inFlight} in flight`).toBe(total);
+  expect(sum + inFlight, `${when}: balances ${JSON.stringify(balances)} plus ${inFlight} in flight`).toBe(
+    total,
+  );
 }
 
 /** Every transfer settled the way its accounts decide. */
@@ -47,80 +50,90 @@ async function expectSettledAsDesigned(ledger: BankLedger): Promise<void> {
     const t = await ledger.transfer(id);
     return [t.last, t.withdrawals, t.credits, t.refunds];
   };
-  for (const id of ['t-b1', 't-b2', 't-b3']) expect(await outcome(id), id).toEqual(['TransferCompleted', 1, 1, 0]);
+  for (const id of ['t-b1', 't-b2', 't-b3'])
+    expect(await outcome(id), id).toEqual(['TransferCompleted', 1, 1, 0]);
   expect(await outcome('t-c1'), 't-c1 (carol closed)').toEqual(['TransferCompensated', 1, 0, 1]);
-  for (const id of ['t-d1', 't-d2']) expect(await outcome(id), `${id} (dave never opens)`).toEqual(['TransferCompensated', 1, 0, 1]);
+  for (const id of ['t-d1', 't-d2'])
+    expect(await outcome(id), `${id} (dave never opens)`).toEqual(['TransferCompensated', 1, 0, 1]);
   expect(await outcome('t-p1'), 't-p1 (overdraft)').toEqual(['TransferFailed', 0, 0, 0]);
   expect(await ledger.balances()).toEqual({ alice: 670_00, bob: 330_00, poor: 10_00 });
 }
 
-describe.skipIf(!url)('the transfer process manager killed with SIGKILL between its steps (server, child processes)', () => {
-  const schema = `process_sigkill_${process.pid}`;
-  const ledger = new BankLedger(url ?? '', schema);
-  const env = { DATABASE_URL: url ?? '', SCHEMA: schema, LEASE_TTL_MS: '1500', TIMER_CLAIM_MS: '2000' };
-  const nodes: BankNode[] = [];
-  const node = (extra: Record<string, string>) => {
-    const started = new BankNode({ ...env, ...extra });
-    nodes.push(started);
-    return started;
-  };
+describe.skipIf(!url)(
+  'the transfer process manager killed with SIGKILL between its steps (server, child processes)',
+  () => {
+    const schema = `process_sigkill_${process.pid}`;
+    const ledger = new BankLedger(url ?? '', schema);
+    const env = { DATABASE_URL: url ?? '', SCHEMA: schema, LEASE_TTL_MS: '1500', TIMER_CLAIM_MS: '2000' };
+    const nodes: BankNode[] = [];
+    const node = (extra: Record<string, string>) => {
+      const started = new BankNode({ ...env, ...extra });
+      nodes.push(started);
+      return started;
+    };
 
-  beforeAll(async () => {
-    await ledger.open();
-    const seeding = node({ MODE: 'seed', SEED: JSON.stringify(seed), OWNER: 'seeder' });
-    expect(await seeding.exited, seeding.stderr).toBe(0);
-  });
-  afterAll(async () => {
-    for (const n of nodes) n.kill('SIGKILL');
-    await Promise.all(nodes.map((n) => n.exited));
-    await ledger.close();
-  });
+    beforeAll(async () => {
+      await ledger.open();
+      const seeding = node({ MODE: 'seed', SEED: JSON.stringify(seed), OWNER: 'seeder' });
+      expect(await seeding.exited, seeding.stderr).toBe(0);
+    });
+    afterAll(async () => {
+      for (const n of nodes) n.kill('SIGKILL');
+      await Promise.all(nodes.map((n) => n.exited));
+      await ledger.close();
+    });
 
-  it('loses nothing and books nothing twice, whichever step a crash interrupts; late timers expire the transfers to dave', async () => {
-    // [point, occurrence, clock offset]: crashes at each kind of step, the later ones after the
-    // deadlines (60 s) passed on the nodes' clock.
-    const crashes: [string, number, number][] = [
-      ['command-sent', 1, 0],
-      ['outcome-recorded', 1, 0],
-      ['committed', 1, 0],
-      ['checkpointed', 1, 0],
-      ['command-sent', 3, 0],
-      ['outcome-recorded', 4, 0],
-      ['committed', 3, 0],
-      ['timer-claimed', 1, 0],
-      ['timer-appended', 1, 0],
-      ['checkpointed', 5, 0],
-      // Each at its first occurrence: the transfers to dave must still be pending when it comes.
-      ['timer-claimed', 1, 120_000],
-      ['command-sent', 1, 120_000],
-      ['timer-appended', 1, 120_000],
-      ['outcome-recorded', 1, 120_000],
-      ['committed', 1, 120_000],
-    ];
-    for (const [index, [point, n, offset]] of crashes.entries()) {
-      const victim = node({ MODE: 'run', OWNER: `node-${index}`, CRASH_AT: `${point}:${n}`, CLOCK_OFFSET_MS: String(offset) });
+    it('loses nothing and books nothing twice, whichever step a crash interrupts; late timers expire the transfers to dave', async () => {
+      // [point, occurrence, clock offset]: crashes at each kind of step, the later ones after the
+      // deadlines (60 s) passed on the nodes' clock.
+      const crashes: [string, number, number][] = [
+        ['command-sent', 1, 0],
+        ['outcome-recorded', 1, 0],
+        ['committed', 1, 0],
+        ['checkpointed', 1, 0],
+        ['command-sent', 3, 0],
+        ['outcome-recorded', 4, 0],
+        ['committed', 3, 0],
+        ['timer-claimed', 1, 0],
+        ['timer-appended', 1, 0],
+        ['checkpointed', 5, 0],
+        // Each at its first occurrence: the transfers to dave must still be pending when it comes.
+        ['timer-claimed', 1, 120_000],
+        ['command-sent', 1, 120_000],
+        ['timer-appended', 1, 120_000],
+        ['outcome-recorded', 1, 120_000],
+        ['committed', 1, 120_000],
+      ];
+      for (const [index, [point, n, offset]] of crashes.entries()) {
+        const victim = node({
+          MODE: 'run',
+          OWNER: `node-${index}`,
+          CRASH_AT: `${point}:${n}`,
+          CLOCK_OFFSET_MS: String(offset),
+        });
+        await waitFor(
+          () => victim.crashedAt !== undefined || victim.child.exitCode !== null,
+          `node-${index} to reach ${point} #${n}`,
+        );
+        expect(victim.crashedAt, `node-${index} exited before ${point} #${n}: ${victim.stderr}`).toBe(point);
+        victim.kill('SIGKILL');
+        expect(await victim.exited, 'killed by the signal, no graceful stop').toBeNull();
+        await expectMoneyAddsUp(ledger, `after a crash at ${point} #${n}`);
+      }
+
+      const survivor = node({ MODE: 'run', OWNER: 'survivor', CLOCK_OFFSET_MS: '120000' });
       await waitFor(
-        () => victim.crashedAt !== undefined || victim.child.exitCode !== null,
-        `node-${index} to reach ${point} #${n}`,
+        async () => {
+          for (const t of seed.transfers) if (!BankLedger.settled(await ledger.transfer(t.id))) return false;
+          return true;
+        },
+        'every transfer to settle',
+        120_000,
       );
-      expect(victim.crashedAt, `node-${index} exited before ${point} #${n}: ${victim.stderr}`).toBe(point);
-      victim.kill('SIGKILL');
-      expect(await victim.exited, 'killed by the signal, no graceful stop').toBeNull();
-      await expectMoneyAddsUp(ledger, `after a crash at ${point} #${n}`);
-    }
-
-    const survivor = node({ MODE: 'run', OWNER: 'survivor', CLOCK_OFFSET_MS: '120000' });
-    await waitFor(
-      async () => {
-        for (const t of seed.transfers) if (!BankLedger.settled(await ledger.transfer(t.id))) return false;
-        return true;
-      },
-      'every transfer to settle',
-      120_000,
-    );
-    survivor.kill('SIGTERM');
-    expect(await survivor.exited, survivor.stderr).toBe(0);
-    await expectMoneyAddsUp(ledger, 'at the end');
-    await expectSettledAsDesigned(ledger);
-  });
-});
+      survivor.kill('SIGTERM');
+      expect(await survivor.exited, survivor.stderr).toBe(0);
+      await expectMoneyAddsUp(ledger, 'at the end');
+      await expectSettledAsDesigned(ledger);
+    });
+  },
+);

@@ -39,14 +39,27 @@ describe('the bank transfer process manager on PGlite, with a manual clock', () 
       await bank.bus.execute(OpenAccount, { accountId: 'alice', owner: 'Alice' });
       await bank.bus.execute(OpenAccount, { accountId: 'bob', owner: 'Bob' });
       await bank.bus.execute(Deposit, { accountId: 'alice', amount: 100_00 });
-      await bank.bus.execute(StartTransfer, { transferId: 'to-bob', from: 'alice', to: 'bob', amount: 10_00 });
-      await bank.bus.execute(StartTransfer, { transferId: 'to-dave', from: 'alice', to: 'dave', amount: 20_00 });
+      await bank.bus.execute(StartTransfer, {
+        transferId: 'to-bob',
+        from: 'alice',
+        to: 'bob',
+        amount: 10_00,
+      });
+      await bank.bus.execute(StartTransfer, {
+        transferId: 'to-dave',
+        from: 'alice',
+        to: 'dave',
+        amount: 20_00,
+      });
       await until(async () => (await state(bank, 'to-bob')).state === 'completed', 'to-bob to complete');
       await until(
         async () => (await bank.processes.processes.pending('transfer-process', 'to-dave')).length === 2,
         'to-dave to wait for its credit (deadline and retry pending)',
       );
-      expect((await bank.processes.processes.pending('transfer-process', 'to-bob')).length, 'a completed transfer has no timer').toBe(0);
+      expect(
+        (await bank.processes.processes.pending('transfer-process', 'to-bob')).length,
+        'a completed transfer has no timer',
+      ).toBe(0);
 
       // 59 s pass: the credit is retried, the transfer is not expired a moment early.
       clock.advance(59_999);
@@ -70,9 +83,13 @@ describe('the bank transfer process manager on PGlite, with a manual clock', () 
       expect(await balance(bank, 'bob')).toBe(10_00);
       expect(await bank.processes.processes.pending('transfer-process')).toEqual([]);
       const fires: RecordedEvent[] = [];
-      for await (const e of bank.store.readAll({ filter: { types: [ProcessTimerFired.type] } })) fires.push(e);
+      for await (const e of bank.store.readAll({ filter: { types: [ProcessTimerFired.type] } }))
+        fires.push(e);
       const deadlines = fires.filter((e) => (e.data as { name: string }).name === 'CreditDeadline');
-      expect(deadlines.map((e) => (e.data as { key: string }).key), 'one deadline fired, once').toEqual(['to-dave']);
+      expect(
+        deadlines.map((e) => (e.data as { key: string }).key),
+        'one deadline fired, once',
+      ).toEqual(['to-dave']);
     } finally {
       await bank.close();
     }

@@ -22,7 +22,12 @@ const spec = (reject?: (command: { type: string; data: unknown }) => Error | und
 const stream = 'Transfer-t-1';
 const started = {
   streamId: stream,
-  ...TransferStarted.create({ transferId: 't-1', from: 'alice', to: 'bob', amount: { value: 500, currency: 'EUR' } }),
+  ...TransferStarted.create({
+    transferId: 't-1',
+    from: 'alice',
+    to: 'bob',
+    amount: { value: 500, currency: 'EUR' },
+  }),
 };
 const debited = { streamId: stream, ...TransferDebited.create({ transferId: 't-1' }) };
 const completed = { streamId: stream, ...TransferCompleted.create({ transferId: 't-1' }) };
@@ -38,7 +43,9 @@ describe('ProcessManagerSpec on the bank transfer process', () => {
           { type: 'Withdraw', data: { accountId: 'alice', amount: 500, transferId: 't-1' } },
           { type: 'AdvanceTransfer', data: { transferId: 't-1', step: 'debited' } },
         ],
-        scheduled: [{ key: 't-1', name: 'CreditDeadline', dueAt: later(60_000), message: { type: 'CreditDeadline' } }],
+        scheduled: [
+          { key: 't-1', name: 'CreditDeadline', dueAt: later(60_000), message: { type: 'CreditDeadline' } },
+        ],
         cancelled: [],
         completed: [],
       });
@@ -69,9 +76,14 @@ describe('ProcessManagerSpec on the bank transfer process', () => {
       for (let s = 0; s < seconds; s++) scenario = scenario.whenTimePasses(1000);
       return scenario;
     };
-    await secondByFirst(59).whenTimePasses(999).then({ sent: Array.from({ length: 8 }, () => deposit), cancelled: [] });
+    await secondByFirst(59)
+      .whenTimePasses(999)
+      .then({ sent: Array.from({ length: 8 }, () => deposit), cancelled: [] });
     await secondByFirst(60).then({
-      sent: [...Array.from({ length: 8 }, () => deposit), { type: 'AdvanceTransfer', data: { transferId: 't-1', step: 'expired' } }],
+      sent: [
+        ...Array.from({ length: 8 }, () => deposit),
+        { type: 'AdvanceTransfer', data: { transferId: 't-1', step: 'expired' } },
+      ],
       cancelled: [{ key: 't-1', name: 'RetryCredit' }],
     });
   });
@@ -83,7 +95,10 @@ describe('ProcessManagerSpec on the bank transfer process', () => {
       .then({
         sent: [
           { type: 'Deposit', data: { accountId: 'bob', amount: 500, transferId: 't-1' } },
-          { type: 'AdvanceTransfer', data: { transferId: 't-1', step: 'failed', reason: 'Account bob is closed.' } },
+          {
+            type: 'AdvanceTransfer',
+            data: { transferId: 't-1', step: 'failed', reason: 'Account bob is closed.' },
+          },
         ],
         scheduled: [],
       });
@@ -108,8 +123,11 @@ describe('ProcessManagerSpec on the bank transfer process', () => {
   });
 
   it('refuses an awaited scenario without an assertion', () => {
-    expect(() => (spec().given([]) as unknown as { then(a: () => void, b: () => void): void }).then(() => {}, () => {})).toThrow(
-      /then\(\) expects/,
-    );
+    expect(() =>
+      (spec().given([]) as unknown as { then(a: () => void, b: () => void): void }).then(
+        () => {},
+        () => {},
+      ),
+    ).toThrow(/then\(\) expects/);
   });
 });

@@ -8,7 +8,12 @@ const fixture = fileURLToPath(new URL('../fixtures/transfer-node.ts', import.met
 /** What the tests seed: accounts (with a first deposit) and transfers started between them. */
 export interface Seed {
   readonly accounts: readonly { readonly id: string; readonly deposit: number; readonly closed?: boolean }[];
-  readonly transfers: readonly { readonly id: string; readonly from: string; readonly to: string; readonly amount: number }[];
+  readonly transfers: readonly {
+    readonly id: string;
+    readonly from: string;
+    readonly to: string;
+    readonly amount: number;
+  }[];
 }
 
 /** A bank node (test/process-crash/fixtures/transfer-node.ts) in a child process. */

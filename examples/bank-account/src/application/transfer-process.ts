@@ -60,18 +60,18 @@ export function transferProcess(timeouts: TransferTimeouts) {
     correlate: (e) => e.data.transferId,
     initialState: (): TransferProgress => ({ step: 'new', from: '', to: '', amount: 0, debited: false }),
     evolve: {
-      TransferStarted: (t, e) => ({
+      TransferStarted: (t, e): TransferProgress => ({
         ...t,
         step: 'started',
         from: e.data.from,
         to: e.data.to,
         amount: e.data.amount.value,
       }),
-      TransferDebited: (t) => ({ ...t, step: 'debited', debited: true }),
-      TransferCompleted: (t) => ({ ...t, step: 'completed' }),
-      TransferFailed: (t) => ({ ...t, step: 'failed' }),
-      TransferExpired: (t) => ({ ...t, step: 'expired' }),
-      TransferCompensated: (t) => ({ ...t, step: 'compensated' }),
+      TransferDebited: (t): TransferProgress => ({ ...t, step: 'debited', debited: true }),
+      TransferCompleted: (t): TransferProgress => ({ ...t, step: 'completed' }),
+      TransferFailed: (t): TransferProgress => ({ ...t, step: 'failed' }),
+      TransferExpired: (t): TransferProgress => ({ ...t, step: 'expired' }),
+      TransferCompensated: (t): TransferProgress => ({ ...t, step: 'compensated' }),
     },
     react: {
       TransferStarted: (t, e, ctx) => {

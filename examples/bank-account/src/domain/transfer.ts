@@ -13,7 +13,14 @@ import {
  * Where a transfer stands. `completed` and `compensated` are final, `failed` is final when nothing
  * was debited, `expired` is final once the source is refunded (`refunded`).
  */
-export type TransferState = 'new' | 'started' | 'debited' | 'completed' | 'failed' | 'compensated' | 'expired';
+export type TransferState =
+  | 'new'
+  | 'started'
+  | 'debited'
+  | 'completed'
+  | 'failed'
+  | 'compensated'
+  | 'expired';
 
 export class TransferAlreadyStarted extends BankError {
   constructor(id: string) {

@@ -85,7 +85,13 @@ export async function applyInput(
     recorders.push(compensation);
     const again = await send(compensation.commands, 'c');
     if (again !== undefined) {
-      throw new ProcessCompensationFailed(process.name, key, again.commandType, again.error, 'in its compensation');
+      throw new ProcessCompensationFailed(
+        process.name,
+        key,
+        again.commandType,
+        again.error,
+        'in its compensation',
+      );
     }
   }
 
@@ -116,7 +122,9 @@ export async function applyInput(
     {
       schedule: completed ? [] : [...scheduled.values()],
       // Timers that are gone: cancelled, fired, or all of them when the process ends.
-      cancel: [...new Set([...before, ...(fired === undefined ? [] : [fired.name])])].filter((n) => !(n in kept)),
+      cancel: [...new Set([...before, ...(fired === undefined ? [] : [fired.name])])].filter(
+        (n) => !(n in kept),
+      ),
     },
     record?.position,
   );

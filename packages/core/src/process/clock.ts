@@ -36,7 +36,9 @@ export class ManualClock implements Clock {
   /** Moves the clock `ms` milliseconds forward (never back). */
   advance(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) {
-      throw new InvalidArgument(`ManualClock.advance expects a non-negative number of milliseconds, found ${String(ms)}.`);
+      throw new InvalidArgument(
+        `ManualClock.advance expects a non-negative number of milliseconds, found ${String(ms)}.`,
+      );
     }
     this.#now += ms;
   }

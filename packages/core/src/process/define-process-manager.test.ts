@@ -35,12 +35,18 @@ describe('defineProcessManager', () => {
     expect(refused(null).message).toContain('found null');
     expect(refused({ ...valid, name: '' }).message).toContain('name must be a non-empty string');
     expect(refused({ ...valid, events: [] }).message).toContain('found an empty array');
-    expect(refused({ ...valid, correlate: 'orderId' }).message).toContain('correlate must be a function, found string');
+    expect(refused({ ...valid, correlate: 'orderId' }).message).toContain(
+      'correlate must be a function, found string',
+    );
     expect(refused({ ...valid, react: { Shipped: () => {} } }).message).toContain(
       'react has a key Shipped, which is not among its events (Placed)',
     );
-    expect(refused({ ...valid, timers: { Reminder: 5 } }).message).toContain('timers.Reminder must be a function, found number');
-    expect(refused({ ...valid, compensate: {} }).message).toContain('compensate must be a function when given');
+    expect(refused({ ...valid, timers: { Reminder: 5 } }).message).toContain(
+      'timers.Reminder must be a function, found number',
+    );
+    expect(refused({ ...valid, compensate: {} }).message).toContain(
+      'compensate must be a function when given',
+    );
   });
 
   it('refuses a correlation key that is not a non-empty string, naming the event', () => {
@@ -73,6 +79,6 @@ describe('defineProcessManager', () => {
     expect(() => ctx.schedule({ after: 1 }, { type: 'Unknown' })).toThrow(ProcessManagerDefinitionInvalid);
     expect(() => ctx.schedule({ after: -1 }, { type: 'Reminder' })).toThrow(InvalidArgument);
     expect(() => ctx.schedule({ at: new Date(Number.NaN) }, { type: 'Reminder' })).toThrow(InvalidArgument);
-    expect(() => ctx.send({} as never, {})).toThrow(InvalidArgument);
+    expect(() => ctx.send({} as never, {} as never)).toThrow(InvalidArgument);
   });
 });

@@ -69,20 +69,23 @@ export interface ProcessManagerOptions<TEvents extends readonly AnyEventDefiniti
   readonly initialState: () => TState;
   /** Evolves the state by an event, keyed by event type; a type without one leaves the state as is. */
   readonly evolve?: {
-    readonly [K in TEvents[number]['type']]?: (state: TState, event: EventOfType<TEvents, K>) => TState;
+    readonly [K in TEvents[number]['type']]?: (
+      state: NoInfer<TState>,
+      event: EventOfType<TEvents, K>,
+    ) => NoInfer<TState>;
   };
   /** Reactions to events, keyed by event type, called with the evolved state. */
   readonly react?: {
-    readonly [K in TEvents[number]['type']]?: Reaction<TState, EventOfType<TEvents, K>>;
+    readonly [K in TEvents[number]['type']]?: Reaction<NoInfer<TState>, EventOfType<TEvents, K>>;
   };
   /** Reactions to due timers, keyed by the timer message's `type`. */
-  readonly timers?: Readonly<Record<string, Reaction<TState, TimerMessage>>>;
+  readonly timers?: Readonly<Record<string, Reaction<NoInfer<TState>, TimerMessage>>>;
   /**
    * Runs when a command a reaction sent is rejected (see `isRejection`): sends what undoes or
    * records the failure. A command it sends that is rejected too stops the process manager at that
    * input (`ProcessCompensationFailed`).
    */
-  readonly compensate?: Reaction<TState, ProcessFailure>;
+  readonly compensate?: Reaction<NoInfer<TState>, ProcessFailure>;
   /**
    * Which errors of a sent command are a rejection (the step failed: compensate) rather than trouble
    * to retry. Default: any error except the store being unavailable or closed, a concurrency
@@ -184,7 +187,9 @@ export function defineProcessManager<const TEvents extends readonly AnyEventDefi
   }
   const invalid = (problem: string) => new ProcessManagerDefinitionInvalid(name, problem);
   if (!Array.isArray(options.events) || options.events.length === 0) {
-    throw invalid(`events must list the definitions of the events it handles, found ${describe(options.events)}.`);
+    throw invalid(
+      `events must list the definitions of the events it handles, found ${describe(options.events)}.`,
+    );
   }
   const eventTypes = [...new Set(options.events.map((d) => d?.type))];
   if (eventTypes.some((t) => typeof t !== 'string')) {
@@ -233,10 +238,18 @@ export function defineProcessManager<const TEvents extends readonly AnyEventDefi
       return evolve === undefined ? state : evolve(state, event);
     },
     async react(state: TState, event: RecordedEvent, context: ReactionContext) {
-      await (reactions.get(event.type) as Reaction<TState, RecordedEvent> | undefined)?.(state, event, context);
+      await (reactions.get(event.type) as Reaction<TState, RecordedEvent> | undefined)?.(
+        state,
+        event,
+        context,
+      );
     },
     async onTimer(state: TState, message: TimerMessage, context: ReactionContext) {
-      await (timers.get(message.type) as Reaction<TState, TimerMessage> | undefined)?.(state, message, context);
+      await (timers.get(message.type) as Reaction<TState, TimerMessage> | undefined)?.(
+        state,
+        message,
+        context,
+      );
     },
     async compensate(state: TState, failure: ProcessFailure, context: ReactionContext) {
       await compensate?.(state, failure, context);

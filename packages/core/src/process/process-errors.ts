@@ -29,7 +29,13 @@ export class ProcessCompensationFailed extends AnnalsError {
   readonly commandType: string;
   readonly rejection: RejectionInfo;
 
-  constructor(processManager: string, key: string, commandType: string, rejection: RejectionInfo, why: string) {
+  constructor(
+    processManager: string,
+    key: string,
+    commandType: string,
+    rejection: RejectionInfo,
+    why: string,
+  ) {
     super(
       'PROCESS_COMPENSATION_FAILED',
       `Process manager ${processManager} (${key}): command ${commandType} was rejected (${rejection.name}: ${rejection.message}) ${why}.`,

@@ -11,7 +11,9 @@ import { ProcessManagerRunner } from './process-manager-runner.js';
 import type { CommandOutcome } from './process-store.js';
 import { ProcessTimerFired } from './timer-fired.js';
 
-const OrderPlaced = defineEvent('OrderPlaced', { schema: z.object({ orderId: z.string(), amount: z.number() }) });
+const OrderPlaced = defineEvent('OrderPlaced', {
+  schema: z.object({ orderId: z.string(), amount: z.number() }),
+});
 const PaymentTaken = defineEvent('PaymentTaken', { schema: z.object({ orderId: z.string() }) });
 const OrderShipped = defineEvent('OrderShipped', { schema: z.object({ orderId: z.string() }) });
 const Unrelated = defineEvent('Unrelated', { schema: z.object({ orderId: z.string().optional() }) });
@@ -64,14 +66,19 @@ class RecordingBus {
   failAfterNext: Error | undefined;
 
   readonly sender: CommandSender = {
-    execute: (async (command: { type: string }, data: { orderId: string }, options?: { commandId?: string }) => {
+    execute: (async (
+      command: { type: string },
+      data: { orderId: string },
+      options?: { commandId?: string },
+    ) => {
       this.sent.push({ type: command.type, data, commandId: options?.commandId ?? '' });
       if (this.failAfterNext !== undefined) {
         const error = this.failAfterNext;
         this.failAfterNext = undefined;
         throw error;
       }
-      if (command.type === 'TakePayment' && this.decline.has(data.orderId)) throw new PaymentDeclined('declined');
+      if (command.type === 'TakePayment' && this.decline.has(data.orderId))
+        throw new PaymentDeclined('declined');
       return undefined;
     }) as CommandSender['execute'],
   };
@@ -118,7 +125,11 @@ describe('ProcessManagerRunner (in memory)', () => {
     expect(bus.sent.map((c) => c.commandId)).toEqual([`orders:${event.id}:s0`, `orders:${event.id}:s1`]);
     expect(bus.sent[0]?.data).toEqual({ orderId: 'o-1', amount: 30 });
     const record = await processes.load('orders', 'o-1');
-    expect(record).toMatchObject({ state: { amount: 30, paid: false }, position: placed.position, completed: false });
+    expect(record).toMatchObject({
+      state: { amount: 30, paid: false },
+      position: placed.lastPosition,
+      completed: false,
+    });
     expect(Object.keys(record!.timers)).toEqual(['Reminder']);
   });
 
@@ -137,9 +148,9 @@ describe('ProcessManagerRunner (in memory)', () => {
     await runner.waitUntilCaughtUp();
     expect(bus.types()).toEqual(['TakePayment:o-1', 'Ship:o-1', 'Remind:o-1']);
     // The reaction scheduled the second reminder an hour after the fire was applied.
-    expect((await processes.pending('orders', 'o-1')).map((t) => [t.message, t.dueAt.toISOString()])).toEqual([
-      [{ type: 'Reminder', attempt: 2 }, '2030-01-01T02:00:00.000Z'],
-    ]);
+    expect((await processes.pending('orders', 'o-1')).map((t) => [t.message, t.dueAt.toISOString()])).toEqual(
+      [[{ type: 'Reminder', attempt: 2 }, '2030-01-01T02:00:00.000Z']],
+    );
   });
 
   it('fires late, never early, after downtime: timers due while stopped fire at the next start', async () => {

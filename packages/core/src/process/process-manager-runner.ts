@@ -3,7 +3,11 @@ import { InvalidArgument } from '../errors/store-errors.js';
 import type { RecordedEvent } from '../events/event-types.js';
 import { uuidv7 } from '../events/uuid.js';
 import type { CheckpointStore } from '../projection/checkpoint-store.js';
-import { defineProjection, type Projection } from '../projection/define-projection.js';
+import {
+  defineProjection,
+  type Projection,
+  type ProjectionContext,
+} from '../projection/define-projection.js';
 import type { EventLogStats } from '../projection/event-log-stats.js';
 import type { LeaseStore } from '../projection/lease-store.js';
 import { ProjectionRunner } from '../projection/projection-runner.js';
@@ -71,7 +75,7 @@ export class ProcessManagerRunner {
   /** The clock reactions and the timer poller read. */
   readonly clock: Clock;
   /** The projection runner that applies the inputs (status, lag, restart). */
-  readonly projections: ProjectionRunner;
+  readonly projections: ProjectionRunner<ProjectionContext, unknown>;
   readonly #timers: TimerPoller;
 
   constructor(options: ProcessManagerRunnerOptions) {
@@ -97,7 +101,7 @@ export class ProcessManagerRunner {
     this.clock = options.clock ?? systemClock;
     const deps: ProcessDependencies = { processes: this.processes, bus, clock: this.clock };
     const projections = processManagers.map((pm) => toProjection(pm, deps));
-    this.projections = new ProjectionRunner({
+    this.projections = new ProjectionRunner<ProjectionContext, unknown>({
       store,
       projections,
       owner: this.owner,
@@ -162,7 +166,9 @@ function toProjection(pm: ProcessManager<any>, deps: ProcessDependencies): Proje
     );
   }
   const apply = (event: RecordedEvent) => applyInput(pm, deps, event);
-  const handlers = Object.fromEntries([...pm.eventTypes, ProcessTimerFired.type].map((type) => [type, apply]));
+  const handlers = Object.fromEntries(
+    [...pm.eventTypes, ProcessTimerFired.type].map((type) => [type, apply]),
+  );
   return defineProjection({
     name: pm.name,
     handlers,

@@ -75,9 +75,7 @@ export interface ProcessRecord<TState = unknown> {
 }
 
 /** What became of a command a process manager sent. */
-export type CommandOutcome =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly error: RejectionInfo };
+export type CommandOutcome = { readonly ok: true } | { readonly ok: false; readonly error: RejectionInfo };
 
 /** A rejected command's error, as recorded (the same on the first run and on a re-run after a crash). */
 export interface RejectionInfo {
@@ -155,7 +153,9 @@ export function assertClaimDueOptions(options: ClaimDueOptions): void {
     throw new InvalidArgument(`claimDue expects now to be a valid Date, found ${String(options.now)}.`);
   }
   if (!Number.isSafeInteger(options.limit) || options.limit < 1) {
-    throw new InvalidArgument(`claimDue expects limit to be a positive integer, found ${String(options.limit)}.`);
+    throw new InvalidArgument(
+      `claimDue expects limit to be a positive integer, found ${String(options.limit)}.`,
+    );
   }
   if (!Number.isFinite(options.claimMs) || options.claimMs <= 0) {
     throw new InvalidArgument(
@@ -163,7 +163,9 @@ export function assertClaimDueOptions(options: ClaimDueOptions): void {
     );
   }
   if (!Array.isArray(options.processes)) {
-    throw new InvalidArgument(`claimDue expects processes to be an array of names, found ${String(options.processes)}.`);
+    throw new InvalidArgument(
+      `claimDue expects processes to be an array of names, found ${String(options.processes)}.`,
+    );
   }
   for (const process of options.processes) assertStoreKey('timer process', process);
 }

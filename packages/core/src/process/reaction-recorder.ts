@@ -1,4 +1,8 @@
-import { type AnyCommandDefinition, type CommandInput, isCommandDefinition } from '../command/define-command.js';
+import {
+  type AnyCommandDefinition,
+  type CommandInput,
+  isCommandDefinition,
+} from '../command/define-command.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import { storeKeyProblem } from '../store/store-key.js';
 import type { ProcessManager, ReactionContext, TimerMessage, TimerWhen } from './define-process-manager.js';
@@ -56,7 +60,9 @@ export class ReactionRecorder implements ReactionContext {
     try {
       json = JSON.parse(JSON.stringify(message)) as TimerMessage;
     } catch (error) {
-      throw new InvalidArgument(`${this.#about()}: timer ${message.type}'s message is not JSON.`, { cause: error });
+      throw new InvalidArgument(`${this.#about()}: timer ${message.type}'s message is not JSON.`, {
+        cause: error,
+      });
     }
     this.timers.push({ op: 'schedule', name: message.type, dueAt, message: json });
   }
@@ -75,7 +81,8 @@ export class ReactionRecorder implements ReactionContext {
 
   #dueAt(when: TimerWhen): Date {
     if (typeof when === 'object' && when !== null) {
-      if ('at' in when && when.at instanceof Date && !Number.isNaN(when.at.getTime())) return new Date(when.at);
+      if ('at' in when && when.at instanceof Date && !Number.isNaN(when.at.getTime()))
+        return new Date(when.at);
       if ('after' in when && Number.isFinite(when.after) && when.after >= 0) {
         return new Date(this.now.getTime() + when.after);
       }

@@ -51,7 +51,9 @@ export class PostgresProcessManagerRunner extends ProcessManagerRunner {
       processes: options.processes ?? new PostgresProcessStore(store),
       checkpoints:
         options.checkpoints ??
-        (leases === undefined ? new PostgresCheckpointStore(store) : new PostgresLeasedCheckpointStore(store)),
+        (leases === undefined
+          ? new PostgresCheckpointStore(store)
+          : new PostgresLeasedCheckpointStore(store)),
       ...(leases === undefined ? {} : { leases }),
       stats: new PostgresEventLogStats(store),
       isTransient: options.isTransient ?? isTransientError,

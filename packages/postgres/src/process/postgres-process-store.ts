@@ -98,7 +98,9 @@ export class PostgresProcessStore implements ProcessStore {
         if (rows.length !== 1) return false;
         if (changes.cancel.length > 0) {
           await sql`delete from ${this.#t('process_timers')}
-            where process = ${process} and key = ${key} and name in (${sql.join(changes.cancel)})`.execute(tx);
+            where process = ${process} and key = ${key} and name in (${sql.join(changes.cancel)})`.execute(
+            tx,
+          );
         }
         for (const timer of changes.schedule) await this.#put(tx, timer);
         return true;
@@ -110,7 +112,9 @@ export class PostgresProcessStore implements ProcessStore {
     return orUnavailable(`reading the outcome of command ${commandId}`, async () => {
       assertStoreKey('command id', commandId);
       const { rows } = await sql<{ outcome: CommandOutcome }>`
-        select outcome from ${this.#t('process_commands')} where command_id = ${commandId}`.execute(this.#db());
+        select outcome from ${this.#t('process_commands')} where command_id = ${commandId}`.execute(
+        this.#db(),
+      );
       return rows[0]?.outcome;
     });
   }

@@ -55,7 +55,9 @@ export function runTimerStoreConformance(options: TimerStoreConformanceOptions):
       await store.schedule(timer('t-1', 1000));
       await store.schedule(timer('t-1', 500, { name: 'Retry', message: { type: 'Retry' } }));
       expect(names(await store.pending('transfers'))).toEqual(['t-1/Retry', 't-1/Deadline', 't-2/Deadline']);
-      await store.schedule(timer('t-1', 3000, { scheduledBy: 'later-input', message: { type: 'Deadline', attempt: 2 } }));
+      await store.schedule(
+        timer('t-1', 3000, { scheduledBy: 'later-input', message: { type: 'Deadline', attempt: 2 } }),
+      );
       const t1 = await store.pending('transfers', 't-1');
       expect(t1.map((t) => [t.name, t.dueAt.toISOString(), t.scheduledBy, t.message])).toEqual([
         ['Retry', at(500).toISOString(), 'input-t-1-500', { type: 'Retry' }],
@@ -129,9 +131,17 @@ export function runTimerStoreConformance(options: TimerStoreConformanceOptions):
       const store = await options.createStore();
       await store.schedule(timer('t-1', 1000));
       await store.schedule(timer('o-1', 1000, { process: 'orders' }));
-      const got = await store.claimDue({ owner: 'n', now: at(1000), limit: 10, claimMs: 1000, processes: ['orders'] });
+      const got = await store.claimDue({
+        owner: 'n',
+        now: at(1000),
+        limit: 10,
+        claimMs: 1000,
+        processes: ['orders'],
+      });
       expect(got.map((t) => t.process)).toEqual(['orders']);
-      expect(await store.claimDue({ owner: 'n', now: at(1000), limit: 10, claimMs: 1000, processes: [] })).toEqual([]);
+      expect(
+        await store.claimDue({ owner: 'n', now: at(1000), limit: 10, claimMs: 1000, processes: [] }),
+      ).toEqual([]);
     });
 
     it.skipIf(options.openPeer === undefined)(
@@ -160,18 +170,40 @@ export function runTimerStoreConformance(options: TimerStoreConformanceOptions):
       });
       const deadline = timer('t-1', 1000, { scheduledBy: 'e-1' });
       expect(
-        await store.commit('transfers', 't-1', record(10n, { Deadline: { dueAt: at(1000).toISOString(), scheduledBy: 'e-1' } }), { schedule: [deadline], cancel: [] }, undefined),
+        await store.commit(
+          'transfers',
+          't-1',
+          record(10n, { Deadline: { dueAt: at(1000).toISOString(), scheduledBy: 'e-1' } }),
+          { schedule: [deadline], cancel: [] },
+          undefined,
+        ),
       ).toBe(true);
       expect(await store.load('transfers', 't-1')).toEqual(
         record(10n, { Deadline: { dueAt: at(1000).toISOString(), scheduledBy: 'e-1' } }),
       );
       // A second commit expecting no instance (a runner that read before the first): nothing written.
       expect(
-        await store.commit('transfers', 't-1', record(10n, {}), { schedule: [], cancel: ['Deadline'] }, undefined),
+        await store.commit(
+          'transfers',
+          't-1',
+          record(10n, {}),
+          { schedule: [], cancel: ['Deadline'] },
+          undefined,
+        ),
       ).toBe(false);
       expect(names(await store.pending('transfers'))).toEqual(['t-1/Deadline']);
-      expect(await store.commit('transfers', 't-1', record(12n, {}), { schedule: [], cancel: ['Deadline'] }, 11n)).toBe(false);
-      expect(await store.commit('transfers', 't-1', { ...record(12n, {}), completed: true }, { schedule: [], cancel: ['Deadline'] }, 10n)).toBe(true);
+      expect(
+        await store.commit('transfers', 't-1', record(12n, {}), { schedule: [], cancel: ['Deadline'] }, 11n),
+      ).toBe(false);
+      expect(
+        await store.commit(
+          'transfers',
+          't-1',
+          { ...record(12n, {}), completed: true },
+          { schedule: [], cancel: ['Deadline'] },
+          10n,
+        ),
+      ).toBe(true);
       expect(await store.pending('transfers')).toEqual([]);
       expect((await store.load('transfers', 't-1'))?.completed).toBe(true);
       expect(await store.load('transfers', 't-2')).toBeUndefined();
@@ -180,7 +212,10 @@ export function runTimerStoreConformance(options: TimerStoreConformanceOptions):
     it('records the first outcome of a command and keeps it', async () => {
       const store = await options.createStore();
       expect(await store.outcome('cmd-1')).toBeUndefined();
-      const rejected = { ok: false as const, error: { name: 'AccountClosedError', message: 'closed', code: 'ACCOUNT_CLOSED' } };
+      const rejected = {
+        ok: false as const,
+        error: { name: 'AccountClosedError', message: 'closed', code: 'ACCOUNT_CLOSED' },
+      };
       await store.recordOutcome('cmd-1', rejected);
       await store.recordOutcome('cmd-1', { ok: true });
       expect(await store.outcome('cmd-1')).toEqual(rejected);
@@ -205,7 +240,10 @@ export function runTimerStoreConformance(options: TimerStoreConformanceOptions):
       ]) {
         await expectAnnalsError(() => store.claimDue(claimOptions), 'INVALID_ARGUMENT');
       }
-      await expectAnnalsError(() => store.cancel({ process: 'transfers', key: '', name: 'x' }), 'INVALID_ARGUMENT');
+      await expectAnnalsError(
+        () => store.cancel({ process: 'transfers', key: '', name: 'x' }),
+        'INVALID_ARGUMENT',
+      );
       expect(await store.pending('transfers')).toEqual([]);
     });
   });

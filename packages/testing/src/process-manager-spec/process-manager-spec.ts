@@ -51,7 +51,9 @@ export interface ProcessManagerSpecOptions extends EventRegistryOptions {
   readonly reject?: (command: SentCommandRecord) => Error | undefined;
 }
 
-type Step = { readonly kind: 'events'; readonly events: readonly GivenEvent[] } | { readonly kind: 'time'; readonly ms: number };
+type Step =
+  | { readonly kind: 'events'; readonly events: readonly GivenEvent[] }
+  | { readonly kind: 'time'; readonly ms: number };
 
 /** What a scenario's run observed. */
 interface ScenarioRun {
@@ -147,7 +149,10 @@ export class ProcessScenario {
     if (!Array.isArray(events)) {
       throw new TypeError(`ProcessScenario.when expects an array of events, found ${typeof events}.`);
     }
-    return new ProcessScenario(this.process, this.options, this.history, [...this.steps, { kind: 'events', events }]);
+    return new ProcessScenario(this.process, this.options, this.history, [
+      ...this.steps,
+      { kind: 'events', events },
+    ]);
   }
 
   /** Moves the clock `ms` forward and fires (and applies) every timer due by then. */
@@ -155,7 +160,10 @@ export class ProcessScenario {
     if (!Number.isFinite(ms) || ms < 0) {
       throw new TypeError(`ProcessScenario.whenTimePasses expects milliseconds >= 0, found ${String(ms)}.`);
     }
-    return new ProcessScenario(this.process, this.options, this.history, [...this.steps, { kind: 'time', ms }]);
+    return new ProcessScenario(this.process, this.options, this.history, [
+      ...this.steps,
+      { kind: 'time', ms },
+    ]);
   }
 
   /** Asserts each part of `expected` that is given (see {@link ProcessExpectation}). */
@@ -174,7 +182,9 @@ export class ProcessScenario {
   async thenState(key: string, check: (state: unknown) => void | Promise<void>): Promise<void> {
     const run = await this.#passing();
     if (!run.states.has(key)) {
-      throw new Error(`ProcessManagerSpec(${this.process.name}): no instance ${key}; instances: ${[...run.states.keys()].join(', ') || 'none'}.`);
+      throw new Error(
+        `ProcessManagerSpec(${this.process.name}): no instance ${key}; instances: ${[...run.states.keys()].join(', ') || 'none'}.`,
+      );
     }
     await check(run.states.get(key));
   }
@@ -216,7 +226,8 @@ export class ProcessScenario {
       const cause = run.error instanceof ProjectionFailed ? (run.error.cause ?? run.error) : run.error;
       throw new Error(`${about}: ${describeError(cause)}`, { cause });
     }
-    if (run.invalid.length > 0) throw new Error(`${about}: invalid commands were sent: ${run.invalid.join('; ')}`);
+    if (run.invalid.length > 0)
+      throw new Error(`${about}: invalid commands were sent: ${run.invalid.join('; ')}`);
     return run;
   }
 
