@@ -1,4 +1,4 @@
-import { defineProcessManager, type ReactionContext } from '@annals/core';
+import { defineProcessManager, hasErrorCode, type ReactionContext, type RejectionInfo } from '@annals/core';
 import { BankError } from '../domain/errors.js';
 import {
   TransferCompensated,
@@ -26,6 +26,10 @@ export interface TransferProgress {
   readonly amount: number;
   readonly debited: boolean;
 }
+
+/** A credit to an account that was never opened (not found) or is not open yet: worth a retry. */
+const notOpenYet = (error: RejectionInfo) =>
+  error.code === 'ACCOUNT_NOT_OPEN' || error.code === 'AGGREGATE_NOT_FOUND';
 
 // #region process
 /**
@@ -97,13 +101,13 @@ export function transferProcess(timeouts: TransferTimeouts) {
     },
     // A rule of the bank refused a step: record the failure (or, for a target not open yet, retry).
     compensate: (_t, failure, ctx) => {
-      if (failure.commandType === Deposit.type && failure.error.code === 'ACCOUNT_NOT_OPEN') {
+      if (failure.commandType === Deposit.type && notOpenYet(failure.error)) {
         ctx.schedule({ after: timeouts.creditRetryMs }, { type: 'RetryCredit' });
       } else {
         ctx.send(AdvanceTransfer, { transferId: ctx.key, step: 'failed', reason: failure.error.message });
       }
     },
-    isRejection: (error) => error instanceof BankError,
+    isRejection: (error) => error instanceof BankError || hasErrorCode(error, 'AGGREGATE_NOT_FOUND'),
   });
 }
 // #endregion process
