@@ -82,7 +82,7 @@ export class InMemoryProcessStore implements ProcessStore {
         (t) =>
           processes.has(t.timer.process) &&
           t.timer.dueAt.getTime() <= now &&
-          (t.claimedBy === undefined || t.claimedBy === options.owner || t.claimedUntil <= now),
+          (t.claimedBy === undefined || t.claimedUntil <= now),
       )
       .sort(byDue)
       .slice(0, options.limit);

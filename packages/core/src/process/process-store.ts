@@ -45,8 +45,8 @@ export interface TimerStore {
   /** Removes the pending timer, if any. */
   cancel(ref: TimerRef): Promise<void>;
   /**
-   * Claims for `owner` the timers due at `now` (in due order) that no other owner holds an
-   * unexpired claim on, and returns them. Two concurrent claimants never get the same timer.
+   * Claims for `owner` the timers due at `now` (in due order) that hold no unexpired claim (its own
+   * included), and returns them. Two concurrent claimants never get the same timer.
    */
   claimDue(options: ClaimDueOptions): Promise<readonly ProcessTimer[]>;
   /** Removes a fired timer, unless it was scheduled again since (another `scheduledBy`). */

@@ -156,7 +156,7 @@ export class PostgresProcessStore implements ProcessStore {
         from (
           select process, key, name from ${timers}
           where process in (${sql.join(options.processes)}) and due_at <= ${now}
-            and (claimed_by is null or claimed_by = ${options.owner} or claimed_until <= ${now})
+            and (claimed_by is null or claimed_until <= ${now})
           order by due_at
           limit ${options.limit}
           for update skip locked
