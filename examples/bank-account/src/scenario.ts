@@ -124,6 +124,7 @@ async function settledTransfer(bank: Bank, id: string) {
     }
     if (Date.now() > deadline)
       throw new Error(`transfer ${id} is still ${t.state} after ${SETTLE_BOUND_MS / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Not too often: on PGlite (one connection) each look waits for the process manager's work.
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
