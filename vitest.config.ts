@@ -55,7 +55,8 @@ export default defineConfig({
           // test/outage restarts a PostgreSQL cluster of its own for minutes: `pnpm test:outage`;
           // test/cli spawns the command line for minutes: `pnpm test:cli`; test/brokers starts, kills
           // and restarts brokers of its own: `pnpm test:brokers`; test/crash kills processes mid-command:
-          // `pnpm test:crash`.
+          // `pnpm test:crash`; test/process-crash kills bank nodes between every pair of steps:
+          // `pnpm test:process`.
           exclude: [
             '**/node_modules/**',
             '**/dist/**',
@@ -64,6 +65,7 @@ export default defineConfig({
             'test/cli/**',
             'test/brokers/**',
             'test/crash/**',
+            'test/process-crash/**',
           ],
         },
       },

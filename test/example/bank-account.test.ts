@@ -36,7 +36,8 @@ function expectFirstRun(first: Awaited<ReturnType<typeof runOnce>>) {
   expect(first.result.run).toBe(1);
   // alice: 250 + 40 imported at v1 (upcast), -15, -75 (t-1); bob: 120 + 75 - 30 + 30 refund.
   expect(first.balances).toEqual({ alice: 200_00, bob: 195_00, carol: 0 });
-  expect(first.result.transfers.map((t) => t.state)).toEqual(['completed', 'compensated']);
+  expect(first.result.transfers.map((t) => t.state)).toEqual(['completed', 'compensated', 'expired']);
+  expect(first.result.transfers[2]?.refunded, 't-3 to an account never opened is refunded').toBe(true);
   expect(first.result.transfers[1]?.reason).toBe('Account carol is closed.');
   expect(first.result.rejected.error).toMatch(
     /^OverdraftLimitExceeded: Withdrawing €500\.00 from account bob/,
@@ -45,6 +46,7 @@ function expectFirstRun(first: Awaited<ReturnType<typeof runOnce>>) {
   expect(first.text).toContain(
     't-2  bob -> carol  €30.00: credit failed (Account carol is closed.) -> compensated',
   );
+  expect(first.text).toContain('t-3  alice -> dave  €20.00: not credited in time -> expired: alice refunded');
 }
 
 describe('bank-account example, end to end', () => {

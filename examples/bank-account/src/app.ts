@@ -1,11 +1,15 @@
 import {
+  type Clock,
   type CommandBus,
   type CommandLogger,
   defineEvent,
   type EventStore,
   InMemoryCheckpointStore,
   InMemoryEventStore,
+  idempotency,
   logging,
+  ProcessManagerRunner,
+  ProcessTimerFired,
   ProjectionRunner,
   type Repositories,
   retryOnConcurrency,
@@ -14,17 +18,17 @@ import { registerAnnals } from '@annals/core/tsyringe';
 import {
   PostgresCheckpointStore,
   PostgresEventStore,
+  PostgresProcessManagerRunner,
   PostgresProjectionRunner,
   PostgresSnapshotStore,
 } from '@annals/postgres';
 import { container } from 'tsyringe';
 import { z } from 'zod';
 import { bankHandlers } from './application/commands.js';
-import { transferProcess } from './application/transfer-process.js';
+import { type TransferTimeouts, transferProcess } from './application/transfer-process.js';
 import type { ExampleOptions } from './cli.js';
 import { claimDataFolder, resetDataFolder } from './data-folder.js';
 import { bankEvents, upcasters } from './domain/events.js';
-import { Transfer } from './domain/transfer.js';
 import { startTransferOutbox, TRANSFER_OUTBOX } from './integration/nats-outbox.js';
 import {
   AccountBalances,
@@ -40,6 +44,9 @@ export const storeSchema = 'bank';
 
 /** The schemas the example creates on a server (and `--reset` drops, when it created them). */
 const exampleSchemas = [storeSchema, readModelSchema];
+
+/** The example's transfer time limits: short, so a run shows a transfer expiring. */
+const defaultTimeouts: TransferTimeouts = { creditTimeoutMs: 1500, creditRetryMs: 300 };
 
 /** Recorded once per run of the example, so a later run knows it is one. */
 export const ExampleRan = defineEvent('ExampleRan', { schema: z.object({ store: z.string() }) });
@@ -62,6 +69,8 @@ export interface Bank {
   readonly statements: Statements;
   /** Runners of the projections; wait on them before reading the read models. */
   readonly runners: readonly ProjectionRunner<any, any>[];
+  /** The runner of the transfer process manager. */
+  readonly processes: ProcessManagerRunner;
   /** Human name of the store, for the report. */
   readonly description: string;
   /** What `--reset` deleted: the data folder (or its entries), or `schema <name>` on a server. */
@@ -77,16 +86,21 @@ export interface Bank {
 /**
  * Opens the store the options name and wires bus, repositories and projections around it. With
  * `reset`, first deletes what the example created (and nothing else: see `data-folder.ts` and
- * `server-schemas.ts`), or throws `ResetRefused`. `observability.logger` (pino, in `main.ts` with
+ * `server-schemas.ts`), or throws `ResetRefused`. `wiring.logger` (pino, in `main.ts` with
  * `ANNALS_LOGGER=pino`) goes to the store, the runners and the bus's `logging` middleware.
  */
 export async function openBank(
   options: ExampleOptions,
-  observability: { readonly logger?: CommandLogger | undefined } = {},
+  wiring: {
+    readonly logger?: CommandLogger | undefined;
+    readonly transfers?: TransferTimeouts;
+    readonly clock?: Clock;
+  } = {},
 ): Promise<Bank> {
-  const logger = observability.logger === undefined ? {} : { logger: observability.logger };
-  // Given definitions, every store refuses undefined types (a typo never enters the log).
-  const registry = { events: [...bankEvents, ExampleRan], upcasters };
+  const logger = wiring.logger === undefined ? {} : { logger: wiring.logger };
+  // Given definitions, every store refuses undefined types (a typo never enters the log). Timers of
+  // process managers fire as ProcessTimerFired events.
+  const registry = { events: [...bankEvents, ExampleRan, ProcessTimerFired], upcasters };
   let store: EventStore;
   let pg: PostgresEventStore | undefined;
   let description: string;
@@ -127,8 +141,10 @@ export async function openBank(
     store,
     snapshots: { every: 20, ...(pg === undefined ? {} : { store: new PostgresSnapshotStore(pg) }) },
     handlers: bankHandlers,
+    // Idempotency first: a command sent again with its id (a process manager after a crash) runs once.
     middleware: [
-      ...(observability.logger === undefined ? [] : [logging(observability.logger)]),
+      idempotency(),
+      ...(wiring.logger === undefined ? [] : [logging(wiring.logger)]),
       retryOnConcurrency({ maxAttempts: 5 }),
     ],
   });
@@ -141,15 +157,23 @@ export async function openBank(
     checkpoints: new InMemoryCheckpointStore(),
     ...logger,
   });
-  // The transfer process keeps its checkpoint where the events are, so it resumes after a restart.
-  const process = new ProjectionRunner({
-    store,
-    projections: [transferProcess(bus, repositories.get(Transfer))],
-    checkpoints: pg === undefined ? new InMemoryCheckpointStore() : new PostgresCheckpointStore(pg),
-    ...logger,
-  });
+  // The transfer process keeps its instances, timers and checkpoint where the events are, so it
+  // resumes after a restart, and its timers fire late rather than never.
+  const processManagers = [transferProcess(wiring.transfers ?? defaultTimeouts)];
+  const clock = wiring.clock === undefined ? {} : { clock: wiring.clock };
+  const processes =
+    pg === undefined
+      ? new ProcessManagerRunner({ store, bus, processManagers, timerPollMs: 100, ...clock, ...logger })
+      : new PostgresProcessManagerRunner({
+          store: pg,
+          bus,
+          processManagers,
+          timerPollMs: 100,
+          ...clock,
+          ...logger,
+        });
   // Balances go to a PostgreSQL table, in the same transaction as their checkpoint.
-  const runners: ProjectionRunner<any, any>[] = [inMemory, process];
+  const runners: ProjectionRunner<any, any>[] = [inMemory, processes.projections];
   if (pg !== undefined)
     runners.push(new PostgresProjectionRunner({ store: pg, projections: [AccountBalances], ...logger }));
   // With NATS_URL, the transfers are published to NATS JetStream as integration messages too.
@@ -164,7 +188,8 @@ export async function openBank(
       if (position !== undefined) checkpointsAtStart.set(name, position);
     }
   }
-  for (const runner of runners) await runner.start();
+  for (const runner of runners) if (runner !== processes.projections) await runner.start();
+  await processes.start();
 
   return {
     store,
@@ -172,6 +197,7 @@ export async function openBank(
     repositories,
     statements,
     runners,
+    processes,
     description,
     resetDeleted,
     checkpointsAtStart,
@@ -180,6 +206,7 @@ export async function openBank(
       for (const runner of runners) await runner.waitUntilCaughtUp();
     },
     async close() {
+      await processes.stop();
       for (const runner of runners) await runner.stop();
       await nats?.close();
       await store.close();

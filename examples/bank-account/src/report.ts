@@ -79,7 +79,9 @@ export async function report(bank: Bank, result: ScenarioResult): Promise<string
         ? 'completed'
         : t.state === 'compensated'
           ? `credit failed (${t.reason}) -> compensated: ${t.from} refunded`
-          : `refused (${t.reason})`;
+          : t.state === 'expired'
+            ? `not credited in time -> expired: ${t.from} refunded`
+            : `refused (${t.reason})`;
     line(`  ${t.id}  ${t.from} -> ${t.to}  ${money(t.amount)}: ${outcome}`);
   }
   line();

@@ -54,6 +54,7 @@ export const AdvanceTransfer = defineCommand(
     z.object({ transferId: z.string(), step: z.literal('completed') }),
     z.object({ transferId: z.string(), step: z.literal('failed'), reason: z.string() }),
     z.object({ transferId: z.string(), step: z.literal('compensated') }),
+    z.object({ transferId: z.string(), step: z.literal('expired') }),
   ]),
 );
 
@@ -131,6 +132,7 @@ export class AdvanceTransferHandler implements Handles<typeof AdvanceTransfer> {
     if (cmd.step === 'debited') transfer.markDebited();
     else if (cmd.step === 'completed') transfer.complete();
     else if (cmd.step === 'failed') transfer.fail(cmd.reason);
+    else if (cmd.step === 'expired') transfer.expire();
     else transfer.markCompensated();
     await this.transfers.save(transfer);
   }

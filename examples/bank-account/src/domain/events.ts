@@ -61,6 +61,10 @@ export const TransferFailed = defineEvent('TransferFailed', {
 export const TransferCompensated = defineEvent('TransferCompensated', {
   schema: z.object({ transferId: z.string() }),
 });
+/** The credit did not happen within the transfer's time limit: the debit is refunded. */
+export const TransferExpired = defineEvent('TransferExpired', {
+  schema: z.object({ transferId: z.string() }),
+});
 
 /** Every event the bank knows, for the store's registry. */
 export const bankEvents = [
@@ -73,4 +77,5 @@ export const bankEvents = [
   TransferCompleted,
   TransferFailed,
   TransferCompensated,
+  TransferExpired,
 ] as const;

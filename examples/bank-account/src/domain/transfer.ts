@@ -4,12 +4,23 @@ import {
   TransferCompensated,
   TransferCompleted,
   TransferDebited,
+  TransferExpired,
   TransferFailed,
   TransferStarted,
 } from './events.js';
 
-/** Where a transfer stands. `completed`, `failed` and `compensated` are final. */
-export type TransferState = 'new' | 'started' | 'debited' | 'completed' | 'failed' | 'compensated';
+/**
+ * Where a transfer stands. `completed` and `compensated` are final, `failed` is final when nothing
+ * was debited, `expired` is final once the source is refunded (`refunded`).
+ */
+export type TransferState =
+  | 'new'
+  | 'started'
+  | 'debited'
+  | 'completed'
+  | 'failed'
+  | 'compensated'
+  | 'expired';
 
 export class TransferAlreadyStarted extends BankError {
   constructor(id: string) {
@@ -21,7 +32,8 @@ export class TransferAlreadyStarted extends BankError {
 /**
  * A money transfer between two accounts, as a record of its steps. The transfer process
  * (application/transfer-process.ts) drives it: debit the source, credit the target, and refund the
- * source when the credit fails.
+ * source when the credit fails or does not happen in time. Completing and expiring exclude each
+ * other here, so a transfer is never both credited and refunded.
  */
 @Aggregate('Transfer')
 export class Transfer extends AggregateRoot {
@@ -32,6 +44,8 @@ export class Transfer extends AggregateRoot {
   reason: string | undefined = undefined;
   /** The source was debited, so a failure afterwards must refund it. */
   debited = false;
+  /** The source got its money back. */
+  refunded = false;
 
   start(from: string, to: string, amount: number, currency: string) {
     if (this.state !== 'new') throw new TransferAlreadyStarted(this.id);
@@ -52,8 +66,14 @@ export class Transfer extends AggregateRoot {
       this.raise(TransferFailed, { transferId: this.id, reason });
   }
 
+  /** The credit did not happen in time: from `debited` only (a completed transfer stays completed). */
+  expire() {
+    if (this.state === 'debited') this.raise(TransferExpired, { transferId: this.id });
+  }
+
   markCompensated() {
-    if (this.state === 'failed' && this.debited) this.raise(TransferCompensated, { transferId: this.id });
+    if (this.debited && !this.refunded && (this.state === 'failed' || this.state === 'expired'))
+      this.raise(TransferCompensated, { transferId: this.id });
   }
 
   @Apply(TransferStarted)
@@ -78,9 +98,15 @@ export class Transfer extends AggregateRoot {
     this.reason = e.reason;
   }
 
+  @Apply(TransferExpired)
+  protected onExpired() {
+    this.state = 'expired';
+  }
+
   @Apply(TransferCompensated)
   protected onCompensated() {
-    this.state = 'compensated';
+    if (this.state === 'failed') this.state = 'compensated';
+    this.refunded = true;
   }
 }
 // #endregion transfer

@@ -37,6 +37,8 @@ export interface AnnalsErrorCodes {
   PROJECTION_DEFINITION_INVALID: true;
   LEASE_LOST: true;
   CHECKPOINT_CONFLICT: true;
+  PROCESS_MANAGER_DEFINITION_INVALID: true;
+  PROCESS_COMPENSATION_FAILED: true;
 }
 
 /** Every stable error code Annals (or an adapter, see {@link AnnalsErrorCodes}) raises. */

@@ -12,6 +12,13 @@ export {
   MIGRATION_TABLE,
 } from './migrations.js';
 export {
+  type ProcessCommandsTable,
+  type ProcessStatesTable,
+  type ProcessTables,
+  type ProcessTimersTable,
+  processMigration,
+} from './process-schema.js';
+export {
   type ProjectionDeadLettersTable,
   type ProjectionLeasesTable,
   type ProjectionTables,

@@ -55,4 +55,5 @@ export {
   type SnapshotStoreConformanceOptions,
 } from './store-kit-conformance.js';
 export { subscriptionCases } from './subscription-cases.js';
+export { runTimerStoreConformance, type TimerStoreConformanceOptions } from './timer-store-conformance.js';
 export { upcastingCases } from './upcasting-cases.js';

@@ -1,0 +1,62 @@
+import {
+  type CheckpointStore,
+  type LeaseStore,
+  ProcessManagerRunner,
+  type ProcessManagerRunnerOptions,
+  type ProcessStore,
+} from '@annals/core';
+import { PostgresCheckpointStore } from '../checkpoint/postgres-checkpoint-store.js';
+import { PostgresLeasedCheckpointStore } from '../checkpoint/postgres-leased-checkpoint-store.js';
+import { PostgresEventLogStats } from '../projection/postgres-event-log-stats.js';
+import { PostgresLeaseStore } from '../projection/postgres-lease-store.js';
+import { isTransientError } from '../store/database-errors.js';
+import type { PostgresEventStore } from '../store/postgres-event-store.js';
+import { PostgresProcessStore } from './postgres-process-store.js';
+
+/** Options of {@link PostgresProcessManagerRunner}: those of `ProcessManagerRunner`, with PostgreSQL defaults. */
+export interface PostgresProcessManagerRunnerOptions
+  extends Omit<ProcessManagerRunnerOptions, 'store' | 'stats' | 'leases'> {
+  readonly store: PostgresEventStore;
+  /** Instances, outcomes and timers. Default: a `PostgresProcessStore` on the store's schema. */
+  readonly processes?: ProcessStore;
+  /** The checkpoints. Default: the `checkpoints` table, checked against the lease when there are leases. */
+  readonly checkpoints?: CheckpointStore;
+  /**
+   * Keep each process manager on one runner at a time across processes, through the
+   * `projection_leases` table, as projections. Default: true on a server, false on PGlite (one process).
+   */
+  readonly leases?: boolean | LeaseStore;
+}
+
+/**
+ * A {@link ProcessManagerRunner} on a `PostgresEventStore`: instances, command outcomes and timers in
+ * the store's schema (`PostgresProcessStore`), the checkpoint in `checkpoints` (checked against the
+ * lease when there are leases), the lag measured in SQL. Run `store.migrate()` first.
+ *
+ * @example
+ * ```ts
+ * const runner = new PostgresProcessManagerRunner({ store, bus, processManagers: [TransferProcess] });
+ * await runner.start();
+ * ```
+ */
+export class PostgresProcessManagerRunner extends ProcessManagerRunner {
+  constructor(options: PostgresProcessManagerRunnerOptions) {
+    const { store, leases: leaseOption, ...rest } = options;
+    const wantLeases = leaseOption ?? store?.capabilities?.multiProcess ?? false;
+    const leases =
+      wantLeases === true ? new PostgresLeaseStore(store) : wantLeases === false ? undefined : wantLeases;
+    super({
+      ...rest,
+      store,
+      processes: options.processes ?? new PostgresProcessStore(store),
+      checkpoints:
+        options.checkpoints ??
+        (leases === undefined
+          ? new PostgresCheckpointStore(store)
+          : new PostgresLeasedCheckpointStore(store)),
+      ...(leases === undefined ? {} : { leases }),
+      stats: new PostgresEventLogStats(store),
+      isTransient: options.isTransient ?? isTransientError,
+    });
+  }
+}
