@@ -30,6 +30,7 @@ export default defineConfig({
       '@annals/core': src('core'),
       '@annals/testing': src('testing'),
       '@annals/postgres': src('postgres'),
+      '@annals/console': src('console'),
     },
   },
   test: {

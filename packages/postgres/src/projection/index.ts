@@ -6,3 +6,4 @@ export {
   PostgresProjectionRunner,
   type PostgresProjectionRunnerOptions,
 } from './postgres-projection-runner.js';
+export { type ProjectionOverview, readProjectionOverview } from './projection-overview.js';

@@ -21,3 +21,4 @@ export type {
   StreamsTable,
 } from './tables.js';
 export type { MigrationReport } from './verify.js';
+export { readSchemaState, type SchemaState } from './schema-state.js';
