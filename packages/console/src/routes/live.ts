@@ -10,9 +10,16 @@ import { bigintParam, countParam } from '../params.js';
  */
 export function liveRoutes(app: Hono, ctx: ConsoleContext): void {
   app.get('/api/live', async (c) => {
+    // A browser that reconnects sends the id (position) of the last event it received.
+    const lastEventId = c.req.header('last-event-id');
     const fromText = c.req.query('from');
-    const from = fromText === undefined ? undefined : bigintParam('from', fromText, 0n);
-    const recent = fromText === undefined ? countParam('recent', c.req.query('recent') || '20', 20, 500) : 0;
+    const from =
+      lastEventId !== undefined && lastEventId !== ''
+        ? bigintParam('Last-Event-ID', lastEventId, 0n) + 1n
+        : fromText === undefined
+          ? undefined
+          : bigintParam('from', fromText, 0n);
+    const recent = from === undefined ? countParam('recent', c.req.query('recent'), 20, 500) : 0;
     const subscription = await ctx.live.open(from, recent);
     return streamSSE(
       c,
