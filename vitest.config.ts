@@ -51,13 +51,15 @@ export default defineConfig({
           name: 'main',
           include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
           // test/outage restarts a PostgreSQL cluster of its own for minutes: `pnpm test:outage`;
-          // test/cli spawns the command line for minutes: `pnpm test:cli`.
+          // test/cli spawns the command line for minutes: `pnpm test:cli`; test/console drives a
+          // browser: `pnpm test:console`.
           exclude: [
             '**/node_modules/**',
             '**/dist/**',
             'test/postgres-stress/**',
             'test/outage/**',
             'test/cli/**',
+            'test/console/**',
           ],
         },
       },
