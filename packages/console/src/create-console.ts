@@ -57,7 +57,7 @@ export async function createConsole(options: ConsoleOptions): Promise<AnnalsCons
     rebuilds: new RebuildJobs(store),
     live: new LiveFeeds(reader.raw),
   };
-  const app = basePath === '/' ? new Hono() : new Hono().basePath(basePath);
+  const app = (basePath === '/' ? new Hono() : new Hono().basePath(basePath)) as Hono;
   app.use(
     secureHeaders({
       contentSecurityPolicy: {
