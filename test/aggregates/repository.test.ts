@@ -148,7 +148,10 @@ describe('Repository', () => {
     expect(byDefault.aggregateIdOf('BankAccount-BankAccount-7')).toBe('BankAccount-7');
     expect(byDefault.aggregateIdOf('Transfer-t-1')).toBeUndefined();
     expect(byDefault.aggregateIdOf('BankAccount-')).toBeUndefined();
-    const lower = new Repository(BankAccount, { store, streamId: (type, id) => `${type.toLowerCase()}:${id}` });
+    const lower = new Repository(BankAccount, {
+      store,
+      streamId: (type, id) => `${type.toLowerCase()}:${id}`,
+    });
     expect(lower.aggregateIdOf('bankaccount:acc-1')).toBe('acc-1');
     expect(lower.aggregateIdOf('BankAccount-acc-1')).toBeUndefined();
     const hashed = new Repository(BankAccount, { store, streamId: (_type, id) => `h${id.length}` });

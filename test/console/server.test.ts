@@ -62,7 +62,7 @@ describe.skipIf(databaseUrl === undefined)('annals console on a server, in a bro
     await page.fill('input[name=revision]', '1');
     await page.click('.aggregate-state button');
     await expect
-      .poll(() => page.locator('pre[aria-label="aggregate state"]').textContent(), { timeout: 30_000 })
+      .poll(() => page.locator('pre[data-json="aggregate state"]').textContent(), { timeout: 30_000 })
       .toContain('"balance": 70');
     await page.close();
   });
@@ -74,7 +74,11 @@ describe.skipIf(databaseUrl === undefined)('annals console on a server, in a bro
     const samePage = await markPage(page);
     const id = uuidv7();
     await store.append('BankAccount-live-1', [
-      { id, type: 'AccountOpened', data: { accountId: 'live-1', owner: 'Grace', currency: 'EUR', overdraftLimit: 0 } },
+      {
+        id,
+        type: 'AccountOpened',
+        data: { accountId: 'live-1', owner: 'Grace', currency: 'EUR', overdraftLimit: 0 },
+      },
     ]);
     await page.locator(`article[data-event-id="${id}"]`).waitFor();
     expect(await samePage()).toBe(true);
@@ -111,8 +115,8 @@ describe.skipIf(databaseUrl === undefined)('annals console on a server, in a bro
     const page = await open('/streams/BankAccount-xss');
     const card = page.locator('article.event');
     await card.waitFor();
-    expect(await card.locator('pre[aria-label=data]').textContent()).toContain(XSS.data);
-    expect(await card.locator('pre[aria-label=metadata]').textContent()).toContain(XSS.metadata);
+    expect(await card.locator('pre[data-json=data]').textContent()).toContain(XSS.data);
+    expect(await card.locator('pre[data-json=metadata]').textContent()).toContain(XSS.metadata);
     expect(await page.locator('main img, main script').count()).toBe(0);
     expect(await xssMarker(page)).toBeUndefined();
     await page.close();

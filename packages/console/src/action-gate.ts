@@ -28,7 +28,9 @@ export class ActionGate {
   constructor(tokens: readonly ConsoleToken[], logger: ConsoleLogger) {
     this.#tokens = tokens.map((token) => {
       if (typeof token?.label !== 'string' || token.label.trim() === '') {
-        throw new InvalidArgument(`A console token needs a label (who it is), found ${JSON.stringify(token?.label)}.`);
+        throw new InvalidArgument(
+          `A console token needs a label (who it is), found ${JSON.stringify(token?.label)}.`,
+        );
       }
       if (typeof token.secret !== 'string' || token.secret.length < MIN_SECRET_LENGTH) {
         throw new InvalidArgument(
@@ -121,7 +123,8 @@ export class ActionGate {
     }
     const given = digest(match[1]!);
     const found = this.#tokens.find((t) => timingSafeEqual(t.digest, given));
-    if (found === undefined) throw new ActionRefused('token', 'The token sent is not one of this console's tokens.');
+    if (found === undefined)
+      throw new ActionRefused('token', "The token sent is not one of this console's tokens.");
     return found.label;
   }
 }

@@ -3,13 +3,13 @@ import { secureHeaders } from 'hono/secure-headers';
 import { ActionGate } from './action-gate.js';
 import { AggregateStates } from './aggregate-states.js';
 import { assetRoutes } from './assets.js';
+import { normalizeBasePath } from './base-path.js';
 import type { ConsoleContext } from './context.js';
 import { errorBody, statusOf } from './errors.js';
 import { EventReader } from './event-reader.js';
 import { jsonResponse } from './json.js';
 import { LiveFeeds } from './live-feeds.js';
 import type { ConsoleOptions } from './options.js';
-import { normalizeBasePath } from './base-path.js';
 import { RebuildJobs } from './rebuild-jobs.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { healthRoutes } from './routes/health.js';
@@ -74,7 +74,8 @@ export async function createConsole(options: ConsoleOptions): Promise<AnnalsCons
   );
   app.onError((error, c) => {
     const status = statusOf(error);
-    if (status === 500) logger.error(`console request ${c.req.method} ${c.req.path} failed`, errorBody(error));
+    if (status === 500)
+      logger.error(`console request ${c.req.method} ${c.req.path} failed`, errorBody(error));
     return jsonResponse(errorBody(error), status);
   });
   app.get('/api/info', () =>

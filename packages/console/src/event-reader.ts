@@ -107,7 +107,8 @@ export class EventReader {
 
   /** The event with id `eventId`, or `InvalidArgument` when the log has none. */
   async event(eventId: string): Promise<EventView> {
-    if (!isUuid(eventId)) throw new InvalidArgument(`An event id is a UUID, found ${JSON.stringify(eventId)}.`);
+    if (!isUuid(eventId))
+      throw new InvalidArgument(`An event id is a UUID, found ${JSON.stringify(eventId)}.`);
     const row = await this.#db()
       .selectFrom('events')
       .select(['stream_id', sql<string>`revision::text`.as('revision_text')])

@@ -36,7 +36,10 @@ export interface ServedConsole {
 }
 
 /** Serves `console` on its own HTTP server; resolves once it listens. */
-export async function serveConsole(console: AnnalsConsole, options: ServeConsoleOptions = {}): Promise<ServedConsole> {
+export async function serveConsole(
+  console: AnnalsConsole,
+  options: ServeConsoleOptions = {},
+): Promise<ServedConsole> {
   const hostname = options.hostname ?? '127.0.0.1';
   const server = await new Promise<Server>((resolve, reject) => {
     const created = serve(

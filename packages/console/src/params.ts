@@ -2,7 +2,8 @@ import { InvalidArgument } from '@annals/core';
 
 /** A required non-empty query parameter. */
 export function required(name: string, value: string | undefined): string {
-  if (value === undefined || value === '') throw new InvalidArgument(`The query parameter ${name} is required.`);
+  if (value === undefined || value === '')
+    throw new InvalidArgument(`The query parameter ${name} is required.`);
   return value;
 }
 

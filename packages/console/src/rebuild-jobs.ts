@@ -40,7 +40,9 @@ export class RebuildJobs {
 
   /** The latest rebuild of each projection, by name. */
   list(): RebuildJob[] {
-    return [...this.#jobs.values()].map((r) => r.job).sort((a, b) => a.projection.localeCompare(b.projection));
+    return [...this.#jobs.values()]
+      .map((r) => r.job)
+      .sort((a, b) => a.projection.localeCompare(b.projection));
   }
 
   /**

@@ -28,12 +28,13 @@ export async function screenshot(page: Page, name: string): Promise<void> {
  */
 export async function markPage(page: Page): Promise<() => Promise<boolean>> {
   await page.evaluate(() => {
-    (window as unknown as { __annalsMark: boolean }).__annalsMark = true;
+    (globalThis as unknown as { __annalsMark: boolean }).__annalsMark = true;
   });
-  return () => page.evaluate(() => (window as unknown as { __annalsMark?: boolean }).__annalsMark === true);
+  return () =>
+    page.evaluate(() => (globalThis as unknown as { __annalsMark?: boolean }).__annalsMark === true);
 }
 
 /** What markup in events would have set, had the page run it (undefined: nothing ran). */
 export function xssMarker(page: Page): Promise<unknown> {
-  return page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss);
+  return page.evaluate(() => (globalThis as unknown as { __xss?: unknown }).__xss);
 }

@@ -40,11 +40,19 @@ export function registerConsole(program: Command): void {
           logger: jsonLogger,
         });
         const served = await serveConsole(web, { port: options.port, hostname: options.host });
-        await writeLine(`annals console on ${served.url} (schema ${store.schema}${config ? `, config ${config.path}` : ''})`);
-        if (tokens.list.length === 0) await writeLine('read-only: start with --allow-actions to allow actions');
+        await writeLine(
+          `annals console on ${served.url} (schema ${store.schema}${config ? `, config ${config.path}` : ''})`,
+        );
+        if (tokens.list.length === 0)
+          await writeLine('read-only: start with --allow-actions to allow actions');
         else if (tokens.generated !== undefined)
-          await writeLine(`actions allowed with the token ${tokens.generated.secret} (label ${tokens.generated.label})`);
-        else await writeLine(`actions allowed with the token(s) of ${tokens.list.map((t) => t.label).join(', ')}`);
+          await writeLine(
+            `actions allowed with the token ${tokens.generated.secret} (label ${tokens.generated.label})`,
+          );
+        else
+          await writeLine(
+            `actions allowed with the token(s) of ${tokens.list.map((t) => t.label).join(', ')}`,
+          );
         await writeLine('Ctrl-C stops');
         await new Promise<void>((resolve) => {
           const stop = () => {
@@ -78,7 +86,9 @@ function tokensOf(options: ConsoleCommandOptions): { list: ConsoleToken[]; gener
   return {
     list: given.map((text) => {
       const at = text.indexOf('=');
-      return at <= 0 ? { label: 'token', secret: text } : { label: text.slice(0, at), secret: text.slice(at + 1) };
+      return at <= 0
+        ? { label: 'token', secret: text }
+        : { label: text.slice(0, at), secret: text.slice(at + 1) };
     }),
   };
 }
@@ -86,7 +96,9 @@ function tokensOf(options: ConsoleCommandOptions): { list: ConsoleToken[]; gener
 function portOption(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) {
-    throw new InvalidArgument(`--port expects a port number from 0 to 65535, found ${JSON.stringify(value)}.`);
+    throw new InvalidArgument(
+      `--port expects a port number from 0 to 65535, found ${JSON.stringify(value)}.`,
+    );
   }
   return n;
 }

@@ -16,9 +16,12 @@ export function projectionRoutes(app: Hono, ctx: ConsoleContext): void {
         shards: p.shards,
         rebuildable: p.resettable,
       })),
-      rebuilds: ctx.rebuilds.list(),
     });
   });
+
+  // Apart from the overview, and from memory only: a rebuild's progress shows while its batches
+  // keep the database busy (on PGlite, its one connection).
+  app.get('/api/rebuilds', () => jsonResponse({ rebuilds: ctx.rebuilds.list() }));
 
   app.post('/api/projections/rebuild', async (c) => {
     const name = required('name', c.req.query('name'));

@@ -5,7 +5,7 @@ import { get, getToken, setToken } from './api.js';
 import { ErrorNotice } from './components.js';
 import { streamIdOf } from './links.js';
 import { useApi } from './use-api.js';
-import { DeadLetterView, DeadLettersView } from './views/dead-letters.js';
+import { DeadLettersView, DeadLetterView } from './views/dead-letters.js';
 import { EventPage } from './views/event.js';
 import { HealthView } from './views/health.js';
 import { LiveView } from './views/live.js';
@@ -45,11 +45,15 @@ export function App() {
           <Route path="/">
             <StreamsView />
           </Route>
-          <Route path="/streams/:id">{(params) => <StreamView streamId={streamIdOf(params.id)} from={undefined} />}</Route>
+          <Route path="/streams/:id">
+            {(params) => <StreamView streamId={streamIdOf(params.id)} from={undefined} />}
+          </Route>
           <Route path="/streams/:id/from/:from">
             {(params) => <StreamView streamId={streamIdOf(params.id)} from={params.from} />}
           </Route>
-          <Route path="/events/:id">{(params) => <EventPage eventId={decodeURIComponent(params.id)} />}</Route>
+          <Route path="/events/:id">
+            {(params) => <EventPage eventId={decodeURIComponent(params.id)} />}
+          </Route>
           <Route path="/live">
             <LiveView />
           </Route>

@@ -18,7 +18,7 @@ export function ErrorNotice(props: { error: ApiError | Error | undefined }) {
 /** JSON as text in a `<pre>`: Preact escapes it, whatever it holds. */
 export function Json(props: { value: unknown; label?: string }) {
   return (
-    <pre class="json" aria-label={props.label}>
+    <pre class="json" data-json={props.label}>
       {prettyJson(props.value)}
     </pre>
   );

@@ -12,6 +12,7 @@ export {
   projectionMigration,
 } from './projection-schema.js';
 export { assertSchemaName, DEFAULT_SCHEMA, notificationChannel } from './schema-name.js';
+export { readSchemaState, type SchemaState } from './schema-state.js';
 export type {
   AnnalsTables,
   AnnalsTablesLocation,
@@ -21,4 +22,3 @@ export type {
   StreamsTable,
 } from './tables.js';
 export type { MigrationReport } from './verify.js';
-export { readSchemaState, type SchemaState } from './schema-state.js';

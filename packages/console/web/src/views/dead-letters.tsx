@@ -19,7 +19,11 @@ interface DeadLetter {
 
 /** Dead letters, oldest first. */
 export function DeadLettersView() {
-  const { data, error } = useApi('dead-letters', () => get<{ deadLetters: DeadLetter[] }>('dead-letters'), 5000);
+  const { data, error } = useApi(
+    'dead-letters',
+    () => get<{ deadLetters: DeadLetter[] }>('dead-letters'),
+    5000,
+  );
   return (
     <section>
       <h2>Dead letters</h2>
@@ -62,7 +66,10 @@ export function DeadLettersView() {
 /** One dead letter: its error and stack, and the event that failed. */
 export function DeadLetterView(props: { eventId: string; letterKey: string; actionsAllowed: boolean }) {
   const { data, error } = useApi(`${props.eventId}\u0000${props.letterKey}`, () =>
-    get<{ deadLetters: DeadLetter[]; event: EventView }>('dead-letter', { event: props.eventId, key: props.letterKey }),
+    get<{ deadLetters: DeadLetter[]; event: EventView }>('dead-letter', {
+      event: props.eventId,
+      key: props.letterKey,
+    }),
   );
   const letter = data?.deadLetters[0];
   return (

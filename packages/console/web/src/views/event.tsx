@@ -4,7 +4,9 @@ import { useApi } from '../use-api.js';
 
 /** One event, by id (where correlation and causation links lead). */
 export function EventPage(props: { eventId: string }) {
-  const { data, error } = useApi(props.eventId, () => get<{ event: EventView }>('event', { id: props.eventId }));
+  const { data, error } = useApi(props.eventId, () =>
+    get<{ event: EventView }>('event', { id: props.eventId }),
+  );
   return (
     <section>
       <h2>Event</h2>

@@ -44,13 +44,16 @@ export function HealthView() {
           <dt>schema</dt>
           <dd>
             {data.schema.schema} at {data.schema.applied.at(-1) ?? 'no migration'}
-            {data.schema.pending.length === 0 ? ' (up to date)' : `; pending ${data.schema.pending.join(', ')}: run annals migrate`}
+            {data.schema.pending.length === 0
+              ? ' (up to date)'
+              : `; pending ${data.schema.pending.join(', ')}: run annals migrate`}
           </dd>
           {log !== undefined && (
             <>
               <dt>log</dt>
               <dd>
-                last position {log.lastCommittedPosition ?? '-'}, readers see up to {log.lastVisiblePosition ?? '-'}
+                last position {log.lastCommittedPosition ?? '-'}, readers see up to{' '}
+                {log.lastVisiblePosition ?? '-'}
               </dd>
               <dt>horizon</dt>
               <dd>

@@ -32,17 +32,24 @@ interface RebuildJob {
 interface ProjectionsAnswer {
   readonly projections: Overview[];
   readonly configured: { name: string; shards: number; rebuildable: boolean }[];
-  readonly rebuilds: RebuildJob[];
 }
 
 /** Projections: checkpoint, lag, lease, shards, dead letters; rebuilds and their progress. */
 export function ProjectionsView(props: { actionsAllowed: boolean }) {
   const { data, error, reload } = useApi('projections', () => get<ProjectionsAnswer>('projections'), 1000);
+  const jobs = useApi('rebuilds', () => get<{ rebuilds: RebuildJob[] }>('rebuilds'), 500);
   const [actionError, setActionError] = useState<ApiError | Error | undefined>(undefined);
   const rebuild = (name: string) => {
     setActionError(undefined);
-    post('projections/rebuild', { name }).then(reload, (failure: Error) => setActionError(failure));
+    post('projections/rebuild', { name }).then(
+      () => {
+        reload();
+        jobs.reload();
+      },
+      (failure: Error) => setActionError(failure),
+    );
   };
+  const rebuilds = jobs.data?.rebuilds ?? [];
   return (
     <section>
       <h2>Projections</h2>
@@ -69,7 +76,13 @@ export function ProjectionsView(props: { actionsAllowed: boolean }) {
                   <td>{p.key}</td>
                   <td>{p.state}</td>
                   <td>{p.position}</td>
-                  <td title={p.lagByType ? 'events of its types' : 'every event (the projection is not in the config)'}>
+                  <td
+                    title={
+                      p.lagByType
+                        ? 'events of its types'
+                        : 'every event (the projection is not in the config)'
+                    }
+                  >
                     {p.lagEvents}
                     {p.lagByType ? '' : '*'}
                   </td>
@@ -102,8 +115,8 @@ export function ProjectionsView(props: { actionsAllowed: boolean }) {
               </li>
             ))}
           </ul>
-          {data.rebuilds.length > 0 && <h3>Rebuilds</h3>}
-          {data.rebuilds.map((job) => (
+          {rebuilds.length > 0 && <h3>Rebuilds</h3>}
+          {rebuilds.map((job) => (
             <RebuildRow key={job.projection} job={job} />
           ))}
         </>

@@ -66,9 +66,7 @@ function Pager(props: { streamId: string; previous: bigint | undefined; next: bi
       {props.previous !== undefined && (
         <Link href={streamPath(props.streamId, props.previous.toString())}>Previous</Link>
       )}
-      {props.next !== undefined && (
-        <Link href={streamPath(props.streamId, props.next.toString())}>Next</Link>
-      )}
+      {props.next !== undefined && <Link href={streamPath(props.streamId, props.next.toString())}>Next</Link>}
     </nav>
   );
 }

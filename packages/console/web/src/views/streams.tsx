@@ -67,7 +67,9 @@ export function StreamsView() {
               ))}
             </tbody>
           </table>
-          {data.streams.length === 0 && <p class="muted">No stream id starts with {JSON.stringify(prefix)}.</p>}
+          {data.streams.length === 0 && (
+            <p class="muted">No stream id starts with {JSON.stringify(prefix)}.</p>
+          )}
           <nav class="pager">
             {after.length > 0 && (
               <button type="button" onClick={() => setAfter(after.slice(0, -1))}>
