@@ -276,7 +276,6 @@ describe('the console on PGlite, in a browser', () => {
     expect(await textOf(page, 'dl.health')).toContain(`${schema} at`);
     expect(await page.locator('dl.health').textContent()).toContain('(up to date)');
     expect(await page.locator('dl.health').textContent()).toContain('horizon');
-    await screenshot(page, 'health');
     await page.close();
   });
 });

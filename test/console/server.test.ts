@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { uuidv7 } from '@annals/core';
 import { PostgresEventStore } from '@annals/postgres';
+import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseUrl, RunningCli, serverSchema } from '../cli/support/cli.js';
-import { launchBrowser, markPage, xssMarker } from './support/browser.js';
+import { launchBrowser, markPage, screenshot, xssMarker } from './support/browser.js';
 import { type Seeded, seedBank, XSS } from './support/seed.js';
 
 // `annals console` spawned against the PostgreSQL server (DATABASE_URL), in a schema of its own,
@@ -109,6 +110,28 @@ describe.skipIf(databaseUrl === undefined)('annals console on a server, in a bro
       ['ops', 'rebuild', 'finished'],
     ]);
     await page.close();
+  });
+
+  it('health: names an open transaction, how long it has been open and whether it holds the horizon', async () => {
+    const holder = new pg.Client({ connectionString: databaseUrl, application_name: 'console-test-holder' });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select pg_current_xact_id()');
+      const page = await open('/health');
+      const row = page.locator('table.transactions tr', { hasText: 'console-test-holder' });
+      await row.waitFor();
+      expect(await row.locator('td').nth(2).textContent()).toBe('idle in transaction');
+      expect(await page.locator('dl.health').textContent()).toContain('(up to date)');
+      // The oldest open transaction in the cluster holds the horizon: this one, unless another
+      // client of the shared server has one open for longer.
+      expect(await page.locator('dl.health dd.holder').textContent()).toMatch(/^pid \d+ /);
+      await screenshot(page, 'health');
+      await page.close();
+    } finally {
+      await holder.query('rollback').catch(() => {});
+      await holder.end();
+    }
   });
 
   it('shows markup in event data and metadata as text, and runs none of it', async () => {
