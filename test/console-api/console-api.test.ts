@@ -1,4 +1,6 @@
-import { type AnnalsConsole, createConsole } from '@annals/console';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type AnnalsConsole, consoleListener, createConsole } from '@annals/console';
 import { InvalidArgument, uuidv7 } from '@annals/core';
 import { PostgresEventStore } from '@annals/postgres';
 import type { PGlite } from '@electric-sql/pglite';
@@ -189,5 +191,47 @@ describe('the console API', () => {
       await again.cancel().catch(() => {});
     }
     expect(more).toContain(id);
+  });
+});
+
+describe('the console mounted in a Node HTTP server', () => {
+  it('answers under its base path and leaves the other paths to the application', async () => {
+    const { projections, aggregates } = config;
+    // #region mount
+    const web = await createConsole({
+      store, // the application's PostgresEventStore
+      projections, // those whose lag, rebuild and dead-letter retry it offers
+      aggregates, // those whose state it shows at a revision
+      tokens: [{ label: 'ops', secret }], // omit them: read-only
+      logger: console,
+      basePath: '/console',
+    });
+    const listener = consoleListener(web);
+    const server = createServer((req, res) => {
+      if (req.url === '/console' || req.url?.startsWith('/console/')) return listener(req, res);
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('the application');
+    });
+    // #endregion mount
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const info = await fetch(`${base}/console/api/info`);
+      expect(info.status).toBe(200);
+      expect(await info.json()).toMatchObject({
+        actionsAllowed: true,
+        projections: ['balances', 'owners'],
+        aggregates: ['BankAccount'],
+      });
+      expect(info.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(await (await fetch(`${base}/other`)).text()).toBe('the application');
+      // The page's asset URLs are relative: /console leads to /console/.
+      const page = await fetch(`${base}/console`, { redirect: 'manual' });
+      expect(page.status).toBe(301);
+      expect(page.headers.get('location')).toBe('/console/');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await web.close();
+    }
   });
 });

@@ -11,6 +11,10 @@ export const ASSETS_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url)
 
 /** Serves the page and its assets; a plain-text 503 naming the build command when they are missing. */
 export function assetRoutes(app: Hono, basePath: string): void {
+  // The page's asset URLs are relative: its own URL must end with a slash.
+  if (basePath !== '/') {
+    app.get('/', async (c, next) => (c.req.path.endsWith('/') ? next() : c.redirect(`${basePath}/`, 301)));
+  }
   if (!existsSync(`${ASSETS_DIR}index.html`)) {
     app.get('/*', (c) =>
       c.text(

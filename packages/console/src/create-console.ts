@@ -57,7 +57,10 @@ export async function createConsole(options: ConsoleOptions): Promise<AnnalsCons
     rebuilds: new RebuildJobs(store),
     live: new LiveFeeds(reader.raw),
   };
-  const app = (basePath === '/' ? new Hono() : new Hono().basePath(basePath)) as Hono;
+  // Not strict: `/console/` reaches the page's route as `/console` does (which redirects to it).
+  const app = (
+    basePath === '/' ? new Hono({ strict: false }) : new Hono({ strict: false }).basePath(basePath)
+  ) as Hono;
   app.use(
     secureHeaders({
       contentSecurityPolicy: {
