@@ -3,7 +3,13 @@ import { runEventStoreConformance } from '@annals/testing';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { databaseUrl, openPeer, patientBounds, useServerSchemas } from './support/postgres-server.js';
+import {
+  databaseUrl,
+  openPeer,
+  patientBounds,
+  patientHorizon,
+  useServerSchemas,
+} from './support/postgres-server.js';
 
 const nextSchema = useServerSchemas('conf_kysely');
 
@@ -29,7 +35,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
       // Small pages make catch-up reads span several pages while writers append.
       const store = await PostgresEventStore.create(
         { kysely: kysely!, listenConnectionString: databaseUrl! },
-        { ...options, schema: nextSchema(), pageSize: 7 },
+        { ...options, ...patientHorizon, schema: nextSchema(), pageSize: 7 },
       );
       await store.migrate();
       return store;

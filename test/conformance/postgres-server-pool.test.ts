@@ -1,7 +1,13 @@
 import { PostgresEventStore } from '@annals/postgres';
 import { runEventStoreConformance } from '@annals/testing';
 import { describe } from 'vitest';
-import { databaseUrl, openPeer, patientBounds, useServerSchemas } from './support/postgres-server.js';
+import {
+  databaseUrl,
+  openPeer,
+  patientBounds,
+  patientHorizon,
+  useServerSchemas,
+} from './support/postgres-server.js';
 
 const nextSchema = useServerSchemas('conf_pool');
 
@@ -14,7 +20,7 @@ describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
     async createStore(options) {
       const store = await PostgresEventStore.create(
         { connectionString: databaseUrl!, pool: { max: 4 } },
-        { ...options, schema: nextSchema(), pageSize: 7 },
+        { ...options, ...patientHorizon, schema: nextSchema(), pageSize: 7 },
       );
       await store.migrate();
       return store;

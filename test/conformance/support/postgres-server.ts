@@ -36,7 +36,7 @@ export function openPeer(store: EventStore): Promise<EventStore> {
   const postgres = store as PostgresEventStore;
   return PostgresEventStore.create(
     { connectionString: databaseUrl!, pool: { max: 2 } },
-    { events: postgres.registry, schema: postgres.schema, pageSize: 7 },
+    { events: postgres.registry, schema: postgres.schema, pageSize: 7, ...patientHorizon },
   );
 }
 
@@ -46,3 +46,11 @@ export function openPeer(store: EventStore): Promise<EventStore> {
  * same cores and server) must not turn a slow delivery into a failure.
  */
 export const patientBounds = { deliveryTimeoutMs: 30_000, caseTimeoutMs: 120_000 } as const;
+
+/**
+ * The server conformance stores wait up to a minute (instead of 5 s) for their own appends to become
+ * readable in the global log: a transaction another test file holds open on the shared server holds
+ * every reader's horizon back meanwhile, and on a loaded machine it may stay open for more than 5 s.
+ * Only a hang reaches the bound.
+ */
+export const patientHorizon = { horizonWaitMs: 60_000 } as const;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { AnnalsError } from '../errors/annals-error.js';
 import { defineEvent } from '../events/define-event.js';
@@ -118,4 +118,39 @@ describe('projections ride out an unavailable store', () => {
       await runner.stop();
     }
   }, 20_000);
+
+  it('takes its lease back at once when it expired during an outage and is still free, not a third of the lease later', async () => {
+    const store = await storeWith(2);
+    const { projection } = counting();
+    let now = Date.now();
+    const leases = new InMemoryLeaseStore({ now: () => now });
+    const checkpoints = new InMemoryCheckpointStore({ leases });
+    // A lease of ten minutes: the standby poll (a third of it) would outlast the test.
+    const runner = new ProjectionRunner({
+      store,
+      projections: [projection],
+      logger: silent,
+      leases,
+      checkpoints,
+      leaseTtlMs: 600_000,
+    });
+    await runner.start();
+    try {
+      await runner.waitUntilCaughtUp('notes');
+      // An outage outlasted the lease: no heartbeat renewed it, nobody else took it. The next commit
+      // finds it expired (LeaseLost); the runner claims the free lease again and commits.
+      now += 700_000;
+      const { lastPosition } = await store.append('notes', [Noted.create({ n: 2 })]);
+      // Bounded only to catch a hang: the standby poll would take 200 s.
+      await vi.waitFor(
+        async () =>
+          expect(await checkpoints.load('notes'), 'the checkpoint after the new event').toBe(lastPosition),
+        { timeout: 50_000, interval: 20 },
+      );
+      expect((await leases.get('notes'))?.owner, 'the runner holds the lease again').toBeDefined();
+      expect(runner.status('notes')!.state).toBe('running');
+    } finally {
+      await runner.stop();
+    }
+  }, 60_000);
 });

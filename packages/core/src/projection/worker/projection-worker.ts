@@ -195,6 +195,8 @@ export class ProjectionWorker<TContext, TTransaction> {
   async #run(): Promise<void> {
     const { logger, key } = this.#s;
     const pollMs = pollInterval(this.#s.leaseTtlMs);
+    /** The position when the lease was last lost, or undefined. */
+    let lostAt: bigint | undefined;
     try {
       while (!this.#abort.signal.aborted) {
         const claim = await this.#lease.claim(this.#desired);
@@ -228,7 +230,12 @@ export class ProjectionWorker<TContext, TTransaction> {
             );
             this.#lease.drop();
             this.#state.to('standby');
-            await this.#sleep(pollMs);
+            // Claim again at once the first time: a claim takes only a free or expired lease, so a
+            // lease that merely expired while no heartbeat could renew it (an outage) is ours again
+            // now, and one another runner holds sends the loop to the standby poll. A second loss
+            // with no progress between waits the poll, so a lease that keeps slipping cannot spin.
+            if (lostAt === this.#position) await this.#sleep(pollMs);
+            lostAt = this.#position;
             continue;
           }
           if (error instanceof ProjectionFailed) {

@@ -3,8 +3,8 @@ import type { PostgresProjectionContext } from '@annals/postgres';
 import { toArray } from '@annals/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { databaseUrl, eventually, useTestDatabase } from '../postgres/support/test-database.js';
 import { finalLog } from '../support/final-log.js';
-import { databaseUrl, eventually, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('ordering', { pglite: false });
 

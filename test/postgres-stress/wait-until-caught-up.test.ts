@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { databaseUrl, useTestDatabase } from './support/test-database.js';
+import { databaseUrl, useTestDatabase } from '../postgres/support/test-database.js';
 
 const db = useTestDatabase('caughtup');
 const onServer = databaseUrl === undefined ? describe.skip : describe;
