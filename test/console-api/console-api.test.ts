@@ -2,9 +2,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AnnalsConsole, consoleListener, createConsole } from '@annals/console';
 import { InvalidArgument, uuidv7 } from '@annals/core';
-import { PostgresEventStore } from '@annals/postgres';
+import { PostgresEventStore, PostgresProjectionRunner } from '@annals/postgres';
 import type { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { consoleConfig } from '../console/fixtures/console.config.js';
 import { type Seeded, seedBank } from '../console/support/seed.js';
 import { startPGlite } from '../support/pglite.js';
@@ -113,6 +113,34 @@ describe('the console API', () => {
       status: 401,
     });
     expect((await call(web, '/api/rebuilds')).body.rebuilds).toEqual([]);
+  });
+
+  it("rebuilds a projection on the application's runner when it runs it, which goes on live", async () => {
+    const runner = new PostgresProjectionRunner({ store, projections: [config.projections[0]!] });
+    await runner.start();
+    const rebuild = vi.spyOn(runner, 'rebuild');
+    const mounted = await createConsole({
+      store,
+      projections: config.projections,
+      runners: [runner],
+      tokens: [{ label: 'ops', secret }],
+      logger: silent,
+    });
+    try {
+      const started = await call(mounted, '/api/projections/rebuild?name=balances', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}` },
+      });
+      expect(started.status).toBe(202);
+      await expect
+        .poll(async () => (await call(mounted, '/api/rebuilds')).body.rebuilds[0]?.state, { timeout: 60_000 })
+        .toBe('done');
+      expect(rebuild).toHaveBeenCalledWith('balances', expect.anything());
+      expect(runner.status()[0]).toMatchObject({ name: 'balances', state: 'running' });
+    } finally {
+      await mounted.close();
+      await runner.stop();
+    }
   });
 
   it('refuses a token without a label or with a short secret', async () => {

@@ -54,7 +54,7 @@ export async function createConsole(options: ConsoleOptions): Promise<AnnalsCons
     aggregates: new AggregateStates(store, options.aggregates ?? [], options.streamId),
     projections: options.projections ?? [],
     gate,
-    rebuilds: new RebuildJobs(store),
+    rebuilds: new RebuildJobs(store, options.runners ?? []),
     live: new LiveFeeds(reader.raw),
   };
   // Not strict: `/console/` reaches the page's route as `/console` does (which redirects to it).

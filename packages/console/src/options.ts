@@ -1,4 +1,4 @@
-import type { AggregateClass, Projection, StreamIdStrategy } from '@annals/core';
+import type { AggregateClass, Projection, ProjectionRunner, StreamIdStrategy } from '@annals/core';
 import type { PostgresEventStore, PostgresProjectionContext } from '@annals/postgres';
 
 /** A secret that allows the console's actions, and the name the action log gives whoever sends it. */
@@ -24,6 +24,12 @@ export interface ConsoleOptions {
   readonly store: PostgresEventStore;
   /** The projections whose rebuild, lag by type, and dead-letter retry the console offers. */
   readonly projections?: readonly Projection<PostgresProjectionContext>[];
+  /**
+   * The application's runners, when the console is mounted in it: a projection one of them runs is
+   * rebuilt on that runner (without leases, as on PGlite, a second runner would apply it too), and
+   * goes on live there. Others are rebuilt on a runner of the console's own.
+   */
+  readonly runners?: readonly ProjectionRunner<any, any>[];
   /**
    * Aggregates whose state the console shows at a chosen revision of their stream, loaded through a
    * `Repository` (`loadAt`). A stream is matched to an aggregate by `Repository.aggregateIdOf`.

@@ -1,4 +1,4 @@
-import { InvalidArgument, type Projection, type RebuildProgress } from '@annals/core';
+import { InvalidArgument, type Projection, type ProjectionRunner, type RebuildProgress } from '@annals/core';
 import {
   type PostgresEventStore,
   type PostgresProjectionContext,
@@ -21,21 +21,24 @@ export interface RebuildJob {
 
 interface Running {
   job: RebuildJob;
-  readonly runner: PostgresProjectionRunner;
   readonly abort: AbortController;
   readonly done: Promise<void>;
 }
 
 /**
- * The rebuilds this console started: each on a runner of its own for that projection, reporting the
- * runner's rebuild progress; the latest one of each projection is kept for display.
+ * The rebuilds this console started, reporting the runner's rebuild progress: on the application's
+ * runner of that projection when it was given one (the projection then goes on live there), else on
+ * a runner of its own that stops when the rebuild ends. The latest one of each projection is kept
+ * for display.
  */
 export class RebuildJobs {
   readonly #store: PostgresEventStore;
+  readonly #runners: readonly ProjectionRunner<any, any>[];
   readonly #jobs = new Map<string, Running>();
 
-  constructor(store: PostgresEventStore) {
+  constructor(store: PostgresEventStore, runners: readonly ProjectionRunner<any, any>[]) {
     this.#store = store;
+    this.#runners = runners;
   }
 
   /** The latest rebuild of each projection, by name. */
@@ -59,7 +62,8 @@ export class RebuildJobs {
     if (this.#jobs.get(name)?.job.state === 'running') {
       throw new InvalidArgument(`Projection ${name} is already being rebuilt from this console.`);
     }
-    const runner = new PostgresProjectionRunner({ store: this.#store, projections: [projection] });
+    const shared = this.#runners.find((r) => r.status().some((s) => s.name === name));
+    const runner = shared ?? new PostgresProjectionRunner({ store: this.#store, projections: [projection] });
     const abort = new AbortController();
     let job: RebuildJob = {
       projection: name,
@@ -106,8 +110,8 @@ export class RebuildJobs {
           onEnd(stopped ? undefined : error);
         },
       )
-      .finally(() => runner.stop());
-    this.#jobs.set(name, { job, runner, abort, done });
+      .finally(() => (shared === undefined ? runner.stop() : undefined));
+    this.#jobs.set(name, { job, abort, done });
     await underWay;
     return this.#jobs.get(name)!.job;
   }
