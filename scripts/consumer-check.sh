@@ -2,7 +2,8 @@
 # The consumer check: does a project outside this workspace install and run Annals?
 #
 # 1. Packs every package (prepack builds it), lints each tarball with publint and attw, and runs
-#    `pnpm publish --dry-run` (nothing is published).
+#    `pnpm publish --dry-run` (nothing is published). Installs @annals/testing without tsyringe and
+#    reflect-metadata and imports it.
 # 2. For each supported Node major (CONSUMER_NODE_MAJORS, default "22 24"; the binaries come from the
 #    npm registry's `node` package), with a clean HOME and package cache in a temp folder:
 #    scaffolds a project from the create-annals tarball, points its @annals/* dependencies at the
@@ -72,6 +73,27 @@ for p in ${PACKAGES}; do
     { cat "${WORK}/publish-${p}.log"; exit 1; }
   echo "   ${p}: $(tail -n 1 "${WORK}/publish-${p}.log")"
 done
+took
+
+step "@annals/testing without tsyringe"
+# A project that installs the kit without tsyringe and reflect-metadata (optional peers, needed only by
+# a CommandSpec with a container) imports it. --legacy-peer-deps: npm installs no peer by itself.
+BARE="${WORK}/bare-testing"
+mkdir -p "${BARE}"
+(
+  cd "${BARE}"
+  echo '{ "name": "bare-testing", "private": true, "type": "module" }' >package.json
+  npm install --no-audit --no-fund --loglevel=error --legacy-peer-deps \
+    "${PACK}"/annals-core-*.tgz "${PACK}"/annals-testing-*.tgz zod vitest >/dev/null
+  for hidden in tsyringe reflect-metadata; do
+    if node -e "require.resolve('${hidden}')" 2>/dev/null; then echo "${hidden} was installed"; exit 1; fi
+  done
+  node --input-type=module -e "
+    const kit = await import('@annals/testing');
+    if (typeof kit.CommandSpec !== 'function') throw new Error('CommandSpec is not exported');
+    console.log('   @annals/testing imports without tsyringe and reflect-metadata');
+  "
+)
 took
 
 # The project's package.json asks for @annals/* by version, as published; here they come from the tarballs.

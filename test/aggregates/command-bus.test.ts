@@ -336,7 +336,7 @@ describe('middleware', () => {
     bus.use(
       retryOnConcurrency({
         maxAttempts: 3,
-        baseDelayMs: 2,
+        initialDelayMs: 2,
         maxDelayMs: 50,
         jitter: 1,
         onRetry: ({ attempt, delayMs, error }) => retries.push({ attempt, delayMs, error }),
@@ -377,7 +377,7 @@ describe('middleware', () => {
     const bus = new CommandBus({ handlers: [new AlwaysConflicting()] }).use(
       retryOnConcurrency({
         maxAttempts: 4,
-        baseDelayMs: 10,
+        initialDelayMs: 10,
         maxDelayMs: 25,
         jitter: 0,
         sleep: async (ms) => {
@@ -397,7 +397,7 @@ describe('middleware', () => {
   });
 
   it('backoff is exponential, bounded and jittered', () => {
-    const options = { baseDelayMs: 10, maxDelayMs: 100, jitter: 0 };
+    const options = { initialDelayMs: 10, maxDelayMs: 100, factor: 2, jitter: 0 };
     expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, options))).toEqual([10, 20, 40, 80, 100, 100]);
     expect(backoffDelay(3, { ...options, jitter: 1 }, () => 0.25)).toBe(30);
     expect(backoffDelay(3, { ...options, jitter: 0.5 }, () => 0.5)).toBe(30);
@@ -406,7 +406,7 @@ describe('middleware', () => {
       'maxAttempts must be an integer >= 1, found 0.',
     );
     expect(() => retryOnConcurrency({ jitter: 2 })).toThrow('jitter must be between 0 and 1, found 2.');
-    expect(() => retryOnConcurrency({ baseDelayMs: -1 })).toThrow(InvalidArgument);
+    expect(() => retryOnConcurrency({ initialDelayMs: -1 })).toThrow(InvalidArgument);
   });
 
   it('idempotency: a repeated command returns the first result and appends nothing', async () => {

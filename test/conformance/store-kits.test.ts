@@ -1,6 +1,16 @@
-import { InMemoryCheckpointStore, InMemorySnapshotStore } from '@annals/core';
-import { PostgresCheckpointStore, PostgresEventStore, PostgresSnapshotStore } from '@annals/postgres';
-import { runCheckpointStoreConformance, runSnapshotStoreConformance } from '@annals/testing';
+import { InMemoryCheckpointStore, InMemoryLeaseStore, InMemorySnapshotStore } from '@annals/core';
+import {
+  PostgresCheckpointStore,
+  PostgresEventStore,
+  PostgresLeasedCheckpointStore,
+  PostgresLeaseStore,
+  PostgresSnapshotStore,
+} from '@annals/postgres';
+import {
+  runCheckpointStoreConformance,
+  runLeasedCheckpointStoreConformance,
+  runSnapshotStoreConformance,
+} from '@annals/testing';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
@@ -14,6 +24,13 @@ runSnapshotStoreConformance({
 runCheckpointStoreConformance({
   name: 'InMemoryCheckpointStore',
   createCheckpointStore: () => new InMemoryCheckpointStore(),
+});
+runLeasedCheckpointStoreConformance({
+  name: 'InMemoryCheckpointStore with InMemoryLeaseStore',
+  createStores: () => {
+    const leases = new InMemoryLeaseStore();
+    return { leases, checkpoints: new InMemoryCheckpointStore({ leases }) };
+  },
 });
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -63,6 +80,16 @@ for (const target of targets) {
     runCheckpointStoreConformance({
       name: `PostgresCheckpointStore (${target})`,
       createCheckpointStore: async () => new PostgresCheckpointStore(await openStore(target)),
+    });
+    runLeasedCheckpointStoreConformance({
+      name: `PostgresLeasedCheckpointStore (${target})`,
+      createStores: async () => {
+        const store = await openStore(target);
+        return {
+          leases: new PostgresLeaseStore(store),
+          checkpoints: new PostgresLeasedCheckpointStore(store),
+        };
+      },
     });
   });
 }

@@ -48,7 +48,7 @@ describe.skipIf(!url)('batch handlers on a server', () => {
       events: [Deposited],
       failure: {
         retries: 1,
-        backoff: { initialMs: 1, maxMs: 5 },
+        backoff: { initialDelayMs: 1, maxDelayMs: 5 },
         onExhausted: options.onExhausted ?? 'stop',
       },
       reset: async ({ tx }: PostgresProjectionContext) => {

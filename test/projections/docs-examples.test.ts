@@ -1,5 +1,6 @@
 /**
- * The code docs/concepts/projections.md shows (regions marked `// #region name`), run as tests.
+ * The code docs/concepts/projections.md shows (regions marked `// #region name`), run as tests; the
+ * region `spec` is the projection spec the Testing guide describes.
  */
 import {
   defineProjection,
@@ -109,7 +110,7 @@ describe('docs/concepts/projections.md', () => {
       events: [AccountOpened, MoneyDeposited],
       failure: {
         retries: 5, // then give up on this event ...
-        backoff: { initialMs: 10, maxMs: 1000 }, // ... waiting 10, 20, 40 ... ms (with jitter) in between
+        backoff: { initialDelayMs: 10, maxDelayMs: 1000 }, // ... waiting 10, 20, 40 ... ms (with jitter) in between
         onExhausted: 'dead-letter', // ... record it and go on. The default, 'stop', stops the projection.
       },
       handlers: {

@@ -22,16 +22,9 @@ export const upcasters = new UpcasterRegistry().register({
 });
 
 export const silent = { warn: () => {}, error: () => {} };
-export const fastFailure = { retries: 2, backoff: { initialMs: 1, maxMs: 5 } };
+export const fastFailure = { retries: 2, backoff: { initialDelayMs: 1, maxDelayMs: 5 } };
 
-/** Polls until `condition` holds; the bound only stops a broken runner from hanging the test. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { waitFor } from './wait-for.js';
 
 /**
  * A lease time-to-live no pause of a loaded test process comes near, so a lease moves only when the

@@ -247,7 +247,7 @@ describe('projections receive upcast events', () => {
       name: 'deposits',
       events: [MoneyDeposited],
       handlers: { MoneyDeposited: (e: RecordedEvent) => void seen.push(e.id) },
-      failure: { retries: 1, backoff: { initialMs: 1, maxMs: 2 } },
+      failure: { retries: 1, backoff: { initialDelayMs: 1, maxDelayMs: 2 } },
     });
     const runner = new ProjectionRunner({
       store,

@@ -1,6 +1,6 @@
 /**
  * @annals/core: what an application uses: events and upcasting, aggregates and repositories,
- * commands, projections, snapshots, the `EventStore` contract and the in-memory store. The kit for
+ * commands, projections, snapshots, retry backoff, the `EventStore` contract and the in-memory store. The kit for
  * writing a store adapter is `@annals/core/adapter`; the tsyringe wiring is `@annals/core/tsyringe`.
  * This entry has no side effects and does not touch the global `Reflect`.
  *
@@ -15,6 +15,7 @@ export * from './errors/index.js';
 export * from './events/index.js';
 export * from './projection/index.js';
 export * from './repository/index.js';
+export * from './retry/index.js';
 export * from './snapshot/index.js';
 export * from './store/index.js';
 export * from './upcasting/index.js';

@@ -1,7 +1,8 @@
 /**
  * `@annals/core/adapter`: the kit for writing an event store adapter. Extend {@link EventStoreBase}
  * (the port plus `publish`/`subscribe`), serve subscriptions with {@link PullSubscription} woken by a
- * {@link ChangeNotifier}, validate arguments with the same checks and messages as the shipped stores,
+ * {@link ChangeNotifier}, validate arguments (of event, checkpoint, lease and dead-letter stores) with
+ * the same checks and messages as the shipped stores,
  * and prepare events with the `EventRegistry` the store is given. Prove the result with
  * `runEventStoreConformance` from `@annals/testing`.
  *
@@ -9,14 +10,18 @@
  */
 
 export { deepFreeze } from '../events/deep-freeze.js';
-export {
-  assertStreamId,
-  type DecodeOptions,
-  type PreparedEvent,
-  type PrepareOptions,
-} from '../events/event-registry.js';
+export type { DecodeOptions } from '../events/event-decoding.js';
+export type { PreparedEvent, PrepareOptions } from '../events/event-preparation.js';
 export type { StoredEvent } from '../events/event-types.js';
 export { containsNul } from '../events/json-text.js';
+export { assertStreamId } from '../events/stream-id-check.js';
+export { assertCheckpointArgs, assertCheckpointKey } from '../projection/checkpoint-store.js';
+export { assertDeadLetter, assertDeadLetterProjection } from '../projection/dead-letter-store.js';
+export {
+  assertLeaseArgs,
+  assertLeaseKeyAndOwner,
+  assertLeasePrefix,
+} from '../projection/lease-store.js';
 export { ChangeNotifier } from '../store/change-notifier.js';
 export { DEFAULT_DRAIN_TIMEOUT_MS, drainSubscriptions, drainTimeoutOf } from '../store/close-options.js';
 export { defaultCapabilities } from '../store/event-store.js';

@@ -3,9 +3,9 @@ import { EventValidationFailed, InvalidArgument } from '../errors/store-errors.j
 import { deepFreeze } from '../events/deep-freeze.js';
 import type { AnyEventDefinition } from '../events/define-event.js';
 import { parseEventData } from '../events/event-payload.js';
-import { toIssues } from '../events/event-registry.js';
 import type { NewEvent, RecordedEvent } from '../events/event-types.js';
 import { validatedEvent } from '../events/validated-event.js';
+import { toIssues } from '../events/zod-issues.js';
 import { MissingApplyHandler } from './aggregate-errors.js';
 import { type ResolvedAggregateDefinition, resolveAggregateDefinition } from './aggregate-metadata.js';
 

@@ -5,8 +5,8 @@ import {
 } from '../context/command-context.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import { deepFreeze } from '../events/deep-freeze.js';
-import { toIssues } from '../events/event-registry.js';
 import { uuidv7 } from '../events/uuid.js';
+import { toIssues } from '../events/zod-issues.js';
 import { CommandValidationFailed, DuplicateHandler, HandlerNotFound } from './command-errors.js';
 import { type CommandHandlerClass, type Handles, handledCommand } from './command-handler.js';
 import {

@@ -6,7 +6,7 @@ const FIX =
   'tsconfig.json that compiles this code (tsx, vitest and esbuild read it too). With the tsyringe ' +
   'wiring (@annals/core/tsyringe), also set "emitDecoratorMetadata": true and import ' +
   "'reflect-metadata' once, before anything else, in your entry point and in your test setup file. " +
-  'See docs/installation.md.';
+  'See docs/getting-started/installation.md, "tsconfig and reflect-metadata".';
 
 /**
  * An Annals decorator (`@Aggregate`, `@Apply`, `@CommandHandler`, `@InjectRepository`) ran in a setup

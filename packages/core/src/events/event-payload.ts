@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { EventValidationFailed } from '../errors/store-errors.js';
 import type { AnyEventDefinition } from './define-event.js';
-import { toIssues } from './event-registry.js';
 import { checkJson, hasUnsafeText, type JsonFlaw, LOOSE, withoutLooseValues } from './exact-json.js';
 import { type SchemaMode, schemaMode } from './schema-mode.js';
+import { toIssues } from './zod-issues.js';
 
 /**
  * The JSON text of a value stored as it is (the data of an event without a definition, or metadata),

@@ -5,7 +5,7 @@
  */
 
 /** Where the docs explain what may be stored and how to carry a Date. */
-const DOCS = 'docs/concepts.md#what-data-may-hold';
+const DOCS = 'docs/concepts/overview.md#what-data-may-hold';
 
 /** What the check expects, said once in every message about a value. */
 const EXPECTED = 'Expected a JSON value (string, finite number, boolean, null, plain object or array)';

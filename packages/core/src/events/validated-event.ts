@@ -1,5 +1,5 @@
 import type { AnyEventDefinition } from './define-event.js';
-import type { PreparedEvent } from './event-registry.js';
+import type { PreparedEvent } from './event-preparation.js';
 import type { EventMetadata, NewEvent } from './event-types.js';
 import { isWellFormedText } from './exact-json.js';
 import { uuidv7 } from './uuid.js';

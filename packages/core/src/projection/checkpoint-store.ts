@@ -1,3 +1,7 @@
+import { InvalidArgument } from '../errors/store-errors.js';
+import { MAX_POSITION } from '../store/limits.js';
+import { assertStoreKey } from '../store/store-key.js';
+
 /** Options of {@link CheckpointStore.save}. */
 export interface CheckpointSaveOptions<TTransaction = unknown> {
   /**
@@ -36,9 +40,46 @@ export interface CheckpointStore<TTransaction = unknown> {
   /**
    * Moves the checkpoint of `key` to `position` if it is still `options.expected` (and, when the store
    * checks leases, while `options.owner` holds the lease on `key`). Otherwise it writes nothing and
-   * throws: `CheckpointConflict` when the checkpoint moved, `LeaseLost` when a store that checks
-   * leases finds the lease lost (it may say so for a moved checkpoint too). The caller's transaction
-   * must then roll back.
+   * throws: `LeaseLost` when a store that checks leases finds `options.owner` no longer holds the
+   * lease (taken, released or expired), else `CheckpointConflict` when the checkpoint moved (also
+   * under a lease still held). The caller's transaction must then roll back.
    */
   save(key: string, position: bigint, options: CheckpointSaveOptions<TTransaction>): Promise<void>;
+}
+
+/**
+ * Checks the arguments of a checkpoint save: a key (see {@link assertCheckpointKey}), a position and,
+ * when given, the expected previous position, each a bigint from 0 to {@link MAX_POSITION}, and the
+ * owner when given (a lease owner, see `assertLeaseArgs`). Adapters reuse it so they refuse the same
+ * input with `InvalidArgument`.
+ */
+export function assertCheckpointArgs(key: string, position: bigint, expected?: bigint, owner?: string): void {
+  assertCheckpointKey(key);
+  if (owner !== undefined) assertStoreKey('lease owner', owner);
+  if (typeof position !== 'bigint' || position < 0n) {
+    throw new InvalidArgument(`A checkpoint position must be a bigint >= 0, found ${String(position)}.`);
+  }
+  if (expected !== undefined && (typeof expected !== 'bigint' || expected < 0n)) {
+    throw new InvalidArgument(
+      `expected must be the previous checkpoint (a bigint >= 0) or undefined, found ${String(expected)}.`,
+    );
+  }
+  for (const [what, value] of [
+    ['position', position],
+    ['expected position', expected],
+  ] as const) {
+    if (value !== undefined && value > MAX_POSITION) {
+      throw new InvalidArgument(
+        `A checkpoint ${what} must be at most ${MAX_POSITION} (2^63 - 1, MAX_POSITION), found ${value}.`,
+      );
+    }
+  }
+}
+
+/**
+ * Checks a checkpoint key with {@link assertStoreKey}: a non-empty string of well-formed text without
+ * the NUL character, of at most `MAX_KEY_BYTES` UTF-8 bytes. Throws `InvalidArgument` naming what was found.
+ */
+export function assertCheckpointKey(key: unknown): asserts key is string {
+  assertStoreKey('checkpoint key', key);
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineEvent } from '../events/define-event.js';
 import type { RecordedEvent } from '../events/event-types.js';
-import { failureDelay, normalizeBackoff } from './backoff.js';
+import { backoffDelay } from '../retry/backoff.js';
 import { defineProjection } from './define-projection.js';
 import { ProjectionDefinitionInvalid } from './projection-errors.js';
 import { shardKey, shardOf } from './shard.js';
@@ -51,7 +51,7 @@ describe('defineProjection', () => {
     expect(projection.shards).toBe(1);
     expect(projection.failure).toEqual({
       retries: 3,
-      backoff: { initialMs: 100, maxMs: 5000, factor: 2, jitter: true },
+      backoff: { initialDelayMs: 100, maxDelayMs: 5000, factor: 2, jitter: 0.5 },
       onExhausted: 'stop',
     });
     expect(Object.isFrozen(projection)).toBe(true);
@@ -95,8 +95,8 @@ describe('defineProjection', () => {
       /onExhausted must be 'stop' or 'dead-letter'/,
     ],
     [
-      { name: 'p', handlers: { A: () => {} }, failure: { backoff: { initialMs: 10, maxMs: 5 } } },
-      /maxMs \(5\) must be at least initialMs \(10\)/,
+      { name: 'p', handlers: { A: () => {} }, failure: { backoff: { initialDelayMs: 10, maxDelayMs: 5 } } },
+      /failure\.backoff\.maxDelayMs \(5\) must be at least initialDelayMs \(10\)/,
     ],
   ])('refuses a bad definition with PROJECTION_DEFINITION_INVALID (%#)', (options, message) => {
     let caught: unknown;
@@ -203,15 +203,20 @@ describe('defineProjection', () => {
 });
 
 describe('backoff', () => {
-  const options = normalizeBackoff({ initialMs: 100, maxMs: 1000, factor: 2, jitter: true });
+  const options = defineProjection({
+    name: 'p',
+    handlers: { A: () => {} },
+    failure: { backoff: { initialDelayMs: 100, maxDelayMs: 1000, factor: 2 } },
+  }).failure.backoff;
 
-  it('grows exponentially, stays within [delay/2, delay] with jitter, and is capped', () => {
-    expect(failureDelay(1, { ...options, jitter: false })).toBe(100);
-    expect(failureDelay(3, { ...options, jitter: false })).toBe(400);
-    expect(failureDelay(10, { ...options, jitter: false })).toBe(1000);
-    expect(failureDelay(3, options, () => 0)).toBe(200);
-    expect(failureDelay(3, options, () => 0.999999)).toBeCloseTo(400, 2);
-    expect(failureDelay(50, options, () => 1)).toBe(1000);
+  it('grows exponentially, stays within [delay/2, delay] with the default jitter, and is capped', () => {
+    expect(options.jitter, 'the default jitter of a failure policy').toBe(0.5);
+    expect(backoffDelay(1, { ...options, jitter: 0 })).toBe(100);
+    expect(backoffDelay(3, { ...options, jitter: 0 })).toBe(400);
+    expect(backoffDelay(10, { ...options, jitter: 0 })).toBe(1000);
+    expect(backoffDelay(3, options, () => 1)).toBe(200);
+    expect(backoffDelay(3, options, () => 0.000001)).toBeCloseTo(400, 2);
+    expect(backoffDelay(50, options, () => 0)).toBe(1000);
   });
 });
 

@@ -1,8 +1,8 @@
 import type { AnyEventDefinition, EventData } from '../events/define-event.js';
 import type { RecordedEvent } from '../events/event-types.js';
+import { type BackoffOptions, resolveBackoff } from '../retry/backoff.js';
 import { MAX_PROJECTION_NAME_LENGTH } from '../store/limits.js';
 import { storeKeyProblem } from '../store/store-key.js';
-import { type BackoffOptions, normalizeBackoff } from './backoff.js';
 import { ProjectionDefinitionInvalid } from './projection-errors.js';
 
 /**
@@ -47,8 +47,8 @@ export type ProjectionHandlersFor<TEvents extends readonly AnyEventDefinition[],
 /**
  * What a projection does when a batch keeps failing.
  *
- * Retries wait `initialMs * factor^(attempt-1)` capped at `maxMs`, with jitter (a random point in the
- * upper half of that delay) so nodes that failed together do not retry together.
+ * Retries wait `initialDelayMs * factor^(attempt-1)` capped at `maxDelayMs`, with jitter (by default a
+ * random point in the upper half of that delay) so nodes that failed together do not retry together.
  * After `retries` retries:
  * - `'stop'` (default): the projection stops with state `failed`, its error and the failed event in
  *   `status()`; its checkpoint stays just before that event. Other projections keep running.
@@ -59,7 +59,7 @@ export type ProjectionHandlersFor<TEvents extends readonly AnyEventDefinition[],
 export interface ProjectionFailurePolicy {
   /** Retries after the first failed attempt. Default 3. */
   readonly retries?: number;
-  /** Delays between attempts. Default `{ initialMs: 100, maxMs: 5000, factor: 2, jitter: true }`. */
+  /** Delays between attempts. Default `{ initialDelayMs: 100, maxDelayMs: 5000, factor: 2, jitter: 0.5 }`. */
   readonly backoff?: BackoffOptions;
   /** What happens once the retries are spent. Default `'stop'`. */
   readonly onExhausted?: 'stop' | 'dead-letter';
@@ -370,9 +370,17 @@ function resolveFailurePolicy(
   }
   let backoff: Required<BackoffOptions>;
   try {
-    backoff = normalizeBackoff(policy?.backoff);
+    backoff = resolveBackoff(policy?.backoff, FAILURE_BACKOFF, 'failure.backoff');
   } catch (error) {
     throw new ProjectionDefinitionInvalid(name, (error as Error).message);
   }
   return Object.freeze({ retries, backoff, onExhausted });
 }
+
+/** The backoff of a failure policy that sets none. */
+const FAILURE_BACKOFF: Required<BackoffOptions> = Object.freeze({
+  initialDelayMs: 100,
+  maxDelayMs: 5000,
+  factor: 2,
+  jitter: 0.5,
+});

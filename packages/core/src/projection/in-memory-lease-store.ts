@@ -1,6 +1,11 @@
-import { InvalidArgument } from '../errors/store-errors.js';
 import { assertStoreKey } from '../store/store-key.js';
-import type { Lease, LeaseStore } from './lease-store.js';
+import {
+  assertLeaseArgs,
+  assertLeaseKeyAndOwner,
+  assertLeasePrefix,
+  type Lease,
+  type LeaseStore,
+} from './lease-store.js';
 
 /** Options of {@link InMemoryLeaseStore}. */
 export interface InMemoryLeaseStoreOptions {
@@ -67,32 +72,4 @@ function toLease(key: string, lease: { owner: string; expiresAt: number; heartbe
     expiresAt: new Date(lease.expiresAt),
     heartbeatAt: new Date(lease.heartbeatAt),
   });
-}
-
-/**
- * Checks the arguments of `acquire` and `renew`: a key and an owner (see {@link assertLeaseKeyAndOwner})
- * and a positive time-to-live. Adapters reuse it so they refuse the same input with `InvalidArgument`.
- */
-export function assertLeaseArgs(key: string, owner: string, ttlMs: number): void {
-  assertLeaseKeyAndOwner(key, owner);
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new InvalidArgument(
-      `A lease time-to-live must be a positive number of milliseconds, found ${String(ttlMs)}.`,
-    );
-  }
-}
-
-/**
- * Checks a lease key and owner with `assertStoreKey`: each a non-empty string of well-formed text
- * without the NUL character, of at most `MAX_KEY_BYTES` UTF-8 bytes, so no two of them become one
- * in a database. Every lease store calls it (or {@link assertLeaseArgs}) in every method taking them.
- */
-export function assertLeaseKeyAndOwner(key: string, owner: string): void {
-  assertStoreKey('lease key', key);
-  assertStoreKey('lease owner', owner);
-}
-
-/** Checks the prefix of `LeaseStore.list`: as a lease key (see `assertStoreKey`), but it may be empty. */
-export function assertLeasePrefix(prefix: string): void {
-  assertStoreKey('lease prefix', prefix, { allowEmpty: true });
 }

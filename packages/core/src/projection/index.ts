@@ -1,12 +1,5 @@
-export type { BackoffOptions } from './backoff.js';
 export type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
-export {
-  assertDeadLetter,
-  assertDeadLetterProjection,
-  type DeadLetter,
-  type DeadLetterStore,
-  InMemoryDeadLetterStore,
-} from './dead-letter-store.js';
+export { type DeadLetter, type DeadLetterStore, InMemoryDeadLetterStore } from './dead-letter-store.js';
 export {
   type BatchProjectionOptions,
   defineProjection,
@@ -23,18 +16,10 @@ export {
 } from './define-projection.js';
 export { type EventLogStats, type PendingEvents, readAllLogStats } from './event-log-stats.js';
 export {
-  assertCheckpointArgs,
-  assertCheckpointKey,
   InMemoryCheckpointStore,
   type InMemoryCheckpointStoreOptions,
 } from './in-memory-checkpoint-store.js';
-export {
-  assertLeaseArgs,
-  assertLeaseKeyAndOwner,
-  assertLeasePrefix,
-  InMemoryLeaseStore,
-  type InMemoryLeaseStoreOptions,
-} from './in-memory-lease-store.js';
+export { InMemoryLeaseStore, type InMemoryLeaseStoreOptions } from './in-memory-lease-store.js';
 export type { Lease, LeaseStore } from './lease-store.js';
 export {
   CheckpointConflict,

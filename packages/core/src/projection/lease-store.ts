@@ -1,3 +1,6 @@
+import { InvalidArgument } from '../errors/store-errors.js';
+import { assertStoreKey } from '../store/store-key.js';
+
 /** A lease: who owns a key (a projection, a shard, a runner's membership) and until when. */
 export interface Lease {
   readonly key: string;
@@ -34,4 +37,32 @@ export interface LeaseStore {
   list(prefix: string): Promise<readonly Lease[]>;
   /** The unexpired lease on `key`, if any. */
   get(key: string): Promise<Lease | undefined>;
+}
+
+/**
+ * Checks the arguments of `acquire` and `renew`: a key and an owner (see {@link assertLeaseKeyAndOwner})
+ * and a positive time-to-live. Adapters reuse it so they refuse the same input with `InvalidArgument`.
+ */
+export function assertLeaseArgs(key: string, owner: string, ttlMs: number): void {
+  assertLeaseKeyAndOwner(key, owner);
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new InvalidArgument(
+      `A lease time-to-live must be a positive number of milliseconds, found ${String(ttlMs)}.`,
+    );
+  }
+}
+
+/**
+ * Checks a lease key and owner with `assertStoreKey`: each a non-empty string of well-formed text
+ * without the NUL character, of at most `MAX_KEY_BYTES` UTF-8 bytes, so no two of them become one
+ * in a database. Every lease store calls it (or {@link assertLeaseArgs}) in every method taking them.
+ */
+export function assertLeaseKeyAndOwner(key: string, owner: string): void {
+  assertStoreKey('lease key', key);
+  assertStoreKey('lease owner', owner);
+}
+
+/** Checks the prefix of `LeaseStore.list`: as a lease key (see `assertStoreKey`), but it may be empty. */
+export function assertLeasePrefix(prefix: string): void {
+  assertStoreKey('lease prefix', prefix, { allowEmpty: true });
 }

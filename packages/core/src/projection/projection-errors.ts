@@ -62,8 +62,9 @@ export class ProjectionDefinitionInvalid extends AnnalsError {
 }
 
 /**
- * This runner no longer owns a projection (or shard): its lease expired and another runner took it,
- * or the checkpoint moved under it. Whatever the batch wrote was rolled back with the failed
+ * This runner no longer owns a projection (or shard): its lease expired, was released, or another
+ * runner took it (a checkpoint that moved under a lease still held is a {@link CheckpointConflict}).
+ * Whatever the batch wrote was rolled back with the failed
  * compare-and-swap; the runner goes back to standby and resumes from the checkpoint if it gets the
  * lease again. Not a failure of the projection.
  */
@@ -88,7 +89,7 @@ export function isLeaseLost(value: unknown): value is LeaseLost {
  * A checkpoint save lost its compare-and-swap: the stored checkpoint is no longer the one the caller
  * read (another runner or a rebuild moved it). Nothing was written, and the caller's transaction must
  * roll back; a runner stands by and resumes from the stored checkpoint. A store that checks leases
- * throws {@link LeaseLost} instead when the saving runner no longer holds the lease.
+ * throws it when the saving runner still holds the lease, and {@link LeaseLost} when it does not.
  */
 export class CheckpointConflict extends AnnalsError {
   /** The checkpoint key. */

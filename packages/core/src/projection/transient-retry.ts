@@ -1,13 +1,13 @@
 import { hasErrorCode } from '../errors/annals-error.js';
-import { type BackoffSchedule, backoffDelay } from '../retry/backoff.js';
+import { type BackoffOptions, backoffDelay } from '../retry/backoff.js';
 
 /**
  * The waits between retries after a transient failure (a lost connection, a server restarting):
  * doubling from 25 ms, at most 250 ms, so a runner resumes within a quarter of a second of the
  * database accepting connections. Such retries never count as attempts of the failure policy.
  */
-export const TRANSIENT_BACKOFF: BackoffSchedule = Object.freeze({
-  baseDelayMs: 25,
+export const TRANSIENT_BACKOFF: Required<BackoffOptions> = Object.freeze({
+  initialDelayMs: 25,
   maxDelayMs: 250,
   factor: 2,
   jitter: 0.5,

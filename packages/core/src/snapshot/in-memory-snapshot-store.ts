@@ -1,4 +1,4 @@
-import { assertStreamId } from '../events/event-registry.js';
+import { assertStreamId } from '../events/stream-id-check.js';
 import { assertSnapshot, type Snapshot, type SnapshotStore } from './snapshot-store.js';
 
 /**

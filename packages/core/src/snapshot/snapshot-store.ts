@@ -1,5 +1,5 @@
 import { InvalidArgument } from '../errors/store-errors.js';
-import { assertStreamId } from '../events/event-registry.js';
+import { assertStreamId } from '../events/stream-id-check.js';
 import { MAX_REVISION } from '../store/limits.js';
 
 /**

@@ -1,13 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { IdempotencyConflict, InvalidArgument, StoreClosed, StreamNotFound } from '../errors/store-errors.js';
 import { deepFreeze } from '../events/deep-freeze.js';
-import {
-  assertStreamId,
-  EventRegistry,
-  type EventRegistryOptions,
-  type PreparedEvent,
-} from '../events/event-registry.js';
+import type { PreparedEvent } from '../events/event-preparation.js';
+import { EventRegistry, type EventRegistryOptions } from '../events/event-registry.js';
 import type { NewEvent, RecordedEvent, StoredEvent } from '../events/event-types.js';
+import { assertStreamId } from '../events/stream-id-check.js';
 import { frozenValues } from '../events/validated-event.js';
 import { ChangeNotifier } from './change-notifier.js';
 import { drainSubscriptions, drainTimeoutOf } from './close-options.js';

@@ -1,12 +1,13 @@
-import { assertCheckpointArgs, type CheckpointSaveOptions } from '@annals/core';
+import type { CheckpointSaveOptions } from '@annals/core';
+import { assertCheckpointArgs } from '@annals/core/adapter';
 import type { Transaction } from 'kysely';
 import { orUnavailable } from '../store/unavailable.js';
 
 /**
  * One compare-and-swap of a checkpoint, as both checkpoint stores run it: checks the arguments (and
  * the owner when `withOwner`), runs `write` (true when it moved the checkpoint), and otherwise
- * throws what `conflict` returns (`CheckpointConflict` for the plain store, `LeaseLost` for the leased
- * one). A lost connection is `StoreUnavailable`.
+ * throws what `conflict` returns (`CheckpointConflict` for a moved checkpoint, `LeaseLost` when the
+ * leased store finds the lease lost). A lost connection is `StoreUnavailable`.
  */
 export function swapCheckpoint(
   key: string,
@@ -25,12 +26,4 @@ export function swapCheckpoint(
     if (await swap.write()) return;
     throw await swap.conflict();
   });
-}
-
-/** The reason of a `LeaseLost` when the checkpoint no longer holds the expected position. */
-export function checkpointMoved(
-  expected: bigint | undefined,
-  found: bigint | string | undefined | null,
-): string {
-  return `the checkpoint moved: expected ${expected ?? 'none'}, found ${found ?? 'none'}`;
 }

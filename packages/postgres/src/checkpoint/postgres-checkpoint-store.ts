@@ -1,9 +1,5 @@
-import {
-  assertCheckpointKey,
-  CheckpointConflict,
-  type CheckpointSaveOptions,
-  type CheckpointStore,
-} from '@annals/core';
+import { CheckpointConflict, type CheckpointSaveOptions, type CheckpointStore } from '@annals/core';
+import { assertCheckpointKey } from '@annals/core/adapter';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { assertSchemaName } from '../schema/schema-name.js';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';

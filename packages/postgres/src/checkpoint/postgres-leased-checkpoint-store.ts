@@ -1,17 +1,23 @@
-import { type CheckpointSaveOptions, type CheckpointStore, LeaseLost } from '@annals/core';
+import {
+  CheckpointConflict,
+  type CheckpointSaveOptions,
+  type CheckpointStore,
+  LeaseLost,
+} from '@annals/core';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { assertSchemaName } from '../schema/schema-name.js';
 import type { AnnalsTablesLocation } from '../schema/tables.js';
-import { checkpointMoved, swapCheckpoint } from './checkpoint-swap.js';
+import { swapCheckpoint } from './checkpoint-swap.js';
 import { PostgresCheckpointStore } from './postgres-checkpoint-store.js';
 
 /**
  * A {@link CheckpointStore} whose compare-and-swap checks the lease too: one statement moves the
  * checkpoint only if it still holds the expected position AND the saving runner holds the
  * unexpired lease on the key (`projection_leases`, by the database clock at the moment of the
- * write). Zero rows means another runner owns the projection now: it throws `LeaseLost` having
- * written nothing, and the batch's transaction (which it joins) rolls back. So a runner that was
- * paused past its lease (GC, network) cannot commit a late batch over its successor's.
+ * write). Zero rows writes nothing and throws, and the batch's transaction (which it joins) rolls
+ * back: `LeaseLost` when the runner no longer holds the lease (taken, released or expired), else
+ * `CheckpointConflict` when the checkpoint moved under the lease it still holds. So a runner that
+ * was paused past its lease (GC, network) cannot commit a late batch over its successor's.
  *
  * `PostgresProjectionRunner` uses it whenever leases are on; without an `owner` it is a plain
  * compare-and-swap.
@@ -54,12 +60,15 @@ export class PostgresLeasedCheckpointStore implements CheckpointStore<Transactio
                 returning name`.execute(db);
         return rows.length === 1;
       },
-      conflict: async () => new LeaseLost(key, owner, await this.#why(db, key, owner, expected)),
+      conflict: () => this.#conflict(db, key, owner, expected),
     });
   }
 
-  /** Says which half of the compare-and-swap failed, for the error message. */
-  async #why(db: Kysely<any>, key: string, owner: string, expected: bigint | undefined): Promise<string> {
+  /**
+   * Which half of the compare-and-swap failed: the lease first (a runner that lost it no longer owns
+   * the key, whatever the checkpoint holds), then the position.
+   */
+  async #conflict(db: Kysely<any>, key: string, owner: string, expected: bigint | undefined): Promise<Error> {
     const { rows } = await sql<{ position: string | null; holder: string | null; live: boolean | null }>`
       select
         (select position::text from ${sql.id(this.#location.schema, 'checkpoints')} where name = ${key}) as position,
@@ -67,12 +76,12 @@ export class PostgresLeasedCheckpointStore implements CheckpointStore<Transactio
       from (select 1) as one
       left join ${sql.id(this.#location.schema, 'projection_leases')} as l on l.key = ${key}`.execute(db);
     const row = rows[0];
-    const found = row?.position ?? null;
-    if ((found === null ? undefined : BigInt(found)) !== expected) {
-      return checkpointMoved(expected, found);
-    }
-    if (row?.holder === null || row?.holder === undefined) return 'it holds no lease';
-    if (row.holder !== owner) return `the lease is held by ${row.holder}`;
-    return row.live ? 'the lease changed during the write' : 'its lease expired';
+    if (row?.holder === null || row?.holder === undefined)
+      return new LeaseLost(key, owner, 'it holds no lease');
+    if (row.holder !== owner) return new LeaseLost(key, owner, `the lease is held by ${row.holder}`);
+    if (!row.live) return new LeaseLost(key, owner, 'its lease expired');
+    const found = row.position === null ? undefined : BigInt(row.position);
+    if (found !== expected) return new CheckpointConflict(key, { expected, found, owner });
+    return new LeaseLost(key, owner, 'the lease changed during the write');
   }
 }

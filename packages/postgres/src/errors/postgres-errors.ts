@@ -48,7 +48,8 @@ export class MigrationFailed extends AnnalsError {
  * The database's transaction ids are behind the ones stored in the event log: the data was restored
  * from a dump into another cluster (or the cluster was reset). Global positions derive from
  * transaction ids, so new events would sort before old ones and readers would skip them; the store
- * refuses to start instead. See the "Dump and restore" section of docs/postgres.md for the remedy.
+ * refuses to start instead. The remedy is in docs/guides/postgres.md, "Cost: transaction ids do not
+ * survive a dump and restore".
  */
 export class TransactionIdsRewound extends AnnalsError {
   readonly schema: string;
@@ -59,7 +60,7 @@ export class TransactionIdsRewound extends AnnalsError {
   constructor(schema: string, nextTransactionId: bigint, storedTransactionId: bigint) {
     super(
       'TRANSACTION_IDS_REWOUND',
-      `Expected this cluster's next transaction id to be above every one stored in "${schema}".events (up to ${storedTransactionId}), found ${nextTransactionId}: the events were probably restored from a dump into another cluster. New events would sort before stored ones, so the store refuses to start; advance the cluster's transaction ids past ${storedTransactionId} (see docs/postgres.md, "Dump and restore").`,
+      `Expected this cluster's next transaction id to be above every one stored in "${schema}".events (up to ${storedTransactionId}), found ${nextTransactionId}: the events were probably restored from a dump into another cluster. New events would sort before stored ones, so the store refuses to start; advance the cluster's transaction ids past ${storedTransactionId} (see docs/guides/postgres.md, "Cost: transaction ids do not survive a dump and restore").`,
     );
     this.schema = schema;
     this.nextTransactionId = nextTransactionId;

@@ -1,9 +1,5 @@
-import {
-  assertDeadLetter,
-  assertDeadLetterProjection,
-  type DeadLetter,
-  type DeadLetterStore,
-} from '@annals/core';
+import type { DeadLetter, DeadLetterStore } from '@annals/core';
+import { assertDeadLetter, assertDeadLetterProjection } from '@annals/core/adapter';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { ProjectionTables } from '../schema/projection-schema.js';
 import { assertSchemaName } from '../schema/schema-name.js';

@@ -1,11 +1,10 @@
+import type { Lease, LeaseStore } from '@annals/core';
 import {
   assertLeaseArgs,
   assertLeaseKeyAndOwner,
   assertLeasePrefix,
-  type Lease,
-  type LeaseStore,
-} from '@annals/core';
-import { assertStoreKey } from '@annals/core/adapter';
+  assertStoreKey,
+} from '@annals/core/adapter';
 import { type Kysely, sql } from 'kysely';
 import { assertSchemaName } from '../schema/schema-name.js';
 import type { AnnalsTablesLocation } from '../schema/tables.js';

@@ -16,7 +16,7 @@ import {
   type SnapshotOptions,
   type StreamIdStrategy,
 } from '@annals/core';
-import { registerAnnals } from '@annals/core/tsyringe';
+import type { registerAnnals } from '@annals/core/tsyringe';
 import { expect } from 'vitest';
 import {
   describeError,
@@ -26,8 +26,14 @@ import {
   refuseAwait,
 } from '../aggregate-spec/spec-support.js';
 
-/** A tsyringe container (the type `registerAnnals` takes). */
-export type SpecContainer = Parameters<typeof registerAnnals>[0];
+/**
+ * A tsyringe container (`DependencyContainer`), described by the one method a {@link CommandSpec}
+ * calls, so that typing `@annals/testing` needs no tsyringe.
+ */
+export interface SpecContainer {
+  /** A child container, where each scenario registers its own store, repositories and bus. */
+  createChildContainer(): unknown;
+}
 
 /** What handler and middleware factories of a {@link CommandSpec} receive: this scenario's fresh store and repositories. */
 export interface CommandSpecEnvironment {
@@ -44,7 +50,11 @@ export interface CommandSpecOptions extends EventRegistryOptions {
   readonly handlers:
     | readonly HandlerRegistration[]
     | ((environment: CommandSpecEnvironment) => readonly HandlerRegistration[]);
-  /** Resolve handler classes through a child of this container, wired by `registerAnnals`. */
+  /**
+   * Resolve handler classes through a child of this container, wired by `registerAnnals` from
+   * `@annals/core/tsyringe`, which is loaded only then: only a spec with a container needs
+   * `tsyringe` and `reflect-metadata` installed.
+   */
   readonly container?: SpecContainer;
   /** Bus middleware, outermost first, or a function that builds it. */
   readonly middleware?:
@@ -142,7 +152,9 @@ export class CommandSpec {
     let repositories: Repositories;
     let bus: CommandBus;
     if (options.container !== undefined) {
-      const annals = registerAnnals(options.container.createChildContainer(), repositoryOptions);
+      const register = await loadRegisterAnnals();
+      const child = options.container.createChildContainer() as Parameters<typeof registerAnnals>[0];
+      const annals = register(child, repositoryOptions);
       repositories = annals.repositories;
       bus = annals.bus;
     } else {
@@ -176,6 +188,21 @@ export class CommandSpec {
     } catch (error) {
       return { store, threw: true, error, result: undefined, events: await appended() };
     }
+  }
+}
+
+/**
+ * `registerAnnals`, imported on first use: `@annals/core/tsyringe` loads `tsyringe` and
+ * `reflect-metadata`, which a spec without a container does not need.
+ */
+async function loadRegisterAnnals(): Promise<typeof registerAnnals> {
+  try {
+    return (await import('@annals/core/tsyringe')).registerAnnals;
+  } catch (cause) {
+    throw new Error(
+      `CommandSpec: the container option resolves handlers with tsyringe, through @annals/core/tsyringe, which could not be loaded; install tsyringe and reflect-metadata, or pass handler instances without a container. ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }
 

@@ -22,6 +22,11 @@ export {
   expectRefusedSubscription,
 } from './expect-error.js';
 export { idempotencyCases } from './idempotency-cases.js';
+export {
+  type LeasedCheckpointStoreConformanceOptions,
+  type LeasedCheckpointStores,
+  runLeasedCheckpointStoreConformance,
+} from './leased-checkpoint-conformance.js';
 export { multiProcessCases } from './multi-process-cases.js';
 export { orderingCases } from './ordering-cases.js';
 export { publishSubscribeCases } from './publish-subscribe-cases.js';

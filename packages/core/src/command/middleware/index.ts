@@ -1,4 +1,3 @@
-export { type BackoffSchedule, backoffDelay } from '../../retry/backoff.js';
 export {
   type IdempotencyOptions,
   type IdempotencyRecord,

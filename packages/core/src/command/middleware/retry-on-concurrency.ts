@@ -1,23 +1,17 @@
 import { hasErrorCode } from '../../errors/annals-error.js';
 import { InvalidArgument, isConcurrencyConflict } from '../../errors/store-errors.js';
-import { backoffDelay } from '../../retry/backoff.js';
+import { type BackoffOptions, backoffDelay, resolveBackoff } from '../../retry/backoff.js';
 import type { CommandExecution, CommandMiddleware } from '../command-bus.js';
 import { promiseOf } from '../promise-of.js';
 
-/** Options of {@link retryOnConcurrency}. */
-export interface RetryOnConcurrencyOptions {
+/**
+ * Options of {@link retryOnConcurrency}. The delays between attempts are a {@link BackoffOptions}:
+ * default `{ initialDelayMs: 10, maxDelayMs: 1000, factor: 2, jitter: 1 }` (full jitter, which spreads
+ * writers that collided so they do not collide again).
+ */
+export interface RetryOnConcurrencyOptions extends BackoffOptions {
   /** Attempts in total, the first included. Default 3. */
   readonly maxAttempts?: number;
-  /** Delay ceiling before the first retry, doubled for each further retry. Default 10 ms. */
-  readonly baseDelayMs?: number;
-  /** No delay is longer than this. Default 1000 ms. */
-  readonly maxDelayMs?: number;
-  /**
-   * The share of each delay that is random, from 0 (none: exact exponential backoff) to 1 (full
-   * jitter: anywhere from 0 to the ceiling). `true` is 1, `false` is 0. Default 1, which spreads
-   * writers that collided so they do not collide again.
-   */
-  readonly jitter?: number | boolean;
   /**
    * Which errors are retried. Default: `ConcurrencyConflict` only. A `StoreUnavailable` never is, whatever
    * this says: the append may have committed, and re-running the handler would raise new events with
@@ -45,40 +39,23 @@ export interface RetryOnConcurrencyOptions {
  *
  * @example
  * ```ts
- * bus.use(retryOnConcurrency({ maxAttempts: 5, baseDelayMs: 5, maxDelayMs: 200, jitter: 1 }));
+ * bus.use(retryOnConcurrency({ maxAttempts: 5, initialDelayMs: 5, maxDelayMs: 200, jitter: 1 }));
  * ```
  */
 export function retryOnConcurrency(options: RetryOnConcurrencyOptions = {}): CommandMiddleware {
   const maxAttempts = options.maxAttempts ?? 3;
-  const baseDelayMs = options.baseDelayMs ?? 10;
-  const maxDelayMs = options.maxDelayMs ?? 1000;
-  const jitter = options.jitter === true ? 1 : options.jitter === false ? 0 : (options.jitter ?? 1);
   if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
     throw new InvalidArgument(
       `retryOnConcurrency: maxAttempts must be an integer >= 1, found ${String(maxAttempts)}.`,
     );
   }
-  for (const [name, value] of [
-    ['baseDelayMs', baseDelayMs],
-    ['maxDelayMs', maxDelayMs],
-  ] as const) {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new InvalidArgument(
-        `retryOnConcurrency: ${name} must be a finite number >= 0, found ${String(value)}.`,
-      );
-    }
-  }
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
-    throw new InvalidArgument(`retryOnConcurrency: jitter must be between 0 and 1, found ${String(jitter)}.`);
-  }
+  const backoff = resolveBackoff(options, RETRY_BACKOFF, 'retryOnConcurrency: options');
   const isRetryable = options.isRetryable ?? isConcurrencyConflict;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const policy: RetryPolicy = {
     maxAttempts,
-    baseDelayMs,
-    maxDelayMs,
-    jitter,
+    backoff,
     isRetryable,
     random,
     sleep,
@@ -87,11 +64,17 @@ export function retryOnConcurrency(options: RetryOnConcurrencyOptions = {}): Com
   return (execution, next) => attempt(policy, execution, next, 1);
 }
 
+/** The backoff of {@link retryOnConcurrency} where its options set none. */
+const RETRY_BACKOFF: Required<BackoffOptions> = Object.freeze({
+  initialDelayMs: 10,
+  maxDelayMs: 1000,
+  factor: 2,
+  jitter: 1,
+});
+
 interface RetryPolicy {
   readonly maxAttempts: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-  readonly jitter: number;
+  readonly backoff: Required<BackoffOptions>;
   readonly isRetryable: (error: unknown) => boolean;
   readonly random: () => number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -112,7 +95,7 @@ function attempt(
     if (n >= policy.maxAttempts || hasErrorCode(error, 'STORE_UNAVAILABLE') || !policy.isRetryable(error)) {
       throw error;
     }
-    const delayMs = backoffDelay(n, policy, policy.random);
+    const delayMs = backoffDelay(n, policy.backoff, policy.random);
     policy.options.onRetry?.({ execution, attempt: n, delayMs, error });
     await policy.sleep(delayMs);
     return attempt(policy, execution, next, n + 1);

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../../events/event-types.js';
-import { failureDelay } from '../backoff.js';
+import { backoffDelay } from '../../retry/backoff.js';
 import {
   failedEventInfo,
   isCheckpointConflict,
@@ -140,7 +140,7 @@ export class BatchApplier<TContext, TTransaction> {
       return 'retry';
     }
     logger.warn(`${about}; retrying.`, { error: cause });
-    await this.#host.sleep(failureDelay(failures.attempts, projection.failure.backoff));
+    await this.#host.sleep(backoffDelay(failures.attempts, projection.failure.backoff));
     return this.#afterWait();
   }
 
@@ -187,7 +187,7 @@ export class BatchApplier<TContext, TTransaction> {
     logger.warn(`Projection ${key} failed on event ${event.id} (attempt ${failures.attempts}); retrying.`, {
       error: failure.cause,
     });
-    await this.#host.sleep(failureDelay(failures.attempts, projection.failure.backoff));
+    await this.#host.sleep(backoffDelay(failures.attempts, projection.failure.backoff));
     return this.#afterWait();
   }
 

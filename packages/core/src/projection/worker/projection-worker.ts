@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../../events/event-types.js';
+import { backoffDelay } from '../../retry/backoff.js';
 import { ChangeNotifier } from '../../store/change-notifier.js';
-import { failureDelay } from '../backoff.js';
 import { BatchReader } from '../batch-reader.js';
 import { isCheckpointConflict, isLeaseLost, LeaseLost, ProjectionFailed } from '../projection-errors.js';
 import type { ProjectionErrorInfo, ProjectionStatus } from '../projection-status.js';
@@ -272,7 +272,7 @@ export class ProjectionWorker<TContext, TTransaction> {
     logger.warn(`Projection ${key} failed outside its handlers (attempt ${failures.attempts}); retrying.`, {
       error,
     });
-    await this.#sleep(failureDelay(failures.attempts, projection.failure.backoff));
+    await this.#sleep(backoffDelay(failures.attempts, projection.failure.backoff));
     return true;
   }
 

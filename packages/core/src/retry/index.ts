@@ -1,0 +1,1 @@
+export { type BackoffOptions, backoffDelay } from './backoff.js';
