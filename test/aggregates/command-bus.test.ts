@@ -259,7 +259,7 @@ describe('CommandBus without a container', () => {
   it('a domain error reaches the caller of execute unchanged and nothing is appended', async () => {
     const { store, bus } = plain();
     bus
-      .use(logging({ info() {}, error() {} }))
+      .use(logging({ info() {}, warn() {}, error() {} }))
       .use(idempotency())
       .use(retryOnConcurrency());
     await bus.execute(OpenAccount, { accountId: 'acc-1', owner: 'Ada', overdraftLimit: 50 });
@@ -454,8 +454,9 @@ describe('middleware', () => {
   it('logging: one info line per success, one error line per failure, with ids', async () => {
     const lines: [string, string, Record<string, unknown> | undefined][] = [];
     const logger = {
-      info: (message: string, details?: Record<string, unknown>) => lines.push(['info', message, details]),
-      error: (message: string, details?: Record<string, unknown>) => lines.push(['error', message, details]),
+      info: (details: Record<string, unknown>, message: string) => lines.push(['info', message, details]),
+      warn: (details: Record<string, unknown>, message: string) => lines.push(['warn', message, details]),
+      error: (details: Record<string, unknown>, message: string) => lines.push(['error', message, details]),
     };
     const { bus } = wired({ middleware: [logging(logger)] });
     await bus.execute(
@@ -478,7 +479,7 @@ describe('middleware', () => {
       commandId: 'c-1',
       correlationId: 'r-1',
     });
-    expect(lines[1]![2]).toMatchObject({ commandId: 'c-2', error: expect.any(OverdraftLimitExceeded) });
+    expect(lines[1]![2]).toMatchObject({ commandId: 'c-2', err: expect.any(OverdraftLimitExceeded) });
     expect(typeof lines[0]![2]!.durationMs).toBe('number');
   });
 });

@@ -20,6 +20,7 @@ import { judgeTargets } from './harness/targets.js';
 import type { BackendName, Figure, FigureRef } from './harness/types.js';
 import { aggregateLoads, commandBus } from './suites/aggregate-groups.js';
 import { batchAppends, concurrentAppends, racingAppends, sequentialAppends } from './suites/append-groups.js';
+import { instrumentationOverhead } from './suites/instrumentation-group.js';
 import { projectionCatchUp } from './suites/projection-group.js';
 import { catchUpReads, streamReads } from './suites/read-groups.js';
 
@@ -32,6 +33,7 @@ const GROUPS: readonly BenchGroup[] = [
   catchUpReads,
   aggregateLoads,
   commandBus,
+  instrumentationOverhead,
   projectionCatchUp,
 ];
 

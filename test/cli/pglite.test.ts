@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { annalsMigrations, LATEST_MIGRATION } from '@annals/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureConfig, jsonLines, runCli, tempFolder } from './support/cli.js';
 import { kept, readLog, seedLog, UNREADABLE_STREAM } from './support/seed.js';
@@ -21,11 +22,12 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
   it('migrate: --dry-run lists the pending migrations, migrate applies them, then nothing is pending', async () => {
     const dry = await runCli([...on(), 'migrate', '--dry-run']);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain('4 pending migration(s)');
+    const migrations = Object.keys(annalsMigrations('annals'));
+    expect(dry.stdout).toContain(`${migrations.length} pending migration(s)`);
     expect(dry.stdout).toContain('0001_event_log');
     const applied = await runCli([...on(), 'migrate', '--json']);
     expect(applied.code).toBe(0);
-    expect(JSON.parse(applied.stdout).applied).toHaveLength(4);
+    expect(JSON.parse(applied.stdout).applied).toEqual(migrations);
     const after = await runCli([...on(), 'migrate', '--dry-run', '--check', '--json']);
     expect(after.code).toBe(0);
     expect(JSON.parse(after.stdout).pending).toEqual([]);
@@ -36,7 +38,7 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
     const result = await runCli([...on(), ...config, 'status', '--json']);
     expect(result.code).toBe(0);
     const status = JSON.parse(result.stdout);
-    expect(status.schema.migration).toBe('0004_stream_order_and_append_function');
+    expect(status.schema.migration).toBe(LATEST_MIGRATION);
     expect(status.events).toBe(8);
     expect(status.streams).toBe(4);
     expect(status.projections.map((p: { key: string; state: string }) => [p.key, p.state])).toEqual([
@@ -100,16 +102,27 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
       ['cart-owners', 'cart-2', 'CartOpened'],
       ['cart-owners', 'cart-3', 'CartOpened'],
     ]);
+    expect(new Set(letters.map((l) => l.id)).size, 'each letter has its own id').toBe(2);
+    const table = await runCli([...on(), 'dead-letters', 'list']);
+    expect(table.stdout).toMatch(
+      new RegExp(`^${letters[0]!.id}\\s+${letters[0]!.eventId}\\s+cart-owners`, 'm'),
+    );
     const show = await runCli([...on(), 'dead-letters', 'show', letters[0]!.eventId]);
     expect(show.code).toBe(0);
     expect(show.stdout).toContain('Error: poison owner');
     expect(show.stdout).toContain('"owner":"poison"');
-    const retry = await runCli([...on(), ...config, 'dead-letters', 'retry', letters[0]!.eventId], {
+    // Retry by the letter's id, discard by the event's id.
+    const retry = await runCli([...on(), ...config, 'dead-letters', 'retry', letters[0]!.id], {
       env: { CLI_HEAL: '1' },
     });
-    expect(retry.code).toBe(0);
+    expect(retry.code, retry.stderr).toBe(0);
+    const again = await runCli([...on(), ...config, 'dead-letters', 'retry', letters[0]!.id]);
+    expect(again.code).toBe(2);
+    expect(again.stderr.trim()).toMatch(
+      new RegExp(`^annals: INVALID_ARGUMENT: No dead letter with id ${letters[0]!.id}`),
+    );
     const discard = await runCli([...on(), 'dead-letters', 'discard', letters[1]!.eventId]);
-    expect(discard.code).toBe(0);
+    expect(discard.code, discard.stderr).toBe(0);
     const after = await runCli([...on(), 'dead-letters', 'list', '--json']);
     expect(jsonLines(after.stdout)).toEqual([]);
   });
@@ -133,20 +146,104 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
     );
   });
 
+  it('projections pause and resume: recorded in the store, shown by status', async () => {
+    const pause = await runCli([...on(), ...config, 'projections', 'pause', 'item-counts']);
+    expect(pause.code, pause.stderr).toBe(0);
+    expect(pause.stdout).toMatch(/^paused item-counts: /);
+    const status = JSON.parse((await runCli([...on(), ...config, 'status', '--json'])).stdout);
+    const counts = status.projections.find((p: { key: string }) => p.key === 'item-counts');
+    expect(counts).toMatchObject({ state: 'paused' });
+    expect(Date.parse(counts.pausedAt)).not.toBeNaN();
+    const text = await runCli([...on(), ...config, 'status']);
+    expect(text.stdout).toMatch(/^item-counts\s+paused\s/m);
+    // A paused projection is not rebuilt: resume it first.
+    const rebuild = await runCli([...on(), ...config, 'projections', 'rebuild', 'item-counts']);
+    expect(rebuild.code).toBe(2);
+    expect(rebuild.stderr.trim()).toMatch(/^annals: INVALID_ARGUMENT: Projection item-counts is paused/);
+    const resume = await runCli([...on(), 'projections', 'resume', 'item-counts', '--json']);
+    expect(resume.code, resume.stderr).toBe(0);
+    expect(JSON.parse(resume.stdout)).toEqual({ projection: 'item-counts', paused: false });
+    const twice = await runCli([...on(), 'projections', 'resume', 'item-counts']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr.trim()).toMatch(/^annals: INVALID_ARGUMENT: Projection item-counts is not paused/);
+    const typo = await runCli([...on(), 'projections', 'pause', 'item-count']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr.trim()).toMatch(
+      /^annals: INVALID_ARGUMENT: No projection named item-count: .*item-counts/,
+    );
+  });
+
   it('errors: one line with the code, and the documented exit codes', async () => {
     const nowhere = await runCli(['status']);
     expect(nowhere.code).toBe(2);
     expect(nowhere.stderr.trim()).toMatch(/^annals: INVALID_ARGUMENT: Where is the store\?/);
     const unknown = await runCli([...on(), 'status', '--bogus']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("unknown option '--bogus'");
+    expect(unknown.stderr).toBe(
+      "annals: INVALID_ARGUMENT: unknown option '--bogus' (add --help for usage)\n",
+    );
+    const missing = await runCli([...on(), 'projections', 'pause']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(
+      "annals: INVALID_ARGUMENT: missing required argument 'name' (add --help for usage)\n",
+    );
+    const command = await runCli([...on(), 'projection', 'pause', 'x']);
+    expect(command.code).toBe(2);
+    expect(command.stderr.trim().split('\n')).toHaveLength(1);
+    expect(command.stderr).toMatch(/^annals: INVALID_ARGUMENT: unknown command 'projection'/);
+    const position = await runCli([...on(), 'export', '--from', 'ten']);
+    expect(position.code).toBe(2);
+    expect(position.stderr).toMatch(
+      /^annals: INVALID_ARGUMENT: --from expects a non-negative integer, found "ten"\.\n$/,
+    );
     const unmigrated = await runCli([...on(), '--schema', 'elsewhere', 'status']);
     expect(unmigrated.code).toBe(4);
     const unreachable = await runCli(['--database-url', 'postgres://postgres@127.0.0.1:1/none', 'status']);
     expect(unreachable.code).toBe(3);
     expect(unreachable.stderr.trim()).toMatch(/^annals: STORE_UNAVAILABLE: /);
-    const help = await runCli(['dead-letters', 'retry', '--help']);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Usage: annals dead-letters retry [options] <event-id>');
+  });
+
+  it('--help: every command and subcommand prints its usage on stdout and exits 0', async () => {
+    const commands: [string[], string][] = [
+      [[], 'Usage: annals [options] [command]'],
+      [['migrate'], 'Usage: annals migrate [options]'],
+      [['status'], 'Usage: annals status [options]'],
+      [['streams', 'list'], 'Usage: annals streams list [options]'],
+      [['streams', 'show'], 'Usage: annals streams show [options] <stream-id>'],
+      [['tail'], 'Usage: annals tail [options]'],
+      [['projections'], 'Usage: annals projections [options] [command]'],
+      [['projections', 'rebuild'], 'Usage: annals projections rebuild [options] <name>'],
+      [['projections', 'pause'], 'Usage: annals projections pause [options] <name>'],
+      [['projections', 'resume'], 'Usage: annals projections resume [options] <name>'],
+      [['dead-letters', 'list'], 'Usage: annals dead-letters list [options]'],
+      [['dead-letters', 'show'], 'Usage: annals dead-letters show [options] <id>'],
+      [['dead-letters', 'retry'], 'Usage: annals dead-letters retry [options] <id>'],
+      [['dead-letters', 'discard'], 'Usage: annals dead-letters discard [options] <id>'],
+      [['export'], 'Usage: annals export [options]'],
+      [['import'], 'Usage: annals import [options] [file]'],
+      [['verify'], 'Usage: annals verify [options]'],
+    ];
+    // One process prints them all: a spawn apiece would take minutes on a loaded machine.
+    const { createProgram } = await import('../../packages/cli/src/program.js');
+    const program = createProgram();
+    for (const [path, usage] of commands) {
+      let command = program;
+      for (const name of path) command = command.commands.find((c) => c.name() === name)!;
+      expect(command, `annals ${path.join(' ')}`).toBeDefined();
+      const help = command.helpInformation();
+      expect(help, `annals ${path.join(' ')} --help`).toContain(usage);
+      expect(help).toMatch(/\n\s+-h, --help\s+display help for command/);
+    }
+    const listed = program.commands.flatMap((c) =>
+      c.commands.length === 0 ? [[c.name()]] : c.commands.map((sub) => [c.name(), sub.name()]),
+    );
+    expect(
+      listed.filter((path) => !commands.some(([p]) => p.join(' ') === path.join(' '))),
+      'commands this test does not check',
+    ).toEqual([]);
+    const spawned = await runCli(['projections', 'pause', '--help']);
+    expect(spawned.code).toBe(0);
+    expect(spawned.stdout).toContain('Usage: annals projections pause [options] <name>');
+    expect(spawned.stderr).toBe('');
   });
 });

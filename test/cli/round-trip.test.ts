@@ -5,7 +5,7 @@ import { databaseUrl, runCli, serverSchema, tempFolder } from './support/cli.js'
 import { kept, readLog, seedLog } from './support/seed.js';
 
 // export then import: server -> PGlite -> server keeps the log (ids, revisions, order, types,
-// versions, data, metadata), through the command as a user runs it.
+// versions, data, metadata, recordedAt), through the command as a user runs it.
 const source = serverSchema();
 const target = serverSchema();
 let temp: { path: string; remove: () => Promise<void> };
@@ -60,14 +60,11 @@ describe.skipIf(databaseUrl === undefined)(
       expect(await readLog({ connectionString: databaseUrl! }, target.name)).toHaveLength(8);
     });
 
-    // append() has no way to carry an event's recordedAt (the store sets it when it appends), so an
-    // import records the time of the import. This states the missing guarantee; it fails (and this
-    // test then passes) until an import can keep the original timestamps.
-    it.fails('keeps each event recordedAt', async () => {
+    it('keeps each event recordedAt, to the millisecond, in log order', async () => {
       const original = await readLog({ connectionString: databaseUrl! }, source.name);
       const copy = await readLog({ connectionString: databaseUrl! }, target.name);
-      expect(copy.map((e) => e.recordedAt.toISOString())).toEqual(
-        original.map((e) => e.recordedAt.toISOString()),
+      expect(copy.map((e) => [e.id, e.recordedAt.toISOString()])).toEqual(
+        original.map((e) => [e.id, e.recordedAt.toISOString()]),
       );
     });
   },

@@ -1,4 +1,10 @@
-import { PostgresEventStore, PostgresLeaseStore } from '@annals/postgres';
+import { defineProjection } from '@annals/core';
+import {
+  PostgresEventStore,
+  PostgresLeaseStore,
+  type PostgresProjectionContext,
+  PostgresProjectionRunner,
+} from '@annals/postgres';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,6 +80,70 @@ describe.skipIf(databaseUrl === undefined)('annals on a server', { timeout: 600_
     } finally {
       await holder.query('rollback').catch(() => {});
       await holder.end();
+      await store.close();
+    }
+  });
+
+  it('projections pause --wait: a running node stops and lets go of the lease; status shows it; resume: it goes on', async () => {
+    const schema = await migratedSchema();
+    const store = await PostgresEventStore.create({ connectionString: databaseUrl! }, { schema });
+    const applied = new Map<string, number>();
+    // A node running item-counts in this process: it counts applications per event id.
+    const node = new PostgresProjectionRunner({
+      store,
+      owner: 'node-a',
+      leaseTtlMs: 1500,
+      logger: { warn: () => {}, error: () => {} },
+      projections: [
+        defineProjection({
+          name: 'item-counts',
+          handlers: {
+            ItemAdded: (e, _context: PostgresProjectionContext) =>
+              void applied.set(e.id, (applied.get(e.id) ?? 0) + 1),
+          },
+        }),
+      ],
+    });
+    const add = async (n: number) => {
+      for (let i = 0; i < n; i++)
+        await store.append(`cart-${i}`, [
+          { type: 'ItemAdded', schemaVersion: 2, data: { sku: 's', quantity: 1 } },
+        ]);
+    };
+    const cli = (args: string[]) =>
+      runCli(['--config', fixtureConfig, ...args], { env: { ...env(), ANNALS_SCHEMA: schema } });
+    try {
+      await add(5);
+      await node.start();
+      await node.waitUntilCaughtUp();
+      const pause = await cli(['projections', 'pause', 'item-counts', '--wait']);
+      expect(pause.code, pause.stderr).toBe(0);
+      expect(pause.stdout).toMatch(/^paused item-counts: no runner holds it now/);
+      // --wait returned once the lease was let go: the node saw the pause.
+      expect(await new PostgresLeaseStore(store).get('item-counts')).toBeUndefined();
+      await waitUntil(
+        'the node reports item-counts paused',
+        async () => node.status('item-counts')?.state === 'paused',
+      );
+      const status = JSON.parse((await cli(['status', '--json'])).stdout);
+      expect(status.projections.find((p: { key: string }) => p.key === 'item-counts')).toMatchObject({
+        state: 'paused',
+        position: expect.any(String),
+      });
+
+      await add(5);
+      const paused = node.status('item-counts')!.position;
+      const resume = await cli(['projections', 'resume', 'item-counts']);
+      expect(resume.code, resume.stderr).toBe(0);
+      await node.waitUntilCaughtUp('item-counts');
+      expect(node.status('item-counts')!.position).toBeGreaterThan(paused);
+      expect(applied.size).toBe(10);
+      expect(
+        [...applied.values()].every((times) => times === 1),
+        'each event applied once',
+      ).toBe(true);
+    } finally {
+      await node.stop();
       await store.close();
     }
   });

@@ -1,14 +1,24 @@
-import { InMemoryCheckpointStore, InMemoryLeaseStore, InMemorySnapshotStore } from '@annals/core';
+import {
+  InMemoryCheckpointStore,
+  InMemoryDeadLetterStore,
+  InMemoryLeaseStore,
+  InMemoryProjectionControl,
+  InMemorySnapshotStore,
+} from '@annals/core';
 import {
   PostgresCheckpointStore,
+  PostgresDeadLetterStore,
   PostgresEventStore,
   PostgresLeasedCheckpointStore,
   PostgresLeaseStore,
+  PostgresProjectionControl,
   PostgresSnapshotStore,
 } from '@annals/postgres';
 import {
   runCheckpointStoreConformance,
+  runDeadLetterStoreConformance,
   runLeasedCheckpointStoreConformance,
+  runProjectionControlConformance,
   runSnapshotStoreConformance,
 } from '@annals/testing';
 import type { PGlite } from '@electric-sql/pglite';
@@ -30,6 +40,19 @@ runLeasedCheckpointStoreConformance({
   createStores: () => {
     const leases = new InMemoryLeaseStore();
     return { leases, checkpoints: new InMemoryCheckpointStore({ leases }) };
+  },
+});
+
+runDeadLetterStoreConformance({
+  name: 'InMemoryDeadLetterStore',
+  createDeadLetterStore: () => new InMemoryDeadLetterStore(),
+});
+runProjectionControlConformance({
+  name: 'InMemoryProjectionControl',
+  createControls: async () => {
+    // Runners of one process share one instance.
+    const control = new InMemoryProjectionControl();
+    return [control, control];
   },
 });
 
@@ -57,10 +80,12 @@ afterAll(async () => {
   }
 });
 
-/** A migrated PostgreSQL store in a fresh schema, closed after the file. */
-async function openStore(target: 'pglite' | 'server'): Promise<PostgresEventStore> {
-  const schema = `kits_${process.pid}_${++schemas}`;
-  if (target === 'server') serverSchemas.push(schema);
+/** A migrated PostgreSQL store in a fresh schema (or a second store on `schema`), closed after the file. */
+async function openStore(target: 'pglite' | 'server', schema?: string): Promise<PostgresEventStore> {
+  if (schema === undefined) {
+    schema = `kits_${process.pid}_${++schemas}`;
+    if (target === 'server') serverSchemas.push(schema);
+  }
   const store = await PostgresEventStore.create(
     target === 'pglite' ? { pglite: pglite! } : { connectionString: databaseUrl!, pool: { max: 2 } },
     { schema },
@@ -80,6 +105,19 @@ for (const target of targets) {
     runCheckpointStoreConformance({
       name: `PostgresCheckpointStore (${target})`,
       createCheckpointStore: async () => new PostgresCheckpointStore(await openStore(target)),
+    });
+    runDeadLetterStoreConformance({
+      name: `PostgresDeadLetterStore (${target})`,
+      createDeadLetterStore: async () => new PostgresDeadLetterStore(await openStore(target)),
+    });
+    runProjectionControlConformance({
+      name: `PostgresProjectionControl (${target})`,
+      createControls: async () => {
+        // Two stores on one schema, as two nodes open it.
+        const first = await openStore(target);
+        const second = await openStore(target, first.schema);
+        return [new PostgresProjectionControl(first), new PostgresProjectionControl(second)];
+      },
     });
     runLeasedCheckpointStoreConformance({
       name: `PostgresLeasedCheckpointStore (${target})`,

@@ -113,7 +113,7 @@ describe('a PostgreSQL outage (a cluster of its own, restarted and stopped hard)
     }
 
     // Two runners: retries 0 (an outage must never count as an attempt) and the defaults.
-    const quiet = { warn: () => {}, error: (message: string) => console.error(message) };
+    const quiet = { warn: () => {}, error: (_: object, message: string) => console.error(message) };
     const strict = defineProjection({
       name: 'strict',
       events: [Ticked],

@@ -72,7 +72,8 @@ describe.each(targets)('migrations (%s)', (target) => {
          select ((xid::text::bigint) << 20) + r, xid, 'old-1', r, gen_random_uuid(), 'Old', 1, '{}', '{}'
          from tx, generate_series(0, 1) r`,
       );
-      expect((await store.migrate()).applied).toEqual(['0004_stream_order_and_append_function']);
+      // 0004 is the step under test; later migrations follow it.
+      expect((await store.migrate()).applied[0]).toBe('0004_stream_order_and_append_function');
       const [row] = await db.raw<{ last_position: string; max: string }>(
         target,
         `select s.last_position::text, (select max(position) from "${schema}".events)::text as max

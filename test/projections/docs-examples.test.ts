@@ -98,6 +98,29 @@ describe('docs/concepts/projections.md', () => {
     log.mockRestore();
   });
 
+  it('pauses a projection and resumes it from its checkpoint', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const store = new InMemoryEventStore({ events: bankEvents });
+    await seed(store);
+    const model: Balances = { balances: new Map() };
+    const runner = new ProjectionRunner({ store, projections: [AccountBalances], context: () => model });
+    await runner.start();
+    await runner.waitUntilCaughtUp();
+    // #region pause
+    await runner.pause('account-balances'); // the batch in progress commits; nothing more is applied
+    console.log(runner.status('account-balances')?.state); // paused
+    await store.append('account-1', [
+      MoneyDeposited.create({ accountId: 'acc-1', amount: { value: 5, currency: 'EUR' } }),
+    ]);
+    await runner.resume('account-balances'); // goes on from its checkpoint
+    await runner.waitUntilCaughtUp();
+    console.log(model.balances.get('acc-1')); // 75
+    // #endregion pause
+    await runner.stop();
+    expect(log.mock.calls).toEqual([['paused'], [75]]);
+    log.mockRestore();
+  });
+
   it('skips a poison event only into the dead letters, when asked', async () => {
     const store = new InMemoryEventStore({ events: bankEvents });
     await seed(store);

@@ -1,9 +1,11 @@
 import {
   type CommandBus,
+  type CommandLogger,
   defineEvent,
   type EventStore,
   InMemoryCheckpointStore,
   InMemoryEventStore,
+  logging,
   ProjectionRunner,
   type Repositories,
   retryOnConcurrency,
@@ -74,9 +76,14 @@ export interface Bank {
 /**
  * Opens the store the options name and wires bus, repositories and projections around it. With
  * `reset`, first deletes what the example created (and nothing else: see `data-folder.ts` and
- * `server-schemas.ts`), or throws `ResetRefused`.
+ * `server-schemas.ts`), or throws `ResetRefused`. `observability.logger` (pino, in `main.ts` with
+ * `ANNALS_LOGGER=pino`) goes to the store, the runners and the bus's `logging` middleware.
  */
-export async function openBank(options: ExampleOptions): Promise<Bank> {
+export async function openBank(
+  options: ExampleOptions,
+  observability: { readonly logger?: CommandLogger | undefined } = {},
+): Promise<Bank> {
+  const logger = observability.logger === undefined ? {} : { logger: observability.logger };
   // Given definitions, every store refuses undefined types (a typo never enters the log).
   const registry = { events: [...bankEvents, ExampleRan], upcasters };
   let store: EventStore;
@@ -84,7 +91,7 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
   let description: string;
   let resetDeleted: string[] = [];
   if (options.store === 'memory') {
-    store = new InMemoryEventStore(registry);
+    store = new InMemoryEventStore({ ...registry, ...logger });
     description = 'in memory (nothing is kept after the run)';
   } else {
     if (options.store === 'pglite') {
@@ -93,7 +100,7 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
     }
     pg = await PostgresEventStore.create(
       options.store === 'pglite' ? { pglite: options.dataDir } : { connectionString: options.databaseUrl! },
-      { ...registry, schema: storeSchema },
+      { ...registry, schema: storeSchema, ...logger },
     );
     try {
       if (options.store === 'postgres' && options.reset) {
@@ -119,7 +126,10 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
     store,
     snapshots: { every: 20, ...(pg === undefined ? {} : { store: new PostgresSnapshotStore(pg) }) },
     handlers: bankHandlers,
-    middleware: [retryOnConcurrency({ maxAttempts: 5 })],
+    middleware: [
+      ...(observability.logger === undefined ? [] : [logging(observability.logger)]),
+      retryOnConcurrency({ maxAttempts: 5 }),
+    ],
   });
 
   // Statements live in memory: rebuilt from the log at every start (replayability, shown).
@@ -128,17 +138,19 @@ export async function openBank(options: ExampleOptions): Promise<Bank> {
     store,
     projections: [accountStatements(statements)],
     checkpoints: new InMemoryCheckpointStore(),
+    ...logger,
   });
   // The transfer process keeps its checkpoint where the events are, so it resumes after a restart.
   const process = new ProjectionRunner({
     store,
     projections: [transferProcess(bus, repositories.get(Transfer))],
     checkpoints: pg === undefined ? new InMemoryCheckpointStore() : new PostgresCheckpointStore(pg),
+    ...logger,
   });
   // Balances go to a PostgreSQL table, in the same transaction as their checkpoint.
   const runners: ProjectionRunner<any, any>[] = [inMemory, process];
   if (pg !== undefined)
-    runners.push(new PostgresProjectionRunner({ store: pg, projections: [AccountBalances] }));
+    runners.push(new PostgresProjectionRunner({ store: pg, projections: [AccountBalances], ...logger }));
   const checkpointsAtStart = new Map<string, bigint>();
   if (pg !== undefined) {
     const checkpoints = new PostgresCheckpointStore(pg);

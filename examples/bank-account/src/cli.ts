@@ -24,6 +24,10 @@ Options:
                    on a server the schemas bank and bank_read it created); refuses anything else
   -h, --help       show this help
 
+Environment:
+  ANNALS_OTEL=console   register the OpenTelemetry SDK and print spans and metrics on the console
+  ANNALS_LOGGER=pino    log through pino (JSON lines)
+
 Examples:
   pnpm example                                   embedded PostgreSQL (PGlite) in a local folder
   pnpm example -- --store memory                 in memory, nothing kept

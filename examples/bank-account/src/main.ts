@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import { openBank } from './app.js';
 import { parseOptions, UsageError, usage } from './cli.js';
+import { type Observability, setUpObservability } from './observability.js';
 import { report } from './report.js';
 import { ResetRefused } from './reset-refused.js';
 import { runScenario } from './scenario.js';
@@ -10,8 +11,10 @@ const defaultDataDir = fileURLToPath(new URL('../.data', import.meta.url));
 
 async function main(): Promise<number> {
   let options: ReturnType<typeof parseOptions>;
+  let observability: Observability;
   try {
     options = parseOptions(process.argv.slice(2), process.env, defaultDataDir);
+    observability = await setUpObservability(process.env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`${error.message}\n\n${usage}`);
@@ -23,8 +26,9 @@ async function main(): Promise<number> {
   }
   let bank: Awaited<ReturnType<typeof openBank>>;
   try {
-    bank = await openBank(options);
+    bank = await openBank(options, { logger: observability.logger });
   } catch (error) {
+    await observability.shutdown();
     if (!(error instanceof ResetRefused)) throw error;
     console.error(error.message);
     return 1;
@@ -42,6 +46,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await bank.close();
+    await observability.shutdown();
   }
 }
 

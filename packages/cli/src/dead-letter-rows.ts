@@ -1,60 +1,50 @@
-import { type DeadLetter, InvalidArgument, type RecordedEvent } from '@annals/core';
-import { PostgresDeadLetterStore, type PostgresEventStore, type ProjectionTables } from '@annals/postgres';
-import type { Kysely, Transaction } from 'kysely';
+import { InvalidArgument, type RecordedEvent, type StoredDeadLetter } from '@annals/core';
+import { PostgresDeadLetterStore, type PostgresEventStore } from '@annals/postgres';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The dead letters of `eventId` (optionally of one projection). `DeadLetterStore` lists letters by
- * projection only, so this filters its list.
+ * The dead letters `ref` names: the letter with that id (`annals dead-letters list` shows it), or,
+ * when `ref` is an event id (a UUID), every letter of that event (of one projection when
+ * `projection` is given). `INVALID_ARGUMENT` when there is none.
  */
 export async function lettersOf(
   store: PostgresEventStore,
-  eventId: string,
+  ref: string,
   projection: string | undefined,
-): Promise<DeadLetter[]> {
-  const letters = await new PostgresDeadLetterStore(store).list(projection);
-  const found = letters.filter((l) => l.eventId === eventId);
+): Promise<StoredDeadLetter[]> {
+  const letters = new PostgresDeadLetterStore(store);
+  const found = UUID.test(ref)
+    ? (await letters.list(projection)).filter((l) => l.eventId === ref.toLowerCase())
+    : [await letters.get(ref)].filter(
+        (l): l is StoredDeadLetter =>
+          l !== undefined && (projection === undefined || l.projection === projection),
+      );
   if (found.length === 0) {
     throw new InvalidArgument(
-      `No dead letter for event ${eventId}${projection === undefined ? '' : ` of projection ${projection}`}; annals dead-letters list shows them.`,
+      `No dead letter ${UUID.test(ref) ? 'for event ' : 'with id '}${ref}${projection === undefined ? '' : ` of projection ${projection}`}; annals dead-letters list shows them.`,
     );
   }
   return found;
 }
 
-/** The one dead letter of `eventId`, or `INVALID_ARGUMENT` asking for `--projection` when several projections skipped it. */
+/** The one dead letter `ref` names, or `INVALID_ARGUMENT` asking for `--projection` when several projections skipped the event. */
 export async function letterOf(
   store: PostgresEventStore,
-  eventId: string,
+  ref: string,
   projection: string | undefined,
-): Promise<DeadLetter> {
-  const found = await lettersOf(store, eventId, projection);
+): Promise<StoredDeadLetter> {
+  const found = await lettersOf(store, ref, projection);
   if (found.length > 1) {
     throw new InvalidArgument(
-      `Event ${eventId} was skipped by ${found.map((l) => l.key).join(', ')}; name one with --projection.`,
+      `Event ${ref} was skipped by ${found.map((l) => l.key).join(', ')}; name one with --projection, or give the dead letter's id.`,
     );
   }
   return found[0]!;
 }
 
-/**
- * Deletes the dead letter of (key, event id), inside `transaction` when given. The dead-letter store
- * has no removal, so this deletes the row of its documented table (`projection_dead_letters`).
- */
-export async function deleteLetter(
-  store: PostgresEventStore,
-  letter: DeadLetter,
-  transaction?: Transaction<any>,
-): Promise<void> {
-  const base = (transaction ?? store.kysely).withoutPlugins();
-  await (base.withSchema(store.schema) as Kysely<ProjectionTables>)
-    .deleteFrom('projection_dead_letters')
-    .where('key', '=', letter.key)
-    .where('event_id', '=', letter.eventId)
-    .execute();
-}
-
 /** The event a dead letter names, read from its stream at its position (as the store reads it). */
-export async function eventOf(store: PostgresEventStore, letter: DeadLetter): Promise<RecordedEvent> {
+export async function eventOf(store: PostgresEventStore, letter: StoredDeadLetter): Promise<RecordedEvent> {
   for await (const event of store.readAll({ fromPosition: letter.position, maxCount: 1 })) {
     if (event.id === letter.eventId) return event;
   }

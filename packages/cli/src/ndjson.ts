@@ -33,12 +33,16 @@ export function exportLine(event: RecordedEvent): string {
   return JSON.stringify(line);
 }
 
-/** An imported line, checked, with its revision as a bigint. */
+/** An imported line, checked, with its revision as a bigint and its recordedAt as a Date. */
 export interface ImportedEvent {
   readonly streamId: string;
   readonly revision: bigint;
+  readonly recordedAt: Date;
   readonly event: NewEvent;
 }
+
+/** The timestamps `exportLine` writes (`Date.toISOString`), with or without milliseconds. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 /** Parses line `lineNumber` of an export; `INVALID_ARGUMENT` naming the line when it is not one. */
 export function parseExportLine(text: string, lineNumber: number): ImportedEvent {
@@ -63,9 +67,14 @@ export function parseExportLine(text: string, lineNumber: number): ImportedEvent
     throw bad('metadata', 'an object');
   }
   if (!('data' in value)) throw bad('data', 'present');
+  const recordedAt = typeof value.recordedAt === 'string' ? new Date(value.recordedAt) : undefined;
+  if (recordedAt === undefined || !ISO_TIME.test(value.recordedAt!) || Number.isNaN(recordedAt.getTime())) {
+    throw bad('recordedAt', 'an ISO 8601 timestamp such as 2026-01-02T03:04:05.678Z');
+  }
   return {
     streamId: value.streamId,
     revision: BigInt(value.revision),
+    recordedAt,
     event: {
       id: value.id,
       type: value.type,

@@ -31,9 +31,7 @@ export function createProgram(): Command {
       '--config <file>',
       'config module (default: annals.config.ts|mts|js|mjs in the working directory)',
     )
-    .showHelpAfterError('(add --help for usage)')
-    .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .exitOverride();
   program.addHelpText(
     'after',
     `
@@ -50,12 +48,13 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 database unreachable, 4 schema not migrat
   registerImport(program);
   registerVerify(program);
   registerConsole(program);
-  for (const command of program.commands) inheritSettings(command);
+  inheritSettings(program);
   return program;
 }
 
 function inheritSettings(command: Command): void {
-  command.exitOverride().showHelpAfterError('(add --help for usage)');
+  // Usage errors are printed by run(), as one line with a code like every other failure.
+  command.exitOverride().configureOutput({ outputError: () => {} });
   for (const sub of command.commands) inheritSettings(sub);
 }
 
@@ -70,11 +69,19 @@ export async function run(argv: readonly string[]): Promise<ExitCode> {
     return EXIT_CODES.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // --help and --version end with code 0; usage errors were printed by commander.
-      return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+      // --help and --version end with code 0; naming no subcommand prints the help on stderr.
+      if (error.exitCode === 0) return EXIT_CODES.ok;
+      if (error.code === 'commander.help') return EXIT_CODES.usage;
+      process.stderr.write(`annals: INVALID_ARGUMENT: ${usageMessage(error)} (add --help for usage)\n`);
+      return EXIT_CODES.usage;
     }
     if (error instanceof CommandExit) return error.exitCode;
     process.stderr.write(`${errorLine(error)}\n`);
     return exitCodeOf(error);
   }
+}
+
+/** Commander's message without its `error: ` prefix, on one line. */
+function usageMessage(error: CommanderError): string {
+  return error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
 }

@@ -13,6 +13,7 @@ export * from './context/index.js';
 export * from './decorators/index.js';
 export * from './errors/index.js';
 export * from './events/index.js';
+export * from './observability/index.js';
 export * from './projection/index.js';
 export * from './repository/index.js';
 export * from './retry/index.js';

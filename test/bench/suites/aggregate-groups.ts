@@ -82,7 +82,7 @@ export const aggregateLoads: BenchGroup = {
 };
 
 /** A logger that keeps nothing: the measurement is the middleware, not a log sink's I/O. */
-const discard = { info: () => {}, error: () => {} };
+const discard = { info: () => {}, warn: () => {}, error: () => {} };
 
 /**
  * The middleware a production bus runs, outermost first: logging, idempotency by command id, and

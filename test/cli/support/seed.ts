@@ -47,10 +47,14 @@ export async function readLog(
   }
 }
 
-/** What a copy of the log must keep of each event: everything but the position, which the target assigns. */
+/**
+ * What a copy of the log must keep of each event, in log order: everything but the position, which
+ * the target assigns.
+ */
 export function kept(events: readonly RecordedEvent[]) {
   return events.map((e) => ({
     id: e.id,
+    recordedAt: e.recordedAt.toISOString(),
     streamId: e.streamId,
     revision: e.revision,
     type: e.type,

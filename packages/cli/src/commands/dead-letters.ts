@@ -1,8 +1,8 @@
-import type { DeadLetter } from '@annals/core';
+import { InvalidArgument, type StoredDeadLetter } from '@annals/core';
 import { PostgresDeadLetterStore } from '@annals/postgres';
 import type { Command } from 'commander';
 import { projectionNamed } from '../config.js';
-import { deleteLetter, eventOf, letterOf, lettersOf } from '../dead-letter-rows.js';
+import { eventOf, letterOf, lettersOf } from '../dead-letter-rows.js';
 import { eventJson, formatEvent, printTable, toJson, writeLine } from '../output.js';
 import { withSession } from '../session.js';
 
@@ -24,8 +24,9 @@ export function registerDeadLetters(program: Command): void {
           return;
         }
         await printTable(
-          ['EVENT', 'KEY', 'TYPE', 'STREAM', 'POSITION', 'ATTEMPTS', 'RECORDED', 'ERROR'],
+          ['ID', 'EVENT', 'KEY', 'TYPE', 'STREAM', 'POSITION', 'ATTEMPTS', 'RECORDED', 'ERROR'],
           letters.map((l) => [
+            l.id,
             l.eventId,
             l.key,
             l.eventType,
@@ -41,8 +42,8 @@ export function registerDeadLetters(program: Command): void {
   deadLetters
     .command('show')
     .description('a dead letter with its error, stack and event (as stored)')
-    .argument('<event-id>', 'the skipped event')
-    .option('--projection <name>', 'when several projections skipped it')
+    .argument('<id>', "the dead letter's id (see list), or the skipped event's id")
+    .option('--projection <name>', 'when several projections skipped the event')
     .option('--json', 'print JSON')
     .action(async (eventId: string, options: { projection?: string; json?: boolean }, command: Command) => {
       await withSession(command, { config: 'optional', definitions: false }, async ({ store }) => {
@@ -54,7 +55,7 @@ export function registerDeadLetters(program: Command): void {
           return;
         }
         for (const l of letters) {
-          await writeLine(`dead letter of ${l.key} (projection ${l.projection})`);
+          await writeLine(`dead letter ${l.id} of ${l.key} (projection ${l.projection})`);
           await writeLine(`  recorded  ${l.recordedAt.toISOString()} after ${l.attempts} attempt(s)`);
           await writeLine(`  error     ${l.error}`);
           if (l.stack !== undefined) await writeLine(indent(l.stack, '    '));
@@ -68,17 +69,19 @@ export function registerDeadLetters(program: Command): void {
     .description(
       "apply the event through the config's projection again, and remove its dead letter in the same transaction",
     )
-    .argument('<event-id>', 'the skipped event')
-    .option('--projection <name>', 'when several projections skipped it')
-    .action(async (eventId: string, options: { projection?: string }, command: Command) => {
+    .argument('<id>', "the dead letter's id (see list), or the skipped event's id")
+    .option('--projection <name>', 'when several projections skipped the event')
+    .action(async (ref: string, options: { projection?: string }, command: Command) => {
       await withSession(command, { config: 'required', definitions: true }, async ({ store, config }) => {
-        const letter = await letterOf(store, eventId, options.projection);
+        const letter = await letterOf(store, ref, options.projection);
         const projection = projectionNamed(config!, letter.projection);
         const event = await eventOf(store, letter);
+        const letters = new PostgresDeadLetterStore(store);
         await store.transaction(async (tx) => {
           if (projection.batched) await projection.handleBatch([event], { tx });
           else await projection.handle(event, { tx });
-          await deleteLetter(store, letter, tx);
+          // Removed in the same transaction: a concurrent retry that removed it first rolls this one back.
+          if (!(await letters.remove(letter.id, { transaction: tx }))) throw letterGone(letter);
         });
         await writeLine(`applied ${event.type} ${event.id} to ${letter.key}; its dead letter is removed`);
       });
@@ -86,18 +89,25 @@ export function registerDeadLetters(program: Command): void {
   deadLetters
     .command('discard')
     .description('remove a dead letter without applying its event')
-    .argument('<event-id>', 'the skipped event')
-    .option('--projection <name>', 'when several projections skipped it')
-    .action(async (eventId: string, options: { projection?: string }, command: Command) => {
+    .argument('<id>', "the dead letter's id (see list), or the skipped event's id")
+    .option('--projection <name>', 'when several projections skipped the event')
+    .action(async (ref: string, options: { projection?: string }, command: Command) => {
       await withSession(command, { config: 'optional', definitions: false }, async ({ store }) => {
-        const letter = await letterOf(store, eventId, options.projection);
-        await deleteLetter(store, letter);
+        const letter = await letterOf(store, ref, options.projection);
+        if (!(await new PostgresDeadLetterStore(store).remove(letter.id))) throw letterGone(letter);
         await writeLine(`discarded the dead letter of ${letter.key} for event ${letter.eventId}`);
       });
     });
 }
 
-function letterJson(letter: DeadLetter): Record<string, unknown> {
+/** The dead letter was removed by another retry or discard between reading and removing it. */
+function letterGone(letter: StoredDeadLetter): InvalidArgument {
+  return new InvalidArgument(
+    `No dead letter with id ${letter.id} (event ${letter.eventId}) any more: another retry or discard removed it meanwhile; nothing was changed.`,
+  );
+}
+
+function letterJson(letter: StoredDeadLetter): Record<string, unknown> {
   return { ...letter, position: letter.position.toString(), recordedAt: letter.recordedAt.toISOString() };
 }
 

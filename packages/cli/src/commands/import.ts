@@ -15,7 +15,7 @@ export function registerImport(program: Command): void {
   program
     .command('import')
     .description(
-      'append an NDJSON export (from a file or stdin) in its order, keeping ids, revisions, types, versions, data and metadata',
+      'append an NDJSON export (from a file or stdin) in its order, keeping ids, revisions, types, versions, data, metadata and recordedAt',
     )
     .argument('[file]', 'the export; stdin when absent or -')
     .option(
@@ -43,9 +43,7 @@ export function registerImport(program: Command): void {
             await importer.add(parseExportLine(text, lineNumber));
           }
           await importer.flush();
-          process.stderr.write(
-            `imported ${importer.count} event(s); recordedAt is the time of this import (the store sets it on append)\n`,
-          );
+          process.stderr.write(`imported ${importer.count} event(s)\n`);
         });
       },
     );
@@ -53,7 +51,7 @@ export function registerImport(program: Command): void {
 
 /**
  * Appends consecutive events of one stream together (at most {@link BATCH}), in the order read: the
- * target log keeps the export's order. Each batch expects the stream at the revision before its
+ * target log keeps the export's order, and each event its recordedAt. Each batch expects the stream at the revision before its
  * first event, so revisions are kept exactly or the import stops (`CONCURRENCY_CONFLICT`);
  * re-importing events already there is a no-op (appends are idempotent by event id).
  */
@@ -62,6 +60,7 @@ class BatchImporter {
   #streamId: string | undefined;
   #first = 0n;
   #events: NewEvent[] = [];
+  #recordedAt: Date[] = [];
   count = 0;
 
   constructor(store: PostgresEventStore) {
@@ -76,15 +75,18 @@ class BatchImporter {
       this.#first = line.revision;
     }
     this.#events.push(line.event);
+    this.#recordedAt.push(line.recordedAt);
   }
 
   async flush(): Promise<void> {
     if (this.#streamId === undefined || this.#events.length === 0) return;
     await this.#store.append(this.#streamId, this.#events, {
       import: true,
+      recordedAt: this.#recordedAt,
       expectedRevision: this.#first === 0n ? 'no_stream' : this.#first - 1n,
     });
     this.count += this.#events.length;
     this.#events = [];
+    this.#recordedAt = [];
   }
 }

@@ -6,10 +6,11 @@ import { EXIT_CODES } from '../exit-codes.js';
 import { formatDuration, toJson, writeLine } from '../output.js';
 import { RebuildProgressBar } from '../rebuild-progress.js';
 import { withSession } from '../session.js';
+import { registerPauseResume } from './projection-pause.js';
 
-/** `annals projections rebuild <name>`. */
+/** `annals projections rebuild|pause|resume <name>`. */
 export function registerProjections(program: Command): void {
-  const projections = program.command('projections').description("rebuild the config's projections");
+  const projections = program.command('projections').description('rebuild, pause and resume projections');
   projections
     .command('rebuild')
     .description(
@@ -65,4 +66,5 @@ export function registerProjections(program: Command): void {
         }
       });
     });
+  registerPauseResume(projections);
 }

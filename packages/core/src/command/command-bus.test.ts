@@ -104,7 +104,11 @@ describe('CommandBus', () => {
 describe('middleware given a next() that throws instead of rejecting', () => {
   it('logging logs the failure and rejects', async () => {
     const lines: string[] = [];
-    const logger = { info: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+    const logger = {
+      info: (_: object, m: string) => lines.push(m),
+      warn: (_: object, m: string) => lines.push(m),
+      error: (_: object, m: string) => lines.push(m),
+    };
     await expect(
       logging(logger)(execution, () => {
         throw new Error('boom');

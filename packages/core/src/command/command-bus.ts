@@ -7,6 +7,7 @@ import { InvalidArgument } from '../errors/store-errors.js';
 import { deepFreeze } from '../events/deep-freeze.js';
 import { uuidv7 } from '../events/uuid.js';
 import { toIssues } from '../events/zod-issues.js';
+import { traceCommand } from '../observability/command-telemetry.js';
 import { CommandValidationFailed, DuplicateHandler, HandlerNotFound } from './command-errors.js';
 import { type CommandHandlerClass, type Handles, handledCommand } from './command-handler.js';
 import {
@@ -81,7 +82,8 @@ interface Registration {
  * (`CommandValidationFailed`), finds the handler (`HandlerNotFound`), runs the middleware pipeline and
  * the handler inside a {@link CommandContext}, and returns the handler's result. Every event saved
  * through a `Repository` while the command runs carries its correlation id and the command id as
- * causation id. Errors reach the caller unchanged.
+ * causation id. Errors reach the caller unchanged. With an OpenTelemetry SDK registered, each command
+ * runs in a span and its duration is recorded (see docs/guides/observability.md).
  *
  * @example
  * ```ts
@@ -167,7 +169,9 @@ export class CommandBus {
       const payload = deepFreeze(parsed.data) as CommandData<C>;
       const execution: CommandExecution = Object.freeze({ ...context, command, data: payload });
       const run = new CommandRun(this.#middleware, execution, context, registration.handler, this.#container);
-      return runInCommandContext(context, () => run.dispatch(0)) as Promise<CommandResult<C>>;
+      return traceCommand(context, run, () => runInCommandContext(context, () => run.dispatch(0))) as Promise<
+        CommandResult<C>
+      >;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -176,6 +180,9 @@ export class CommandBus {
 
 /** One execution of a command: runs middleware `index` (or, past the last one, the handler). */
 class CommandRun {
+  /** How many times the handler ran (a retry runs it again). */
+  runs = 0;
+
   constructor(
     readonly middleware: readonly CommandMiddleware[],
     readonly execution: CommandExecution,
@@ -192,6 +199,7 @@ class CommandRun {
       }
       // Resolved for every run of the handler (a retry gets a fresh instance from the container).
       const { handler } = this;
+      this.runs++;
       const instance = typeof handler === 'function' ? this.container!.resolve(handler) : handler;
       return Promise.resolve(instance.execute(this.execution.data, this.context));
     } catch (error) {

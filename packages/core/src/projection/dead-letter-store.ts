@@ -20,6 +20,12 @@ export interface DeadLetter {
   readonly recordedAt: Date;
 }
 
+/** A recorded {@link DeadLetter}, with the id its store gave it. */
+export interface StoredDeadLetter extends DeadLetter {
+  /** Unique within its store; pass it to `get` and `remove`. */
+  readonly id: string;
+}
+
 /**
  * Where skipped poison events are recorded. A runner writes the record in the same transaction that
  * moves the checkpoint past the event, so an event is never skipped without its record.
@@ -30,21 +36,42 @@ export interface DeadLetterStore<TTransaction = unknown> {
   /** Records one skipped event, inside `options.transaction` when given. */
   record(letter: DeadLetter, options?: { readonly transaction?: TTransaction }): Promise<void>;
   /** The recorded letters, oldest first; those of one projection when `projection` is given. */
-  list(projection?: string): Promise<readonly DeadLetter[]>;
+  list(projection?: string): Promise<readonly StoredDeadLetter[]>;
+  /** The letter with this id, or undefined when there is none (an id the store never gave included). */
+  get(id: string): Promise<StoredDeadLetter | undefined>;
+  /**
+   * Removes the letter with this id, inside `options.transaction` when given (so a retried event's
+   * effects and the removal of its letter commit together). Resolves false when there was none.
+   */
+  remove(id: string, options?: { readonly transaction?: TTransaction }): Promise<boolean>;
 }
 
 /** A {@link DeadLetterStore} in process memory (the runner's default). */
 export class InMemoryDeadLetterStore implements DeadLetterStore<undefined> {
-  readonly #letters: DeadLetter[] = [];
+  readonly #letters: StoredDeadLetter[] = [];
+  #lastId = 0;
 
   async record(letter: DeadLetter): Promise<void> {
     assertDeadLetter(letter);
-    this.#letters.push(Object.freeze({ ...letter }));
+    this.#letters.push(Object.freeze({ ...letter, id: String(++this.#lastId) }));
   }
 
-  async list(projection?: string): Promise<readonly DeadLetter[]> {
+  async list(projection?: string): Promise<readonly StoredDeadLetter[]> {
     if (projection !== undefined) assertDeadLetterProjection(projection);
     return this.#letters.filter((l) => projection === undefined || l.projection === projection);
+  }
+
+  async get(id: string): Promise<StoredDeadLetter | undefined> {
+    assertDeadLetterId(id);
+    return this.#letters.find((l) => l.id === id);
+  }
+
+  async remove(id: string): Promise<boolean> {
+    assertDeadLetterId(id);
+    const index = this.#letters.findIndex((l) => l.id === id);
+    if (index < 0) return false;
+    this.#letters.splice(index, 1);
+    return true;
   }
 }
 
@@ -65,4 +92,14 @@ export function assertDeadLetter(letter: DeadLetter): void {
 /** Checks the projection name of a dead letter, or the one `list` filters on (see {@link assertDeadLetter}). */
 export function assertDeadLetterProjection(projection: string): void {
   assertStoreKey('dead-letter projection name', projection);
+}
+
+/**
+ * Checks the id given to `get` or `remove` of a dead-letter store with `assertStoreKey` (a non-empty
+ * string of well-formed text without the NUL character): every store calls it, so they refuse the
+ * same ids with `InvalidArgument`. A well-formed id the store never gave is not an error: there is
+ * no such letter.
+ */
+export function assertDeadLetterId(id: unknown): asserts id is string {
+  assertStoreKey('dead-letter id', id);
 }

@@ -135,7 +135,7 @@ describe('InMemoryDeadLetterStore', () => {
     };
     await store.record(letter);
     await store.record({ ...letter, projection: 'q' });
-    expect(await store.list('p')).toEqual([letter]);
+    expect(await store.list('p')).toEqual([{ ...letter, id: '1' }]);
     expect(await store.list()).toHaveLength(2);
   });
 

@@ -1,5 +1,10 @@
 export type { CheckpointSaveOptions, CheckpointStore } from './checkpoint-store.js';
-export { type DeadLetter, type DeadLetterStore, InMemoryDeadLetterStore } from './dead-letter-store.js';
+export {
+  type DeadLetter,
+  type DeadLetterStore,
+  InMemoryDeadLetterStore,
+  type StoredDeadLetter,
+} from './dead-letter-store.js';
 export {
   type BatchProjectionOptions,
   defineProjection,
@@ -20,7 +25,9 @@ export {
   type InMemoryCheckpointStoreOptions,
 } from './in-memory-checkpoint-store.js';
 export { InMemoryLeaseStore, type InMemoryLeaseStoreOptions } from './in-memory-lease-store.js';
+export { InMemoryProjectionControl } from './in-memory-projection-control.js';
 export type { Lease, LeaseStore } from './lease-store.js';
+export type { PausedProjection, ProjectionControl } from './projection-control.js';
 export {
   CheckpointConflict,
   type FailedEventInfo,
@@ -40,4 +47,4 @@ export type {
   RebuildProgress,
 } from './projection-status.js';
 export { shardKey, shardOf } from './shard.js';
-export type { ProjectionLogger, ProjectionTransaction } from './worker/worker-settings.js';
+export type { ProjectionTransaction } from './worker/worker-settings.js';

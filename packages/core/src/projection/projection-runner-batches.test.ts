@@ -13,7 +13,7 @@ import {
 } from '../../../../test/support/projection-runner-fixtures.js';
 import type { RecordedEvent } from '../events/event-types.js';
 import type { InMemoryEventStore } from '../store/in-memory-event-store.js';
-import type { DeadLetter } from './dead-letter-store.js';
+import type { StoredDeadLetter } from './dead-letter-store.js';
 import { defineProjection, type Projection } from './define-projection.js';
 import { ProjectionFailed } from './projection-errors.js';
 import { ProjectionRunner } from './projection-runner.js';
@@ -42,7 +42,7 @@ describe('ProjectionRunner batch handlers (in memory)', () => {
   }
 
   function runnerFor(store: InMemoryEventStore, db: TransactionalModel, projection: Projection<any>) {
-    const letters: DeadLetter[] = [];
+    const letters: StoredDeadLetter[] = [];
     const runner = new ProjectionRunner({
       store,
       projections: [projection],
@@ -50,9 +50,11 @@ describe('ProjectionRunner batch handlers (in memory)', () => {
       transaction: db.transaction,
       deadLetters: {
         record: async (letter) => {
-          letters.push(letter);
+          letters.push({ ...letter, id: String(letters.length + 1) });
         },
         list: async () => letters,
+        get: async (id) => letters.find((l) => l.id === id),
+        remove: async () => false,
       },
       logger: silent,
     });

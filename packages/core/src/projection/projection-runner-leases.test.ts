@@ -142,7 +142,7 @@ describe('ProjectionRunner leases and shards (in memory)', () => {
       projections: [projection],
       checkpoints,
       leaseTtlMs: 300,
-      logger: { warn: (_message, details) => warnings.push(details?.error), error: () => {} },
+      logger: { warn: (details) => warnings.push(details.err), error: () => {} },
     });
     await runner.start();
     await inBatch;

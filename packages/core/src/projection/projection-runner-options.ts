@@ -1,12 +1,14 @@
 import { InvalidArgument } from '../errors/store-errors.js';
+import type { Logger } from '../observability/logger.js';
 import type { EventStore } from '../store/event-store.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { DeadLetterStore } from './dead-letter-store.js';
 import type { Projection, ProjectionContext } from './define-projection.js';
 import type { EventLogStats } from './event-log-stats.js';
 import type { LeaseStore } from './lease-store.js';
+import type { ProjectionControl } from './projection-control.js';
 import type { RebuildProgress } from './projection-status.js';
-import type { ProjectionLogger, ProjectionTransaction } from './worker/worker-settings.js';
+import type { ProjectionTransaction } from './worker/worker-settings.js';
 
 /** Options of {@link ProjectionRunner}. */
 export interface ProjectionRunnerOptions<TContext = ProjectionContext, TTransaction = undefined> {
@@ -24,6 +26,12 @@ export interface ProjectionRunnerOptions<TContext = ProjectionContext, TTransact
    * none, for a single runner; give one whenever several runners may start the same projections.
    */
   readonly leases?: LeaseStore;
+  /**
+   * Where projections are paused and resumed (`runner.pause()`), read by every runner that shares
+   * it. Default: an {@link InMemoryProjectionControl} of this runner's own; give runners of one
+   * process the same instance, or a database one (`PostgresProjectionControl`) across processes.
+   */
+  readonly control?: ProjectionControl;
   /** Where `'dead-letter'` policies record skipped events. Default: in memory (required with a `transaction`). */
   readonly deadLetters?: DeadLetterStore<TTransaction>;
   /**
@@ -44,8 +52,12 @@ export interface ProjectionRunnerOptions<TContext = ProjectionContext, TTransact
   readonly leaseTtlMs?: number;
   /** How often lag is re-measured while a projection runs. Default 1000 ms. */
   readonly statusRefreshMs?: number;
-  /** Default: `console.warn` and `console.error` with an `[annals]` prefix. */
-  readonly logger?: ProjectionLogger;
+  /**
+   * Where the runner reports retries, dead letters, lost leases and failures (pino's shape: a pino
+   * logger fits; each projection logs through `logger.child({ projection })` when it has `child`).
+   * Default `consoleLogger`: warnings and errors on the console.
+   */
+  readonly logger?: Logger;
   /**
    * Recognises failures of the infrastructure (a lost database connection) rather than of an event:
    * they are retried with backoff for as long as they last, and never count towards the failure
@@ -71,12 +83,6 @@ export interface RebuildResult {
   readonly events: number;
   readonly elapsedMs: number;
 }
-
-/** The default logger: `console.warn` and `console.error` with an `[annals]` prefix. */
-export const consoleLogger: ProjectionLogger = {
-  warn: (message, details) => console.warn(`[annals] ${message}`, details?.error ?? ''),
-  error: (message, details) => console.error(`[annals] ${message}`, details?.error ?? ''),
-};
 
 /** `value` when it is a positive integer; else `InvalidArgument` naming the option. */
 export function positiveInteger(name: string, value: number): number {

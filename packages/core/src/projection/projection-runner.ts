@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { InvalidArgument } from '../errors/store-errors.js';
 import { uuidv7 } from '../events/uuid.js';
+import { childLogger, consoleLogger } from '../observability/logger.js';
 import { MAX_KEY_BYTES } from '../store/limits.js';
 import { storeKeyProblem } from '../store/store-key.js';
 import type { CheckpointStore } from './checkpoint-store.js';
@@ -8,9 +9,10 @@ import { type DeadLetterStore, InMemoryDeadLetterStore } from './dead-letter-sto
 import type { Projection, ProjectionContext } from './define-projection.js';
 import { type EventLogStats, readAllLogStats } from './event-log-stats.js';
 import { InMemoryCheckpointStore } from './in-memory-checkpoint-store.js';
+import { InMemoryProjectionControl } from './in-memory-projection-control.js';
+import type { ProjectionControl } from './projection-control.js';
 import { LeaseLost, ProjectionDefinitionInvalid } from './projection-errors.js';
 import {
-  consoleLogger,
   type ProjectionRunnerOptions,
   positiveInteger,
   type RebuildOptions,
@@ -46,6 +48,8 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
   readonly owner: string;
   /** Where skipped poison events are recorded. */
   readonly deadLetters: DeadLetterStore<TTransaction>;
+  /** Where this runner reads and records pauses (see {@link pause}). */
+  readonly control: ProjectionControl;
   readonly #options: ProjectionRunnerOptions<TContext, TTransaction>;
   readonly #projections = new Map<string, Projection<TContext>>();
   readonly #workers = new Map<string, ProjectionWorker<TContext, TTransaction>[]>();
@@ -88,6 +92,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
       ) as unknown as CheckpointStore<TTransaction>);
     this.deadLetters =
       options.deadLetters ?? (new InMemoryDeadLetterStore() as unknown as DeadLetterStore<TTransaction>);
+    this.control = options.control ?? new InMemoryProjectionControl();
     this.#stats = options.stats ?? readAllLogStats(store);
     const logger = options.logger ?? consoleLogger;
     const context = options.context ?? ((tx: TTransaction | undefined) => ({ tx }) as TContext);
@@ -126,6 +131,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
             shard: projection.shards === 1 ? undefined : { index, count: projection.shards },
             checkpoints: this.#checkpoints,
             leases: options.leases,
+            control: this.control,
             deadLetters: this.deadLetters,
             transaction: options.transaction,
             context,
@@ -134,7 +140,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
             batchSize,
             leaseTtlMs: this.#leaseTtlMs,
             statusRefreshMs,
-            logger,
+            logger: childLogger(logger, { projection: projection.name }),
             isTransient: isUnavailableOr(options.isTransient),
           }),
         );
@@ -213,13 +219,34 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
   }
 
   /**
+   * Pauses a projection on every runner that shares this runner's {@link control}: here at once
+   * (resolves once the batch being applied has committed with its checkpoint and the lease is let
+   * go), on the others within their poll interval (a third of `leaseTtlMs`). A paused projection
+   * holds no lease, applies nothing and reports `paused`, across restarts, until {@link resume};
+   * `waitUntilCaughtUp` waits meanwhile.
+   */
+  async pause(name: string): Promise<void> {
+    const workers = this.#workersOf(name);
+    await this.control.pause(name);
+    for (const worker of workers) worker.setPaused(true);
+    await Promise.all(workers.map((w) => w.waitUntilPaused()));
+  }
+
+  /** Resumes a paused projection: a runner takes it again and continues from its checkpoint. */
+  async resume(name: string): Promise<void> {
+    const workers = this.#workersOf(name);
+    await this.control.resume(name);
+    for (const worker of workers) worker.setPaused(false);
+  }
+
+  /**
    * Rebuilds a projection: pauses it (the current batch commits), runs its reset hook and moves its
    * checkpoints to zero (in one transaction when the runner has one), then replays the whole log into
    * it, reporting progress. Resolves once it has caught up with the log (appends made meanwhile
    * included); it then keeps running live if the runner is started, or stops if not.
    *
-   * Refused when the projection has no reset hook, or (with leases) when another runner holds it:
-   * rebuild it there, or stop that runner first.
+   * Refused when the projection has no reset hook, when it is paused (resume it first), or (with
+   * leases) when another runner holds it: rebuild it there, or stop that runner first.
    */
   async rebuild(name: string, options: RebuildOptions = {}): Promise<RebuildResult> {
     const projection = this.#projection(name);
@@ -228,6 +255,9 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
     }
     if (this.#rebuilding.has(name)) {
       throw new InvalidArgument(`Projection ${name} is already being rebuilt on this runner.`);
+    }
+    if (await this.control.isPaused(name)) {
+      throw new InvalidArgument(`Projection ${name} is paused; resume it before rebuilding it.`);
     }
     this.#rebuilding.add(name);
     const startedAt = Date.now();

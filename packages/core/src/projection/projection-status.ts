@@ -7,10 +7,19 @@ import type { FailedEventInfo } from './projection-errors.js';
  * - `rebuilding`: replaying from zero after `rebuild()`;
  * - `standby`: another runner holds its lease (or the shard is assigned elsewhere); it takes over
  *   when that lease expires;
+ * - `paused`: the projection is paused (`runner.pause()`, `annals projections pause`) on every
+ *   runner: this one holds no lease on it and applies nothing until it is resumed;
  * - `stopped`: not started, or stopped;
  * - `failed`: a batch kept failing; see `lastError`. Restart it with `runner.restart(name)`.
  */
-export type ProjectionState = 'catching-up' | 'running' | 'rebuilding' | 'standby' | 'stopped' | 'failed';
+export type ProjectionState =
+  | 'catching-up'
+  | 'running'
+  | 'rebuilding'
+  | 'standby'
+  | 'paused'
+  | 'stopped'
+  | 'failed';
 
 /** The last error a projection met (kept after it recovered, until a newer one). */
 export interface ProjectionErrorInfo {

@@ -1,7 +1,8 @@
+import type { Logger } from '../observability/logger.js';
 import type { LeaseStore } from './lease-store.js';
 import { transientDelay, worthLogging } from './transient-retry.js';
 import type { ProjectionWorker } from './worker/projection-worker.js';
-import { type ProjectionLogger, pollInterval } from './worker/worker-settings.js';
+import { pollInterval } from './worker/worker-settings.js';
 
 /** The membership lease key of `owner` among the runners of a sharded projection. */
 export function memberKey(projection: string, owner: string): string {
@@ -29,7 +30,7 @@ export class ShardAssignment<TContext, TTransaction> {
     readonly leases: LeaseStore,
     readonly owner: string,
     readonly ttlMs: number,
-    readonly logger: ProjectionLogger,
+    readonly logger: Logger,
   ) {
     this.#prefix = memberKey(name, '');
     this.#memberKey = memberKey(name, owner);
@@ -62,7 +63,7 @@ export class ShardAssignment<TContext, TTransaction> {
     } catch (error) {
       this.#failures++;
       if (worthLogging(this.#failures)) {
-        this.logger.warn(`Projection ${this.name}: refreshing the shard assignment failed.`, { error });
+        this.logger.warn({ err: error }, `Projection ${this.name}: refreshing the shard assignment failed.`);
       }
       // The store may be down: try again soon rather than a third of the lease's lifetime later, so
       // the assignment is fresh as soon as the database is back.

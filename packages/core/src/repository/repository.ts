@@ -8,6 +8,7 @@ import { hasErrorCode } from '../errors/annals-error.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { EventMetadata, NewEvent } from '../events/event-types.js';
 import { withMetadata } from '../events/validated-event.js';
+import { noteSavedAggregate } from '../observability/command-telemetry.js';
 import { InMemorySnapshotStore } from '../snapshot/in-memory-snapshot-store.js';
 import type { Snapshot, SnapshotOptions, SnapshotStore } from '../snapshot/snapshot-store.js';
 import type { AppendResult, EventStore, ReadStreamOptions } from '../store/event-store.js';
@@ -297,6 +298,7 @@ export class Repository<T extends AggregateRoot> {
         : pending.map((e) =>
             withMetadata(e, e.metadata === undefined ? metadata : { ...metadata, ...e.metadata }),
           );
+    noteSavedAggregate(currentCommandContext(), this.aggregateType, streamId);
     // A connection that died (perhaps at the commit): the same events again, with the same ids.
     const result = await appendRetryingUnavailable(this.#store, streamId, events, {
       expectedRevision: aggregate.revision,

@@ -1,4 +1,5 @@
 import type { NewEvent, RecordedEvent } from '../events/event-types.js';
+import { consoleLogger, type Logger } from '../observability/logger.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -12,6 +13,12 @@ import type {
 } from './event-store.js';
 import { type PublishEvent, publish, type SubscribeOptions, subscribe } from './publish-subscribe.js';
 import type { CallbackSubscription, Subscription, SubscriptionHandler } from './subscription.js';
+
+/** Options every {@link EventStoreBase} takes (a store passes them on from its own options). */
+export interface EventStoreBaseOptions {
+  /** Where the store logs (pino's shape). Default {@link consoleLogger}: errors on the console. */
+  readonly logger?: Logger;
+}
 
 /**
  * What an adapter extends: it implements the {@link EventStore} port and gets `publish` and
@@ -28,6 +35,16 @@ import type { CallbackSubscription, Subscription, SubscriptionHandler } from './
  */
 export abstract class EventStoreBase implements EventStore {
   abstract readonly capabilities: EventStoreCapabilities;
+  /**
+   * Where the store reports what no caller would see: a `subscribe` callback that failed without an
+   * `onError`. Default {@link consoleLogger}.
+   */
+  readonly logger: Logger;
+
+  constructor(options: EventStoreBaseOptions = {}) {
+    this.logger = options.logger ?? consoleLogger;
+  }
+
   abstract append(
     streamId: string,
     events: readonly NewEvent[],

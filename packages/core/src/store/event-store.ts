@@ -20,6 +20,13 @@ export interface AppendOptions {
    * and for building old histories in tests; each such event must upcast to a valid current event.
    */
   readonly import?: boolean;
+  /**
+   * With `import: true` only: when each event was first recorded (one `Date` per event, in batch
+   * order), kept as its `recordedAt` instead of the time of this append, so a copied log keeps its
+   * timestamps. Each must lie between 1970-01-01 and one minute from now (clock skew); see
+   * `importedRecordedAt` in `@annals/core/adapter`.
+   */
+  readonly recordedAt?: readonly Date[];
 }
 
 /** The outcome of an append. Re-appending the same event ids returns the same result. */

@@ -3,9 +3,12 @@ import { IdempotencyConflict, InvalidArgument, StoreClosed, StreamNotFound } fro
 import { deepFreeze } from '../events/deep-freeze.js';
 import type { PreparedEvent } from '../events/event-preparation.js';
 import { EventRegistry, type EventRegistryOptions } from '../events/event-registry.js';
-import type { NewEvent, RecordedEvent, StoredEvent } from '../events/event-types.js';
+import type { EventMetadata, NewEvent, RecordedEvent, StoredEvent } from '../events/event-types.js';
 import { assertStreamId } from '../events/stream-id-check.js';
 import { frozenValues } from '../events/validated-event.js';
+import { traceAppend } from '../observability/append-telemetry.js';
+import type { Logger } from '../observability/logger.js';
+import { withoutTraceContext } from '../observability/trace-context.js';
 import { ChangeNotifier } from './change-notifier.js';
 import { drainSubscriptions, drainTimeoutOf } from './close-options.js';
 import type {
@@ -29,6 +32,7 @@ import {
   toBigIntOption,
   toMaxCount,
 } from './expected-revision.js';
+import { importedRecordedAt } from './imported-recorded-at.js';
 import { type PullPage, PullSubscription, type Subscription } from './subscription.js';
 
 /**
@@ -48,6 +52,8 @@ export interface InMemoryEventStoreOptions extends Omit<EventRegistryOptions, 'e
   readonly events?: EventRegistryOptions['events'] | EventRegistry;
   /** Page size of subscriptions' reads. Default 500. */
   readonly pageSize?: number;
+  /** Where the store logs (a failing `subscribe` callback without `onError`). Default `consoleLogger`. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -82,15 +88,19 @@ export class InMemoryEventStore extends EventStoreBase {
   }
 
   constructor(options: InMemoryEventStoreOptions = {}) {
-    super();
+    super(options.logger === undefined ? {} : { logger: options.logger });
     this.registry = EventRegistry.from(options as EventRegistryOptions);
     this.#pageSize = options.pageSize ?? 500;
   }
 
-  async append(
+  append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    return traceAppend(streamId, events, options, (batch) => this.#append(streamId, batch, options));
+  }
+
+  async #append(
     streamId: string,
     events: readonly NewEvent[],
-    options: AppendOptions = {},
+    options: AppendOptions,
   ): Promise<AppendResult> {
     this.#assertOpen();
     const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
@@ -100,6 +110,7 @@ export class InMemoryEventStore extends EventStoreBase {
         `append to stream ${streamId} needs at least one event, found an empty batch.`,
       );
     }
+    const imported = importedRecordedAt(streamId, options, prepared.length);
     const repeated = this.#idempotentResult(streamId, prepared);
     if (repeated !== undefined) return repeated;
 
@@ -110,7 +121,7 @@ export class InMemoryEventStore extends EventStoreBase {
     const target = stream ?? [];
     const recordedAt = new Date();
     const written: StoredEvent[] = [];
-    for (const event of prepared) {
+    for (const [index, event] of prepared.entries()) {
       // Frozen once, here: every read shares the data and metadata (frozen JSON is kept as it is).
       const frozen = frozenValues(event);
       const stored: StoredEvent = {
@@ -122,7 +133,7 @@ export class InMemoryEventStore extends EventStoreBase {
         position: BigInt(this.#log.length + 1),
         data: frozen?.data ? event.data : deepFreeze(JSON.parse(event.dataJson)),
         metadata: frozen?.metadata ? event.metadata : deepFreeze(JSON.parse(event.metadataJson)),
-        recordedAt,
+        recordedAt: imported?.[index] ?? recordedAt,
       };
       this.#log.push(stored);
       target.push(stored);
@@ -155,7 +166,7 @@ export class InMemoryEventStore extends EventStoreBase {
         stored.type === event.type &&
         stored.schemaVersion === event.schemaVersion &&
         sameJson(stored.data, event.dataJson) &&
-        sameJson(stored.metadata, event.metadataJson) &&
+        sameMetadata(stored.metadata, event.metadataJson) &&
         stored.revision === first!.revision + BigInt(i);
       if (!sameContent) {
         throw new IdempotencyConflict(
@@ -282,4 +293,9 @@ export class InMemoryEventStore extends EventStoreBase {
  */
 function sameJson(stored: unknown, json: string): boolean {
   return isDeepStrictEqual(stored, JSON.parse(json));
+}
+
+/** Whether stored and re-appended metadata agree, apart from the trace context (see `TRACE_CONTEXT_METADATA_KEY`). */
+function sameMetadata(stored: EventMetadata, json: string): boolean {
+  return isDeepStrictEqual(withoutTraceContext(stored), withoutTraceContext(JSON.parse(json)));
 }

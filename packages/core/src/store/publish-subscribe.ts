@@ -1,4 +1,5 @@
 import type { EventMetadata, NewEvent } from '../events/event-types.js';
+import type { Logger } from '../observability/logger.js';
 import type { AppendResult, EventStore, SubscribeToStreamOptions } from './event-store.js';
 import { type CallbackSubscription, deliverToCallback, type SubscriptionHandler } from './subscription.js';
 
@@ -9,9 +10,11 @@ export type PublishEvent = NewEvent<string, unknown> & { readonly metadata?: Eve
 export interface SubscribeOptions extends SubscribeToStreamOptions {
   /**
    * Receives the error that ended delivery (a handler's, or the subscription's). Without it the
-   * error is logged. Either way `done` rejects with it.
+   * error goes to `logger.error`. Either way `done` rejects with it.
    */
   readonly onError?: (error: unknown) => void;
+  /** Where an error without `onError` is reported. Default: the store's `logger`, else `consoleLogger`. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -44,5 +47,6 @@ export function subscribe(
   handler: SubscriptionHandler,
   options: SubscribeOptions = {},
 ): CallbackSubscription {
-  return deliverToCallback(store.subscribeToStream(streamId, options), handler, options.onError);
+  const logger = options.logger ?? (store as unknown as { readonly logger?: Logger }).logger;
+  return deliverToCallback(store.subscribeToStream(streamId, options), handler, options.onError, logger);
 }

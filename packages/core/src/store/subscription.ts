@@ -1,5 +1,8 @@
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { RecordedEvent } from '../events/event-types.js';
+import { instruments } from '../observability/instruments.js';
+import { consoleLogger, type Logger } from '../observability/logger.js';
+import { ATTR } from '../observability/names.js';
 import { ChangeNotifier } from './change-notifier.js';
 
 /**
@@ -245,18 +248,26 @@ export class PullSubscription<E> implements Subscription<E> {
       this.#wake = undefined;
       this.#abort.signal.removeEventListener('abort', abort);
     }
+    if (!this.#stopped) {
+      instruments()?.wakeups.add(1, this.#source.notifier.version !== seen ? NOTIFIED : POLLED);
+    }
   }
 }
 
+/** The attributes of a wake-up: by a notification (an append), or by the idle timeout (a poll). */
+const NOTIFIED = Object.freeze({ [ATTR.wakeupReason]: 'notified' });
+const POLLED = Object.freeze({ [ATTR.wakeupReason]: 'poll' });
+
 /**
  * Runs `handler` for each event of `subscription`, one at a time. Used by every store's
- * `subscribe(...)`. A handler error ends delivery: it goes to `onError` when given, otherwise it is
- * logged, and `done` rejects with it.
+ * `subscribe(...)`. A handler error ends delivery: it goes to `onError` when given, otherwise to
+ * `logger.error` (default {@link consoleLogger}), and `done` rejects with it.
  */
 export function deliverToCallback<E>(
   subscription: Subscription<E>,
   handler: SubscriptionHandler<E>,
   onError?: (error: unknown) => void,
+  logger: Logger = consoleLogger,
 ): CallbackSubscription {
   let current: Promise<void> = Promise.resolve();
   const done = (async () => {
@@ -267,7 +278,7 @@ export function deliverToCallback<E>(
       }
     } catch (error) {
       if (onError) onError(error);
-      else console.error('[annals] subscription handler failed; delivery stopped:', error);
+      else logger.error({ err: error }, 'subscription handler failed; delivery stopped.');
       throw error;
     } finally {
       await subscription.stop();

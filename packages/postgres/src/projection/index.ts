@@ -1,6 +1,7 @@
 export { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 export { PostgresEventLogStats, type PostgresLogLocation } from './postgres-event-log-stats.js';
 export { PostgresLeaseStore } from './postgres-lease-store.js';
+export { PostgresProjectionControl } from './postgres-projection-control.js';
 export {
   type PostgresProjectionContext,
   PostgresProjectionRunner,

@@ -1,6 +1,7 @@
 import {
   type DeadLetterStore,
   type LeaseStore,
+  type ProjectionControl,
   ProjectionRunner,
   type ProjectionRunnerOptions,
 } from '@annals/core';
@@ -12,6 +13,7 @@ import type { PostgresEventStore } from '../store/postgres-event-store.js';
 import { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 import { PostgresEventLogStats } from './postgres-event-log-stats.js';
 import { PostgresLeaseStore } from './postgres-lease-store.js';
+import { PostgresProjectionControl } from './postgres-projection-control.js';
 
 /**
  * What a handler (or a batch handler, `handleBatch`) receives on PostgreSQL: `tx`, the Kysely
@@ -34,7 +36,7 @@ export interface PostgresProjectionContext<DB = any> {
 export interface PostgresProjectionRunnerOptions
   extends Omit<
     ProjectionRunnerOptions<PostgresProjectionContext, Transaction<any>>,
-    'store' | 'checkpoints' | 'transaction' | 'stats' | 'leases' | 'deadLetters'
+    'store' | 'checkpoints' | 'transaction' | 'stats' | 'leases' | 'deadLetters' | 'control'
   > {
   readonly store: PostgresEventStore;
   /**
@@ -43,6 +45,8 @@ export interface PostgresProjectionRunnerOptions
    * `true`, `false`, or a lease store of your own. Default: true on a server, false on PGlite (one process).
    */
   readonly leases?: boolean | LeaseStore;
+  /** Where projections are paused and resumed. Default: the `projection_pauses` table (`PostgresProjectionControl`). */
+  readonly control?: ProjectionControl;
   /** Where `'dead-letter'` policies record skipped events. Default: the `projection_dead_letters` table. */
   readonly deadLetters?: DeadLetterStore<Transaction<any>>;
 }
@@ -78,6 +82,7 @@ export class PostgresProjectionRunner extends ProjectionRunner<PostgresProjectio
         leases === undefined ? new PostgresCheckpointStore(store) : new PostgresLeasedCheckpointStore(store),
       ...(leases === undefined ? {} : { leases }),
       deadLetters: options.deadLetters ?? new PostgresDeadLetterStore(store),
+      control: options.control ?? new PostgresProjectionControl(store),
       transaction: (work) => store.transaction(work),
       stats: new PostgresEventLogStats(store),
       context: options.context ?? ((tx) => ({ tx: tx! })),

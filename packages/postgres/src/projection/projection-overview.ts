@@ -5,6 +5,7 @@ import type { PostgresEventStore } from '../store/postgres-event-store.js';
 import { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 import { PostgresEventLogStats } from './postgres-event-log-stats.js';
 import { PostgresLeaseStore } from './postgres-lease-store.js';
+import { PostgresProjectionControl } from './postgres-projection-control.js';
 
 /** One projection (or shard) as seen from outside any runner: its checkpoint, lag, lease and dead letters. */
 export interface ProjectionOverview {
@@ -13,10 +14,13 @@ export interface ProjectionOverview {
   /** The checkpoint key: the name, or `name[i/n]` for a shard. */
   readonly key: string;
   /**
-   * `leased`: a runner holds its lease (it runs there); `unleased`: no runner holds one (stopped, or
-   * run without leases, as on PGlite); `new`: in the config, no checkpoint yet.
+   * `paused`: paused (`annals projections pause`), whatever else holds; `leased`: a runner holds its
+   * lease (it runs there); `unleased`: no runner holds one (stopped, or run without leases, as on
+   * PGlite); `new`: in the config, no checkpoint yet.
    */
-  readonly state: 'leased' | 'unleased' | 'new';
+  readonly state: 'paused' | 'leased' | 'unleased' | 'new';
+  /** When it was paused, if it is. */
+  readonly pausedAt: Date | undefined;
   /** The checkpoint: position of the last applied event (0: none). */
   readonly position: bigint;
   /** Events after the checkpoint (of its types, when the config defines the projection). */
@@ -62,6 +66,13 @@ export async function readProjectionOverview(
   const leases = new PostgresLeaseStore(store);
   const stats = new PostgresEventLogStats(store);
   const letters = await new PostgresDeadLetterStore(store).list();
+  const paused = new Map(
+    (await new PostgresProjectionControl(store).listPaused()).map((p) => [p.name, p.pausedAt]),
+  );
+  // A paused projection with no checkpoint yet, outside the config, is listed too.
+  for (const name of paused.keys()) {
+    if (![...keys].some((key) => key.replace(SHARD, '') === name)) keys.add(name);
+  }
   const now = Date.now();
   const result: ProjectionOverview[] = [];
   for (const key of [...keys].sort()) {
@@ -75,7 +86,14 @@ export async function readProjectionOverview(
     result.push({
       name,
       key,
-      state: lease !== undefined ? 'leased' : checkpoints.has(key) ? 'unleased' : 'new',
+      state: paused.has(name)
+        ? 'paused'
+        : lease !== undefined
+          ? 'leased'
+          : checkpoints.has(key)
+            ? 'unleased'
+            : 'new',
+      pausedAt: paused.get(name),
       position,
       lagEvents: pending.count,
       lagMs:

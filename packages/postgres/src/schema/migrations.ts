@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { appendFunction } from '../store/append-function.js';
-import { projectionMigration } from './projection-schema.js';
+import { projectionMigration, projectionPauseMigration } from './projection-schema.js';
 
 /** Name of the table (inside the store's schema) where Kysely's `Migrator` records applied migrations. */
 export const MIGRATION_TABLE = 'annals_migration';
@@ -94,6 +94,7 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
         ]);
       },
     },
+    '0005_projection_pause': projectionPauseMigration(schema),
   };
 }
 

@@ -25,10 +25,17 @@ export interface ProjectionDeadLettersTable {
   readonly recorded_at: Date;
 }
 
+/** The `projection_pauses` table: one row per paused projection (created by `0005_projection_pause`). */
+export interface ProjectionPausesTable {
+  readonly name: string;
+  readonly paused_at: Date;
+}
+
 /** The projection tables as Kysely sees them inside the store's schema. */
 export interface ProjectionTables {
   readonly projection_leases: ProjectionLeasesTable;
   readonly projection_dead_letters: ProjectionDeadLettersTable;
+  readonly projection_pauses: ProjectionPausesTable;
   readonly checkpoints: { readonly name: string; readonly position: string; readonly updated_at: Date };
 }
 
@@ -66,6 +73,21 @@ export function projectionMigration(schema: string): Migration {
       ]) {
         await statement.execute(db);
       }
+    },
+  };
+}
+
+/**
+ * The migration `0005_projection_pause`: the `projection_pauses` table, where
+ * `PostgresProjectionControl` records paused projections for every runner to see.
+ */
+export function projectionPauseMigration(schema: string): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await sql`create table ${sql.id(schema, 'projection_pauses')} (
+        name text primary key,
+        paused_at timestamptz not null default clock_timestamp()
+      )`.execute(db);
     },
   };
 }

@@ -11,6 +11,7 @@ import {
 import {
   assertStreamId,
   expectedRevisionHolds,
+  importedRecordedAt,
   normalizeExpectedRevision,
   type PreparedEvent,
 } from '@annals/core/adapter';
@@ -25,6 +26,7 @@ import {
   toBatchArrays,
 } from './append-function.js';
 import { constraintOf, sqlState } from './database-errors.js';
+import { importStatement } from './import-statement.js';
 import type { PostgresAppendOptions } from './options.js';
 import type { StoreContext } from './store-context.js';
 import { currentRevision, storedMatch } from './stored-batch.js';
@@ -66,11 +68,14 @@ export async function appendToStream(
     throw new InvalidArgument(`append to stream ${streamId} needs at least one event, found an empty batch.`);
   }
   for (const event of batch) checkEvent(streamId, event, ctx.settings.maxEventBytes);
+  const recordedAt = importedRecordedAt(streamId, options, batch.length);
   const arrays = toBatchArrays(batch);
   if (options.transaction !== undefined) {
-    return appendInTransaction(ctx, options.transaction, streamId, expected, arrays).catch((error) => {
-      throw toUnavailable(`an append to stream ${streamId}`, error);
-    });
+    return appendInTransaction(ctx, options.transaction, streamId, expected, arrays, recordedAt).catch(
+      (error) => {
+        throw toUnavailable(`an append to stream ${streamId}`, error);
+      },
+    );
   }
 
   await ctx.ensureVerified(ctx.db);
@@ -81,7 +86,7 @@ export async function appendToStream(
     let row: AppendRow | undefined;
     try {
       // Autocommit: the notification follows the commit (see PostCommitNotifier).
-      row = (await statement(ctx, streamId, expected, arrays, undefined).execute(ctx.db)).rows[0];
+      row = (await statement(ctx, streamId, expected, arrays, undefined, recordedAt).execute(ctx.db)).rows[0];
     } catch (error) {
       const repeated = await afterFailedAppend(ctx, error, ctx.db, streamId, arrays);
       if (repeated !== undefined) return repeated;
@@ -112,6 +117,7 @@ async function appendInTransaction(
   streamId: string,
   expected: ExpectedRevisionValue,
   arrays: BatchArrays,
+  recordedAt: readonly Date[] | undefined,
 ): Promise<AppendResult> {
   const db = ctx.dbOf(tx);
   await ctx.ensureVerified(db);
@@ -123,7 +129,7 @@ async function appendInTransaction(
     // A transaction the store opened notifies after its commit (see transaction()); in one the caller
     // opened, the statement notifies and PostgreSQL delivers it at that commit.
     const channel = ctx.ownTransactions.has(tx) ? undefined : ctx.channel;
-    row = (await statement(ctx, streamId, expected, arrays, channel).execute(db)).rows[0];
+    row = (await statement(ctx, streamId, expected, arrays, channel, recordedAt).execute(db)).rows[0];
   } catch (error) {
     throw await translateAppendError(ctx, error, streamId, db);
   }
@@ -141,14 +147,17 @@ async function appendInTransaction(
   throw new ConcurrencyConflict(streamId, expected, actual, reason);
 }
 
+/** The append statement, or the import statement when the events keep their own `recordedAt`. */
 function statement(
   ctx: StoreContext,
   streamId: string,
   expected: ExpectedRevisionValue,
   arrays: BatchArrays,
   channel: string | undefined,
+  recordedAt: readonly Date[] | undefined,
 ) {
-  return appendStatement({ schema: ctx.schema, streamId, expected, arrays, channel });
+  const args = { schema: ctx.schema, streamId, expected, arrays, channel };
+  return recordedAt === undefined ? appendStatement(args) : importStatement({ ...args, recordedAt });
 }
 
 function toResult(row: AppendRow): AppendResult {

@@ -3,6 +3,7 @@ import {
   EventRegistry,
   type EventRegistryOptions,
   InvalidArgument,
+  type Logger,
   type Projection,
   type ReadStreamOptions,
 } from '@annals/core';
@@ -76,6 +77,8 @@ export interface PostgresEventStoreOptions extends Omit<EventRegistryOptions, 'e
    * these projections in a runner: they would apply each event twice. Default: none.
    */
   readonly inlineProjections?: readonly Projection<PostgresProjectionContext>[];
+  /** Where the store logs (pino's shape; a failing `subscribe` callback without `onError`). Default `consoleLogger`. */
+  readonly logger?: Logger;
 }
 
 /** {@link AppendOptions} plus the PostgreSQL-only ones. */

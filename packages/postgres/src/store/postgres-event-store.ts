@@ -4,6 +4,7 @@ import type {
   EventRegistry,
   EventStore,
   EventStoreCapabilities,
+  Logger,
   NewEvent,
   ReadAllOptions,
   RecordedEvent,
@@ -11,7 +12,7 @@ import type {
   SubscribeToStreamOptions,
   Subscription,
 } from '@annals/core';
-import { drainTimeoutOf, EventStoreBase } from '@annals/core/adapter';
+import { drainTimeoutOf, EventStoreBase, traceAppend } from '@annals/core/adapter';
 import type { Kysely, Transaction } from 'kysely';
 import { NotificationListener } from '../connection/notification-listener.js';
 import {
@@ -77,8 +78,8 @@ export class PostgresEventStore extends EventStoreBase implements EventStore {
   readonly #subscriptions: StoreSubscriptions;
   #closing: Promise<void> | undefined;
 
-  private constructor(connection: OpenedConnection, ctx: StoreContext) {
-    super();
+  private constructor(connection: OpenedConnection, ctx: StoreContext, logger: Logger | undefined) {
+    super(logger === undefined ? {} : { logger });
     this.#connection = connection;
     this.#ctx = ctx;
     this.kysely = connection.kysely;
@@ -113,6 +114,7 @@ export class PostgresEventStore extends EventStoreBase implements EventStore {
     const store = new PostgresEventStore(
       opened,
       new StoreContext(opened.kysely, settings, opened.multiProcess),
+      options.logger,
     );
     try {
       await store.#ctx.verifyIfMigrated();
@@ -143,15 +145,16 @@ export class PostgresEventStore extends EventStoreBase implements EventStore {
    * `inlineProjections`, they are applied in the append's transaction (see
    * {@link PostgresEventStoreOptions.inlineProjections}): a throwing handler fails the append.
    */
-  async append(
+  append(
     streamId: string,
     events: readonly NewEvent[],
     options: PostgresAppendOptions = {},
   ): Promise<AppendResult> {
-    if (this.#ctx.settings.inlineProjections.length > 0) {
-      return appendWithInlineProjections(this.#ctx, streamId, events, options);
-    }
-    return appendToStream(this.#ctx, streamId, events, options);
+    return traceAppend(streamId, events, options, async (batch) =>
+      this.#ctx.settings.inlineProjections.length > 0
+        ? appendWithInlineProjections(this.#ctx, streamId, batch, options)
+        : appendToStream(this.#ctx, streamId, batch, options),
+    );
   }
 
   /** Reads one stream by revision, page by page (no horizon: a stream's order is its revisions). */

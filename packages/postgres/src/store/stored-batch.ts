@@ -1,4 +1,4 @@
-import { type AppendResult, IdempotencyConflict } from '@annals/core';
+import { type AppendResult, IdempotencyConflict, TRACE_CONTEXT_METADATA_KEY } from '@annals/core';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { AnnalsTables } from '../schema/tables.js';
 import type { BatchArrays } from './append-function.js';
@@ -15,7 +15,8 @@ interface StoredMatchRow {
 }
 
 /**
- * Looks up a batch's ids and compares each stored event's content with the batch (jsonb equality);
+ * Looks up a batch's ids and compares each stored event's content with the batch (jsonb equality;
+ * metadata apart from the trace context an append records, see `TRACE_CONTEXT_METADATA_KEY`);
  * every row also carries the stream's current revision, which a refused append reports.
  */
 function storedMatchStatement(
@@ -26,7 +27,7 @@ function storedMatchStatement(
   const events = sql.id(schema, 'events');
   const streams = sql.id(schema, 'streams');
   return sql<StoredMatchRow>`select i.ord::text as ord, e.stream_id, e.revision::text as revision, e.position::text as position,
-      (e.type = i.type and e.schema_version = i.schema_version and e.data = i.data and e.metadata = i.metadata) as same_content,
+      (e.type = i.type and e.schema_version = i.schema_version and e.data = i.data and (e.metadata - ${TRACE_CONTEXT_METADATA_KEY}::text) = (i.metadata - ${TRACE_CONTEXT_METADATA_KEY}::text)) as same_content,
       (select s.revision::text from ${streams} s where s.stream_id = ${streamId}::text) as current_revision
     from ${batchRows(arrays)}
     left join ${events} e on e.id = i.id

@@ -1,4 +1,4 @@
-import { publish, uuidv7 } from '@annals/core';
+import { publish, TRACE_CONTEXT_METADATA_KEY, uuidv7 } from '@annals/core';
 import { expect } from 'vitest';
 import { toArray } from './collect.js';
 import { added, createFixtureStore, logIds, removed, streamIds } from './conformance-events.js';
@@ -77,6 +77,41 @@ export const idempotencyCases: readonly ConformanceCase[] = [
       const events = await toArray(store.readAll());
       expect(events).toHaveLength(1);
       expect(events[0]!.data).toEqual({ sku: 'a', quantity: 1 });
+    },
+  },
+  {
+    group,
+    name: 'a retry whose metadata differs only in the trace context (another request) returns the original result',
+    async run(ctx) {
+      const store = await createFixtureStore(ctx);
+      const id = uuidv7();
+      const traced = (traceparent: string | undefined) =>
+        added('a', {
+          id,
+          metadata: {
+            correlationId: 'c-1',
+            ...(traceparent === undefined ? {} : { [TRACE_CONTEXT_METADATA_KEY]: { traceparent } }),
+          },
+        });
+      const first = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      const original = await store.append('cart-1', [traced(first)], { expectedRevision: 'no_stream' });
+      const retries = [traced('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'), traced(undefined)];
+      for (const retry of retries) {
+        expect(await store.append('cart-1', [retry], { expectedRevision: 'no_stream' })).toEqual(original);
+      }
+      const events = await toArray(store.readAll());
+      expect(events.map((e) => e.id)).toEqual([id]);
+      expect(
+        events[0]!.metadata[TRACE_CONTEXT_METADATA_KEY],
+        "the first append's trace context is kept",
+      ).toEqual({
+        traceparent: first,
+      });
+      // Any other metadata difference is still a conflict.
+      await expectAnnalsError(
+        () => store.append('cart-1', [added('a', { id, metadata: { correlationId: 'c-2' } })]),
+        'IDEMPOTENCY_CONFLICT',
+      );
     },
   },
   {

@@ -22,6 +22,7 @@ export {
   expectRefusedSubscription,
 } from './expect-error.js';
 export { idempotencyCases } from './idempotency-cases.js';
+export { importCases } from './import-cases.js';
 export {
   type LeasedCheckpointStoreConformanceOptions,
   type LeasedCheckpointStores,
@@ -29,6 +30,12 @@ export {
 } from './leased-checkpoint-conformance.js';
 export { multiProcessCases } from './multi-process-cases.js';
 export { orderingCases } from './ordering-cases.js';
+export {
+  type DeadLetterStoreConformanceOptions,
+  type ProjectionControlConformanceOptions,
+  runDeadLetterStoreConformance,
+  runProjectionControlConformance,
+} from './projection-store-conformance.js';
 export { publishSubscribeCases } from './publish-subscribe-cases.js';
 export { readAllCases } from './read-all-cases.js';
 export { readStreamCases } from './read-stream-cases.js';

@@ -13,6 +13,7 @@ import { closeCases } from './close-cases.js';
 import type { ConformanceCase, ConformanceContext, PeerFactory, StoreFactory } from './conformance-types.js';
 import { exactDataCases } from './exact-data-cases.js';
 import { idempotencyCases } from './idempotency-cases.js';
+import { importCases } from './import-cases.js';
 import { multiProcessCases } from './multi-process-cases.js';
 import { orderingCases } from './ordering-cases.js';
 import { publishSubscribeCases } from './publish-subscribe-cases.js';
@@ -42,6 +43,7 @@ export function eventStoreConformanceCases(): readonly ConformanceCase[] {
     ...publishSubscribeCases,
     ...closeCases,
     ...recordedEventCases,
+    ...importCases,
     ...capabilityCases,
     ...upcastingCases,
     ...multiProcessCases,

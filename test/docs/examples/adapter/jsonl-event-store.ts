@@ -35,12 +35,15 @@ import {
   drainSubscriptions,
   drainTimeoutOf,
   EventStoreBase,
+  importedRecordedAt,
   normalizeExpectedRevision,
   type PreparedEvent,
   PullSubscription,
   type StoredEvent,
   toBigIntOption,
   toMaxCount,
+  traceAppend,
+  withoutTraceContext,
 } from '@annals/core/adapter';
 
 /** One stored event, with its data and metadata also kept as the JSON text that was written. */
@@ -86,10 +89,16 @@ export class JsonlEventStore extends EventStoreBase {
   // #endregion class
 
   // #region append
-  async append(
+  append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    // Spans, metrics and the caller's trace context in the events' metadata, as in every shipped
+    // store; without an OpenTelemetry SDK it only calls #append.
+    return traceAppend(streamId, events, options, (batch) => this.#append(streamId, batch, options));
+  }
+
+  async #append(
     streamId: string,
     events: readonly NewEvent[],
-    options: AppendOptions = {},
+    options: AppendOptions,
   ): Promise<AppendResult> {
     this.#assertOpen();
     const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
@@ -100,6 +109,8 @@ export class JsonlEventStore extends EventStoreBase {
         `append to stream ${streamId} needs at least one event, found an empty batch.`,
       );
     }
+    // An import may carry each event's original recordedAt (checked the same way by every store).
+    const imported = importedRecordedAt(streamId, options, batch.length);
     const repeated = this.#idempotentResult(streamId, batch);
     if (repeated !== undefined) return repeated;
 
@@ -122,7 +133,7 @@ export class JsonlEventStore extends EventStoreBase {
           position: BigInt(this.#log.length + i + 1),
           data: JSON.parse(event.dataJson),
           metadata: JSON.parse(event.metadataJson),
-          recordedAt,
+          recordedAt: imported?.[i] ?? recordedAt,
         },
         dataJson: event.dataJson,
         metadataJson: event.metadataJson,
@@ -154,7 +165,11 @@ export class JsonlEventStore extends EventStoreBase {
         row.stored.schemaVersion === event.schemaVersion &&
         // Same content = equal JSON values: object keys in any order, as jsonb compares them.
         isDeepStrictEqual(JSON.parse(row.dataJson), JSON.parse(event.dataJson)) &&
-        isDeepStrictEqual(JSON.parse(row.metadataJson), JSON.parse(event.metadataJson)) &&
+        // ... and metadata apart from the trace context, which a retry from another request changes.
+        isDeepStrictEqual(
+          withoutTraceContext(JSON.parse(row.metadataJson)),
+          withoutTraceContext(JSON.parse(event.metadataJson)),
+        ) &&
         row.stored.revision === first.stored.revision + BigInt(i);
       if (!same) {
         throw new IdempotencyConflict(

@@ -1,19 +1,18 @@
+import type { Logger } from '../../observability/logger.js';
 import type { CommandExecution, CommandMiddleware } from '../command-bus.js';
 import { promiseOf } from '../promise-of.js';
 
-/** Any logger with `info` and `error` that take a message and details (`console` fits). */
-export interface CommandLogger {
-  info(message: string, details?: Record<string, unknown>): void;
-  error(message: string, details?: Record<string, unknown>): void;
-}
+/** A {@link Logger} that has `info`: what {@link logging} writes to (a pino logger fits). */
+export type CommandLogger = Logger & Required<Pick<Logger, 'info'>>;
 
 /**
- * Logs one line per command: `info` when it succeeds, `error` (with the error) when it fails, with the
- * command id, correlation id and duration. The error still reaches the caller.
+ * Logs one line per command: `info` when it succeeds, `error` (with the error as `err`) when it
+ * fails, with the command type, command id, correlation id and duration. The error still reaches the
+ * caller.
  *
  * @example
  * ```ts
- * bus.use(logging(console));
+ * bus.use(logging(pino()));
  * ```
  */
 export function logging(logger: CommandLogger): CommandMiddleware {
@@ -23,7 +22,7 @@ export function logging(logger: CommandLogger): CommandMiddleware {
     return promiseOf(next).then(
       (result) => {
         try {
-          logger.info(`Command ${execution.commandType} succeeded`, details(execution, started));
+          logger.info(details(execution, started), `Command ${execution.commandType} succeeded`);
         } catch (error) {
           failed(logger, execution, started, error);
         }
@@ -44,9 +43,9 @@ function details(execution: CommandExecution, started: number): Record<string, u
 }
 
 function failed(logger: CommandLogger, execution: CommandExecution, started: number, error: unknown): never {
-  logger.error(`Command ${execution.commandType} failed: ${(error as Error)?.message ?? String(error)}`, {
-    ...details(execution, started),
-    error,
-  });
+  logger.error(
+    { ...details(execution, started), err: error },
+    `Command ${execution.commandType} failed: ${(error as Error)?.message ?? String(error)}`,
+  );
   throw error;
 }

@@ -17,6 +17,8 @@ export interface ApplyHost {
   interrupted(): boolean;
   /** Waits `ms`, waking early on a stop or a change. */
   sleep(ms: number): Promise<void>;
+  /** An event was recorded as a dead letter (the metric). */
+  deadLettered(): void;
 }
 
 /** Where the application of one batch stands between attempts. */
@@ -135,11 +137,11 @@ export class BatchApplier<TContext, TTransaction> {
     failures.record(cause, undefined, failures.attempts);
     const about = `Projection ${key} failed on a batch of ${run.remaining.length} events (attempt ${failures.attempts})`;
     if (failures.attempts > projection.failure.retries) {
-      logger.warn(`${about}; applying them one at a time to find the event.`, { error: cause });
+      logger.warn({ err: cause }, `${about}; applying them one at a time to find the event.`);
       run.single = true;
       return 'retry';
     }
-    logger.warn(`${about}; retrying.`, { error: cause });
+    logger.warn({ err: cause }, `${about}; retrying.`);
     await this.#host.sleep(backoffDelay(failures.attempts, projection.failure.backoff));
     return this.#afterWait();
   }
@@ -174,9 +176,10 @@ export class BatchApplier<TContext, TTransaction> {
         throw new ProjectionFailed(key, info, failures.attempts, failure.cause);
       }
       await this.#committer.commitDeadLetter(event, failure.cause, failures.attempts);
+      this.#host.deadLettered();
       logger.warn(
+        { err: failure.cause },
         `Projection ${key} skipped event ${event.id} after ${failures.attempts} attempts; recorded as a dead letter.`,
-        { error: failure.cause },
       );
       failures.attempts = 0;
       run.remaining = run.remaining.slice(1);
@@ -184,9 +187,10 @@ export class BatchApplier<TContext, TTransaction> {
       run.single = projection.batched !== true;
       return run.remaining.length > 0 ? 'retry' : 'done';
     }
-    logger.warn(`Projection ${key} failed on event ${event.id} (attempt ${failures.attempts}); retrying.`, {
-      error: failure.cause,
-    });
+    logger.warn(
+      { err: failure.cause },
+      `Projection ${key} failed on event ${event.id} (attempt ${failures.attempts}); retrying.`,
+    );
     await this.#host.sleep(backoffDelay(failures.attempts, projection.failure.backoff));
     return this.#afterWait();
   }

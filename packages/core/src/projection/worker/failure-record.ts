@@ -1,6 +1,6 @@
+import type { Logger } from '../../observability/logger.js';
 import type { ProjectionErrorInfo } from '../projection-status.js';
 import { transientDelay, worthLogging } from '../transient-retry.js';
-import type { ProjectionLogger } from './worker-settings.js';
 
 /**
  * The failures of one worker: attempts of the failure policy, consecutive transient failures (which
@@ -15,7 +15,7 @@ export class FailureRecord {
 
   constructor(
     private readonly key: string,
-    private readonly logger: ProjectionLogger,
+    private readonly logger: Logger,
     /** Called after every recorded error (the worker then knows where it stands). */
     private readonly onRecorded: () => void,
     /** Waits, waking early on a stop or a change. */
@@ -40,9 +40,10 @@ export class FailureRecord {
     this.transient++;
     this.record(error, event, this.transient);
     if (worthLogging(this.transient)) {
-      this.logger.warn(`Projection ${this.key}: transient failure (${this.transient} in a row); retrying.`, {
-        error,
-      });
+      this.logger.warn(
+        { err: error },
+        `Projection ${this.key}: transient failure (${this.transient} in a row); retrying.`,
+      );
     }
     await this.sleep(transientDelay(this.transient));
   }

@@ -20,7 +20,16 @@ export class LagMeter {
   /** When the lag was last measured (epoch ms). */
   #measuredAt = 0;
 
-  constructor(stats: EventLogStats, filter: { readonly types: readonly string[] }, position: () => bigint) {
+  /** Called after each measurement and count-down (the lag metrics). */
+  readonly #changed: () => void;
+
+  constructor(
+    stats: EventLogStats,
+    filter: { readonly types: readonly string[] },
+    position: () => bigint,
+    changed: () => void = () => {},
+  ) {
+    this.#changed = changed;
     this.#stats = stats;
     this.#filter = filter;
     this.#position = position;
@@ -57,6 +66,7 @@ export class LagMeter {
     this.#events = pending.count;
     this.#oldestPendingAt = pending.oldestRecordedAt;
     if (setTarget) this.#catchUpTarget = pending.lastPosition;
+    this.#changed();
   }
 
   /** Forgets the catch-up target (a new catch-up, or a rebuild, begins). */
@@ -73,5 +83,6 @@ export class LagMeter {
   countDown(seen: number, last: RecordedEvent): void {
     this.#events = Math.max(0, this.#events - seen);
     if (this.#events > 0) this.#oldestPendingAt = last.recordedAt;
+    this.#changed();
   }
 }

@@ -69,13 +69,13 @@ export class LeaseHolder {
         this.#events.unavailable(error, this.#claimFailures);
         if (worthLogging(this.#claimFailures)) {
           logger.warn(
+            { err: error },
             `Projection ${key}: acquiring its lease failed, the store is unavailable (${this.#claimFailures} in a row); retrying.`,
-            { error },
           );
         }
         return 'unavailable';
       }
-      logger.warn(`Projection ${key}: acquiring its lease failed; retrying.`, { error });
+      logger.warn({ err: error }, `Projection ${key}: acquiring its lease failed; retrying.`);
       return 'elsewhere';
     }
     this.#claimFailures = 0;
@@ -111,7 +111,7 @@ export class LeaseHolder {
     try {
       await leases.release(key, owner);
     } catch (error) {
-      logger.warn(`Projection ${key}: releasing its lease failed; it will expire.`, { error });
+      logger.warn({ err: error }, `Projection ${key}: releasing its lease failed; it will expire.`);
     }
   }
 
@@ -130,7 +130,9 @@ export class LeaseHolder {
             this.#events.lost();
           }
         })
-        .catch((error: unknown) => logger.warn(`Projection ${key}: renewing its lease failed.`, { error }))
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, `Projection ${key}: renewing its lease failed.`),
+        )
         .finally(() => {
           renewing = false;
         });

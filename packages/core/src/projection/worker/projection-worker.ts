@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../../events/event-types.js';
+import { ProjectionTelemetry } from '../../observability/projection-telemetry.js';
 import { backoffDelay } from '../../retry/backoff.js';
 import { ChangeNotifier } from '../../store/change-notifier.js';
 import { BatchReader } from '../batch-reader.js';
@@ -11,6 +12,7 @@ import { BatchCommitter } from './batch-committer.js';
 import { FailureRecord } from './failure-record.js';
 import { LagMeter } from './lag-meter.js';
 import { LeaseHolder } from './lease-holder.js';
+import { PauseWatch } from './pause-watch.js';
 import { pollInterval, type WorkerSettings } from './worker-settings.js';
 import { WorkerState } from './worker-state.js';
 
@@ -28,7 +30,9 @@ export class ProjectionWorker<TContext, TTransaction> {
   readonly #changes = new ChangeNotifier();
   readonly #state = new WorkerState(() => this.#changes.notify());
   readonly #lease: LeaseHolder;
+  readonly #pause: PauseWatch;
   readonly #lag: LagMeter;
+  readonly #telemetry: ProjectionTelemetry;
   readonly #failures: FailureRecord;
   readonly #committer: BatchCommitter<TContext, TTransaction>;
   readonly #applier: BatchApplier<TContext, TTransaction>;
@@ -57,13 +61,30 @@ export class ProjectionWorker<TContext, TTransaction> {
       },
       unavailable: (error, failures) => this.#failures.record(error, undefined, failures),
     });
-    this.#lag = new LagMeter(settings.stats, this.#filter, () => this.#position);
+    this.#pause = new PauseWatch(
+      settings.control,
+      settings.projection.name,
+      pollInterval(settings.leaseTtlMs),
+      settings.logger,
+      () => {
+        void this.#reader?.close();
+        this.#changes.notify();
+      },
+    );
+    this.#telemetry = new ProjectionTelemetry(settings.projection.name, settings.key, () => this.#lag.lag());
+    this.#lag = new LagMeter(
+      settings.stats,
+      this.#filter,
+      () => this.#position,
+      () => this.#telemetry.recordLag(),
+    );
     this.#committer = new BatchCommitter(settings, (last, handled, seen) =>
       this.#committed(last, handled, seen),
     );
     this.#applier = new BatchApplier(settings, this.#committer, this.#lease, this.#failures, {
       interrupted: () => this.#interrupted(),
       sleep,
+      deadLettered: () => this.#telemetry.deadLettered(),
     });
   }
 
@@ -120,6 +141,24 @@ export class ProjectionWorker<TContext, TTransaction> {
     this.#desired = desired;
     if (!desired) void this.#reader?.close();
     this.#changes.notify();
+  }
+
+  /**
+   * This runner paused (`true`) or resumed the projection: the worker acts on it at once, rather than
+   * at its next read of the control (a batch being applied commits first).
+   */
+  setPaused(paused: boolean): void {
+    this.#pause.set(paused);
+    this.#changes.notify();
+  }
+
+  /** Resolves once a paused loop has let go of its key (or the loop ended, or it was resumed meanwhile). */
+  async waitUntilPaused(): Promise<void> {
+    for (;;) {
+      const seen = this.#changes.version;
+      if (this.#loop === undefined || !this.#pause.paused || this.#state.is('paused', 'failed')) return;
+      await this.#changes.wait(seen, { timeoutMs: 200 });
+    }
   }
 
   /** Marks the start or the end of a rebuild: progress goes to `tracker`, the state reads `rebuilding`. */
@@ -187,9 +226,9 @@ export class ProjectionWorker<TContext, TTransaction> {
     }
   }
 
-  /** True when the worker should let go of its key: stopped, lease lost, or shard assigned elsewhere. */
+  /** True when the worker should let go of its key: stopped, paused, lease lost, or shard assigned elsewhere. */
   #interrupted(): boolean {
-    return this.#abort.signal.aborted || this.#lease.lost || !this.#desired;
+    return this.#abort.signal.aborted || this.#lease.lost || !this.#desired || this.#pause.paused;
   }
 
   async #run(): Promise<void> {
@@ -199,6 +238,17 @@ export class ProjectionWorker<TContext, TTransaction> {
     let lostAt: bigint | undefined;
     try {
       while (!this.#abort.signal.aborted) {
+        if (await this.#pause.check()) {
+          // Paused on some runner: hold no lease (no runner takes it while paused), apply nothing,
+          // follow the checkpoint; resumed, the loop claims the key again and goes on from there.
+          await this.#lease.release();
+          this.#state.to('paused');
+          this.#settle();
+          await this.#loadStandbyPosition().catch(() => undefined);
+          if (this.#lag.due(this.#s.statusRefreshMs)) await this.#lag.measureOnce().catch(() => undefined);
+          await this.#sleep(pollMs);
+          continue;
+        }
         const claim = await this.#lease.claim(this.#desired);
         if (claim !== 'held') {
           this.#state.to('standby');
@@ -223,10 +273,10 @@ export class ProjectionWorker<TContext, TTransaction> {
             // Another runner owns the key now (or moved its checkpoint): stand by, and resume from
             // the stored checkpoint if the lease comes back.
             logger.warn(
+              { err: error },
               isLeaseLost(error)
                 ? `Projection ${key} lost its lease; standing by.`
                 : `Projection ${key}: its checkpoint moved under it; standing by.`,
-              { error },
             );
             this.#lease.drop();
             this.#state.to('standby');
@@ -269,9 +319,10 @@ export class ProjectionWorker<TContext, TTransaction> {
       this.#fail(new ProjectionFailed(key, info, failures.attempts, error));
       return false;
     }
-    logger.warn(`Projection ${key} failed outside its handlers (attempt ${failures.attempts}); retrying.`, {
-      error,
-    });
+    logger.warn(
+      { err: error },
+      `Projection ${key} failed outside its handlers (attempt ${failures.attempts}); retrying.`,
+    );
     await this.#sleep(backoffDelay(failures.attempts, projection.failure.backoff));
     return true;
   }
@@ -305,13 +356,15 @@ export class ProjectionWorker<TContext, TTransaction> {
         if (this.#state.is('running')) this.#lag.measureOnce().catch(() => undefined);
       }, statusRefreshMs);
       refresh.unref?.();
+      this.#pause.watch();
       while (!this.#interrupted()) {
         const batch = await reader.next(this.#s.projection.batchSize ?? this.#s.batchSize);
         if (batch.length === 0) break;
-        if (!(await this.#applier.apply(batch))) break;
+        if (!(await this.#telemetry.traceBatch(batch, () => this.#applier.apply(batch)))) break;
       }
     } finally {
       if (refresh !== undefined) clearInterval(refresh);
+      this.#pause.unwatch();
       this.#reader = undefined;
       this.#owning = false;
       await reader?.close();
@@ -343,7 +396,7 @@ export class ProjectionWorker<TContext, TTransaction> {
   #fail(error: ProjectionFailed): void {
     this.#failure = error;
     this.#state.to('failed');
-    this.#s.logger.error(error.message, { error: error.cause });
+    this.#s.logger.error({ err: error.cause }, error.message);
   }
 
   /** Sleeps `ms`, waking early on any change (stop, a lost lease, a new shard assignment). */

@@ -1,9 +1,11 @@
+import type { Logger } from '../../observability/logger.js';
 import type { EventStore } from '../../store/event-store.js';
 import type { CheckpointStore } from '../checkpoint-store.js';
 import type { DeadLetterStore } from '../dead-letter-store.js';
 import type { Projection } from '../define-projection.js';
 import type { EventLogStats } from '../event-log-stats.js';
 import type { LeaseStore } from '../lease-store.js';
+import type { ProjectionControl } from '../projection-control.js';
 
 /**
  * Runs one batch as a unit of work: the handlers' effects, the checkpoint and any dead letter commit
@@ -13,12 +15,6 @@ export type ProjectionTransaction<TTransaction> = <R>(
   work: (transaction: TTransaction) => Promise<R>,
 ) => Promise<R>;
 
-/** Where the runner reports what it does. Default: `console.warn` / `console.error`. */
-export interface ProjectionLogger {
-  warn(message: string, details?: Readonly<Record<string, unknown>>): void;
-  error(message: string, details?: Readonly<Record<string, unknown>>): void;
-}
-
 /** Everything a worker needs; built by the runner. */
 export interface WorkerSettings<TContext, TTransaction> {
   readonly store: EventStore;
@@ -27,6 +23,8 @@ export interface WorkerSettings<TContext, TTransaction> {
   readonly shard: { readonly index: number; readonly count: number } | undefined;
   readonly checkpoints: CheckpointStore<TTransaction>;
   readonly leases: LeaseStore | undefined;
+  /** Where pauses are recorded; read by name, so every shard of a projection pauses together. */
+  readonly control: ProjectionControl;
   readonly deadLetters: DeadLetterStore<TTransaction>;
   readonly transaction: ProjectionTransaction<TTransaction> | undefined;
   readonly context: (transaction: TTransaction | undefined) => TContext;
@@ -35,7 +33,7 @@ export interface WorkerSettings<TContext, TTransaction> {
   readonly batchSize: number;
   readonly leaseTtlMs: number;
   readonly statusRefreshMs: number;
-  readonly logger: ProjectionLogger;
+  readonly logger: Logger;
   /** Errors of the infrastructure (a lost connection): retried without end, never a poison event. */
   readonly isTransient: (error: unknown) => boolean;
 }

@@ -3,16 +3,18 @@ import type { ProjectionState } from '../projection-status.js';
 /**
  * Every transition a worker's state may take. `stopped` and `failed` are left only by `start()`;
  * while the loop runs, the worker moves between `standby` (no lease, or the shard is assigned
- * elsewhere) and the states of a worker that holds its key (`catching-up`, `running`, `rebuilding`);
+ * elsewhere), `paused` (the projection is paused: no lease held, nothing applied) and the states of
+ * a worker that holds its key (`catching-up`, `running`, `rebuilding`);
  * the loop ends in `failed` (the failure policy gave up) or `stopped`.
  */
 const TRANSITIONS: { readonly [From in ProjectionState]: readonly ProjectionState[] } = {
-  stopped: ['standby', 'catching-up', 'rebuilding'],
-  failed: ['standby', 'catching-up', 'rebuilding'],
-  standby: ['catching-up', 'running', 'rebuilding', 'stopped', 'failed'],
-  'catching-up': ['standby', 'running', 'rebuilding', 'stopped', 'failed'],
-  running: ['standby', 'catching-up', 'rebuilding', 'stopped', 'failed'],
-  rebuilding: ['standby', 'catching-up', 'running', 'stopped', 'failed'],
+  stopped: ['standby', 'catching-up', 'rebuilding', 'paused'],
+  failed: ['standby', 'catching-up', 'rebuilding', 'paused'],
+  standby: ['catching-up', 'running', 'rebuilding', 'paused', 'stopped', 'failed'],
+  'catching-up': ['standby', 'running', 'rebuilding', 'paused', 'stopped', 'failed'],
+  running: ['standby', 'catching-up', 'rebuilding', 'paused', 'stopped', 'failed'],
+  rebuilding: ['standby', 'catching-up', 'running', 'paused', 'stopped', 'failed'],
+  paused: ['standby', 'catching-up', 'running', 'rebuilding', 'stopped', 'failed'],
 };
 
 /**
