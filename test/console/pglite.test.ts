@@ -1,12 +1,12 @@
 import { type AnnalsConsole, createConsole, type ServedConsole, serveConsole } from '@annals/console';
 import { uuidv7 } from '@annals/core';
-import { PostgresEventStore, PostgresProjectionRunner } from '@annals/postgres';
+import { PostgresEventStore, PostgresProjectionControl, PostgresProjectionRunner } from '@annals/postgres';
 import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPGlite } from '../support/pglite.js';
-import { consoleConfig, holdBalances } from './fixtures/console.config.js';
+import { acceptedOwners, consoleConfig, healOwners, holdBalances } from './fixtures/console.config.js';
 import { launchBrowser, markPage, screenshot, xssMarker } from './support/browser.js';
 import { type Seeded, seedBank, XSS } from './support/seed.js';
 
@@ -253,29 +253,79 @@ describe('the console on PGlite, in a browser', () => {
     await page.close();
   });
 
-  it('lists dead letters and shows one with its error and failing event', async () => {
-    const page = await open('/dead-letters');
-    const link = page.locator('table.dead-letters a');
-    await link.waitFor();
-    expect(await page.locator('table.dead-letters tbody tr').count()).toBe(1);
-    await link.click();
-    expect(await textOf(page, 'pre.error-text')).toContain('owner refused: poison');
-    expect(await page.locator('article.event .where').textContent()).toBe('BankAccount-poison@0');
-    await screenshot(page, 'dead-letter');
-    await page.close();
-  });
-
   it('shows projections and health', async () => {
     const page = await open('/projections');
     const row = page.locator('table.projections tr[data-key="owners"]');
     await row.waitFor();
-    // The owners projection ran to the end of the log when the file started, skipping one event.
-    expect(await row.locator('td').nth(7).textContent()).toBe('1');
+    // The owners projection ran to the end of the log when the file started, skipping two events.
+    expect(await row.locator('td').nth(7).textContent()).toBe('2');
     await screenshot(page, 'projections');
     await page.goto(`${served.url}#/health`);
     expect(await textOf(page, 'dl.health')).toContain(`${schema} at`);
     expect(await page.locator('dl.health').textContent()).toContain('(up to date)');
     expect(await page.locator('dl.health').textContent()).toContain('horizon');
+    await page.close();
+  });
+
+  it('lists dead letters, shows one with its error and event, discards one and retries the other', async () => {
+    const page = await open('/dead-letters');
+    const rows = page.locator('table.dead-letters tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(2);
+    const first = page.locator('table.dead-letters a').first();
+    await first.click();
+    expect(await textOf(page, 'pre.error-text')).toContain('owner refused: poison');
+    expect(await page.locator('article.event .where').textContent()).toBe('BankAccount-poison@0');
+    await screenshot(page, 'dead-letter');
+
+    // Without the token, refused and kept.
+    await page.click('button.discard');
+    expect(await textOf(page, 'p.error[role=alert]')).toContain('ACTION_REFUSED');
+    await page.fill('input[name=token]', secret);
+    await page.click('button.discard');
+    await page.locator('h2', { hasText: 'Dead letters' }).waitFor();
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(1);
+
+    // The second fails again until the projection accepts its event; then its retry applies it.
+    await page.locator('table.dead-letters a').first().click();
+    await page.click('button.retry');
+    expect(await textOf(page, 'p.error[role=alert]')).toContain('owner refused: poison');
+    healOwners();
+    await page.click('button.retry');
+    await page.locator('h2', { hasText: 'Dead letters' }).waitFor();
+    await page.locator('text=None.').waitFor();
+    expect(acceptedOwners).toContain('poison-2:poison');
+    expect(acceptedOwners).not.toContain('poison:poison');
+    const actions = logged.filter((l) => String(l.details?.action).startsWith('dead-letter.'));
+    expect(actions.map((l) => [l.details?.who, l.details?.action, l.details?.outcome])).toEqual([
+      ['unknown', 'dead-letter.discard', 'refused'],
+      ['ops', 'dead-letter.discard', 'ok'],
+      ['ops', 'dead-letter.retry', 'failed'],
+      ['ops', 'dead-letter.retry', 'ok'],
+    ]);
+    await page.close();
+  });
+
+  it('pauses and resumes a projection', async () => {
+    const page = await open('/projections');
+    await page.fill('input[name=token]', secret);
+    const state = page.locator('table.projections tr[data-key="owners"] td').nth(1);
+    await state.waitFor();
+    expect(await state.textContent()).not.toBe('paused');
+    await page.click('li[data-projection="owners"] button.pause');
+    await expect.poll(() => state.textContent(), { timeout: 30_000 }).toBe('paused');
+    expect(await new PostgresProjectionControl(store).isPaused('owners')).toBe(true);
+    await page.click('li[data-projection="owners"] button.resume');
+    await expect.poll(() => state.textContent(), { timeout: 30_000 }).not.toBe('paused');
+    expect(await new PostgresProjectionControl(store).isPaused('owners')).toBe(false);
+    expect(
+      logged
+        .filter((l) => ['pause', 'resume'].includes(String(l.details?.action)))
+        .map((l) => [l.details?.who, l.details?.action, l.details?.outcome]),
+    ).toEqual([
+      ['ops', 'pause', 'ok'],
+      ['ops', 'resume', 'ok'],
+    ]);
     await page.close();
   });
 });

@@ -23,7 +23,7 @@ export interface Seeded {
 /**
  * Seeds `store` (opened without definitions, so events are stored exactly as given): account acc-1
  * with a deposit stored at v1 and one caused by it, `accounts` more accounts with a deposit each, an
- * account with 25 events (two pages), an account whose owner and metadata are markup, and an account owned by "poison".
+ * account with 25 events (two pages), an account whose owner and metadata are markup, and two accounts owned by "poison".
  */
 export async function seedBank(store: PostgresEventStore, accounts: number): Promise<Seeded> {
   const openedId = uuidv7();
@@ -77,5 +77,6 @@ export async function seedBank(store: PostgresEventStore, accounts: number): Pro
     },
   ]);
   await store.append('BankAccount-poison', [opened('poison', 'poison')]);
-  return { openedId, oldDepositId, causedId, balanceEvents: 3 + accounts * 2 + 25 + 2 };
+  await store.append('BankAccount-poison-2', [opened('poison-2', 'poison')]);
+  return { openedId, oldDepositId, causedId, balanceEvents: 3 + accounts * 2 + 25 + 3 };
 }

@@ -3,7 +3,7 @@ import { Link, Route, Router, Switch } from 'wouter-preact';
 import { useHashLocation } from 'wouter-preact/use-hash-location';
 import { get, getToken, setToken } from './api.js';
 import { ErrorNotice } from './components.js';
-import { streamIdOf } from './links.js';
+import { segmentValue } from './links.js';
 import { useApi } from './use-api.js';
 import { DeadLettersView, DeadLetterView } from './views/dead-letters.js';
 import { EventPage } from './views/event.js';
@@ -46,10 +46,10 @@ export function App() {
             <StreamsView />
           </Route>
           <Route path="/streams/:id">
-            {(params) => <StreamView streamId={streamIdOf(params.id)} from={undefined} />}
+            {(params) => <StreamView streamId={segmentValue(params.id)} from={undefined} />}
           </Route>
           <Route path="/streams/:id/from/:from">
-            {(params) => <StreamView streamId={streamIdOf(params.id)} from={params.from} />}
+            {(params) => <StreamView streamId={segmentValue(params.id)} from={params.from} />}
           </Route>
           <Route path="/events/:id">
             {(params) => <EventPage eventId={decodeURIComponent(params.id)} />}
@@ -63,14 +63,8 @@ export function App() {
           <Route path="/dead-letters">
             <DeadLettersView />
           </Route>
-          <Route path="/dead-letters/:event/:key">
-            {(params) => (
-              <DeadLetterView
-                eventId={decodeURIComponent(params.event)}
-                letterKey={streamIdOf(params.key)}
-                actionsAllowed={actionsAllowed}
-              />
-            )}
+          <Route path="/dead-letters/:id">
+            {(params) => <DeadLetterView id={segmentValue(params.id)} actionsAllowed={actionsAllowed} />}
           </Route>
           <Route path="/health">
             <HealthView />

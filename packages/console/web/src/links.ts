@@ -8,8 +8,8 @@ export function streamPath(streamId: string, from?: string): string {
   return from === undefined ? base : `${base}/from/${from}`;
 }
 
-/** The stream id of a `streamPath` segment. */
-export function streamIdOf(segment: string): string {
+/** The value (a stream id, a dead letter's id) of a path segment encoded twice. */
+export function segmentValue(segment: string): string {
   return decodeURIComponent(segment);
 }
 
@@ -18,7 +18,7 @@ export function eventPath(eventId: string): string {
   return `/events/${encodeURIComponent(eventId)}`;
 }
 
-/** The page of a dead letter. */
-export function deadLetterPath(eventId: string, key: string): string {
-  return `/dead-letters/${encodeURIComponent(eventId)}/${encodeURIComponent(encodeURIComponent(key))}`;
+/** The page of a dead letter, by its id. */
+export function deadLetterPath(id: string): string {
+  return `/dead-letters/${encodeURIComponent(encodeURIComponent(id))}`;
 }

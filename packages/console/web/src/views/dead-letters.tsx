@@ -1,10 +1,12 @@
-import { Link } from 'wouter-preact';
-import { type EventView, get } from '../api.js';
+import { useState } from 'preact/hooks';
+import { Link, useLocation } from 'wouter-preact';
+import { type ApiError, type EventView, get, post } from '../api.js';
 import { ErrorNotice, EventCard } from '../components.js';
 import { deadLetterPath } from '../links.js';
 import { useApi } from '../use-api.js';
 
 interface DeadLetter {
+  readonly id: string;
   readonly projection: string;
   readonly key: string;
   readonly eventId: string;
@@ -44,9 +46,9 @@ export function DeadLettersView() {
           </thead>
           <tbody>
             {data.deadLetters.map((l) => (
-              <tr key={`${l.key}/${l.eventId}`}>
+              <tr key={l.id} data-letter={l.id}>
                 <td>
-                  <Link href={deadLetterPath(l.eventId, l.key)}>{l.eventId}</Link>
+                  <Link href={deadLetterPath(l.id)}>{l.eventId}</Link>
                 </td>
                 <td>{l.key}</td>
                 <td>{l.eventType}</td>
@@ -63,24 +65,50 @@ export function DeadLettersView() {
   );
 }
 
-/** One dead letter: its error and stack, and the event that failed. */
-export function DeadLetterView(props: { eventId: string; letterKey: string; actionsAllowed: boolean }) {
-  const { data, error } = useApi(`${props.eventId}\u0000${props.letterKey}`, () =>
-    get<{ deadLetters: DeadLetter[]; event: EventView }>('dead-letter', {
-      event: props.eventId,
-      key: props.letterKey,
-    }),
+/** One dead letter: its error and stack, the event that failed, and the retry and discard actions. */
+export function DeadLetterView(props: { id: string; actionsAllowed: boolean }) {
+  const { data, error } = useApi(props.id, () =>
+    get<{ deadLetter: DeadLetter; event: EventView }>('dead-letter', { id: props.id }),
   );
-  const letter = data?.deadLetters[0];
+  const [, navigate] = useLocation();
+  const [actionError, setActionError] = useState<ApiError | Error | undefined>(undefined);
+  const act = (action: 'retry' | 'discard') => {
+    setActionError(undefined);
+    post(`dead-letters/${action}`, { id: props.id }).then(
+      () => navigate('/dead-letters'),
+      (failure: Error) => setActionError(failure),
+    );
+  };
+  const letter = data?.deadLetter;
   return (
     <section>
       <h2>Dead letter</h2>
       <ErrorNotice error={error} />
+      <ErrorNotice error={actionError} />
       {letter !== undefined && (
         <div class="dead-letter">
           <p>
             Skipped by <strong>{letter.key}</strong> (projection {letter.projection}) after {letter.attempts}{' '}
             attempt(s), at {letter.recordedAt}.
+          </p>
+          <p class="letter-actions">
+            <button
+              type="button"
+              class="retry"
+              title="apply the event through the projection again; the letter goes when it succeeds"
+              onClick={() => act('retry')}
+            >
+              Retry
+            </button>{' '}
+            <button
+              type="button"
+              class="discard"
+              title="remove the letter without applying the event"
+              onClick={() => act('discard')}
+            >
+              Discard
+            </button>
+            {!props.actionsAllowed && <span class="muted"> This console is read-only.</span>}
           </p>
           <h4>error</h4>
           <pre class="error-text">{letter.error}</pre>

@@ -8,6 +8,7 @@ interface Overview {
   readonly name: string;
   readonly key: string;
   readonly state: string;
+  readonly pausedAt: string | undefined;
   readonly position: string;
   readonly lagEvents: number;
   readonly lagMs: number;
@@ -39,9 +40,9 @@ export function ProjectionsView(props: { actionsAllowed: boolean }) {
   const { data, error, reload } = useApi('projections', () => get<ProjectionsAnswer>('projections'), 1000);
   const jobs = useApi('rebuilds', () => get<{ rebuilds: RebuildJob[] }>('rebuilds'), 500);
   const [actionError, setActionError] = useState<ApiError | Error | undefined>(undefined);
-  const rebuild = (name: string) => {
+  const act = (action: 'rebuild' | 'pause' | 'resume', name: string) => {
     setActionError(undefined);
-    post('projections/rebuild', { name }).then(
+    post(`projections/${action}`, { name }).then(
       () => {
         reload();
         jobs.reload();
@@ -50,6 +51,13 @@ export function ProjectionsView(props: { actionsAllowed: boolean }) {
     );
   };
   const rebuilds = jobs.data?.rebuilds ?? [];
+  // Every projection: those of the config, and those with a checkpoint in the store.
+  const names = [
+    ...new Set([
+      ...(data?.configured ?? []).map((p) => p.name),
+      ...(data?.projections ?? []).map((p) => p.name),
+    ]),
+  ].sort();
   return (
     <section>
       <h2>Projections</h2>
@@ -74,7 +82,7 @@ export function ProjectionsView(props: { actionsAllowed: boolean }) {
               {data.projections.map((p) => (
                 <tr key={p.key} data-key={p.key}>
                   <td>{p.key}</td>
-                  <td>{p.state}</td>
+                  <td title={p.pausedAt === undefined ? undefined : `paused at ${p.pausedAt}`}>{p.state}</td>
                   <td>{p.position}</td>
                   <td
                     title={
@@ -99,21 +107,47 @@ export function ProjectionsView(props: { actionsAllowed: boolean }) {
             <p class="muted">This console is read-only (start it with --allow-actions to allow actions).</p>
           )}
           <ul class="projection-actions">
-            {data.configured.map((p) => (
-              <li key={p.name} data-projection={p.name}>
-                <span class="name">{p.name}</span>
-                {p.shards > 1 && <span class="muted"> ({p.shards} shards)</span>}{' '}
-                <button
-                  type="button"
-                  class="rebuild"
-                  disabled={!p.rebuildable}
-                  title={p.rebuildable ? 'reset it and replay the whole log' : 'it has no reset hook'}
-                  onClick={() => rebuild(p.name)}
-                >
-                  Rebuild
-                </button>
-              </li>
-            ))}
+            {names.map((name) => {
+              const configured = data.configured.find((p) => p.name === name);
+              const paused = data.projections.some((p) => p.name === name && p.state === 'paused');
+              return (
+                <li key={name} data-projection={name}>
+                  <span class="name">{name}</span>
+                  {configured !== undefined && configured.shards > 1 && (
+                    <span class="muted"> ({configured.shards} shards)</span>
+                  )}{' '}
+                  <button
+                    type="button"
+                    class="rebuild"
+                    disabled={configured?.rebuildable !== true}
+                    title={
+                      configured === undefined
+                        ? 'not in the config'
+                        : configured.rebuildable
+                          ? 'reset it and replay the whole log'
+                          : 'it has no reset hook'
+                    }
+                    onClick={() => act('rebuild', name)}
+                  >
+                    Rebuild
+                  </button>{' '}
+                  {paused ? (
+                    <button type="button" class="resume" onClick={() => act('resume', name)}>
+                      Resume
+                    </button>
+                  ) : (
+                    <button
+                      type="button"
+                      class="pause"
+                      title="every runner lets its batch commit and stops applying it"
+                      onClick={() => act('pause', name)}
+                    >
+                      Pause
+                    </button>
+                  )}
+                </li>
+              );
+            })}
           </ul>
           {rebuilds.length > 0 && <h3>Rebuilds</h3>}
           {rebuilds.map((job) => (
