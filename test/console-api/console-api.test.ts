@@ -143,6 +143,51 @@ describe('the console API', () => {
     }
   });
 
+  it('pauses and resumes through the projection control; refuses an unknown name and resuming one not paused', async () => {
+    const post = (path: string, headers: Record<string, string> = { authorization: `Bearer ${secret}` }) =>
+      call(web, path, { method: 'POST', headers });
+    expect(await post('/api/projections/pause?name=balances', {})).toMatchObject({ status: 401 });
+    expect(await post('/api/projections/pause?name=balance')).toMatchObject({
+      status: 400,
+      body: {
+        error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('no projection named balance') },
+      },
+    });
+    expect(await post('/api/projections/resume?name=balances')).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringContaining('is not paused') } },
+    });
+    expect(await post('/api/projections/pause?name=balances')).toMatchObject({ status: 200 });
+    const paused = (await call(web, '/api/projections')).body.projections.find(
+      (p: { key: string }) => p.key === 'balances',
+    );
+    expect(paused).toMatchObject({ state: 'paused' });
+    expect(await post('/api/projections/resume?name=balances')).toMatchObject({ status: 200 });
+    expect(
+      (await call(web, '/api/projections')).body.projections.find(
+        (p: { key: string }) => p.key === 'balances',
+      ),
+    ).not.toMatchObject({ state: 'paused' });
+  });
+
+  it('answers an unknown dead letter id with INVALID_ARGUMENT, for a read and for an action', async () => {
+    expect(await call(web, '/api/dead-letter?id=999999')).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'INVALID_ARGUMENT',
+          message: expect.stringContaining('No dead letter with id 999999'),
+        },
+      },
+    });
+    expect(
+      await call(web, '/api/dead-letters/discard?id=999999', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}` },
+      }),
+    ).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } });
+  });
+
   it('refuses a token without a label or with a short secret', async () => {
     await expect(createConsole({ store, tokens: [{ label: 'ops', secret: 'short' }] })).rejects.toThrow(
       InvalidArgument,
