@@ -30,6 +30,9 @@ export default defineConfig({
       '@annals/core': src('core'),
       '@annals/testing': src('testing'),
       '@annals/postgres': src('postgres'),
+      '@annals/outbox/nats': src('outbox', 'nats/index.ts'),
+      '@annals/outbox/rabbitmq': src('outbox', 'rabbitmq/index.ts'),
+      '@annals/outbox': src('outbox'),
       '@annals/console': src('console'),
     },
   },
@@ -51,14 +54,17 @@ export default defineConfig({
           name: 'main',
           include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
           // test/outage restarts a PostgreSQL cluster of its own for minutes: `pnpm test:outage`;
-          // test/cli spawns the command line for minutes: `pnpm test:cli`; test/console drives a
-          // browser: `pnpm test:console`.
+          // test/cli spawns the command line for minutes: `pnpm test:cli`; test/brokers starts, kills
+          // and restarts brokers of its own: `pnpm test:brokers`; test/crash kills processes mid-command:
+          // `pnpm test:crash`; test/console drives a browser: `pnpm test:console`.
           exclude: [
             '**/node_modules/**',
             '**/dist/**',
             'test/postgres-stress/**',
             'test/outage/**',
             'test/cli/**',
+            'test/brokers/**',
+            'test/crash/**',
             'test/console/**',
           ],
         },

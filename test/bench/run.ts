@@ -20,6 +20,7 @@ import { judgeTargets } from './harness/targets.js';
 import type { BackendName, Figure, FigureRef } from './harness/types.js';
 import { aggregateLoads, commandBus } from './suites/aggregate-groups.js';
 import { batchAppends, concurrentAppends, racingAppends, sequentialAppends } from './suites/append-groups.js';
+import { brokerPublish } from './suites/broker-groups.js';
 import { instrumentationOverhead } from './suites/instrumentation-group.js';
 import { projectionCatchUp } from './suites/projection-group.js';
 import { catchUpReads, streamReads } from './suites/read-groups.js';
@@ -35,6 +36,7 @@ const GROUPS: readonly BenchGroup[] = [
   commandBus,
   instrumentationOverhead,
   projectionCatchUp,
+  brokerPublish,
 ];
 
 const ORDER: readonly BackendName[] = ['memory', 'pglite', 'server'];

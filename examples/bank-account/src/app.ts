@@ -25,6 +25,7 @@ import type { ExampleOptions } from './cli.js';
 import { claimDataFolder, resetDataFolder } from './data-folder.js';
 import { bankEvents, upcasters } from './domain/events.js';
 import { Transfer } from './domain/transfer.js';
+import { startTransferOutbox, TRANSFER_OUTBOX } from './integration/nats-outbox.js';
 import {
   AccountBalances,
   createReadModel,
@@ -151,10 +152,14 @@ export async function openBank(
   const runners: ProjectionRunner<any, any>[] = [inMemory, process];
   if (pg !== undefined)
     runners.push(new PostgresProjectionRunner({ store: pg, projections: [AccountBalances], ...logger }));
+  // With NATS_URL, the transfers are published to NATS JetStream as integration messages too.
+  const nats =
+    options.natsUrl === undefined ? undefined : await startTransferOutbox(options.natsUrl, store, pg);
+  if (nats !== undefined) runners.push(nats.runner);
   const checkpointsAtStart = new Map<string, bigint>();
   if (pg !== undefined) {
     const checkpoints = new PostgresCheckpointStore(pg);
-    for (const name of [AccountBalances.name, 'transfer-process']) {
+    for (const name of [AccountBalances.name, 'transfer-process', ...(nats ? [TRANSFER_OUTBOX] : [])]) {
       const position = await checkpoints.load(name);
       if (position !== undefined) checkpointsAtStart.set(name, position);
     }
@@ -176,6 +181,7 @@ export async function openBank(
     },
     async close() {
       for (const runner of runners) await runner.stop();
+      await nats?.close();
       await store.close();
     },
   };

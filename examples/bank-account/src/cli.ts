@@ -9,6 +9,8 @@ export interface ExampleOptions {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly reset: boolean;
+  /** NATS_URL: when set, the transfers are also published to NATS JetStream through an outbox. */
+  readonly natsUrl?: string | undefined;
 }
 
 export const usage = `Usage: pnpm example [-- options]
@@ -31,14 +33,16 @@ Environment:
 Examples:
   pnpm example                                   embedded PostgreSQL (PGlite) in a local folder
   pnpm example -- --store memory                 in memory, nothing kept
-  DATABASE_URL=postgres://localhost/db pnpm example   a PostgreSQL server`;
+  DATABASE_URL=postgres://localhost/db pnpm example   a PostgreSQL server
+  NATS_URL=nats://127.0.0.1:4222 pnpm example    also publishes the transfers to NATS JetStream
+                                                 (stream BANK_TRANSFERS, subjects bank.transfers.*)`;
 
 /** A bad command line: the message says what was wrong; print it with {@link usage}. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Parses the command line (and DATABASE_URL) into options, or throws {@link UsageError}. */
+/** Parses the command line (and DATABASE_URL, NATS_URL) into options, or throws {@link UsageError}. */
 export function parseOptions(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
@@ -61,7 +65,13 @@ export function parseOptions(
   if (store === 'postgres' && databaseUrl === undefined) {
     throw new UsageError('--store postgres needs DATABASE_URL (e.g. DATABASE_URL=postgres://localhost/db).');
   }
-  return { store, dataDir: values.data ?? defaultDataDir, databaseUrl, reset: values.reset ?? false };
+  return {
+    store,
+    dataDir: values.data ?? defaultDataDir,
+    databaseUrl,
+    reset: values.reset ?? false,
+    natsUrl: env.NATS_URL || undefined,
+  };
 }
 
 function parse(args: string[]) {

@@ -1,6 +1,7 @@
 /**
  * @annals/postgres: the PostgreSQL event store on Kysely (node-postgres for a server, PGlite for the
- * embedded mode), its migrations, and the checkpoint and snapshot stores that live beside it.
+ * embedded mode), its migrations, the checkpoint and snapshot stores that live beside it, and the
+ * command idempotency store and message inbox that commit with the store's transactions.
  *
  * @packageDocumentation
  */
@@ -8,6 +9,7 @@ export * from './checkpoint/index.js';
 export * from './connection/index.js';
 export * from './diagnostics/index.js';
 export * from './errors/index.js';
+export * from './messaging/index.js';
 export * from './projection/index.js';
 export * from './schema/index.js';
 export * from './snapshot/index.js';

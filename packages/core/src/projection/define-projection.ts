@@ -91,6 +91,17 @@ interface ProjectionOptionsBase<TContext> {
    * Changing it later needs a rebuild.
    */
   readonly shards?: number;
+  /**
+   * Follow only the streams whose id starts with this prefix (with the event types, the runner's
+   * filter on the log). Default: every stream.
+   */
+  readonly streamPrefix?: string;
+  /**
+   * Recognises failures of the infrastructure the handlers write to (a broker that is down) rather
+   * than of an event: they are retried with backoff for as long as they last and never count towards
+   * the failure policy, as the runner's own `isTransient`. Default: none beyond the runner's.
+   */
+  readonly isTransient?: (error: unknown) => boolean;
 }
 
 /** Options of {@link defineProjection} when the handled events are given as definitions (typed handlers). */
@@ -140,6 +151,10 @@ export interface Projection<TContext = ProjectionContext> {
    * and falls back to one event at a time only to find the event a failing batch fails on.
    */
   readonly batched: boolean;
+  /** The prefix of the stream ids followed, when not every stream is. */
+  readonly streamPrefix?: string;
+  /** Failures of the handlers' infrastructure to retry without end (see the option). */
+  readonly isTransient?: (error: unknown) => boolean;
   /**
    * Applies one event: calls the handler of its type (or the batch handler with that one event);
    * events of other types are ignored.
@@ -302,6 +317,19 @@ export function defineProjection<TContext>(
   if (options.reset !== undefined && typeof options.reset !== 'function') {
     throw new ProjectionDefinitionInvalid(name, `reset must be a function, found ${typeof options.reset}.`);
   }
+  const { streamPrefix, isTransient } = options;
+  if (streamPrefix !== undefined && (typeof streamPrefix !== 'string' || streamPrefix.length === 0)) {
+    throw new ProjectionDefinitionInvalid(
+      name,
+      `streamPrefix must be a non-empty string, found ${JSON.stringify(streamPrefix)}.`,
+    );
+  }
+  if (isTransient !== undefined && typeof isTransient !== 'function') {
+    throw new ProjectionDefinitionInvalid(
+      name,
+      `isTransient must be a function, found ${typeof isTransient}.`,
+    );
+  }
   const failure = resolveFailurePolicy(name, options.failure);
   const reset = options.reset;
   const handled = new Set(eventTypes);
@@ -336,6 +364,8 @@ export function defineProjection<TContext>(
     shards,
     resettable: reset !== undefined,
     batched: batchHandler !== undefined,
+    ...(streamPrefix === undefined ? {} : { streamPrefix }),
+    ...(isTransient === undefined ? {} : { isTransient }),
     handle,
     handleBatch,
     async reset(context: TContext): Promise<void> {

@@ -12,6 +12,7 @@ import { InMemoryCheckpointStore } from './in-memory-checkpoint-store.js';
 import { InMemoryProjectionControl } from './in-memory-projection-control.js';
 import type { ProjectionControl } from './projection-control.js';
 import { LeaseLost, ProjectionDefinitionInvalid } from './projection-errors.js';
+import { projectionFilter } from './projection-filter.js';
 import {
   type ProjectionRunnerOptions,
   positiveInteger,
@@ -141,7 +142,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
             leaseTtlMs: this.#leaseTtlMs,
             statusRefreshMs,
             logger: childLogger(logger, { projection: projection.name }),
-            isTransient: isUnavailableOr(options.isTransient),
+            isTransient: isUnavailableOr(options.isTransient, projection.isTransient),
           }),
         );
       }
@@ -270,9 +271,8 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
         if (this.#started) for (const worker of workers) worker.start();
         throw error;
       }
-      const total = (
-        await this.#stats.pending({ afterPosition: 0n, filter: { types: projection.eventTypes } })
-      ).count;
+      const total = (await this.#stats.pending({ afterPosition: 0n, filter: projectionFilter(projection) }))
+        .count;
       const tracker = new RebuildProgressTracker(name, total, startedAt, options.onProgress);
       for (const worker of workers) {
         worker.setRebuild(tracker);
@@ -351,7 +351,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
     }
     const pending = await this.#stats.pending({
       afterPosition: from,
-      filter: { types: projection.eventTypes },
+      filter: projectionFilter(projection),
     });
     const target = pending.lastPosition;
     if (target !== undefined) await Promise.all(workers.map((w) => w.waitForPosition(target, signal)));

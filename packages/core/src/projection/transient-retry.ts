@@ -18,11 +18,18 @@ export function transientDelay(attempt: number): number {
   return backoffDelay(attempt, TRANSIENT_BACKOFF);
 }
 
-/** `isTransient`, widened to every `StoreUnavailable` (code `STORE_UNAVAILABLE`) of any adapter. */
+/**
+ * `isTransient` (the runner's, then the projection's), widened to every `StoreUnavailable` (code
+ * `STORE_UNAVAILABLE`) of any adapter.
+ */
 export function isUnavailableOr(
   isTransient: ((error: unknown) => boolean) | undefined,
+  isTransientForProjection?: (error: unknown) => boolean,
 ): (error: unknown) => boolean {
-  return (error) => hasErrorCode(error, 'STORE_UNAVAILABLE') || (isTransient?.(error) ?? false);
+  return (error) =>
+    hasErrorCode(error, 'STORE_UNAVAILABLE') ||
+    (isTransient?.(error) ?? false) ||
+    (isTransientForProjection?.(error) ?? false);
 }
 
 /** Log the first transient failure of a run, then one in twenty: an outage must not flood the log. */

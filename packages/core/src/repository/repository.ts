@@ -4,18 +4,19 @@ import {
 } from '../aggregate/aggregate-metadata.js';
 import { type AggregateRoot, aggregateInternals } from '../aggregate/aggregate-root.js';
 import { currentCommandContext } from '../context/command-context.js';
+import { currentStoreTransaction } from '../context/store-transaction.js';
 import { hasErrorCode } from '../errors/annals-error.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { EventMetadata, NewEvent } from '../events/event-types.js';
 import { withMetadata } from '../events/validated-event.js';
 import { noteSavedAggregate } from '../observability/command-telemetry.js';
-import { InMemorySnapshotStore } from '../snapshot/in-memory-snapshot-store.js';
-import type { Snapshot, SnapshotOptions, SnapshotStore } from '../snapshot/snapshot-store.js';
-import type { AppendResult, EventStore, ReadStreamOptions } from '../store/event-store.js';
+import type { Snapshot, SnapshotOptions } from '../snapshot/snapshot-store.js';
+import type { AppendOptions, AppendResult, EventStore, ReadStreamOptions } from '../store/event-store.js';
 import { toBigIntOption } from '../store/expected-revision.js';
 import { readStreamSync } from '../store/in-memory-event-store.js';
 import { appendRetryingUnavailable } from './append-retrying-unavailable.js';
 import { AggregateNotFound } from './repository-errors.js';
+import { type SnapshotPolicy, toPolicy } from './snapshot-policy.js';
 import { defaultStreamId, type StreamIdStrategy } from './stream-id.js';
 
 /** An aggregate class a repository can instantiate: `new BankAccount(id)`. */
@@ -44,21 +45,6 @@ export interface SaveOptions {
 
 /** The point in the past {@link Repository.loadAt} loads: a stream revision, or a moment in time. */
 export type LoadAtTarget = { readonly revision: bigint | number } | { readonly at: Date };
-
-interface SnapshotPolicy {
-  readonly store: SnapshotStore;
-  readonly every: bigint;
-  readonly onError: NonNullable<SnapshotOptions['onError']>;
-}
-
-const warnOnSnapshotError: SnapshotPolicy['onError'] = (error, { streamId, operation }) => {
-  process.emitWarning(
-    `Annals could not ${operation} the snapshot of ${streamId}; the aggregate was ${
-      operation === 'load' ? 'rebuilt from its events' : 'saved without it'
-    }: ${(error as Error)?.message ?? String(error)}`,
-    { code: 'ANNALS_SNAPSHOT' },
-  );
-};
 
 /**
  * Loads and saves one aggregate type from an {@link EventStore}.
@@ -154,7 +140,8 @@ export class Repository<T extends AggregateRoot> {
    */
   async load(id: string): Promise<T> {
     const streamId = this.streamIdOf(id);
-    const policy = this.#snapshots;
+    // Inside a store transaction snapshots are neither read nor taken (see save).
+    const policy = this.#joinedTransaction() === undefined ? this.#snapshots : undefined;
     let aggregate = this.#create(id);
     let base = -1n;
     let stale = false;
@@ -202,7 +189,7 @@ export class Repository<T extends AggregateRoot> {
         target.revision,
       )!;
       let from = 0n;
-      const policy = this.#snapshots;
+      const policy = this.#joinedTransaction() === undefined ? this.#snapshots : undefined;
       const snapshot = policy === undefined ? undefined : await this.#loadSnapshot(policy, streamId);
       if (snapshot !== undefined && this.#fits(snapshot) && snapshot.revision <= revision) {
         try {
@@ -252,8 +239,10 @@ export class Repository<T extends AggregateRoot> {
   /** True when aggregate `id` has at least one stored event. */
   async exists(id: string): Promise<boolean> {
     const streamId = this.streamIdOf(id);
+    const transaction = this.#joinedTransaction();
+    const options = transaction === undefined ? { maxCount: 1 } : { maxCount: 1, transaction };
     try {
-      for await (const _ of this.#store.readStream(streamId, { maxCount: 1 })) return true;
+      for await (const _ of this.#store.readStream(streamId, options)) return true;
       return false;
     } catch (error) {
       if (hasErrorCode(error, 'STREAM_NOT_FOUND')) return false;
@@ -299,18 +288,45 @@ export class Repository<T extends AggregateRoot> {
             withMetadata(e, e.metadata === undefined ? metadata : { ...metadata, ...e.metadata }),
           );
     noteSavedAggregate(currentCommandContext(), this.aggregateType, streamId);
-    // A connection that died (perhaps at the commit): the same events again, with the same ids.
-    const result = await appendRetryingUnavailable(this.#store, streamId, events, {
-      expectedRevision: aggregate.revision,
-    });
+    const transaction = this.#joinedTransaction();
+    // In a store transaction the append commits with it (no retry: a lost connection ends the
+    // transaction, which its owner runs again). Otherwise, on a connection that died (perhaps at
+    // the commit): the same events again, with the same ids.
+    const result =
+      transaction === undefined
+        ? await appendRetryingUnavailable(this.#store, streamId, events, {
+            expectedRevision: aggregate.revision,
+          })
+        : await this.#store.append(streamId, events, {
+            expectedRevision: aggregate.revision,
+            transaction,
+          } as AppendOptions);
     aggregateInternals.markCommitted(aggregate, result.nextExpectedRevision);
-    const policy = this.#snapshots;
+    // Snapshots are written outside any transaction (on PGlite, its one connection is the
+    // transaction's until the commit), so none is taken inside one.
+    const policy = transaction === undefined ? this.#snapshots : undefined;
     if (policy !== undefined) {
       const base = this.#snapshotBase.get(aggregate) ?? -1n;
       if (result.nextExpectedRevision - base >= policy.every)
         await this.#takeSnapshot(policy, aggregate, streamId);
     }
     return result;
+  }
+
+  /**
+   * The transaction of the current store transaction scope (see `runInStoreTransaction`), when it
+   * belongs to this repository's store; a scope of another store is refused, since the events would
+   * not commit with it.
+   */
+  #joinedTransaction(): unknown {
+    const scope = currentStoreTransaction();
+    if (scope === undefined) return undefined;
+    if (scope.store !== this.#store) {
+      throw new InvalidArgument(
+        `Repository<${this.aggregateType}> runs inside a transaction of another event store than its own; its events would not commit with that transaction. Give the repository the store whose transaction the command runs in.`,
+      );
+    }
+    return scope.transaction;
   }
 
   #create(id: string): T {
@@ -332,10 +348,12 @@ export class Repository<T extends AggregateRoot> {
     range: { fromRevision: bigint; maxCount?: number; until?: Date },
   ): Promise<number> {
     let applied = 0;
-    const options: ReadStreamOptions =
+    const transaction = this.#joinedTransaction();
+    const options: ReadStreamOptions & { transaction?: unknown } =
       range.maxCount === undefined
         ? { fromRevision: range.fromRevision }
         : { fromRevision: range.fromRevision, maxCount: range.maxCount };
+    if (transaction !== undefined) options.transaction = transaction;
     try {
       // The in-memory store hands its events over without an async step per event.
       const events = readStreamSync(this.#store, streamId, options);
@@ -387,20 +405,6 @@ export class Repository<T extends AggregateRoot> {
       policy.onError(error, { streamId, operation: 'save' });
     }
   }
-}
-
-function toPolicy(aggregateType: string, options: SnapshotOptions): SnapshotPolicy {
-  const every = options?.every;
-  if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1) {
-    throw new InvalidArgument(
-      `Repository<${aggregateType}> expects snapshots.every to be a positive integer, found ${String(every)}.`,
-    );
-  }
-  return {
-    store: options.store ?? new InMemorySnapshotStore(),
-    every: BigInt(every),
-    onError: options.onError ?? warnOnSnapshotError,
-  };
 }
 
 function stamp(options: SaveOptions): EventMetadata | undefined {

@@ -1,4 +1,10 @@
 export {
+  type IdempotencyRecordsTable,
+  type InboxMessagesTable,
+  type MessagingTables,
+  messagingMigration,
+} from './messaging-schema.js';
+export {
   AnnalsMigrationProvider,
   annalsMigrations,
   LATEST_MIGRATION,

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { appendFunction } from '../store/append-function.js';
+import { messagingMigration } from './messaging-schema.js';
 import { projectionMigration, projectionPauseMigration } from './projection-schema.js';
 
 /** Name of the table (inside the store's schema) where Kysely's `Migrator` records applied migrations. */
@@ -95,6 +96,7 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
       },
     },
     '0005_projection_pause': projectionPauseMigration(schema),
+    '0006_outbox_inbox_idempotency': messagingMigration(schema),
   };
 }
 

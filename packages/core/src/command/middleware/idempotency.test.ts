@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgument } from '../../errors/store-errors.js';
 import type { CommandExecution } from '../command-bus.js';
-import { type IdempotencyRecord, InMemoryIdempotencyStore, idempotency } from './idempotency.js';
+import {
+  type IdempotencyRecord,
+  InMemoryIdempotencyStore,
+  idempotency,
+  type TransactionalIdempotencyStore,
+} from './idempotency.js';
 
 const record = (n: number): IdempotencyRecord => ({ commandType: 'Add', payload: `{"n":${n}}`, result: n });
 
@@ -105,5 +110,61 @@ describe('idempotency on a bounded store', () => {
       'boom',
     );
     expect(await middleware(execution('fails', 1), async () => 'now')).toBe('now');
+  });
+});
+
+describe('idempotency() on a TransactionalIdempotencyStore', () => {
+  /** A store that runs the command "in a transaction": the record is kept only when `run` succeeds. */
+  function transactional() {
+    const records = new Map<string, IdempotencyRecord>();
+    const runs: string[] = [];
+    const store: TransactionalIdempotencyStore = {
+      get: async (id) => records.get(id),
+      set: async () => {
+        throw new Error('the middleware must not call set on a transactional store');
+      },
+      async runOnce(id, command, run) {
+        const found = records.get(id);
+        if (found !== undefined) return found;
+        runs.push(id);
+        const result = await run();
+        const record = { ...command, result: JSON.parse(JSON.stringify(result)) };
+        records.set(id, record);
+        return record;
+      },
+    };
+    return { store, runs };
+  }
+
+  it('hands the command to runOnce and returns the record it returns; a repeat is not run', async () => {
+    const { store, runs } = transactional();
+    const middleware = idempotency({ store });
+    let calls = 0;
+    const next = async () => ({ n: ++calls, at: new Date(0) });
+    const first = await middleware(execution('c-1', 1), next);
+    const again = await middleware(execution('c-1', 1), next);
+    expect(first).toEqual({ n: 1, at: '1970-01-01T00:00:00.000Z' });
+    expect(again).toEqual(first);
+    expect(calls).toBe(1);
+    expect(runs).toEqual(['c-1']);
+  });
+
+  it('refuses a command id reused for another payload, and lets a concurrent repeat wait for the first run', async () => {
+    const { store, runs } = transactional();
+    const middleware = idempotency({ store });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = async () => {
+      await held;
+      return 'done';
+    };
+    const first = middleware(execution('c-2', 1), slow);
+    const repeat = middleware(execution('c-2', 1), slow);
+    release();
+    expect(await Promise.all([first, repeat])).toEqual(['done', 'done']);
+    expect(runs).toEqual(['c-2']);
+    await expect(middleware(execution('c-2', 2), slow)).rejects.toBeInstanceOf(InvalidArgument);
   });
 });

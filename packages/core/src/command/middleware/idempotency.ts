@@ -17,6 +17,30 @@ export interface IdempotencyStore {
   set(commandId: string, record: IdempotencyRecord): Promise<void>;
 }
 
+/**
+ * An {@link IdempotencyStore} that records a command's result in the same transaction as the
+ * command's appends, so a crash at any point leaves both or neither: a retry appends once and
+ * returns the first result. `@annals/postgres` ships one (`PostgresIdempotencyStore`).
+ */
+export interface TransactionalIdempotencyStore extends IdempotencyStore {
+  /**
+   * Returns the record of `commandId` when there is one; otherwise opens a transaction, runs `run`
+   * (the rest of the pipeline and the handler) so that the repositories join it, records its result
+   * and commits. When another process records the same id first, rolls back what `run` did and
+   * returns that record. The returned record is the one that holds, from whichever run committed.
+   */
+  runOnce(
+    commandId: string,
+    command: Omit<IdempotencyRecord, 'result'>,
+    run: () => Promise<unknown>,
+  ): Promise<IdempotencyRecord>;
+}
+
+/** True when `store` records results in the transaction of the command's appends. */
+function isTransactional(store: IdempotencyStore): store is TransactionalIdempotencyStore {
+  return typeof (store as Partial<TransactionalIdempotencyStore>).runOnce === 'function';
+}
+
 /** Options of {@link InMemoryIdempotencyStore}. */
 export interface InMemoryIdempotencyStoreOptions {
   /**
@@ -105,7 +129,13 @@ export interface IdempotencyOptions {
  * still going waits for it. A failed command is not remembered, so it can be retried. Reusing an id
  * for another command (other type or payload) is refused with `InvalidArgument`.
  *
- * Put it outside `retryOnConcurrency` (`use` it first) so a retried command is remembered once.
+ * Put it outside `retryOnConcurrency` (`use` it first) so a retried command is remembered once;
+ * with a {@link TransactionalIdempotencyStore}, inside it (`use` `retryOnConcurrency` first), so each
+ * attempt is a transaction of its own.
+ *
+ * With a {@link TransactionalIdempotencyStore} the record is written in the transaction of the
+ * command's appends (a crash anywhere leaves both or neither), and a repeat returns the first result
+ * as the store kept it (as JSON for `PostgresIdempotencyStore`).
  *
  * @example
  * ```ts
@@ -126,7 +156,8 @@ export function idempotency(options: IdempotencyOptions = {}): CommandMiddleware
       return Promise.reject(error);
     }
     const attempt = { store, running, execution, next, payload };
-    return memory === undefined ? runOnce(attempt) : runOnceInMemory(attempt, memory);
+    if (memory !== undefined) return runOnceInMemory(attempt, memory);
+    return isTransactional(store) ? runOnceInTransaction(attempt, store) : runOnce(attempt);
   };
 }
 
@@ -194,6 +225,28 @@ function runOnce(a: Attempt): Promise<unknown> {
     );
     return run;
   });
+}
+
+/**
+ * {@link runOnce} on a transactional store: the store looks up the record, runs the command and
+ * records its result in one transaction. A repeat in this process waits for the first run.
+ */
+function runOnceInTransaction(a: Attempt, store: TransactionalIdempotencyStore): Promise<unknown> {
+  const { commandId, commandType } = a.execution;
+  const inFlight = a.running.get(commandId);
+  if (inFlight !== undefined) {
+    const again = () => runOnceInTransaction(a, store);
+    return inFlight.then(again, again);
+  }
+  const run = promiseOf(() => store.runOnce(commandId, { commandType, payload: a.payload }, a.next)).then(
+    (record) => check(a, record),
+  );
+  a.running.set(commandId, run);
+  run.then(
+    () => settled(a, run),
+    () => settled(a, run),
+  );
+  return run;
 }
 
 function settled(a: Attempt, run: Promise<unknown>): void {

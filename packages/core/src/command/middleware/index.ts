@@ -5,6 +5,7 @@ export {
   InMemoryIdempotencyStore,
   type InMemoryIdempotencyStoreOptions,
   idempotency,
+  type TransactionalIdempotencyStore,
 } from './idempotency.js';
 export { type CommandLogger, logging } from './logging.js';
 export { type RetryOnConcurrencyOptions, retryOnConcurrency } from './retry-on-concurrency.js';

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../../events/event-types.js';
+import type { EventFilter } from '../../store/event-store.js';
 import type { EventLogStats } from '../event-log-stats.js';
 
 /**
@@ -8,7 +9,7 @@ import type { EventLogStats } from '../event-log-stats.js';
  */
 export class LagMeter {
   readonly #stats: EventLogStats;
-  readonly #filter: { readonly types: readonly string[] };
+  readonly #filter: EventFilter;
   /** The position the lag is measured from. */
   readonly #position: () => bigint;
   #events = 0;
@@ -25,7 +26,7 @@ export class LagMeter {
 
   constructor(
     stats: EventLogStats,
-    filter: { readonly types: readonly string[] },
+    filter: EventFilter,
     position: () => bigint,
     changed: () => void = () => {},
   ) {

@@ -2,8 +2,10 @@ import type { RecordedEvent } from '../../events/event-types.js';
 import { ProjectionTelemetry } from '../../observability/projection-telemetry.js';
 import { backoffDelay } from '../../retry/backoff.js';
 import { ChangeNotifier } from '../../store/change-notifier.js';
+import type { EventFilter } from '../../store/event-store.js';
 import { BatchReader } from '../batch-reader.js';
 import { isCheckpointConflict, isLeaseLost, LeaseLost, ProjectionFailed } from '../projection-errors.js';
+import { projectionFilter } from '../projection-filter.js';
 import type { ProjectionErrorInfo, ProjectionStatus } from '../projection-status.js';
 import type { RebuildTracker } from '../rebuild-progress.js';
 import { transientDelay } from '../transient-retry.js';
@@ -25,7 +27,7 @@ import { WorkerState } from './worker-state.js';
  */
 export class ProjectionWorker<TContext, TTransaction> {
   readonly #s: WorkerSettings<TContext, TTransaction>;
-  readonly #filter: { readonly types: readonly string[] };
+  readonly #filter: EventFilter;
   /** Wakes sleeps early (desired again, stop) and waiters on position or state. */
   readonly #changes = new ChangeNotifier();
   readonly #state = new WorkerState(() => this.#changes.notify());
@@ -51,7 +53,7 @@ export class ProjectionWorker<TContext, TTransaction> {
 
   constructor(settings: WorkerSettings<TContext, TTransaction>) {
     this.#s = settings;
-    this.#filter = { types: settings.projection.eventTypes };
+    this.#filter = projectionFilter(settings.projection);
     const sleep = (ms: number) => this.#sleep(ms);
     this.#failures = new FailureRecord(settings.key, settings.logger, () => this.#settle(), sleep);
     this.#lease = new LeaseHolder(settings, {
