@@ -33,6 +33,7 @@ export default defineConfig({
       '@annals/outbox/nats': src('outbox', 'nats/index.ts'),
       '@annals/outbox/rabbitmq': src('outbox', 'rabbitmq/index.ts'),
       '@annals/outbox': src('outbox'),
+      '@annals/console': src('console'),
     },
   },
   test: {
@@ -56,7 +57,7 @@ export default defineConfig({
           // test/cli spawns the command line for minutes: `pnpm test:cli`; test/brokers starts, kills
           // and restarts brokers of its own: `pnpm test:brokers`; test/crash kills processes mid-command:
           // `pnpm test:crash`; test/process-crash kills bank nodes between every pair of steps:
-          // `pnpm test:process`.
+          // `pnpm test:process`; test/console drives a browser: `pnpm test:console`.
           exclude: [
             '**/node_modules/**',
             '**/dist/**',
@@ -66,6 +67,7 @@ export default defineConfig({
             'test/brokers/**',
             'test/crash/**',
             'test/process-crash/**',
+            'test/console/**',
           ],
         },
       },

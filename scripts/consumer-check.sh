@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
 MAJORS=${CONSUMER_NODE_MAJORS:-22 24}
 MANAGERS=${CONSUMER_PACKAGE_MANAGERS:-npm pnpm}
-PACKAGES="core postgres outbox testing cli create-annals"
+PACKAGES="core postgres outbox testing console cli create-annals"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/annals-consumer.XXXXXX")
 cleanup() { if [ "${CONSUMER_KEEP:-}" = 1 ]; then echo "kept ${WORK}"; else rm -rf "${WORK}"; fi; }
@@ -51,13 +51,16 @@ for t in "${PACK}"/*.tgz; do
     echo "${t} still has a workspace: range"; exit 1
   fi
 done
+# The console ships its built front end (its build script runs vite build before tsc).
+tar tzf "${PACK}"/annals-console-*.tgz | grep -qx 'package/dist/web/index.html' ||
+  { echo "the console's tarball lacks its front end (dist/web/index.html)"; exit 1; }
 took
 
 step "publint and attw"
 for t in "${PACK}"/*.tgz; do
   node_modules/.bin/publint run "${t}" --strict
 done
-for p in core postgres outbox testing cli; do
+for p in core postgres outbox testing console cli; do
   # ESM-only packages: the CommonJS resolution modes do not apply.
   node_modules/.bin/attw "${PACK}/annals-${p}-"*.tgz --profile esm-only --format table-flipped
 done

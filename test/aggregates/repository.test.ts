@@ -141,6 +141,23 @@ describe('Repository', () => {
     expect(new Repository(BankAccount, { store }).streamIdOf('acc-1')).toBe('BankAccount-acc-1');
   });
 
+  it('finds the aggregate id of a stream id, for the default and for a prefix strategy', () => {
+    const store = new InMemoryEventStore();
+    const byDefault = new Repository(BankAccount, { store });
+    expect(byDefault.aggregateIdOf('BankAccount-acc-1')).toBe('acc-1');
+    expect(byDefault.aggregateIdOf('BankAccount-BankAccount-7')).toBe('BankAccount-7');
+    expect(byDefault.aggregateIdOf('Transfer-t-1')).toBeUndefined();
+    expect(byDefault.aggregateIdOf('BankAccount-')).toBeUndefined();
+    const lower = new Repository(BankAccount, {
+      store,
+      streamId: (type, id) => `${type.toLowerCase()}:${id}`,
+    });
+    expect(lower.aggregateIdOf('bankaccount:acc-1')).toBe('acc-1');
+    expect(lower.aggregateIdOf('BankAccount-acc-1')).toBeUndefined();
+    const hashed = new Repository(BankAccount, { store, streamId: (_type, id) => `h${id.length}` });
+    expect(hashed.aggregateIdOf('h5')).toBeUndefined();
+  });
+
   it('refuses an aggregate of another class', async () => {
     const { accounts } = setup();
     await expect(accounts.save({} as BankAccount)).rejects.toThrow(InvalidArgument);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InvalidArgument, type Projection } from '@annals/core';
+import { type AggregateClass, InvalidArgument, type Projection, type StreamIdStrategy } from '@annals/core';
 import type {
   PostgresConnectionOptions,
   PostgresEventStoreOptions,
@@ -31,6 +31,10 @@ export interface AnnalsConfig {
   readonly projections?: readonly Projection<PostgresProjectionContext>[];
   /** Where the store is, when the command line and the environment do not say. */
   readonly connection?: PostgresConnectionOptions;
+  /** The aggregates whose state `annals console` shows at a chosen revision of their stream. */
+  readonly aggregates?: readonly AggregateClass<any>[];
+  /** The stream id strategy of the application's repositories, when not the default. */
+  readonly streamId?: StreamIdStrategy;
 }
 
 /** Types an `annals.config.ts`; returns its argument. */
@@ -85,6 +89,9 @@ export async function loadConfig(
   }
   if (config.projections !== undefined && !Array.isArray(config.projections)) {
     throw new InvalidArgument(`The config module ${file} exports projections that are not an array.`);
+  }
+  if (config.aggregates !== undefined && !Array.isArray(config.aggregates)) {
+    throw new InvalidArgument(`The config module ${file} exports aggregates that are not an array.`);
   }
   return { path: file, config };
 }

@@ -1,4 +1,4 @@
-import { InvalidArgument, type RecordedEvent, type StoredDeadLetter } from '@annals/core';
+import { InvalidArgument, type StoredDeadLetter } from '@annals/core';
 import { PostgresDeadLetterStore, type PostgresEventStore } from '@annals/postgres';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -41,12 +41,4 @@ export async function letterOf(
     );
   }
   return found[0]!;
-}
-
-/** The event a dead letter names, read from its stream at its position (as the store reads it). */
-export async function eventOf(store: PostgresEventStore, letter: StoredDeadLetter): Promise<RecordedEvent> {
-  for await (const event of store.readAll({ fromPosition: letter.position, maxCount: 1 })) {
-    if (event.id === letter.eventId) return event;
-  }
-  throw new InvalidArgument(`Event ${letter.eventId} is not at position ${letter.position} of the log.`);
 }

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerConsole } from './commands/console.js';
 import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
@@ -46,6 +47,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 database unreachable, 4 schema not migrat
   registerExport(program);
   registerImport(program);
   registerVerify(program);
+  registerConsole(program);
   inheritSettings(program);
   return program;
 }

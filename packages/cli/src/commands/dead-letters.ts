@@ -1,8 +1,13 @@
-import { InvalidArgument, type StoredDeadLetter } from '@annals/core';
-import { PostgresDeadLetterStore } from '@annals/postgres';
+import type { StoredDeadLetter } from '@annals/core';
+import {
+  deadLetterEvent,
+  discardDeadLetter,
+  PostgresDeadLetterStore,
+  retryDeadLetter,
+} from '@annals/postgres';
 import type { Command } from 'commander';
 import { projectionNamed } from '../config.js';
-import { eventOf, letterOf, lettersOf } from '../dead-letter-rows.js';
+import { letterOf, lettersOf } from '../dead-letter-rows.js';
 import { eventJson, formatEvent, printTable, toJson, writeLine } from '../output.js';
 import { withSession } from '../session.js';
 
@@ -48,7 +53,7 @@ export function registerDeadLetters(program: Command): void {
     .action(async (eventId: string, options: { projection?: string; json?: boolean }, command: Command) => {
       await withSession(command, { config: 'optional', definitions: false }, async ({ store }) => {
         const letters = await lettersOf(store, eventId, options.projection);
-        const event = await eventOf(store, letters[0]!);
+        const event = await deadLetterEvent(store, letters[0]!);
         if (options.json === true) {
           for (const letter of letters)
             await writeLine(toJson({ ...letterJson(letter), event: eventJson(event) }));
@@ -74,15 +79,7 @@ export function registerDeadLetters(program: Command): void {
     .action(async (ref: string, options: { projection?: string }, command: Command) => {
       await withSession(command, { config: 'required', definitions: true }, async ({ store, config }) => {
         const letter = await letterOf(store, ref, options.projection);
-        const projection = projectionNamed(config!, letter.projection);
-        const event = await eventOf(store, letter);
-        const letters = new PostgresDeadLetterStore(store);
-        await store.transaction(async (tx) => {
-          if (projection.batched) await projection.handleBatch([event], { tx });
-          else await projection.handle(event, { tx });
-          // Removed in the same transaction: a concurrent retry that removed it first rolls this one back.
-          if (!(await letters.remove(letter.id, { transaction: tx }))) throw letterGone(letter);
-        });
+        const event = await retryDeadLetter(store, projectionNamed(config!, letter.projection), letter);
         await writeLine(`applied ${event.type} ${event.id} to ${letter.key}; its dead letter is removed`);
       });
     });
@@ -94,17 +91,10 @@ export function registerDeadLetters(program: Command): void {
     .action(async (ref: string, options: { projection?: string }, command: Command) => {
       await withSession(command, { config: 'optional', definitions: false }, async ({ store }) => {
         const letter = await letterOf(store, ref, options.projection);
-        if (!(await new PostgresDeadLetterStore(store).remove(letter.id))) throw letterGone(letter);
+        await discardDeadLetter(store, letter);
         await writeLine(`discarded the dead letter of ${letter.key} for event ${letter.eventId}`);
       });
     });
-}
-
-/** The dead letter was removed by another retry or discard between reading and removing it. */
-function letterGone(letter: StoredDeadLetter): InvalidArgument {
-  return new InvalidArgument(
-    `No dead letter with id ${letter.id} (event ${letter.eventId}) any more: another retry or discard removed it meanwhile; nothing was changed.`,
-  );
 }
 
 function letterJson(letter: StoredDeadLetter): Record<string, unknown> {

@@ -1,8 +1,8 @@
+import { readSchemaState } from '@annals/postgres';
 import type { Command } from 'commander';
 import { CommandExit } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { toJson, writeLine } from '../output.js';
-import { readSchemaState } from '../schema-state.js';
 import { withSession } from '../session.js';
 
 /** `annals migrate [--dry-run] [--json]`. */

@@ -1,11 +1,15 @@
-import type { AnnalsTables, PostgresDiagnostics } from '@annals/postgres';
+import {
+  type AnnalsTables,
+  type PostgresDiagnostics,
+  type ProjectionOverview,
+  readProjectionOverview,
+  readSchemaState,
+} from '@annals/postgres';
 import type { Command } from 'commander';
 import { type Kysely, sql } from 'kysely';
 import { CommandExit } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatDuration, printTable, toJson, writeLine } from '../output.js';
-import { type ProjectionOverview, readProjectionOverview } from '../projection-overview.js';
-import { readSchemaState } from '../schema-state.js';
 import { withSession } from '../session.js';
 
 /** `annals status [--json]`. */

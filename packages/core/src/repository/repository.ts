@@ -105,6 +105,35 @@ export class Repository<T extends AggregateRoot> {
   }
 
   /**
+   * The aggregate id whose stream is `streamId`, or undefined when the stream is not one of this
+   * repository's: the inverse of {@link Repository.streamIdOf} for a strategy that puts a fixed
+   * prefix before the id, as the default one does (`BankAccount-acc-1` gives `acc-1`). A strategy
+   * that transforms the id (hashes it, say) has no inverse here: undefined.
+   *
+   * @example
+   * ```ts
+   * accounts.aggregateIdOf('BankAccount-acc-1'); // 'acc-1'
+   * accounts.aggregateIdOf('Transfer-t-1'); // undefined
+   * ```
+   */
+  aggregateIdOf(streamId: string): string | undefined {
+    if (typeof streamId !== 'string') return undefined;
+    // A prefix strategy maps an id of length n to a stream id of length |prefix| + n: one candidate
+    // per suffix, and at most one of them can map back to streamId.
+    for (let start = 0; start < streamId.length; start++) {
+      const candidate = streamId.slice(start);
+      let derived: unknown;
+      try {
+        derived = this.#streamId(this.aggregateType, candidate);
+      } catch {
+        continue;
+      }
+      if (derived === streamId) return candidate;
+    }
+    return undefined;
+  }
+
+  /**
    * Loads the current state of aggregate `id`. Throws {@link AggregateNotFound} when its stream does
    * not exist. With snapshots on, starts from the latest snapshot of the current shape and replays
    * the events after it; a snapshot of another shape version is ignored and a new one is taken.

@@ -25,6 +25,7 @@ export {
   projectionMigration,
 } from './projection-schema.js';
 export { assertSchemaName, DEFAULT_SCHEMA, notificationChannel } from './schema-name.js';
+export { readSchemaState, type SchemaState } from './schema-state.js';
 export type {
   AnnalsTables,
   AnnalsTablesLocation,

@@ -1,8 +1,10 @@
-import { annalsMigrations, MIGRATION_TABLE, type PostgresEventStore } from '@annals/postgres';
 import { sql } from 'kysely';
+import type { PostgresEventStore } from '../store/postgres-event-store.js';
+import { annalsMigrations, MIGRATION_TABLE } from './migrations.js';
 
 /** Which of the shipped migrations a store's schema has, and which it lacks. */
 export interface SchemaState {
+  /** The schema of the Annals tables. */
   readonly schema: string;
   /** Applied migrations, in order. */
   readonly applied: readonly string[];
@@ -10,7 +12,10 @@ export interface SchemaState {
   readonly pending: readonly string[];
 }
 
-/** Reads the migration bookkeeping of the store's schema (none applied when the table is absent). */
+/**
+ * Reads the migration bookkeeping of the store's schema (none applied when the table is absent):
+ * `pending` not empty means `store.migrate()` (or `annals migrate`) has work to do.
+ */
 export async function readSchemaState(store: PostgresEventStore): Promise<SchemaState> {
   const shipped = Object.keys(annalsMigrations(store.schema)).sort();
   const exists = await sql<{

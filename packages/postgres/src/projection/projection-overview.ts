@@ -1,13 +1,11 @@
 import type { Projection } from '@annals/core';
-import {
-  type AnnalsTables,
-  PostgresDeadLetterStore,
-  PostgresEventLogStats,
-  type PostgresEventStore,
-  PostgresLeaseStore,
-  PostgresProjectionControl,
-} from '@annals/postgres';
 import type { Kysely } from 'kysely';
+import type { AnnalsTables } from '../schema/tables.js';
+import type { PostgresEventStore } from '../store/postgres-event-store.js';
+import { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
+import { PostgresEventLogStats } from './postgres-event-log-stats.js';
+import { PostgresLeaseStore } from './postgres-lease-store.js';
+import { PostgresProjectionControl } from './postgres-projection-control.js';
 
 /** One projection (or shard) as seen from outside any runner: its checkpoint, lag, lease and dead letters. */
 export interface ProjectionOverview {
@@ -31,16 +29,25 @@ export interface ProjectionOverview {
   readonly lagMs: number;
   /** Whether the lag counts only the projection's event types (known from the config). */
   readonly lagByType: boolean;
+  /** The runner that holds the lease, when one does. */
   readonly owner: string | undefined;
+  /** When that lease expires unless renewed. */
   readonly leaseExpiresAt: Date | undefined;
+  /** Dead letters recorded under this key. */
   readonly deadLetters: number;
 }
 
 const SHARD = /\[\d+\/\d+\]$/;
 
 /**
- * Every projection with a checkpoint in the store, plus those of the config that have none yet.
- * The state a runner keeps in memory (failed, rebuilding) is not visible from outside it.
+ * Every projection with a checkpoint in the store, plus those of `projections` that have none yet:
+ * what `annals status` and the console show. The state a runner keeps in memory (failed,
+ * rebuilding) is not visible from outside it.
+ *
+ * @example
+ * ```ts
+ * for (const p of await readProjectionOverview(store, [AccountBalances])) console.log(p.key, p.lagEvents);
+ * ```
  */
 export async function readProjectionOverview(
   store: PostgresEventStore,
