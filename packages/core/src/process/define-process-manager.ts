@@ -2,7 +2,7 @@ import type { AnyCommandDefinition, CommandInput } from '../command/define-comma
 import { isAnnalsError } from '../errors/annals-error.js';
 import type { AnyEventDefinition, EventData } from '../events/define-event.js';
 import type { RecordedEvent } from '../events/event-types.js';
-import type { ProjectionFailurePolicy } from '../projection/define-projection.js';
+import type { ProjectionFailurePolicy } from '../projection/failure-policy.js';
 import { MAX_PROJECTION_NAME_LENGTH } from '../store/limits.js';
 import { storeKeyProblem } from '../store/store-key.js';
 import { ProcessManagerDefinitionInvalid } from './process-errors.js';

@@ -12,14 +12,13 @@ export {
   type ProjectionBatchHandler,
   type ProjectionContext,
   type ProjectionEventOf,
-  type ProjectionFailurePolicy,
   type ProjectionHandler,
   type ProjectionHandlersFor,
-  type ResolvedFailurePolicy,
   type TypedProjectionOptions,
   type UntypedProjectionOptions,
 } from './define-projection.js';
 export { type EventLogStats, type PendingEvents, readAllLogStats } from './event-log-stats.js';
+export type { ProjectionFailurePolicy, ResolvedFailurePolicy } from './failure-policy.js';
 export {
   InMemoryCheckpointStore,
   type InMemoryCheckpointStoreOptions,

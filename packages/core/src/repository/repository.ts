@@ -7,7 +7,7 @@ import { currentCommandContext } from '../context/command-context.js';
 import { currentStoreTransaction } from '../context/store-transaction.js';
 import { hasErrorCode } from '../errors/annals-error.js';
 import { InvalidArgument } from '../errors/store-errors.js';
-import type { EventMetadata, NewEvent } from '../events/event-types.js';
+import type { NewEvent } from '../events/event-types.js';
 import { withMetadata } from '../events/validated-event.js';
 import { noteSavedAggregate } from '../observability/command-telemetry.js';
 import type { Snapshot, SnapshotOptions } from '../snapshot/snapshot-store.js';
@@ -16,8 +16,9 @@ import { toBigIntOption } from '../store/expected-revision.js';
 import { readStreamSync } from '../store/in-memory-event-store.js';
 import { appendRetryingUnavailable } from './append-retrying-unavailable.js';
 import { AggregateNotFound } from './repository-errors.js';
+import { stampOf } from './save-metadata.js';
 import { type SnapshotPolicy, toPolicy } from './snapshot-policy.js';
-import { defaultStreamId, type StreamIdStrategy } from './stream-id.js';
+import { aggregateIdFor, defaultStreamId, type StreamIdStrategy, streamIdFor } from './stream-id.js';
 
 /** An aggregate class a repository can instantiate: `new BankAccount(id)`. */
 export type AggregateClass<T extends AggregateRoot = AggregateRoot> = new (id: string) => T;
@@ -90,18 +91,7 @@ export class Repository<T extends AggregateRoot> {
 
   /** The stream id of the aggregate `id` (by default `${aggregateType}-${id}`). */
   streamIdOf(id: string): string {
-    if (typeof id !== 'string' || id.length === 0) {
-      throw new InvalidArgument(
-        `Repository<${this.aggregateType}> expects a non-empty string id, found ${JSON.stringify(id)}.`,
-      );
-    }
-    const streamId = this.#streamId(this.aggregateType, id);
-    if (typeof streamId !== 'string' || streamId.length === 0) {
-      throw new InvalidArgument(
-        `The streamId strategy of Repository<${this.aggregateType}> returned ${JSON.stringify(streamId)} for id ${id}; expected a non-empty string.`,
-      );
-    }
-    return streamId;
+    return streamIdFor(this.#streamId, this.aggregateType, id);
   }
 
   /**
@@ -117,20 +107,7 @@ export class Repository<T extends AggregateRoot> {
    * ```
    */
   aggregateIdOf(streamId: string): string | undefined {
-    if (typeof streamId !== 'string') return undefined;
-    // A prefix strategy maps an id of length n to a stream id of length |prefix| + n: one candidate
-    // per suffix, and at most one of them can map back to streamId.
-    for (let start = 0; start < streamId.length; start++) {
-      const candidate = streamId.slice(start);
-      let derived: unknown;
-      try {
-        derived = this.#streamId(this.aggregateType, candidate);
-      } catch {
-        continue;
-      }
-      if (derived === streamId) return candidate;
-    }
-    return undefined;
+    return aggregateIdFor(this.#streamId, this.aggregateType, streamId);
   }
 
   /**
@@ -280,7 +257,7 @@ export class Repository<T extends AggregateRoot> {
     const pending = aggregateInternals.uncommitted(aggregate);
     if (pending.length === 0) return undefined;
     const streamId = this.streamIdOf(aggregate.id);
-    const metadata = stamp(options);
+    const metadata = stampOf(options);
     const events: NewEvent[] =
       metadata === undefined
         ? [...pending]
@@ -405,22 +382,4 @@ export class Repository<T extends AggregateRoot> {
       policy.onError(error, { streamId, operation: 'save' });
     }
   }
-}
-
-function stamp(options: SaveOptions): EventMetadata | undefined {
-  const context = currentCommandContext();
-  for (const key of ['correlationId', 'causationId'] as const) {
-    const value = options[key];
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
-      throw new InvalidArgument(
-        `save option ${key} must be a non-empty string, found ${JSON.stringify(value)}.`,
-      );
-    }
-  }
-  const correlationId = options.correlationId ?? context?.correlationId;
-  const causationId = options.causationId ?? context?.causationId;
-  const metadata: Record<string, unknown> = { ...context?.metadata, ...options.metadata };
-  if (correlationId !== undefined) metadata.correlationId = correlationId;
-  if (causationId !== undefined) metadata.causationId = causationId;
-  return Object.keys(metadata).length === 0 ? undefined : metadata;
 }

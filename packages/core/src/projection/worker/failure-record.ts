@@ -1,4 +1,7 @@
 import type { Logger } from '../../observability/logger.js';
+import { backoffDelay } from '../../retry/backoff.js';
+import type { ResolvedFailurePolicy } from '../failure-policy.js';
+import { ProjectionFailed } from '../projection-errors.js';
 import type { ProjectionErrorInfo } from '../projection-status.js';
 import { transientDelay, worthLogging } from '../transient-retry.js';
 
@@ -47,6 +50,45 @@ export class FailureRecord {
     }
     await this.sleep(transientDelay(this.transient));
   }
+
+  /**
+   * Reading, committing or the checkpoint store failed outside a handler: a transient error waits
+   * its short backoff, without end; another counts an attempt of `failure` and waits its backoff,
+   * or, past its retries, is returned as the {@link ProjectionFailed} that ends the projection.
+   */
+  async outsideHandlers(
+    error: unknown,
+    transient: boolean,
+    failure: ResolvedFailurePolicy,
+  ): Promise<ProjectionFailed | undefined> {
+    const info = eventOf(error);
+    if (transient) {
+      await this.transientFailure(error, info);
+      return undefined;
+    }
+    this.attempts++;
+    this.record(error, info, this.attempts);
+    if (this.attempts > failure.retries) return new ProjectionFailed(this.key, info, this.attempts, error);
+    this.logger.warn(
+      { err: error },
+      `Projection ${this.key} failed outside its handlers (attempt ${this.attempts}); retrying.`,
+    );
+    await this.sleep(backoffDelay(this.attempts, failure.backoff));
+    return undefined;
+  }
+}
+
+/** The event an error is about, when it names one (an upcast failure names its event id). */
+function eventOf(error: unknown): ProjectionErrorInfo['event'] {
+  const id = (error as { eventId?: unknown } | null)?.eventId;
+  if (typeof id !== 'string') return undefined;
+  const { eventType, streamId } = error as { eventType?: unknown; streamId?: unknown };
+  return {
+    id,
+    type: typeof eventType === 'string' ? eventType : 'unknown',
+    streamId: typeof streamId === 'string' ? streamId : undefined,
+    position: undefined,
+  };
 }
 
 /** `name: message` of an error, or its text. */

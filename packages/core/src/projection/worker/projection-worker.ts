@@ -1,12 +1,11 @@
 import type { RecordedEvent } from '../../events/event-types.js';
 import { ProjectionTelemetry } from '../../observability/projection-telemetry.js';
-import { backoffDelay } from '../../retry/backoff.js';
 import { ChangeNotifier } from '../../store/change-notifier.js';
 import type { EventFilter } from '../../store/event-store.js';
 import { BatchReader } from '../batch-reader.js';
 import { isCheckpointConflict, isLeaseLost, LeaseLost, ProjectionFailed } from '../projection-errors.js';
 import { projectionFilter } from '../projection-filter.js';
-import type { ProjectionErrorInfo, ProjectionStatus } from '../projection-status.js';
+import type { ProjectionStatus } from '../projection-status.js';
 import type { RebuildTracker } from '../rebuild-progress.js';
 import { transientDelay } from '../transient-retry.js';
 import { BatchApplier } from './batch-applier.js';
@@ -308,25 +307,13 @@ export class ProjectionWorker<TContext, TTransaction> {
    * retried without end, others under the failure policy. False when the projection failed.
    */
   async #retryAfter(error: unknown): Promise<boolean> {
-    const { key, logger, projection } = this.#s;
-    const info = eventOf(error);
-    if (this.#s.isTransient(error)) {
-      await this.#failures.transientFailure(error, info);
-      return true;
-    }
-    const failures = this.#failures;
-    failures.attempts++;
-    failures.record(error, info, failures.attempts);
-    if (failures.attempts > projection.failure.retries) {
-      this.#fail(new ProjectionFailed(key, info, failures.attempts, error));
-      return false;
-    }
-    logger.warn(
-      { err: error },
-      `Projection ${key} failed outside its handlers (attempt ${failures.attempts}); retrying.`,
+    const failed = await this.#failures.outsideHandlers(
+      error,
+      this.#s.isTransient(error),
+      this.#s.projection.failure,
     );
-    await this.#sleep(backoffDelay(failures.attempts, projection.failure.backoff));
-    return true;
+    if (failed !== undefined) this.#fail(failed);
+    return failed === undefined;
   }
 
   /** Catch-up then live from the checkpoint, until stopped, released or the lease is lost. */
@@ -406,17 +393,4 @@ export class ProjectionWorker<TContext, TTransaction> {
     if (this.#abort.signal.aborted) return;
     await this.#changes.wait(this.#changes.version, { timeoutMs: ms, signal: this.#abort.signal });
   }
-}
-
-/** The event an error is about, when it names one (an upcast failure names its event id). */
-function eventOf(error: unknown): ProjectionErrorInfo['event'] {
-  const id = (error as { eventId?: unknown } | null)?.eventId;
-  if (typeof id !== 'string') return undefined;
-  const { eventType, streamId } = error as { eventType?: unknown; streamId?: unknown };
-  return {
-    id,
-    type: typeof eventType === 'string' ? eventType : 'unknown',
-    streamId: typeof streamId === 'string' ? streamId : undefined,
-    position: undefined,
-  };
 }
