@@ -81,9 +81,9 @@ export class PostgresIdempotencyStore implements TransactionalIdempotencyStore {
       return await this.#store.transaction((tx) => this.#runIn(tx, commandId, command, run));
     } catch (error) {
       if (!(error instanceof RecordedElsewhere)) throw error;
-      const first = await this.get(commandId);
-      if (first === undefined) throw new Error(`the record of command ${commandId} vanished`);
-      return first;
+      // The other run committed first; our transaction (with its appends) rolled back. Its record is
+      // the answer, unless someone deleted it since: then nothing ran the command, so run it now.
+      return (await this.get(commandId)) ?? this.runOnce(commandId, command, run);
     }
   }
 
