@@ -1,4 +1,7 @@
 import type { RecordedEvent } from '@annals/core';
+import type { EventView } from './event-view.js';
+
+export type { EventView } from './event-view.js';
 
 /** JSON with bigints as decimal strings (Dates become ISO strings as usual). */
 export function toJson(value: unknown): string {
@@ -11,26 +14,6 @@ export function jsonResponse(value: unknown, status = 200): Response {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
   });
-}
-
-/** An event as the API sends it: as stored, and as read through the application's definitions. */
-export interface EventView {
-  readonly id: string;
-  readonly streamId: string;
-  readonly revision: string;
-  readonly position: string;
-  readonly recordedAt: string;
-  /** Type, schema version and data as stored. */
-  readonly stored: { readonly type: string; readonly schemaVersion: number; readonly data: unknown };
-  /**
-   * Type, schema version and data as the application reads them (upcast), when a definition knows
-   * the event; `error` when it no longer reads.
-   */
-  readonly read:
-    | { readonly type: string; readonly schemaVersion: number; readonly data: unknown }
-    | { readonly error: { readonly code: string; readonly message: string } }
-    | undefined;
-  readonly metadata: Readonly<Record<string, unknown>>;
 }
 
 /** The view of a stored event; `read` is what decoding it gave (or undefined without a definition). */

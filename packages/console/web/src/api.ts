@@ -1,19 +1,7 @@
 /** Calls to the console's API, relative to the page (so the console works under any mount path). */
 
-/** An event as the API sends it (see the server's EventView). */
-export interface EventView {
-  readonly id: string;
-  readonly streamId: string;
-  readonly revision: string;
-  readonly position: string;
-  readonly recordedAt: string;
-  readonly stored: { readonly type: string; readonly schemaVersion: number; readonly data: unknown };
-  readonly read:
-    | { readonly type: string; readonly schemaVersion: number; readonly data: unknown }
-    | { readonly error: { readonly code: string; readonly message: string } }
-    | undefined;
-  readonly metadata: Readonly<Record<string, unknown>>;
-}
+/** An event as the API sends it (the server's type). */
+export type { EventView } from '../../src/event-view.js';
 
 /** An error the API answered with. */
 export class ApiError extends Error {
