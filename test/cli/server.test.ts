@@ -8,6 +8,7 @@ import {
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait-for.js';
 import { databaseUrl, fixtureConfig, jsonLines, RunningCli, runCli, serverSchema } from './support/cli.js';
 import { seedLog } from './support/seed.js';
 
@@ -185,11 +186,7 @@ describe.skipIf(databaseUrl === undefined)('annals on a server', { timeout: 600_
   });
 });
 
-/** Polls `condition` until it holds; the bound only stops a hang. */
-async function waitUntil(what: string, condition: () => Promise<boolean>, boundMs = 300_000): Promise<void> {
-  const deadline = Date.now() + boundMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Polls `condition` until it holds; the bound (five minutes: spawned processes) only stops a hang. */
+function waitUntil(what: string, condition: () => Promise<boolean>): Promise<void> {
+  return waitFor(condition, what, { boundMs: 300_000, intervalMs: 50 });
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { waitFor as waitForCondition } from '../../support/wait-for.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/transfer-node.ts', import.meta.url));
@@ -69,18 +70,12 @@ export class BankNode {
   }
 }
 
-/** Polls `condition` until it holds; the bound only keeps a broken node from hanging the test. */
-export async function waitFor(
+/** Polls `condition` until it holds; a killed node may take a while to be replaced, hence 90 s. */
+export const waitFor = (
   condition: () => boolean | Promise<boolean>,
   what: string,
   boundMs = 90_000,
-): Promise<void> {
-  const deadline = Date.now() + boundMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+): Promise<void> => waitForCondition(condition, what, { boundMs, intervalMs: 50 });
 
 /** One transfer as the log tells it. */
 export interface TransferFacts {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { waitFor } from '../../../../test/support/wait-for.js';
 import { defineEvent } from '../events/define-event.js';
 import { InMemoryEventStore } from '../store/in-memory-event-store.js';
 import { defineProjection } from './define-projection.js';
@@ -12,14 +13,6 @@ const Deposited = defineEvent('Deposited', { schema: z.object({ amount: z.number
 const silent = { warn: () => {}, error: () => {} };
 /** Leases that expire only when a test means them to (see projection-runner.test.ts). */
 const HONEST_TTL_MS = 3_000;
-
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Two runners ("nodes") sharing the stores, each running `balances` and a `witness` of the same events. */
 function twoNodes() {
