@@ -5,10 +5,8 @@ import {
   type ProcessManagerRunnerOptions,
   type ProcessStore,
 } from '@annals/core';
-import { PostgresCheckpointStore } from '../checkpoint/postgres-checkpoint-store.js';
-import { PostgresLeasedCheckpointStore } from '../checkpoint/postgres-leased-checkpoint-store.js';
 import { PostgresEventLogStats } from '../projection/postgres-event-log-stats.js';
-import { PostgresLeaseStore } from '../projection/postgres-lease-store.js';
+import { runnerLeases } from '../projection/runner-leases.js';
 import { isTransientError } from '../store/database-errors.js';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
 import { PostgresProcessStore } from './postgres-process-store.js';
@@ -42,18 +40,12 @@ export interface PostgresProcessManagerRunnerOptions
 export class PostgresProcessManagerRunner extends ProcessManagerRunner {
   constructor(options: PostgresProcessManagerRunnerOptions) {
     const { store, leases: leaseOption, ...rest } = options;
-    const wantLeases = leaseOption ?? store?.capabilities?.multiProcess ?? false;
-    const leases =
-      wantLeases === true ? new PostgresLeaseStore(store) : wantLeases === false ? undefined : wantLeases;
+    const { leases, checkpoints } = runnerLeases(store, leaseOption);
     super({
       ...rest,
       store,
       processes: options.processes ?? new PostgresProcessStore(store),
-      checkpoints:
-        options.checkpoints ??
-        (leases === undefined
-          ? new PostgresCheckpointStore(store)
-          : new PostgresLeasedCheckpointStore(store)),
+      checkpoints: options.checkpoints ?? checkpoints,
       ...(leases === undefined ? {} : { leases }),
       stats: new PostgresEventLogStats(store),
       isTransient: options.isTransient ?? isTransientError,

@@ -6,14 +6,12 @@ import {
   type ProjectionRunnerOptions,
 } from '@annals/core';
 import type { Transaction } from 'kysely';
-import { PostgresCheckpointStore } from '../checkpoint/postgres-checkpoint-store.js';
-import { PostgresLeasedCheckpointStore } from '../checkpoint/postgres-leased-checkpoint-store.js';
 import { isTransientError } from '../store/database-errors.js';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
 import { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 import { PostgresEventLogStats } from './postgres-event-log-stats.js';
-import { PostgresLeaseStore } from './postgres-lease-store.js';
 import { PostgresProjectionControl } from './postgres-projection-control.js';
+import { runnerLeases } from './runner-leases.js';
 
 /**
  * What a handler (or a batch handler, `handleBatch`) receives on PostgreSQL: `tx`, the Kysely
@@ -72,14 +70,11 @@ export interface PostgresProjectionRunnerOptions
 export class PostgresProjectionRunner extends ProjectionRunner<PostgresProjectionContext, Transaction<any>> {
   constructor(options: PostgresProjectionRunnerOptions) {
     const { store, leases: leaseOption, ...rest } = options;
-    const wantLeases = leaseOption ?? store?.capabilities?.multiProcess ?? false;
-    const leases =
-      wantLeases === true ? new PostgresLeaseStore(store) : wantLeases === false ? undefined : wantLeases;
+    const { leases, checkpoints } = runnerLeases(store, leaseOption);
     super({
       ...rest,
       store,
-      checkpoints:
-        leases === undefined ? new PostgresCheckpointStore(store) : new PostgresLeasedCheckpointStore(store),
+      checkpoints,
       ...(leases === undefined ? {} : { leases }),
       deadLetters: options.deadLetters ?? new PostgresDeadLetterStore(store),
       control: options.control ?? new PostgresProjectionControl(store),
