@@ -163,7 +163,7 @@ describe.skipIf(databaseUrl === undefined)('annals on a server', { timeout: 600_
           from ${sql.id(schema, 'checkpoints')}`.execute(store.kysely)
       ).rows;
     const rebuild = new RunningCli(['--config', fixtureConfig, 'projections', 'rebuild', 'item-counts'], {
-      env: { ...env(), ANNALS_SCHEMA: schema, CLI_SLOW_MS: '100' },
+      env: { ...env(), ANNALS_SCHEMA: schema, CLI_HOLD_AFTER: '5' },
     });
     try {
       // Wait until a batch has committed: the checkpoint has moved past zero.

@@ -94,8 +94,8 @@ describe.skipIf(databaseUrl === undefined || !tmux)(
           DATABASE_URL: databaseUrl!,
           ANNALS_SCHEMA: schema,
           TSX_TSCONFIG_PATH: join(root, 'tsconfig.json'),
-          // Slow enough per event that the rebuild is still running when the key is pressed.
-          CLI_SLOW_MS: '100',
+          // The events after the first batch wait for Ctrl-C: the rebuild is mid-log when the key is pressed.
+          CLI_HOLD_AFTER: '5',
         });
         const bar = /item-counts \[[^\]]*\] \d+% \| (\d+)\/40 events \| \d+ ev\/s \| ETA \S+/;
         const shown = await session.waitFor('the progress bar shows events done', (screen) => {
