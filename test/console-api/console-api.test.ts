@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AnnalsConsole, consoleListener, createConsole } from '@annals/console';
-import { InvalidArgument, uuidv7 } from '@annals/core';
-import { PostgresEventStore, PostgresProjectionRunner } from '@annals/postgres';
+import { InvalidArgument, type RecordedEvent, uuidv7 } from '@annals/core';
+import { PostgresDeadLetterStore, PostgresEventStore, PostgresProjectionRunner } from '@annals/postgres';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { consoleConfig } from '../console/fixtures/console.config.js';
@@ -186,6 +186,42 @@ describe('the console API', () => {
         headers: { authorization: `Bearer ${secret}` },
       }),
     ).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } });
+  });
+
+  it('answers a retry whose handler fails again with 422 PROJECTION_FAILED and keeps the letter', async () => {
+    let event: RecordedEvent | undefined;
+    for await (const stored of store.readStream('BankAccount-poison')) event ??= stored;
+    const letters = new PostgresDeadLetterStore(store);
+    await letters.record({
+      projection: 'owners',
+      key: 'owners',
+      eventId: event!.id,
+      eventType: event!.type,
+      streamId: event!.streamId,
+      position: event!.position,
+      error: 'Error: owner refused: poison',
+      attempts: 1,
+      recordedAt: new Date(),
+    });
+    const [letter] = await letters.list('owners');
+    try {
+      const retried = await call(web, `/api/dead-letters/retry?id=${letter!.id}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}` },
+      });
+      expect(retried).toMatchObject({
+        status: 422,
+        body: {
+          error: {
+            code: 'PROJECTION_FAILED',
+            message: expect.stringContaining('owner refused: poison'),
+          },
+        },
+      });
+      expect(await letters.get(letter!.id), 'the letter after the failed retry').toBeDefined();
+    } finally {
+      await letters.remove(letter!.id);
+    }
   });
 
   it('refuses a token without a label or with a short secret', async () => {

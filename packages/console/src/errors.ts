@@ -21,8 +21,12 @@ export class ActionRefused extends AnnalsError {
   }
 }
 
-/** The HTTP status an error answers with: 400 for bad input, 404, 401/403 for refusals, else 500. */
-export function statusOf(error: unknown): 400 | 401 | 403 | 404 | 409 | 500 | 503 {
+/**
+ * The HTTP status an error answers with: 400 for bad input, 404, 401/403 for refusals, 409 for a
+ * conflict, 422 when a retried dead letter's handler failed again, 503 when the store is out of
+ * reach, else 500.
+ */
+export function statusOf(error: unknown): 400 | 401 | 403 | 404 | 409 | 422 | 500 | 503 {
   if (!isAnnalsError(error)) return 500;
   switch (error.code) {
     case 'INVALID_ARGUMENT':
@@ -35,6 +39,8 @@ export function statusOf(error: unknown): 400 | 401 | 403 | 404 | 409 | 500 | 50
     case 'LEASE_LOST':
     case 'CONCURRENCY_CONFLICT':
       return 409;
+    case 'PROJECTION_FAILED':
+      return 422;
     case 'STORE_UNAVAILABLE':
       return 503;
     default:

@@ -1,4 +1,11 @@
-import { InvalidArgument, type Projection, type RecordedEvent, type StoredDeadLetter } from '@annals/core';
+import {
+  failedEventInfo,
+  InvalidArgument,
+  type Projection,
+  ProjectionFailed,
+  type RecordedEvent,
+  type StoredDeadLetter,
+} from '@annals/core';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
 import { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 import type { PostgresProjectionContext } from './postgres-projection-runner.js';
@@ -17,8 +24,9 @@ export async function deadLetterEvent(
 /**
  * Applies the event of dead letter `letter` through `projection` again and removes the letter, in
  * one transaction: what `annals dead-letters retry` and the console's Retry do. When the handler
- * fails again, its error is thrown and the letter stays; when another retry or discard removed the
- * letter meanwhile, `InvalidArgument` and nothing is changed. Resolves with the event applied.
+ * fails again, `ProjectionFailed` (its error as `cause`) and the letter stays; when another retry or
+ * discard removed the letter meanwhile, `InvalidArgument` and nothing is changed. Resolves with the
+ * event applied.
  *
  * @example
  * ```ts
@@ -39,8 +47,12 @@ export async function retryDeadLetter(
   const event = await deadLetterEvent(store, letter);
   const letters = new PostgresDeadLetterStore(store);
   await store.transaction(async (tx) => {
-    if (projection.batched) await projection.handleBatch([event], { tx });
-    else await projection.handle(event, { tx });
+    try {
+      if (projection.batched) await projection.handleBatch([event], { tx });
+      else await projection.handle(event, { tx });
+    } catch (error) {
+      throw new ProjectionFailed(projection.name, failedEventInfo(event), 1, error);
+    }
     // Removed in the same transaction: a concurrent retry that removed it first rolls this one back.
     if (!(await letters.remove(letter.id, { transaction: tx }))) throw letterGone(letter);
   });
