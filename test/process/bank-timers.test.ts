@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock, ProcessTimerFired, type RecordedEvent } from '@annals/core';
+import { type PostgresEventStore, PostgresProjectionControl } from '@annals/postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Bank, openBank } from '../../examples/bank-account/src/app.js';
 import { Deposit, OpenAccount, StartTransfer } from '../../examples/bank-account/src/application/commands.js';
@@ -25,14 +26,22 @@ const balance = async (bank: Bank, id: string) => (await bank.repositories.get(B
 
 describe('the bank transfer process manager on PGlite, with a manual clock', () => {
   const dirs: string[] = [];
+  /** One data folder for the file: a new one takes many seconds to initialise. */
+  const folder = async () => {
+    if (dirs.length === 0) dirs.push(await mkdtemp(join(tmpdir(), 'annals-pm-')));
+    return dirs[0]!;
+  };
   afterAll(async () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
   it('a credit not made by its deadline expires once the clock passes it, and the source is refunded once', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'annals-pm-'));
-    dirs.push(dataDir);
-    const options: ExampleOptions = { store: 'pglite', dataDir, databaseUrl: undefined, reset: false };
+    const options: ExampleOptions = {
+      store: 'pglite',
+      dataDir: await folder(),
+      databaseUrl: undefined,
+      reset: false,
+    };
     const clock = new ManualClock(new Date('2030-01-01T00:00:00Z'));
     let bank = await openBank(options, { transfers: timeouts, clock });
     try {
@@ -90,6 +99,40 @@ describe('the bank transfer process manager on PGlite, with a manual clock', () 
         deadlines.map((e) => (e.data as { key: string }).key),
         'one deadline fired, once',
       ).toEqual(['to-dave']);
+    } finally {
+      await bank.close();
+    }
+  }, 180_000);
+
+  it('a pause recorded in the store (as annals projections pause does) stops the process manager; resumed, it goes on', async () => {
+    // Accounts of their own, in the folder the other test may have used.
+    const options: ExampleOptions = {
+      store: 'pglite',
+      dataDir: await folder(),
+      databaseUrl: undefined,
+      reset: false,
+    };
+    const bank = await openBank(options, { transfers: timeouts });
+    try {
+      const control = new PostgresProjectionControl(bank.store as PostgresEventStore);
+      await bank.bus.execute(OpenAccount, { accountId: 'payer', owner: 'Payer' });
+      await bank.bus.execute(OpenAccount, { accountId: 'payee', owner: 'Payee' });
+      await bank.bus.execute(Deposit, { accountId: 'payer', amount: 100_00 });
+      await control.pause('transfer-process');
+      await until(
+        async () => bank.processes.status().find((s) => s.key === 'transfer-process')?.state === 'paused',
+        'the runner to report transfer-process paused',
+      );
+      await bank.bus.execute(StartTransfer, { transferId: 't-1', from: 'payer', to: 'payee', amount: 10_00 });
+      expect((await state(bank, 't-1')).state, 'the transfer while its process manager is paused').toBe(
+        'started',
+      );
+      await control.resume('transfer-process');
+      await until(
+        async () => (await state(bank, 't-1')).state === 'completed',
+        't-1 to complete after resume',
+      );
+      expect(await balance(bank, 'payee')).toBe(10_00);
     } finally {
       await bank.close();
     }

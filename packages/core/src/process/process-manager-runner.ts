@@ -11,6 +11,7 @@ import {
 } from '../projection/define-projection.js';
 import type { EventLogStats } from '../projection/event-log-stats.js';
 import type { LeaseStore } from '../projection/lease-store.js';
+import type { ProjectionControl } from '../projection/projection-control.js';
 import { ProjectionRunner } from '../projection/projection-runner.js';
 import { positiveInteger } from '../projection/projection-runner-options.js';
 import type { ProjectionStatus } from '../projection/projection-status.js';
@@ -40,6 +41,11 @@ export interface ProcessManagerRunnerOptions {
   readonly leases?: LeaseStore;
   /** Where each process manager's position in the log is kept. Default: in memory. */
   readonly checkpoints?: CheckpointStore;
+  /**
+   * Where process managers are paused and resumed, by name, as projections: a paused one applies no
+   * input (its timers still fire into the log and are applied on resume). Default: in memory.
+   */
+  readonly control?: ProjectionControl;
   /** Measures the lag. Default: reads the log. */
   readonly stats?: EventLogStats;
   /** Errors retried without end (the store unavailable), as a projection runner's. */
@@ -109,6 +115,7 @@ export class ProcessManagerRunner {
       batchSize: 1,
       ...(options.leases === undefined ? {} : { leases: options.leases }),
       ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
+      ...(options.control === undefined ? {} : { control: options.control }),
       ...(options.stats === undefined ? {} : { stats: options.stats }),
       ...(options.isTransient === undefined ? {} : { isTransient: options.isTransient }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),

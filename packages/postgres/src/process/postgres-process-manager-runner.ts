@@ -4,8 +4,10 @@ import {
   ProcessManagerRunner,
   type ProcessManagerRunnerOptions,
   type ProcessStore,
+  type ProjectionControl,
 } from '@annals/core';
 import { PostgresEventLogStats } from '../projection/postgres-event-log-stats.js';
+import { PostgresProjectionControl } from '../projection/postgres-projection-control.js';
 import { runnerLeases } from '../projection/runner-leases.js';
 import { isTransientError } from '../store/database-errors.js';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
@@ -13,7 +15,7 @@ import { PostgresProcessStore } from './postgres-process-store.js';
 
 /** Options of {@link PostgresProcessManagerRunner}: those of `ProcessManagerRunner`, with PostgreSQL defaults. */
 export interface PostgresProcessManagerRunnerOptions
-  extends Omit<ProcessManagerRunnerOptions, 'store' | 'stats' | 'leases'> {
+  extends Omit<ProcessManagerRunnerOptions, 'store' | 'stats' | 'leases' | 'control'> {
   readonly store: PostgresEventStore;
   /** Instances, outcomes and timers. Default: a `PostgresProcessStore` on the store's schema. */
   readonly processes?: ProcessStore;
@@ -24,6 +26,11 @@ export interface PostgresProcessManagerRunnerOptions
    * `projection_leases` table, as projections. Default: true on a server, false on PGlite (one process).
    */
   readonly leases?: boolean | LeaseStore;
+  /**
+   * Where process managers are paused and resumed, by name. Default: the `projection_pauses` table
+   * (`PostgresProjectionControl`), so `annals projections pause <name>` and the console pause them too.
+   */
+  readonly control?: ProjectionControl;
 }
 
 /**
@@ -47,6 +54,7 @@ export class PostgresProcessManagerRunner extends ProcessManagerRunner {
       processes: options.processes ?? new PostgresProcessStore(store),
       checkpoints: options.checkpoints ?? checkpoints,
       ...(leases === undefined ? {} : { leases }),
+      control: options.control ?? new PostgresProjectionControl(store),
       stats: new PostgresEventLogStats(store),
       isTransient: options.isTransient ?? isTransientError,
     });
