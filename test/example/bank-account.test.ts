@@ -11,7 +11,7 @@ import type { ExampleOptions } from '../../examples/bank-account/src/cli.js';
 import { BankAccount } from '../../examples/bank-account/src/domain/bank-account.js';
 import { report } from '../../examples/bank-account/src/report.js';
 import { runScenario } from '../../examples/bank-account/src/scenario.js';
-import { createOwnDatabase } from './support/own-database.js';
+import { ownDatabase } from './support/own-database.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const databaseUrl = process.env.DATABASE_URL;
@@ -91,20 +91,15 @@ describe('bank-account example, end to end', () => {
     'server: the same scenario on PostgreSQL',
     async () => {
       // A database of its own: the example's schema names are fixed, and --reset drops only its own.
-      const database = await createOwnDatabase(databaseUrl!, `annals_example_${process.pid}`);
-      try {
-        const options: ExampleOptions = {
-          store: 'postgres',
-          dataDir: '',
-          databaseUrl: database.url,
-          reset: true,
-        };
-        expectFirstRun(await runOnce(options));
-        const second = await runOnce({ ...options, reset: false });
-        expect(second.balances).toEqual({ alice: 210_00, bob: 195_00, carol: 0 });
-      } finally {
-        await database.drop();
-      }
+      const options: ExampleOptions = {
+        store: 'postgres',
+        dataDir: '',
+        databaseUrl: ownDatabase('example'),
+        reset: true,
+      };
+      expectFirstRun(await runOnce(options));
+      const second = await runOnce({ ...options, reset: false });
+      expect(second.balances).toEqual({ alice: 210_00, bob: 195_00, carol: 0 });
     },
     120_000,
   );

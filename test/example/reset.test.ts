@@ -11,7 +11,7 @@ import { openBank } from '../../examples/bank-account/src/app.js';
 import type { ExampleOptions } from '../../examples/bank-account/src/cli.js';
 import { DATA_MARKER } from '../../examples/bank-account/src/data-folder.js';
 import { ResetRefused } from '../../examples/bank-account/src/reset-refused.js';
-import { createOwnDatabase, query } from './support/own-database.js';
+import { ownDatabase, query } from './support/own-database.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const databaseUrl = process.env.DATABASE_URL;
@@ -103,43 +103,39 @@ describe("the example's --reset deletes only what the example created", () => {
   it.skipIf(!databaseUrl)(
     'server: schemas the example created carry a marker; --reset drops those, names them, and refuses an unmarked one',
     async () => {
-      const database = await createOwnDatabase(databaseUrl!, `annals_reset_${process.pid}`);
-      try {
-        const server = (reset: boolean): ExampleOptions => ({
-          store: 'postgres',
-          dataDir: '',
-          databaseUrl: database.url,
-          reset,
-        });
-        expect(await open(server(false))).toEqual([]);
-        expect(await open(server(true)), 'what --reset dropped').toEqual(['schema bank', 'schema bank_read']);
-        const schemas = await query<{ nspname: string }>(
-          database.url,
-          "select nspname from pg_namespace where nspname like 'bank%' order by 1",
-        );
-        expect(
-          schemas.map((s) => s.nspname),
-          'the schemas, created again',
-        ).toEqual(['bank', 'bank_read']);
+      const database = { url: ownDatabase('reset') };
+      const server = (reset: boolean): ExampleOptions => ({
+        store: 'postgres',
+        dataDir: '',
+        databaseUrl: database.url,
+        reset,
+      });
+      expect(await open(server(false))).toEqual([]);
+      expect(await open(server(true)), 'what --reset dropped').toEqual(['schema bank', 'schema bank_read']);
+      const schemas = await query<{ nspname: string }>(
+        database.url,
+        "select nspname from pg_namespace where nspname like 'bank%' order by 1",
+      );
+      expect(
+        schemas.map((s) => s.nspname),
+        'the schemas, created again',
+      ).toEqual(['bank', 'bank_read']);
 
-        // A schema of the same name that the example did not create is never dropped.
-        await query(database.url, 'drop schema bank_read cascade');
-        await query(database.url, 'create schema bank_read');
-        await query(database.url, 'create table bank_read.precious (id int)');
-        const refused = await openBank(server(true)).then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-        expect(refused).toBeInstanceOf(ResetRefused);
-        expect((refused as Error).message).toContain('bank_read');
-        const left = await query<{ n: number }>(
-          database.url,
-          "select count(*)::int as n from pg_namespace where nspname in ('bank', 'bank_read')",
-        );
-        expect(left[0]!.n, 'both schemas, after the refused reset').toBe(2);
-      } finally {
-        await database.drop();
-      }
+      // A schema of the same name that the example did not create is never dropped.
+      await query(database.url, 'drop schema bank_read cascade');
+      await query(database.url, 'create schema bank_read');
+      await query(database.url, 'create table bank_read.precious (id int)');
+      const refused = await openBank(server(true)).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(ResetRefused);
+      expect((refused as Error).message).toContain('bank_read');
+      const left = await query<{ n: number }>(
+        database.url,
+        "select count(*)::int as n from pg_namespace where nspname in ('bank', 'bank_read')",
+      );
+      expect(left[0]!.n, 'both schemas, after the refused reset').toBe(2);
     },
     120_000,
   );

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { TestProject } from 'vitest/node';
+import { ownDatabases } from '../example/support/own-database.js';
 
 const notices = globalThis as { annalsSkipNoticeShown?: boolean };
 
@@ -13,17 +14,25 @@ const notices = globalThis as { annalsSkipNoticeShown?: boolean };
  * and hands its tarball to every test file through `inject('pgliteTemplate')`, so each file starts
  * its own PGlite from a copy (test/support/pglite.ts). The tarball is kept in the system temp
  * folder per PGlite version, so later runs skip initdb too; it is never written to the working
- * directory. Also says once why the server tests are skipped when DATABASE_URL is not set.
+ * directory. With DATABASE_URL set, makes the example tests' databases before the run and drops
+ * them after it (`inject('ownDatabases')`); without it, says once why the server tests are skipped.
  */
-export default async function setup(project: TestProject): Promise<() => void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   project.provide('pgliteTemplate', await pgliteTemplate());
-  if (!process.env.DATABASE_URL && notices.annalsSkipNoticeShown !== true) {
+  const serverUrl = process.env.DATABASE_URL;
+  if (serverUrl) {
+    const databases = await ownDatabases(serverUrl);
+    project.provide('ownDatabases', databases.urls);
+    return databases.drop;
+  }
+  project.provide('ownDatabases', undefined);
+  if (notices.annalsSkipNoticeShown !== true) {
     notices.annalsSkipNoticeShown = true;
     console.log(SKIP_NOTICE);
     // Repeated after the summary, where the skipped count is.
-    return () => console.log(SKIP_NOTICE);
+    return async () => console.log(SKIP_NOTICE);
   }
-  return () => {};
+  return async () => {};
 }
 
 const SKIP_NOTICE =
