@@ -52,7 +52,9 @@ for t in "${PACK}"/*.tgz; do
   fi
 done
 # The console ships its built front end (its build script runs vite build before tsc).
-tar tzf "${PACK}"/annals-console-*.tgz | grep -qx 'package/dist/web/index.html' ||
+# The listing is read whole first: under pipefail, grep -q leaving early fails tar with SIGPIPE.
+console_files=$(tar tzf "${PACK}"/annals-console-*.tgz)
+grep -qx 'package/dist/web/index.html' <<<"${console_files}" ||
   { echo "the console's tarball lacks its front end (dist/web/index.html)"; exit 1; }
 took
 
