@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { InMemoryEventStore } from '@annals/core';
 import {
   type ChainBreak,
+  type ChainCheckpoint,
   checkpointChain,
   listChainCheckpoints,
   type PostgresEventStore,
@@ -71,6 +72,26 @@ describe.each(targets)('event chain (%s)', (target) => {
     // Appended after the seal: walked, reported unsealed, not a break.
     await store.append('account-4', [{ type: 'Opened', data: {} }]);
     expect(await verifyChain(store, { publicKey })).toMatchObject({ intact: true, events: 13, unsealed: 1 });
+  });
+
+  it('the job and the audit shown in docs/data-protection.md', async () => {
+    const store = await db.open(target);
+    await store.append('account-1', [{ type: 'Opened', data: { owner: 'Ada' } }]);
+    const published: ChainCheckpoint[] = [];
+    // #region chain-job
+    // Every few minutes, on any node (several at once are safe): seal, then sign the head.
+    const { sealed } = await sealChain(store);
+    const checkpoint = await checkpointChain(store, { privateKey });
+    // Publish the checkpoint where the database's administrators cannot rewrite it.
+    if (checkpoint !== undefined) published.push(checkpoint);
+    // #endregion chain-job
+    expect(sealed).toBe(1);
+    // #region chain-audit
+    // An auditor holding the public key and the published checkpoints:
+    const report = await verifyChain(store, { publicKey, checkpoints: published });
+    if (!report.intact) throw new Error(report.broken!.message);
+    // #endregion chain-audit
+    expect(report).toMatchObject({ intact: true, checkpoints: 2, signedUpTo: checkpoint!.position });
   });
 
   it('an UPDATE of one event’s data is found at that event', async () => {
