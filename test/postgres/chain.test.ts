@@ -1,14 +1,18 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { InMemoryEventStore } from '@annals/core';
 import {
+  annalsMigrations,
   type ChainBreak,
   type ChainCheckpoint,
   checkpointChain,
   listChainCheckpoints,
-  type PostgresEventStore,
+  MIGRATION_LOCK_TABLE,
+  MIGRATION_TABLE,
+  PostgresEventStore,
   sealChain,
   verifyChain,
 } from '@annals/postgres';
+import { Migrator } from 'kysely/migration';
 import { describe, expect, it } from 'vitest';
 import { type TargetName, targets, useTestDatabase } from './support/test-database.js';
 
@@ -92,6 +96,37 @@ describe.each(targets)('event chain (%s)', (target) => {
     if (!report.intact) throw new Error(report.broken!.message);
     // #endregion chain-audit
     expect(report).toMatchObject({ intact: true, checkpoints: 2, signedUpTo: checkpoint!.position });
+  });
+
+  it('a log written before 0010_event_chain upgrades and is sealed whole, oldest event first', async () => {
+    const schema = db.schema(target);
+    const store = await PostgresEventStore.create(db.connection(target), { schema });
+    try {
+      const migrations = annalsMigrations(schema);
+      const migrator = new Migrator({
+        db: store.kysely,
+        provider: { getMigrations: async () => migrations },
+        migrationTableSchema: schema,
+        migrationTableName: MIGRATION_TABLE,
+        migrationLockTableName: MIGRATION_LOCK_TABLE,
+      });
+      expect((await migrator.migrateTo('0007_process_timers')).error).toBeUndefined();
+      // Rows as the 0007 schema held them (the store refuses to append before it is migrated).
+      await db.raw(
+        target,
+        `with tx as (select pg_current_xact_id() as xid),
+           s as (insert into "${schema}".streams (stream_id, category, revision, last_position)
+             select 'old-1', 'old', 1, ((xid::text::bigint) << 20) + 1 from tx)
+         insert into "${schema}".events (position, transaction_id, stream_id, revision, id, type, schema_version, data, metadata)
+         select ((xid::text::bigint) << 20) + r, xid, 'old-1', r, gen_random_uuid(), 'Old', 1, '{}', '{}'
+         from tx, generate_series(0, 1) r`,
+      );
+      expect((await store.migrate()).applied).toEqual(['0010_event_chain']);
+      expect(await sealChain(store)).toMatchObject({ sealed: 2 });
+      expect(await verifyChain(store, { publicKey })).toMatchObject({ intact: true, sealed: 2 });
+    } finally {
+      await store.close();
+    }
   });
 
   it('an UPDATE of one event’s data is found at that event', async () => {
