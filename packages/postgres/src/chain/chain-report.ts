@@ -58,6 +58,6 @@ export interface ChainVerification {
   readonly checkpoints: number;
   /** The highest position a checkpoint that held covers: the signed part of the log. */
   readonly signedUpTo?: bigint;
-  /** The chain's head: the last sealed position and its hash. */
+  /** The last sealed event the walk checked, and its hash: the chain's head when the log is intact. */
   readonly head?: { readonly position: bigint; readonly hash: string };
 }
