@@ -57,3 +57,4 @@ export {
   type PullSource,
   PullSubscription,
 } from '../store/subscription.js';
+export { TenantHandles } from '../store/tenants.js';
