@@ -12,6 +12,7 @@ export * from './errors/index.js';
 export * from './messaging/index.js';
 export * from './process/index.js';
 export * from './projection/index.js';
+export * from './router/index.js';
 export * from './schema/index.js';
 export * from './snapshot/index.js';
 export * from './store/index.js';
