@@ -26,8 +26,11 @@ export class ScaleCluster {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
   }
 
-  /** Creates and starts `annals_scale_<pid>_<index>` on port `SCALE_PORT_BASE + index`. */
-  static async create(index: number): Promise<ScaleCluster> {
+  /**
+   * Creates and starts `annals_scale_<pid>_<index>` on port `SCALE_PORT_BASE + index`; `fsync`
+   * (default off) for the benchmark, where the WAL flush is part of what an append costs.
+   */
+  static async create(index: number, options: { readonly fsync?: boolean } = {}): Promise<ScaleCluster> {
     const version = readdirSync('/usr/lib/postgresql')
       .filter((v) => /^\d+$/.test(v))
       .sort((a, b) => Number(a) - Number(b))
@@ -48,7 +51,7 @@ export class ScaleCluster {
       '-o',
       'max_connections=200',
       '-o',
-      'fsync=off',
+      `fsync=${options.fsync === true ? 'on' : 'off'}`,
       '--',
       '--auth=trust',
     ]);
