@@ -71,11 +71,13 @@ describe.skipIf(!databaseUrl)('TenantRouter', () => {
   });
 
   it("keeps each tenant's log in its own database, with its own order", async () => {
-    const router = await TenantRouter.open({ databases: dbs });
-    await router.createTenant('t1', { database: 'db1' });
+    // #region router
+    const router = await TenantRouter.open({ databases: dbs }); // { db1, db2, db3 }: PostgresEventStores
+    await router.createTenant('t1', { database: 'db1' }); // or placed by the strategy (hash by default)
     await router.createTenant('t2', { database: 'db2' });
-    await router.withTenant('t1', (s) => s.append('s-1', [noted(1), noted(2)]));
-    await router.withTenant('t2', (s) => s.append('s-1', [noted(3)]));
+    await router.withTenant('t1', (store) => store.append('s-1', [noted(1), noted(2)]));
+    await router.withTenant('t2', (store) => store.append('s-1', [noted(3)]));
+    // #endregion router
     const t1 = await toArray((await router.tenant('t1')).readAll());
     const t2 = await toArray((await router.tenant('t2')).readAll());
     expect(t1.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
@@ -97,7 +99,9 @@ describe.skipIf(!databaseUrl)('TenantRouter', () => {
       }
     })();
     while (written < 50) await new Promise((resolve) => setTimeout(resolve, 10));
-    const result = await router.moveTenant('mover', 'db2');
+    // #region move
+    const result = await router.moveTenant('mover', 'db2'); // copy, fence, copy the rest, verify, cut over
+    // #endregion move
     writing = false;
     await writer;
     expect(result).toMatchObject({ tenantId: 'mover', from: 'db1', to: 'db2' });
