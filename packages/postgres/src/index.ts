@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+export * from './archive/index.js';
 export * from './checkpoint/index.js';
 export * from './connection/index.js';
 export * from './diagnostics/index.js';

@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import type { Migration } from 'kysely/migration';
+import { type Kysely, sql } from 'kysely';
 
 /**
  * The `tenant_placements` table: the directory of a `TenantRouter`, one row per tenant naming the
@@ -21,11 +20,9 @@ export interface TenantDirectoryTables {
   readonly tenant_placements: TenantPlacementsTable;
 }
 
-/** The migration that creates the tenant directory in `schema` (`0011_tenant_directory`). Additive. */
-export function tenantDirectoryMigration(schema: string): Migration {
-  return {
-    async up(db) {
-      await sql`create table ${sql.id(schema, 'tenant_placements')} (
+/** Creates the tenant directory in `schema` (part of migration `0011_tenants_and_archive`). Additive. */
+export async function createTenantDirectory(db: Kysely<any>, schema: string): Promise<void> {
+  await sql`create table ${sql.id(schema, 'tenant_placements')} (
         tenant_id text primary key,
         database text not null,
         state text not null default 'active' check (state in ('active', 'moving')),
@@ -34,6 +31,4 @@ export function tenantDirectoryMigration(schema: string): Migration {
         updated_at timestamptz not null default now(),
         check ((state = 'moving') = (moving_to is not null))
       )`.execute(db);
-    },
-  };
 }

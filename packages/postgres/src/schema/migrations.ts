@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
-import { tenantDirectoryMigration } from '../router/directory-schema.js';
+import { createArchive } from '../archive/archive-schema.js';
+import { createTenantDirectory } from '../router/directory-schema.js';
 import { appendFunction } from '../store/append-function.js';
 import { messagingMigration } from './messaging-schema.js';
 import { processMigration } from './process-schema.js';
@@ -100,7 +101,13 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
     '0005_projection_pause': projectionPauseMigration(schema),
     '0006_outbox_inbox_idempotency': messagingMigration(schema),
     '0007_process_timers': processMigration(schema),
-    '0011_tenant_directory': tenantDirectoryMigration(schema),
+    // The tenant directory of a TenantRouter, and the cold part of the log (events_archive).
+    '0011_tenants_and_archive': {
+      async up(db) {
+        await createTenantDirectory(db, schema);
+        await createArchive(db, schema);
+      },
+    },
   };
 }
 
