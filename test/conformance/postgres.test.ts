@@ -1,5 +1,5 @@
-import { PostgresEventStore } from '@annals/postgres';
-import { runEventStoreConformance } from '@annals/testing';
+import { PostgresCheckpointStore, PostgresEventStore } from '@annals/postgres';
+import { runEventStoreConformance, runTenantIsolationConformance } from '@annals/testing';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { startPGlite } from '../support/pglite.js';
@@ -32,5 +32,16 @@ describe('PostgresEventStore on PGlite', () => {
       await store.migrate();
       return store;
     },
+  });
+});
+
+describe('PostgresEventStore tenants on PGlite', () => {
+  runTenantIsolationConformance({
+    name: 'PostgresEventStore (PGlite)',
+    ...patientBounds,
+    createStore: (options) =>
+      PostgresEventStore.create({ pglite: pglite! }, { ...options, schema: nextSchema() }),
+    prepareTenant: async (tenant) => void (await (tenant as PostgresEventStore).migrate()),
+    createCheckpointStore: (tenant) => new PostgresCheckpointStore(tenant as PostgresEventStore),
   });
 });

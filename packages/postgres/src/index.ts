@@ -5,6 +5,8 @@
  *
  * @packageDocumentation
  */
+
+export * from './archive/index.js';
 export * from './chain/index.js';
 export * from './checkpoint/index.js';
 export * from './connection/index.js';
@@ -13,6 +15,7 @@ export * from './errors/index.js';
 export * from './messaging/index.js';
 export * from './process/index.js';
 export * from './projection/index.js';
+export * from './router/index.js';
 export * from './schema/index.js';
 export * from './snapshot/index.js';
 export * from './store/index.js';

@@ -58,3 +58,4 @@ export {
   type PullSource,
   PullSubscription,
 } from '../store/subscription.js';
+export { TenantHandles } from '../store/tenants.js';

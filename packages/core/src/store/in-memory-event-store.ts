@@ -34,6 +34,7 @@ import {
 } from './expected-revision.js';
 import { importedRecordedAt } from './imported-recorded-at.js';
 import { type PullPage, PullSubscription, type Subscription } from './subscription.js';
+import { TenantHandles, type TenantScopedStore } from './tenants.js';
 
 /**
  * @internal The events of a stream as a synchronous iterable, when `store` is an
@@ -67,8 +68,11 @@ export interface InMemoryEventStoreOptions extends Omit<EventRegistryOptions, 'e
  * await store.append('account-1', [MoneyDeposited.create({ ... })], { expectedRevision: 'no_stream' });
  * ```
  */
-export class InMemoryEventStore extends EventStoreBase {
+export class InMemoryEventStore extends EventStoreBase implements TenantScopedStore<InMemoryEventStore> {
   readonly capabilities: EventStoreCapabilities = defaultCapabilities;
+  /** The tenant this handle is scoped to (see {@link forTenant}), undefined on the store itself. */
+  readonly tenantId: string | undefined;
+  readonly #tenants: TenantHandles<InMemoryEventStore>;
   /** The definitions and upcasters this store validates and upcasts with. */
   readonly registry: EventRegistry;
   readonly #log: StoredEvent[] = [];
@@ -87,10 +91,28 @@ export class InMemoryEventStore extends EventStoreBase {
         : undefined;
   }
 
-  constructor(options: InMemoryEventStoreOptions = {}) {
+  constructor(options: InMemoryEventStoreOptions = {}, tenantId?: string) {
     super(options.logger === undefined ? {} : { logger: options.logger });
     this.registry = EventRegistry.from(options as EventRegistryOptions);
     this.#pageSize = options.pageSize ?? 500;
+    this.tenantId = tenantId;
+    this.#tenants = new TenantHandles(
+      (id) => new InMemoryEventStore({ ...options, events: this.registry }, id),
+    );
+  }
+
+  /**
+   * The handle of one tenant: a log of its own (own positions, streams, subscriptions), sharing
+   * this store's definitions; the same object for the same id; closed with this store.
+   */
+  forTenant(tenantId: string): InMemoryEventStore {
+    this.#assertOpen();
+    if (this.tenantId !== undefined) {
+      throw new InvalidArgument(
+        `forTenant is called on a store, found a call on the handle of tenant ${this.tenantId}.`,
+      );
+    }
+    return this.#tenants.get(tenantId);
   }
 
   append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -257,7 +279,10 @@ export class InMemoryEventStore extends EventStoreBase {
     const drainTimeoutMs = drainTimeoutOf(options);
     if (this.#closing === undefined) {
       this.#closed = true;
-      this.#closing = drainSubscriptions(this.#subscriptions, drainTimeoutMs);
+      this.#closing = Promise.all([
+        drainSubscriptions(this.#subscriptions, drainTimeoutMs),
+        this.#tenants.close((tenant) => tenant.close(options)),
+      ]).then(() => {});
     }
     return this.#closing;
   }

@@ -23,7 +23,8 @@ export interface StreamsTable {
 }
 
 /**
- * The `events` table, append-only (a trigger rejects UPDATE, DELETE and TRUNCATE). `position` is
+ * The `events` table, append-only (triggers reject UPDATE, TRUNCATE, and DELETE but for a move into
+ * `events_archive`, see `archiveStream`). `position` is
  * `(transaction_id << 20) + index within the transaction`, so position order is commit-safe order.
  */
 export interface EventsTable {

@@ -55,5 +55,17 @@ export {
   type SnapshotStoreConformanceOptions,
 } from './store-kit-conformance.js';
 export { subscriptionCases } from './subscription-cases.js';
+export {
+  type TenantIsolationCase,
+  type TenantIsolationContext,
+  type TenantStore,
+  tenantIsolationCases,
+} from './tenant-isolation-cases.js';
+export {
+  runTenantIsolationCase,
+  runTenantIsolationConformance,
+  type TenantIsolationCaseOptions,
+  type TenantIsolationConformanceOptions,
+} from './tenant-isolation-conformance.js';
 export { runTimerStoreConformance, type TimerStoreConformanceOptions } from './timer-store-conformance.js';
 export { upcastingCases } from './upcasting-cases.js';
