@@ -111,6 +111,7 @@ export class PostgresEventStore extends EventStoreBase implements EventStore {
   ): Promise<PostgresEventStore> {
     const settings = toSettings(options);
     const opened = await openConnection(connection);
+    settings.ownKeys?.attach({ kysely: opened.kysely, schema: settings.schema });
     const store = new PostgresEventStore(
       opened,
       new StoreContext(opened.kysely, settings, opened.multiProcess),
