@@ -29,6 +29,7 @@ export {
   runLeasedCheckpointStoreConformance,
 } from './leased-checkpoint-conformance.js';
 export { multiProcessCases } from './multi-process-cases.js';
+export { personalDataCases } from './personal-data-cases.js';
 export { orderingCases } from './ordering-cases.js';
 export {
   type DeadLetterStoreConformanceOptions,
