@@ -57,4 +57,5 @@ export {
 } from './store-kit-conformance.js';
 export { subscriptionCases } from './subscription-cases.js';
 export { runTimerStoreConformance, type TimerStoreConformanceOptions } from './timer-store-conformance.js';
+export { type KeyStoreConformanceOptions, runKeyStoreConformance } from './key-store-conformance.js';
 export { upcastingCases } from './upcasting-cases.js';
