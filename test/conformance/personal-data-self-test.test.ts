@@ -72,7 +72,10 @@ const failureOf = (fragment: string, createStore: StoreFactory) =>
   );
 
 describe('a store that keeps personal data in clear text beside the sealed log', () => {
-  for (const guard of ['after forget, every read path returns FORGOTTEN', 'a rotated key seals later appends']) {
+  for (const guard of [
+    'after forget, every read path returns FORGOTTEN',
+    'a rotated key seals later appends',
+  ]) {
     it(`fails: ${guard}`, async () => {
       const error = await failureOf(guard, clearCopies);
       expect(error, 'the case should have failed').toBeInstanceOf(Error);

@@ -37,7 +37,12 @@ export function isEnvelope(value: unknown): value is Envelope {
 export function seal(value: unknown, key: SubjectKey, context: string): Envelope {
   const plain = Buffer.from(JSON.stringify(value), 'utf8');
   const aad = additionalData(key.subject, key.version);
-  const iv = createHmac('sha256', key.key).update(aad).update(context).update('\u0000').update(plain).digest();
+  const iv = createHmac('sha256', key.key)
+    .update(aad)
+    .update(context)
+    .update('\u0000')
+    .update(plain)
+    .digest();
   const nonce = iv.subarray(0, 12);
   const cipher = createCipheriv('aes-256-gcm', key.key, nonce);
   cipher.setAAD(aad);

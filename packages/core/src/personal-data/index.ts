@@ -1,5 +1,11 @@
 export { type Envelope, ENVELOPE_KEY, isEnvelope } from './envelope.js';
-export { forget, PERSONAL_DATA_STREAM, type PersonalDataStore, rotateKey, SubjectForgottenEvent } from './forget.js';
+export {
+  forget,
+  PERSONAL_DATA_STREAM,
+  type PersonalDataStore,
+  rotateKey,
+  SubjectForgottenEvent,
+} from './forget.js';
 export { FORGOTTEN, type Forgotten, forgottenSchema, isForgotten } from './forgotten.js';
 export { assertSubject, InMemoryKeyStore } from './in-memory-key-store.js';
 export type { KeyStore, PersonalDataOptions, SubjectKey, SubjectKeys } from './key-store.js';

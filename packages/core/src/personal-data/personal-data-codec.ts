@@ -6,7 +6,11 @@ import { type Envelope, envelopeFields, isEnvelope, open, seal } from './envelop
 import { FORGOTTEN, isForgotten } from './forgotten.js';
 import type { KeyStore, PersonalDataOptions, SubjectKeys } from './key-store.js';
 import { personalFieldsOf, type PersonalField } from './personal.js';
-import { KeyStoreUnavailable, PersonalDataKeysMissing, PersonalDataUnreadable } from './personal-data-errors.js';
+import {
+  KeyStoreUnavailable,
+  PersonalDataKeysMissing,
+  PersonalDataUnreadable,
+} from './personal-data-errors.js';
 
 /**
  * Seals the personal fields of events on append and opens them on read, for one registry. Stores
@@ -71,6 +75,12 @@ export class PersonalDataCodec {
     });
   }
 
+  /** `value` sealed whole under `subject`'s current key (snapshots); `context` tells the nonce apart. */
+  async sealValue(subject: string, value: unknown, context: string): Promise<unknown> {
+    const keys = await this.#call('sealing a value', () => this.keys!.currentKeys([subject]));
+    return seal(value, keys.get(subject)!, context);
+  }
+
   /**
    * The rows with every envelope in their data opened, or replaced by `FORGOTTEN` when its subject
    * was forgotten. Rows without envelopes are returned as they are. Throws `PersonalDataUnreadable`
@@ -83,12 +93,17 @@ export class PersonalDataCodec {
     if (subjects.size === 0) return rows;
     const keys = await this.#call('opening personal data', () => this.keys!.keys([...subjects]));
     return rows.map((row, index) =>
-      sealed[index] ? { ...row, data: mapEnvelopes(row.data, (envelope) => openWith(envelope, keys), 0) } : row,
+      sealed[index]
+        ? { ...row, data: mapEnvelopes(row.data, (envelope) => openWith(envelope, keys), 0) }
+        : row,
     );
   }
 
   /** The fields to seal in `event`, with their subjects; undefined when its type has none. */
-  #sealPlan(streamId: string, event: PreparedEvent): { path: readonly string[]; subject: string }[] | undefined {
+  #sealPlan(
+    streamId: string,
+    event: PreparedEvent,
+  ): { path: readonly string[]; subject: string }[] | undefined {
     const declared = this.#fields.get(event.type);
     if (declared === undefined) return undefined;
     if (event.schemaVersion !== declared.version) {

@@ -75,7 +75,8 @@ function walk(schema: z.ZodType, path: string[], found: PersonalField[], depth: 
   if (def === undefined) return;
   if (def.type === 'object') {
     const shape = (schema as unknown as z.ZodObject).shape;
-    for (const [key, field] of Object.entries(shape)) walk(field as z.ZodType, [...path, key], found, depth + 1);
+    for (const [key, field] of Object.entries(shape))
+      walk(field as z.ZodType, [...path, key], found, depth + 1);
   } else if (def.type === 'array') {
     walk(def.element as z.ZodType, [...path, '*'], found, depth + 1);
   } else if (WRAPPERS.has(def.type as string)) {

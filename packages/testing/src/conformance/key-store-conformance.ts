@@ -12,7 +12,8 @@ export interface KeyStoreConformanceOptions {
   openPeer?(keys: KeyStore): KeyStore | Promise<KeyStore>;
 }
 
-const hex = (key: Uint8Array | undefined) => (key === undefined ? undefined : Buffer.from(key).toString('hex'));
+const hex = (key: Uint8Array | undefined) =>
+  key === undefined ? undefined : Buffer.from(key).toString('hex');
 
 /**
  * Registers the cases every {@link KeyStore} must pass: a subject's first key is created once and

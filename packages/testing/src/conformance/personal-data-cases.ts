@@ -32,7 +32,14 @@ export const personalDataCases: readonly ConformanceCase[] = [
       for (const [path, events] of Object.entries(await readEveryPath(ctx, store, 'customer-1'))) {
         expect({ path, data: events.map((e) => e.data) }).toEqual({
           path,
-          data: [{ customerId: 'c1', name: 'Ada Lovelace', contact: { emails: ['ada@example.org'] }, tier: 'gold' }],
+          data: [
+            {
+              customerId: 'c1',
+              name: 'Ada Lovelace',
+              contact: { emails: ['ada@example.org'] },
+              tier: 'gold',
+            },
+          ],
         });
       }
     },
@@ -91,12 +98,16 @@ export const personalDataCases: readonly ConformanceCase[] = [
       await store.append('customer-6', [registered('c6', 'Before')]);
       expect(await rotateKey(store, 'c6')).toBe(2);
       await store.append('customer-6', [registered('c6', 'After')]);
-      const names = (await toArray(store.readStream('customer-6'))).map((e) => (e.data as { name: string }).name);
+      const names = (await toArray(store.readStream('customer-6'))).map(
+        (e) => (e.data as { name: string }).name,
+      );
       expect(names).toEqual(['Before', 'After']);
       const known = (await keys.keys(['c6'])).get('c6');
       expect(known?.forgotten === false && [...known.versions.keys()]).toEqual([1, 2]);
       await forget(store, 'c6');
-      const after = (await toArray(store.readStream('customer-6'))).map((e) => (e.data as { name: unknown }).name);
+      const after = (await toArray(store.readStream('customer-6'))).map(
+        (e) => (e.data as { name: unknown }).name,
+      );
       expect(after).toEqual([FORGOTTEN, FORGOTTEN]);
     },
   },
@@ -147,7 +158,10 @@ export const personalDataCases: readonly ConformanceCase[] = [
     group,
     name: 'a store for events with personal fields but no key store is refused with PersonalDataKeysMissing',
     async run(ctx) {
-      await expectAnnalsError(() => ctx.createStore({ events: [CustomerRegistered] }), 'PERSONAL_DATA_KEYS_MISSING');
+      await expectAnnalsError(
+        () => ctx.createStore({ events: [CustomerRegistered] }),
+        'PERSONAL_DATA_KEYS_MISSING',
+      );
     },
   },
 ];
