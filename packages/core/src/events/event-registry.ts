@@ -1,6 +1,7 @@
 import { InvalidArgument } from '../errors/store-errors.js';
 import { SubjectForgottenEvent } from '../personal-data/forget.js';
 import type { PersonalDataOptions } from '../personal-data/key-store.js';
+import { personalFieldsOf } from '../personal-data/personal.js';
 import { PersonalDataCodec } from '../personal-data/personal-data-codec.js';
 import { UpcasterRegistry } from '../upcasting/upcaster-registry.js';
 import { DecodePlans, type UpcastTarget } from './decode-plan.js';
@@ -33,8 +34,8 @@ export interface EventRegistryOptions {
   readonly strict?: boolean;
   /**
    * Seal personal fields (declared with `personal()` in event schemas) under per-subject keys from
-   * `keys`, and open them on every read. Required when a definition declares personal fields
-   * (`PersonalDataKeysMissing` otherwise). With it, the registry also knows `SubjectForgotten`.
+   * `keys`, and open them on every read. Without it, sealing or opening a personal field throws
+   * `PersonalDataKeysMissing`. With it (or with personal fields), the registry knows `SubjectForgotten`.
    */
   readonly personalData?: PersonalDataOptions;
 }
@@ -60,7 +61,8 @@ export class EventRegistry {
   readonly personalData: PersonalDataCodec;
 
   constructor(options: EventRegistryOptions = {}) {
-    const personalEvents = options.personalData === undefined ? [] : [SubjectForgottenEvent];
+    const declared = (options.events ?? []).some((def) => personalFieldsOf(def.schema).length > 0);
+    const personalEvents = options.personalData === undefined && !declared ? [] : [SubjectForgottenEvent];
     for (const def of [...(options.events ?? []), ...personalEvents]) {
       if (def === SubjectForgottenEvent && this.#definitions.has(def.type)) continue;
       const existing = this.#definitions.get(def.type);

@@ -1,4 +1,4 @@
-export { type Envelope, ENVELOPE_KEY, isEnvelope } from './envelope.js';
+export { ENVELOPE_KEY, type Envelope, isEnvelope } from './envelope.js';
 export {
   forget,
   PERSONAL_DATA_STREAM,

@@ -5,7 +5,7 @@ import type { PreparedEvent } from '../events/event-preparation.js';
 import { type Envelope, envelopeFields, isEnvelope, open, seal } from './envelope.js';
 import { FORGOTTEN, isForgotten } from './forgotten.js';
 import type { KeyStore, PersonalDataOptions, SubjectKeys } from './key-store.js';
-import { personalFieldsOf, type PersonalField } from './personal.js';
+import { type PersonalField, personalFieldsOf } from './personal.js';
 import {
   KeyStoreUnavailable,
   PersonalDataKeysMissing,
@@ -29,10 +29,11 @@ export class PersonalDataCodec {
       if (fields.length === 0) continue;
       this.#fields.set(definition.type, { version: definition.version, fields });
     }
-    if (this.#fields.size > 0 && this.keys === undefined) {
-      const types = [...this.#fields.keys()].join(', ');
-      throw new PersonalDataKeysMissing(`${types} declare personal fields`);
-    }
+  }
+
+  /** Whether any definition declares personal fields. */
+  get declaresAny(): boolean {
+    return this.#fields.size > 0;
   }
 
   /** Whether reads open sealed fields (a key store was given). */
@@ -58,7 +59,13 @@ export class PersonalDataCodec {
    * `ForgottenSubjectRefused` for a forgotten subject, `KeyStoreUnavailable` when the key store fails.
    */
   async seal(streamId: string, batch: readonly PreparedEvent[]): Promise<readonly PreparedEvent[]> {
-    if (this.#fields.size === 0 || !batch.some((event) => this.#fields.has(event.type))) return batch;
+    const personal = batch.find((event) => this.#fields.has(event.type));
+    if (personal === undefined) return batch;
+    if (this.keys === undefined) {
+      throw new PersonalDataKeysMissing(
+        `an append to ${streamId} holds ${personal.type}, which declares personal fields`,
+      );
+    }
     const plans = batch.map((event) => this.#sealPlan(streamId, event));
     const subjects = new Set(plans.flatMap((plan) => plan?.map((field) => field.subject) ?? []));
     const keys = await this.#call('sealing an append', () => this.keys!.currentKeys([...subjects]));
@@ -87,7 +94,16 @@ export class PersonalDataCodec {
    * for an envelope that cannot be opened, `KeyStoreUnavailable` when the key store fails.
    */
   async open<T extends { readonly data: unknown }>(rows: readonly T[]): Promise<readonly T[]> {
-    if (this.keys === undefined) return rows;
+    if (this.keys === undefined) {
+      // Without keys only types declared personal are looked at: a sealed field is an error, not data.
+      for (const row of rows) {
+        const type = (row as { readonly type?: unknown }).type;
+        if (typeof type === 'string' && this.#fields.has(type) && collectSubjects(row.data, new Set(), 0)) {
+          throw new PersonalDataKeysMissing(`a read met a sealed field of ${type}`);
+        }
+      }
+      return rows;
+    }
     const subjects = new Set<string>();
     const sealed = rows.map((row) => collectSubjects(row.data, subjects, 0));
     if (subjects.size === 0) return rows;

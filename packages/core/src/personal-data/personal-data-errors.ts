@@ -10,9 +10,10 @@ declare module '../errors/annals-error.js' {
 }
 
 /**
- * Event definitions declare personal fields (`personal()`), or `forget`/`rotateKey` was called, but
- * the store was given no key store (`personalData: { keys }`). Raised when the store is created, so
- * no personal value is ever written in clear.
+ * Personal fields (`personal()`) were to be sealed or opened, or `forget`/`rotateKey` was called,
+ * with a registry that has no key store (`personalData: { keys }`). Nothing is written in clear and
+ * no envelope is handed out as data. (The shipped stores bring a default key store: see
+ * `InMemoryEventStore` and `PostgresEventStore`.)
  */
 export class PersonalDataKeysMissing extends AnnalsError {
   constructor(detail: string) {

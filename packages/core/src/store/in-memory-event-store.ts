@@ -9,6 +9,8 @@ import { frozenValues } from '../events/validated-event.js';
 import { traceAppend } from '../observability/append-telemetry.js';
 import type { Logger } from '../observability/logger.js';
 import { withoutTraceContext } from '../observability/trace-context.js';
+import { withDefaultKeys } from '../personal-data/default-keys.js';
+import { InMemoryKeyStore } from '../personal-data/in-memory-key-store.js';
 import { ChangeNotifier } from './change-notifier.js';
 import { drainSubscriptions, drainTimeoutOf } from './close-options.js';
 import type {
@@ -52,6 +54,11 @@ export interface InMemoryEventStoreOptions extends Omit<EventRegistryOptions, 'e
   readonly events?: EventRegistryOptions['events'] | EventRegistry;
   /** Page size of subscriptions' reads. Default 500. */
   readonly pageSize?: number;
+  /**
+   * Where personal fields' keys live (see `personal()`). Default: when a definition declares
+   * personal fields, an `InMemoryKeyStore`, which lives exactly as long as this store's events.
+   */
+  readonly personalData?: EventRegistryOptions['personalData'];
   /** Where the store logs (a failing `subscribe` callback without `onError`). Default `consoleLogger`. */
   readonly logger?: Logger;
 }
@@ -91,7 +98,9 @@ export class InMemoryEventStore extends EventStoreBase {
 
   constructor(options: InMemoryEventStoreOptions = {}) {
     super(options.logger === undefined ? {} : { logger: options.logger });
-    this.registry = EventRegistry.from(options as EventRegistryOptions);
+    this.registry = EventRegistry.from(
+      withDefaultKeys(options, () => new InMemoryKeyStore()) as EventRegistryOptions,
+    );
     this.#pageSize = options.pageSize ?? 500;
   }
 

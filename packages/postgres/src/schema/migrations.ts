@@ -1,8 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { personalDataMigration } from '../personal-data/personal-data-schema.js';
 import { appendFunction } from '../store/append-function.js';
 import { messagingMigration } from './messaging-schema.js';
-import { personalDataMigration } from '../personal-data/personal-data-schema.js';
 import { processMigration } from './process-schema.js';
 import { projectionMigration, projectionPauseMigration } from './projection-schema.js';
 

@@ -8,6 +8,7 @@ import {
   type Projection,
   type ReadStreamOptions,
 } from '@annals/core';
+import { withDefaultKeys } from '@annals/core/adapter';
 import type { Transaction } from 'kysely';
 import { PostgresKeyStore } from '../personal-data/postgres-key-store.js';
 import type { PostgresProjectionContext } from '../projection/postgres-projection-runner.js';
@@ -25,7 +26,8 @@ export interface PostgresEventStoreOptions extends Omit<EventRegistryOptions, 'e
   readonly events?: EventRegistryOptions['events'] | EventRegistry;
   /**
    * Seal personal fields under per-subject keys (see `personal()` in `@annals/core`): a
-   * {@link KeyStore}, or `'postgres'` for a {@link PostgresKeyStore} on this store's connection and schema.
+   * {@link KeyStore}, or `'postgres'` for a {@link PostgresKeyStore} on this store's connection and
+   * schema. Default: `'postgres'` when a definition declares personal fields.
    */
   readonly personalData?: { readonly keys: KeyStore | 'postgres' };
   /** The PostgreSQL schema of the Annals tables (and of the migration bookkeeping). Default `'annals'`. */
@@ -143,7 +145,9 @@ export function toSettings(options: PostgresEventStoreOptions): Settings {
       `polling.maxMs must be at least polling.minMs (${pollMinMs}), found ${pollMaxMs}.`,
     );
   }
-  const ownKeys = options.personalData?.keys === 'postgres' ? new PostgresKeyStore() : undefined;
+  // Definitions with personal fields and no personalData: the keys live in this database.
+  const keys = withDefaultKeys(options, () => 'postgres').personalData?.keys;
+  const ownKeys = keys === 'postgres' ? new PostgresKeyStore() : undefined;
   const personalData = ownKeys === undefined ? options.personalData : { keys: ownKeys };
   return {
     registry: EventRegistry.from({ ...options, personalData } as EventRegistryOptions),

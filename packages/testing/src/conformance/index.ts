@@ -23,14 +23,15 @@ export {
 } from './expect-error.js';
 export { idempotencyCases } from './idempotency-cases.js';
 export { importCases } from './import-cases.js';
+export { type KeyStoreConformanceOptions, runKeyStoreConformance } from './key-store-conformance.js';
 export {
   type LeasedCheckpointStoreConformanceOptions,
   type LeasedCheckpointStores,
   runLeasedCheckpointStoreConformance,
 } from './leased-checkpoint-conformance.js';
 export { multiProcessCases } from './multi-process-cases.js';
-export { personalDataCases } from './personal-data-cases.js';
 export { orderingCases } from './ordering-cases.js';
+export { personalDataCases } from './personal-data-cases.js';
 export {
   type DeadLetterStoreConformanceOptions,
   type ProjectionControlConformanceOptions,
@@ -57,5 +58,4 @@ export {
 } from './store-kit-conformance.js';
 export { subscriptionCases } from './subscription-cases.js';
 export { runTimerStoreConformance, type TimerStoreConformanceOptions } from './timer-store-conformance.js';
-export { type KeyStoreConformanceOptions, runKeyStoreConformance } from './key-store-conformance.js';
 export { upcastingCases } from './upcasting-cases.js';

@@ -1,9 +1,10 @@
 import {
-  EventValidationFailed,
+  type EventValidationFailed,
   FORGOTTEN,
   forget,
   InMemoryKeyStore,
   isForgotten,
+  type PersonalDataStore,
   rotateKey,
 } from '@annals/core';
 import { expect } from 'vitest';
@@ -156,12 +157,15 @@ export const personalDataCases: readonly ConformanceCase[] = [
   },
   {
     group,
-    name: 'a store for events with personal fields but no key store is refused with PersonalDataKeysMissing',
+    name: 'a store given personal fields but no personalData option seals them with its default key store, and forget works',
     async run(ctx) {
-      await expectAnnalsError(
-        () => ctx.createStore({ events: [CustomerRegistered] }),
-        'PERSONAL_DATA_KEYS_MISSING',
-      );
+      const store = (await ctx.createStore({ events: [CustomerRegistered] })) as PersonalDataStore;
+      await store.append('customer-10', [registered('c10', 'Default Keys')]);
+      const [before] = await toArray(store.readStream('customer-10'));
+      expect((before!.data as { name: unknown }).name).toBe('Default Keys');
+      await forget(store, 'c10');
+      const [after] = await toArray(store.readStream('customer-10'));
+      expect((after!.data as { name: unknown }).name).toEqual(FORGOTTEN);
     },
   },
 ];
