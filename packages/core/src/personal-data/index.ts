@@ -8,7 +8,13 @@ export {
 } from './forget.js';
 export { FORGOTTEN, type Forgotten, forgottenSchema, isForgotten } from './forgotten.js';
 export { assertSubject, InMemoryKeyStore } from './in-memory-key-store.js';
-export type { KeyStore, PersonalDataOptions, SubjectKey, SubjectKeys } from './key-store.js';
+export type {
+  KeyStore,
+  KeyStoreCallOptions,
+  PersonalDataOptions,
+  SubjectKey,
+  SubjectKeys,
+} from './key-store.js';
 export { type PersonalField, type PersonalOptions, personal } from './personal.js';
 export { PersonalDataCodec } from './personal-data-codec.js';
 export {

@@ -12,6 +12,15 @@ export type SubjectKeys =
   | { readonly forgotten: false; readonly versions: ReadonlyMap<number, Uint8Array> };
 
 /**
+ * What a store passes along with a key lookup: the store transaction the append or read runs in,
+ * when there is one. A key store in the same database runs its statements in it (on PGlite, the one
+ * connection is the transaction's); any other key store ignores it.
+ */
+export interface KeyStoreCallOptions {
+  readonly transaction?: unknown;
+}
+
+/**
  * Where the per-subject keys of personal data live. `InMemoryKeyStore` and `PostgresKeyStore`
  * (`@annals/postgres`) implement it; a KMS fits behind it too (keep wrapped data keys, unwrap them in
  * `keys`). `runKeyStoreConformance` from `@annals/testing` checks an implementation.
@@ -25,9 +34,12 @@ export interface KeyStore {
    * The newest key of each subject, creating version 1 for a subject without one. Throws
    * `ForgottenSubjectRefused` for a forgotten subject.
    */
-  currentKeys(subjects: readonly string[]): Promise<ReadonlyMap<string, SubjectKey>>;
+  currentKeys(
+    subjects: readonly string[],
+    options?: KeyStoreCallOptions,
+  ): Promise<ReadonlyMap<string, SubjectKey>>;
   /** What the store knows of each subject; a subject it never heard of is absent from the map. */
-  keys(subjects: readonly string[]): Promise<ReadonlyMap<string, SubjectKeys>>;
+  keys(subjects: readonly string[], options?: KeyStoreCallOptions): Promise<ReadonlyMap<string, SubjectKeys>>;
   /** Adds a new key version for `subject`, used by later appends; older versions stay readable. */
   rotate(subject: string): Promise<SubjectKey>;
   /** Destroys every key version of `subject` and remembers it as forgotten. Idempotent. */

@@ -4,7 +4,7 @@ import type { AnyEventDefinition } from '../events/define-event.js';
 import type { PreparedEvent } from '../events/event-preparation.js';
 import { type Envelope, envelopeFields, isEnvelope, open, seal } from './envelope.js';
 import { FORGOTTEN, isForgotten } from './forgotten.js';
-import type { KeyStore, PersonalDataOptions, SubjectKeys } from './key-store.js';
+import type { KeyStore, KeyStoreCallOptions, PersonalDataOptions, SubjectKeys } from './key-store.js';
 import { type PersonalField, personalFieldsOf } from './personal.js';
 import {
   KeyStoreUnavailable,
@@ -58,7 +58,11 @@ export class PersonalDataCodec {
    * key. Throws `EventValidationFailed` for a bad subject or a `FORGOTTEN` value,
    * `ForgottenSubjectRefused` for a forgotten subject, `KeyStoreUnavailable` when the key store fails.
    */
-  async seal(streamId: string, batch: readonly PreparedEvent[]): Promise<readonly PreparedEvent[]> {
+  async seal(
+    streamId: string,
+    batch: readonly PreparedEvent[],
+    options?: KeyStoreCallOptions,
+  ): Promise<readonly PreparedEvent[]> {
     const personal = batch.find((event) => this.#fields.has(event.type));
     if (personal === undefined) return batch;
     if (this.keys === undefined) {
@@ -68,7 +72,7 @@ export class PersonalDataCodec {
     }
     const plans = batch.map((event) => this.#sealPlan(streamId, event));
     const subjects = new Set(plans.flatMap((plan) => plan?.map((field) => field.subject) ?? []));
-    const keys = await this.#call('sealing an append', () => this.keys!.currentKeys([...subjects]));
+    const keys = await this.#call('sealing an append', () => this.keys!.currentKeys([...subjects], options));
     return batch.map((event, index) => {
       const plan = plans[index];
       if (plan === undefined || plan.length === 0) return event;
@@ -93,7 +97,10 @@ export class PersonalDataCodec {
    * was forgotten. Rows without envelopes are returned as they are. Throws `PersonalDataUnreadable`
    * for an envelope that cannot be opened, `KeyStoreUnavailable` when the key store fails.
    */
-  async open<T extends { readonly data: unknown }>(rows: readonly T[]): Promise<readonly T[]> {
+  async open<T extends { readonly data: unknown }>(
+    rows: readonly T[],
+    options?: KeyStoreCallOptions,
+  ): Promise<readonly T[]> {
     if (this.keys === undefined) {
       // Without keys only types declared personal are looked at: a sealed field is an error, not data.
       for (const row of rows) {
@@ -107,7 +114,7 @@ export class PersonalDataCodec {
     const subjects = new Set<string>();
     const sealed = rows.map((row) => collectSubjects(row.data, subjects, 0));
     if (subjects.size === 0) return rows;
-    const keys = await this.#call('opening personal data', () => this.keys!.keys([...subjects]));
+    const keys = await this.#call('opening personal data', () => this.keys!.keys([...subjects], options));
     return rows.map((row, index) =>
       sealed[index]
         ? { ...row, data: mapEnvelopes(row.data, (envelope) => openWith(envelope, keys), 0) }

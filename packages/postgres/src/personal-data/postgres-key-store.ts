@@ -3,6 +3,7 @@ import {
   assertSubject,
   ForgottenSubjectRefused,
   type KeyStore,
+  type KeyStoreCallOptions,
   KeyStoreUnavailable,
   type SubjectKey,
   type SubjectKeys,
@@ -45,11 +46,14 @@ export class PostgresKeyStore implements KeyStore {
     this.#location ??= location;
   }
 
-  async currentKeys(subjects: readonly string[]): Promise<ReadonlyMap<string, SubjectKey>> {
+  async currentKeys(
+    subjects: readonly string[],
+    options?: KeyStoreCallOptions,
+  ): Promise<ReadonlyMap<string, SubjectKey>> {
     for (const subject of subjects) assertSubject(subject);
     const wanted = [...new Set(subjects)];
     if (wanted.length === 0) return new Map();
-    const { rows } = await this.#run('reading current keys', async (db) => {
+    const { rows } = await this.#run('reading current keys', options, async (db) => {
       // A subject without a key gets version 1, unless it was forgotten; concurrent creators agree.
       for (const subject of wanted) {
         await sql`insert into ${this.#t('personal_data_keys')} (subject, version, key)
@@ -68,11 +72,14 @@ export class PostgresKeyStore implements KeyStore {
     return result;
   }
 
-  async keys(subjects: readonly string[]): Promise<ReadonlyMap<string, SubjectKeys>> {
+  async keys(
+    subjects: readonly string[],
+    options?: KeyStoreCallOptions,
+  ): Promise<ReadonlyMap<string, SubjectKeys>> {
     const wanted = [...new Set(subjects)];
     const result = new Map<string, SubjectKeys>();
     if (wanted.length === 0) return result;
-    const { rows } = await this.#run('reading keys', (db) => this.#select(db, wanted, false));
+    const { rows } = await this.#run('reading keys', options, (db) => this.#select(db, wanted, false));
     for (const row of rows) {
       if (row.forgotten) {
         result.set(row.subject, { forgotten: true });
@@ -88,7 +95,7 @@ export class PostgresKeyStore implements KeyStore {
 
   async rotate(subject: string): Promise<SubjectKey> {
     assertSubject(subject);
-    const { rows } = await this.#run(`rotating the key of ${subject}`, (db) =>
+    const { rows } = await this.#run(`rotating the key of ${subject}`, undefined, (db) =>
       sql<{ version: number; key: Uint8Array }>`
         insert into ${this.#t('personal_data_keys')} (subject, version, key)
         select ${subject}, coalesce(max(version), 0) + 1, ${randomBytes(32)}
@@ -102,7 +109,7 @@ export class PostgresKeyStore implements KeyStore {
 
   async forget(subject: string): Promise<void> {
     assertSubject(subject);
-    await this.#run(`forgetting ${subject}`, (db) =>
+    await this.#run(`forgetting ${subject}`, undefined, (db) =>
       db.transaction().execute(async (tx) => {
         await sql`insert into ${this.#t('forgotten_subjects')} (subject) values (${subject})
           on conflict do nothing`.execute(tx);
@@ -125,13 +132,19 @@ export class PostgresKeyStore implements KeyStore {
       where f.subject = any(${subjects}::text[])`.execute(db);
   }
 
-  async #run<T>(operation: string, work: (db: Kysely<any>) => Promise<T>): Promise<T> {
+  async #run<T>(
+    operation: string,
+    options: KeyStoreCallOptions | undefined,
+    work: (db: Kysely<any>) => Promise<T>,
+  ): Promise<T> {
     const location = this.#location;
     if (location === undefined) {
       throw new KeyStoreUnavailable(operation, new Error('the key store is not bound to a database'));
     }
     try {
-      return await work(location.kysely.withoutPlugins());
+      // In the caller's transaction when there is one (PGlite's one connection is held by it).
+      const transaction = options?.transaction as Kysely<any> | undefined;
+      return await work((transaction ?? location.kysely).withoutPlugins());
     } catch (error) {
       if (error instanceof ForgottenSubjectRefused) throw error;
       throw new KeyStoreUnavailable(operation, error);

@@ -64,7 +64,7 @@ export async function appendToStream(
     );
   }
   const checked = ctx.settings.registry.prepare(streamId, events, { import: options.import === true });
-  const batch = await ctx.settings.registry.personalData.seal(streamId, checked);
+  const batch = await ctx.settings.registry.personalData.seal(streamId, checked, options);
   if (batch.length === 0) {
     throw new InvalidArgument(`append to stream ${streamId} needs at least one event, found an empty batch.`);
   }

@@ -76,7 +76,7 @@ export async function* readStream(
     const next =
       last === undefined || (backwards && last === 0n) ? undefined : backwards ? last - 1n : last + 1n;
     const nextLimit = Math.min(sizer.limit, max - count - rows.length);
-    for (const row of await registry.personalData.open(rows)) {
+    for (const row of await registry.personalData.open(rows, options)) {
       yield decodeStreamRow(registry, row, streamId);
       count++;
       // The reader asked for more than the first event: start on the next page.
