@@ -22,6 +22,7 @@ import { aggregateLoads, commandBus } from './suites/aggregate-groups.js';
 import { batchAppends, concurrentAppends, racingAppends, sequentialAppends } from './suites/append-groups.js';
 import { brokerPublish } from './suites/broker-groups.js';
 import { instrumentationOverhead } from './suites/instrumentation-group.js';
+import { personalDataOverhead } from './suites/personal-data-group.js';
 import { projectionCatchUp } from './suites/projection-group.js';
 import { catchUpReads, streamReads } from './suites/read-groups.js';
 
@@ -35,6 +36,7 @@ const GROUPS: readonly BenchGroup[] = [
   aggregateLoads,
   commandBus,
   instrumentationOverhead,
+  personalDataOverhead,
   projectionCatchUp,
   brokerPublish,
 ];
