@@ -69,7 +69,9 @@ describe('bank example: forgetting an account holder (crypto-shredding)', () => 
 
       expect(await tablesHolding(store, 'Alice'), 'no clear-text copy survives anywhere').toEqual({});
       // The scan does find a holder who was not forgotten.
-      expect(await tablesHolding(store, 'Bob')).toEqual({ 'bank_read.account_balances': 1 });
+      // (Bob opened his account by a command: its payload is also in the idempotency records, a copy
+      // outside the log that docs/data-protection.md lists as not protected.)
+      expect(await tablesHolding(store, 'Bob')).toMatchObject({ 'bank_read.account_balances': 1 });
       expect(bank.statements.holderOf('alice')).toBeUndefined();
       expect(bank.statements.holderOf('bob')).toBe('Bob');
       expect((await bank.balancesTable())?.find((r) => r.accountId === 'alice')?.owner).toBe(FORGOTTEN_OWNER);
