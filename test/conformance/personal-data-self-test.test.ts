@@ -38,7 +38,8 @@ class KeepsClearCopies implements EventStore {
   async append(streamId: string, events: readonly NewEvent[], options?: AppendOptions) {
     const result = await this.inner.append(streamId, events, options);
     const first = result.nextExpectedRevision - BigInt(events.length - 1);
-    events.forEach((event, i) => this.#clear.set(`${streamId}@${first + BigInt(i)}`, event.data));
+    for (const [i, event] of events.entries())
+      this.#clear.set(`${streamId}@${first + BigInt(i)}`, event.data);
     return result;
   }
   async *readStream(streamId: string, options?: ReadStreamOptions) {

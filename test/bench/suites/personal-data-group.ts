@@ -14,8 +14,8 @@ const ACCOUNTS = 100;
 /** The `i`-th deposit, plain or with its note sealed (same data, same size before sealing). */
 function depositOf(kind: Kind, i: number): NewEvent {
   return kind === 'plain'
-    ? BenchDeposited.create(depositData(i))
-    : BenchDepositedPersonal.create(depositData(i));
+    ? BenchDeposited.create(depositData(i, ACCOUNTS))
+    : BenchDepositedPersonal.create(depositData(i, ACCOUNTS));
 }
 
 /** Checks that a read opened the sealed note (a wrong key or a skipped open would show here). */
