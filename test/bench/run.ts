@@ -23,6 +23,7 @@ import { batchAppends, concurrentAppends, racingAppends, sequentialAppends } fro
 import { brokerPublish } from './suites/broker-groups.js';
 import { chainSealVerify } from './suites/chain-group.js';
 import { instrumentationOverhead } from './suites/instrumentation-group.js';
+import { personalDataOverhead } from './suites/personal-data-group.js';
 import { projectionCatchUp } from './suites/projection-group.js';
 import { catchUpReads, streamReads } from './suites/read-groups.js';
 
@@ -36,6 +37,7 @@ const GROUPS: readonly BenchGroup[] = [
   aggregateLoads,
   commandBus,
   instrumentationOverhead,
+  personalDataOverhead,
   projectionCatchUp,
   brokerPublish,
   chainSealVerify,

@@ -14,6 +14,7 @@ export * from './decorators/index.js';
 export * from './errors/index.js';
 export * from './events/index.js';
 export * from './observability/index.js';
+export * from './personal-data/index.js';
 export * from './process/index.js';
 export * from './projection/index.js';
 export * from './repository/index.js';

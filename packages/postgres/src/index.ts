@@ -13,6 +13,7 @@ export * from './connection/index.js';
 export * from './diagnostics/index.js';
 export * from './errors/index.js';
 export * from './messaging/index.js';
+export * from './personal-data/index.js';
 export * from './process/index.js';
 export * from './projection/index.js';
 export * from './router/index.js';

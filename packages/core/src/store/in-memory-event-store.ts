@@ -9,6 +9,8 @@ import { frozenValues } from '../events/validated-event.js';
 import { traceAppend } from '../observability/append-telemetry.js';
 import type { Logger } from '../observability/logger.js';
 import { withoutTraceContext } from '../observability/trace-context.js';
+import { withDefaultKeys } from '../personal-data/default-keys.js';
+import { InMemoryKeyStore } from '../personal-data/in-memory-key-store.js';
 import { ChangeNotifier } from './change-notifier.js';
 import { drainSubscriptions, drainTimeoutOf } from './close-options.js';
 import type {
@@ -53,6 +55,11 @@ export interface InMemoryEventStoreOptions extends Omit<EventRegistryOptions, 'e
   readonly events?: EventRegistryOptions['events'] | EventRegistry;
   /** Page size of subscriptions' reads. Default 500. */
   readonly pageSize?: number;
+  /**
+   * Where personal fields' keys live (see `personal()`). Default: when a definition declares
+   * personal fields, an `InMemoryKeyStore`, which lives exactly as long as this store's events.
+   */
+  readonly personalData?: EventRegistryOptions['personalData'];
   /** Where the store logs (a failing `subscribe` callback without `onError`). Default `consoleLogger`. */
   readonly logger?: Logger;
 }
@@ -86,14 +93,18 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
 
   static {
     readStreamSync = (store, streamId, options = {}) =>
-      #streams in store && store.readStream === InMemoryEventStore.prototype.readStream
+      #streams in store &&
+      store.readStream === InMemoryEventStore.prototype.readStream &&
+      !store.registry.personalData.enabled
         ? (store as InMemoryEventStore).#streamEvents(streamId, options)
         : undefined;
   }
 
   constructor(options: InMemoryEventStoreOptions = {}, tenantId?: string) {
     super(options.logger === undefined ? {} : { logger: options.logger });
-    this.registry = EventRegistry.from(options as EventRegistryOptions);
+    this.registry = EventRegistry.from(
+      withDefaultKeys(options, () => new InMemoryKeyStore()) as EventRegistryOptions,
+    );
     this.#pageSize = options.pageSize ?? 500;
     this.tenantId = tenantId;
     this.#tenants = new TenantHandles(
@@ -126,7 +137,9 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
   ): Promise<AppendResult> {
     this.#assertOpen();
     const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
-    const prepared = this.registry.prepare(streamId, events, { import: options.import === true });
+    const checked = this.registry.prepare(streamId, events, { import: options.import === true });
+    const prepared = await this.registry.personalData.seal(streamId, checked);
+    this.#assertOpen();
     if (prepared.length === 0) {
       throw new InvalidArgument(
         `append to stream ${streamId} needs at least one event, found an empty batch.`,
@@ -206,10 +219,18 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent> {
-    for (const event of this.#streamEvents(streamId, options)) yield event;
+    if (!this.registry.personalData.enabled) {
+      for (const event of this.#streamEvents(streamId, options)) yield event;
+      return;
+    }
+    yield* this.#opened(this.#streamRows(streamId, options));
   }
 
   *#streamEvents(streamId: string, options: ReadStreamOptions): Generator<RecordedEvent> {
+    for (const row of this.#streamRows(streamId, options)) yield this.registry.decode(row);
+  }
+
+  *#streamRows(streamId: string, options: ReadStreamOptions): Generator<StoredEvent> {
     this.#assertOpen();
     assertStreamId(streamId);
     const from = toBigIntOption('fromRevision', options.fromRevision);
@@ -221,11 +242,9 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
     let count = 0;
     if (options.direction === 'backwards') {
       const start = from === undefined ? end - 1 : Math.min(Number(from), end - 1);
-      for (let i = start; i >= 0 && count < max; i--, count++) yield this.registry.decode(stream[i]!);
+      for (let i = start; i >= 0 && count < max; i--, count++) yield stream[i]!;
     } else {
-      for (let i = Number(from ?? 0n); i < end && count < max; i++, count++) {
-        yield this.registry.decode(stream[i]!);
-      }
+      for (let i = Number(from ?? 0n); i < end && count < max; i++, count++) yield stream[i]!;
     }
   }
 
@@ -235,24 +254,43 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
     const from = toBigIntOption('fromPosition', options.fromPosition) ?? 0n;
     const max = toMaxCount(options.maxCount);
     const end = this.#log.length;
-    let count = 0;
-    for (let i = Math.max(0, Number(from) - 1); i < end && count < max; i++) {
-      const event = this.#decodeIfMatching(this.#log[i]!, options.filter);
-      if (event === undefined) continue;
-      count++;
-      yield event;
+    const rows = function* (log: readonly StoredEvent[], matches: (row: StoredEvent) => boolean) {
+      let count = 0;
+      for (let i = Math.max(0, Number(from) - 1); i < end && count < max; i++) {
+        if (!matches(log[i]!)) continue;
+        count++;
+        yield log[i]!;
+      }
+    };
+    yield* this.#opened(rows(this.#log, (row) => this.#matches(row, options.filter)));
+  }
+
+  /** Decodes rows, opening their personal fields page by page when the store seals them. */
+  async *#opened(rows: Iterable<StoredEvent>): AsyncGenerator<RecordedEvent> {
+    if (!this.registry.personalData.enabled) {
+      for (const row of rows) yield this.registry.decode(row);
+      return;
     }
+    let page: StoredEvent[] = [];
+    for (const row of rows) {
+      page.push(row);
+      if (page.length < this.#pageSize) continue;
+      for (const opened of await this.registry.personalData.open(page)) yield this.registry.decode(opened);
+      page = [];
+    }
+    for (const opened of await this.registry.personalData.open(page)) yield this.registry.decode(opened);
   }
 
   subscribeToStream(streamId: string, options: SubscribeToStreamOptions = {}): Subscription {
     this.#assertOpen();
     assertStreamId(streamId);
     let next = Number(toBigIntOption('fromRevision', options.fromRevision) ?? 0n);
-    return this.#track(() => {
+    return this.#track(async () => {
       const stream = this.#streams.get(streamId) ?? [];
       const page = stream.slice(next, next + this.#pageSize);
       next += page.length;
-      return { events: page.map((e) => this.registry.decode(e)), more: next < stream.length };
+      const opened = await this.registry.personalData.open(page);
+      return { events: opened.map((e) => this.registry.decode(e)), more: next < stream.length };
     });
   }
 
@@ -260,14 +298,15 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
     this.#assertOpen();
     assertEventFilter(options.filter);
     let index = Math.max(0, Number(toBigIntOption('fromPosition', options.fromPosition) ?? 0n) - 1);
-    return this.#track(() => {
+    return this.#track(async () => {
       const end = Math.min(this.#log.length, index + this.#pageSize);
-      const events: RecordedEvent[] = [];
+      const rows: StoredEvent[] = [];
       for (; index < end; index++) {
-        const event = this.#decodeIfMatching(this.#log[index]!, options.filter);
-        if (event !== undefined) events.push(event);
+        if (this.#matches(this.#log[index]!, options.filter)) rows.push(this.#log[index]!);
       }
-      return { events, more: index < this.#log.length };
+      const more = index < this.#log.length;
+      const opened = await this.registry.personalData.open(rows);
+      return { events: opened.map((row) => this.registry.decode(row)), more };
     });
   }
 
@@ -287,24 +326,23 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
     return this.#closing;
   }
 
-  #track(read: () => PullPage<RecordedEvent>): Subscription {
+  #track(read: () => Promise<PullPage<RecordedEvent>>): Subscription {
     const subscription = new PullSubscription<RecordedEvent>(
-      { next: async () => read(), notifier: this.#notifier },
+      { next: read, notifier: this.#notifier },
       (sub) => this.#subscriptions.delete(sub),
     );
     this.#subscriptions.add(subscription);
     return subscription;
   }
 
-  #decodeIfMatching(stored: StoredEvent, filter: EventFilter | undefined): RecordedEvent | undefined {
-    if (filter?.streamPrefix !== undefined && !stored.streamId.startsWith(filter.streamPrefix))
-      return undefined;
+  #matches(stored: StoredEvent, filter: EventFilter | undefined): boolean {
+    if (filter?.streamPrefix !== undefined && !stored.streamId.startsWith(filter.streamPrefix)) return false;
     // Filter on the type the event will have after upcasting, before paying for the upcast.
     if (filter?.types !== undefined) {
       const { type } = this.registry.upcastTarget(stored.type, stored.schemaVersion);
-      if (!filter.types.includes(type)) return undefined;
+      if (!filter.types.includes(type)) return false;
     }
-    return this.registry.decode(stored);
+    return true;
   }
 
   #assertOpen(): void {

@@ -63,7 +63,8 @@ export async function appendToStream(
       `append to stream ${streamId} accepts at most ${EVENTS_PER_TRANSACTION} events per transaction, found a batch of ${events.length}.`,
     );
   }
-  const batch = ctx.settings.registry.prepare(streamId, events, { import: options.import === true });
+  const checked = ctx.settings.registry.prepare(streamId, events, { import: options.import === true });
+  const batch = await ctx.settings.registry.personalData.seal(streamId, checked, options);
   if (batch.length === 0) {
     throw new InvalidArgument(`append to stream ${streamId} needs at least one event, found an empty batch.`);
   }

@@ -136,6 +136,7 @@ export class PostgresEventStore
   ): Promise<PostgresEventStore> {
     const settings = toSettings(options);
     const opened = await openConnection(connection);
+    settings.ownKeys?.attach({ kysely: opened.kysely, schema: settings.schema });
     const store = new PostgresEventStore(
       opened,
       new StoreContext(opened.kysely, settings, opened.multiProcess),

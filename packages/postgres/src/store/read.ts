@@ -76,7 +76,7 @@ export async function* readStream(
     const next =
       last === undefined || (backwards && last === 0n) ? undefined : backwards ? last - 1n : last + 1n;
     const nextLimit = Math.min(sizer.limit, max - count - rows.length);
-    for (const row of rows) {
+    for (const row of await registry.personalData.open(rows, options)) {
       yield decodeStreamRow(registry, row, streamId);
       count++;
       // The reader asked for more than the first event: start on the next page.
@@ -122,7 +122,7 @@ export async function* readAll(ctx: StoreContext, options: ReadAllOptions): Asyn
     // Only known without a type filter (every row is yielded); with one, a page read ahead for
     // another limit than the one finally wanted is dropped.
     const nextLimit = limitAfter(count + rows.length);
-    for (const row of rows) {
+    for (const row of await ctx.settings.registry.personalData.open(rows)) {
       const event = decodeIfMatching(ctx.settings.registry, row, filter);
       if (event === undefined) continue;
       yield event;

@@ -23,6 +23,7 @@ export {
 } from './expect-error.js';
 export { idempotencyCases } from './idempotency-cases.js';
 export { importCases } from './import-cases.js';
+export { type KeyStoreConformanceOptions, runKeyStoreConformance } from './key-store-conformance.js';
 export {
   type LeasedCheckpointStoreConformanceOptions,
   type LeasedCheckpointStores,
@@ -30,6 +31,7 @@ export {
 } from './leased-checkpoint-conformance.js';
 export { multiProcessCases } from './multi-process-cases.js';
 export { orderingCases } from './ordering-cases.js';
+export { personalDataCases } from './personal-data-cases.js';
 export {
   type DeadLetterStoreConformanceOptions,
   type ProjectionControlConformanceOptions,

@@ -16,6 +16,7 @@ import { idempotencyCases } from './idempotency-cases.js';
 import { importCases } from './import-cases.js';
 import { multiProcessCases } from './multi-process-cases.js';
 import { orderingCases } from './ordering-cases.js';
+import { personalDataCases } from './personal-data-cases.js';
 import { publishSubscribeCases } from './publish-subscribe-cases.js';
 import { readAllCases } from './read-all-cases.js';
 import { readStreamCases } from './read-stream-cases.js';
@@ -26,7 +27,7 @@ import { upcastingCases } from './upcasting-cases.js';
 /**
  * Every case of the event-store conformance suite, grouped (`append & expected revision`, `atomic
  * batches & validation`, `exact data`, `idempotency`, `readStream`, `readAll & filters`, `ordering`,
- * `subscriptions`, `publish/subscribe`, `close`, `recorded events`, `capabilities`, `upcasting`).
+ * `subscriptions`, `publish/subscribe`, `close`, `recorded events`, `capabilities`, `upcasting`, `personal data`).
  * Each case proves one guarantee of the `EventStore` contract against any store. Filter the list to
  * run a subset: `runEventStoreConformance({ ..., cases: eventStoreConformanceCases().filter(...) })`.
  */
@@ -46,6 +47,7 @@ export function eventStoreConformanceCases(): readonly ConformanceCase[] {
     ...importCases,
     ...capabilityCases,
     ...upcastingCases,
+    ...personalDataCases,
     ...multiProcessCases,
   ]);
 }
