@@ -3,6 +3,7 @@ import { eventStoreConformanceCases, runEventStoreConformance } from '@annals/te
 
 runEventStoreConformance({
   name: 'InMemoryEventStore',
+  capabilities: { appendConditions: true },
   createStore: (options) => new InMemoryEventStore(options),
 });
 

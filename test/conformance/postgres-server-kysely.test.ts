@@ -30,7 +30,12 @@ describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
   runEventStoreConformance({
     name: 'PostgresEventStore (server, Kysely instance)',
     ...patientBounds,
-    capabilities: { multiProcess: true, concurrentCommits: true, maxEventBytes: 2 * 1024 * 1024 },
+    capabilities: {
+      multiProcess: true,
+      concurrentCommits: true,
+      maxEventBytes: 2 * 1024 * 1024,
+      appendConditions: true,
+    },
     async createStore(options) {
       // Small pages make catch-up reads span several pages while writers append.
       const store = await PostgresEventStore.create(

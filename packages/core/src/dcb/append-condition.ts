@@ -1,8 +1,8 @@
 import { AnnalsError, hasErrorCode } from '../errors/annals-error.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { NewEvent } from '../events/event-types.js';
-import { toBigIntOption } from '../store/expected-revision.js';
 import type { ExpectedRevision } from '../store/event-store.js';
+import { toBigIntOption } from '../store/expected-revision.js';
 import { assertEventQuery, describeQuery, type EventQuery } from './event-query.js';
 
 /**
@@ -113,7 +113,9 @@ export function checkStreamWrites(writes: readonly StreamWrite[]): void {
   const seen = new Set<string>();
   for (const [index, write] of writes.entries()) {
     if (typeof write !== 'object' || write === null) {
-      throw new InvalidArgument(`appendToStreams: write #${index} must be an object, found ${String(write)}.`);
+      throw new InvalidArgument(
+        `appendToStreams: write #${index} must be an object, found ${String(write)}.`,
+      );
     }
     if (seen.has(write.streamId)) {
       throw new InvalidArgument(

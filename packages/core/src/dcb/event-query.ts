@@ -103,7 +103,9 @@ function assertTypeName(type: unknown, where: string): void {
     throw new InvalidArgument(`${where} must hold non-empty strings, found ${safeJson(type)}.`);
   }
   if (type.includes('\u0000')) {
-    throw new InvalidArgument(`${where} must not contain the NUL character (\\u0000); found ${safeJson(type)}.`);
+    throw new InvalidArgument(
+      `${where} must not contain the NUL character (\\u0000); found ${safeJson(type)}.`,
+    );
   }
   const surrogate = loneSurrogate(type);
   if (surrogate !== undefined) {

@@ -15,3 +15,10 @@ export {
   type Taggable,
 } from './event-query.js';
 export { MAX_TAG_BYTES, MAX_TAGS_PER_EVENT } from './tags.js';
+export {
+  buildDecisionModel,
+  type DecisionModel,
+  type DecisionProjection,
+  type DecisionState,
+  decisionProjection,
+} from './decision-model.js';

@@ -1,9 +1,9 @@
+import { noTags } from '../dcb/tags.js';
 import type { ValidationIssue } from '../errors/store-errors.js';
 import { UpcastFailed } from '../upcasting/upcasting-errors.js';
 import type { DecodePlan } from './decode-plan.js';
 import { deepFreeze } from './deep-freeze.js';
 import type { RecordedEvent, StoredEvent } from './event-types.js';
-import { noTags } from '../dcb/tags.js';
 import { toIssues } from './zod-issues.js';
 
 /** Options for `EventRegistry.decode`. */

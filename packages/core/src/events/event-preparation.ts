@@ -1,10 +1,10 @@
+import { eventTags } from '../dcb/tags.js';
 import { EventValidationFailed, InvalidArgument, UnknownEventType } from '../errors/store-errors.js';
 import type { DecodePlan, DecodePlans } from './decode-plan.js';
 import type { AnyEventDefinition } from './define-event.js';
 import { decodeEvent } from './event-decoding.js';
 import { encodeEventData, exactJsonText } from './event-payload.js';
 import type { EventMetadata, NewEvent } from './event-types.js';
-import { eventTags } from '../dcb/tags.js';
 import { assertStreamId } from './stream-id-check.js';
 import { isUuid, uuidv7 } from './uuid.js';
 import { FrozenPreparedEvent, isFrozenJson, validatedBy } from './validated-event.js';
@@ -148,7 +148,16 @@ function prepareOne(
   const encoded = encodeEventData(definition, plan.mode!, streamId, event.data);
   const derived = definition.tags?.(plan.mode === 'codec' ? event.data : encoded.data);
   const tags = eventTags(derived, event.tags, where);
-  return { id, type, schemaVersion, data: encoded.data, metadata, dataJson: encoded.json, metadataJson, tags };
+  return {
+    id,
+    type,
+    schemaVersion,
+    data: encoded.data,
+    metadata,
+    dataJson: encoded.json,
+    metadataJson,
+    tags,
+  };
 }
 
 /**
@@ -229,7 +238,16 @@ function prepareOld(
     plan,
   );
   const { tags } = event;
-  return { id, type, schemaVersion, data: event.data, metadata: event.metadata, dataJson, metadataJson, tags };
+  return {
+    id,
+    type,
+    schemaVersion,
+    data: event.data,
+    metadata: event.metadata,
+    dataJson,
+    metadataJson,
+    tags,
+  };
 }
 
 const NO_METADATA: EventMetadata = Object.freeze({});

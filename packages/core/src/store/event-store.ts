@@ -1,4 +1,3 @@
-import type { ExpectedRevisionValue } from '../errors/store-errors.js';
 import type {
   AppendCondition,
   AppendToStreamsOptions,
@@ -6,6 +5,7 @@ import type {
   StreamWrite,
 } from '../dcb/append-condition.js';
 import type { EventQuery } from '../dcb/event-query.js';
+import type { ExpectedRevisionValue } from '../errors/store-errors.js';
 import type { NewEvent, RecordedEvent } from '../events/event-types.js';
 import type { Subscription } from './subscription.js';
 

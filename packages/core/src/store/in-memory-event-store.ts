@@ -134,8 +134,8 @@ export class InMemoryEventStore extends EventStoreBase {
         'while the events of other streams of the same call are not; re-append the original call unchanged',
       );
     }
-    for (const plan of plans) this.#assertRevision(plan);
     if (condition !== undefined) this.#assertCondition(condition);
+    for (const plan of plans) this.#assertRevision(plan);
     const recordedAt = new Date();
     const results = plans.map((plan) => this.#write(plan, recordedAt));
     this.#notifier.notify();
@@ -152,8 +152,8 @@ export class InMemoryEventStore extends EventStoreBase {
     const plan = this.#plan(streamId, events, options);
     const repeated = this.#idempotentResult(streamId, plan.prepared);
     if (repeated !== undefined) return repeated;
-    this.#assertRevision(plan);
     if (condition !== undefined) this.#assertCondition(condition);
+    this.#assertRevision(plan);
     const result = this.#write(plan, new Date());
     this.#notifier.notify();
     return result;
@@ -386,4 +386,7 @@ interface WritePlan {
   readonly imported: readonly Date[] | undefined;
 }
 
-const CAPABILITIES: EventStoreCapabilities = Object.freeze({ ...defaultCapabilities, appendConditions: true });
+const CAPABILITIES: EventStoreCapabilities = Object.freeze({
+  ...defaultCapabilities,
+  appendConditions: true,
+});

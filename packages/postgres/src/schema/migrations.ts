@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { eventTagsMigration } from '../dcb/dcb-schema.js';
 import { appendFunction } from '../store/append-function.js';
 import { messagingMigration } from './messaging-schema.js';
 import { processMigration } from './process-schema.js';
@@ -99,6 +100,7 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
     '0005_projection_pause': projectionPauseMigration(schema),
     '0006_outbox_inbox_idempotency': messagingMigration(schema),
     '0007_process_timers': processMigration(schema),
+    '0008_event_tags': eventTagsMigration(schema),
   };
 }
 

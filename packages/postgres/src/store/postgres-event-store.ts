@@ -1,5 +1,7 @@
 import type {
   AppendResult,
+  AppendToStreamsOptions,
+  AppendToStreamsResult,
   CloseOptions,
   EventRegistry,
   EventStore,
@@ -8,6 +10,7 @@ import type {
   NewEvent,
   ReadAllOptions,
   RecordedEvent,
+  StreamWrite,
   SubscribeToAllOptions,
   SubscribeToStreamOptions,
   Subscription,
@@ -20,6 +23,7 @@ import {
   openConnection,
   type PostgresConnectionOptions,
 } from '../connection/postgres-connection.js';
+import { appendToStreams } from '../dcb/append-to-streams.js';
 import { type PostgresDiagnostics, readDiagnostics } from '../diagnostics/diagnostics.js';
 import { notificationChannel } from '../schema/schema-name.js';
 import { type MigrationReport, migrateSchema } from '../schema/verify.js';
@@ -93,6 +97,7 @@ export class PostgresEventStore extends EventStoreBase implements EventStore {
       multiProcess: connection.multiProcess,
       concurrentCommits: connection.multiProcess,
       maxEventBytes: ctx.settings.maxEventBytes,
+      appendConditions: true,
     });
   }
 
@@ -155,6 +160,17 @@ export class PostgresEventStore extends EventStoreBase implements EventStore {
         ? appendWithInlineProjections(this.#ctx, streamId, batch, options)
         : appendToStream(this.#ctx, streamId, batch, options),
     );
+  }
+
+  /**
+   * Appends to several streams, all or nothing, under one optional append condition (see
+   * `EventStore.appendToStreams`). One write costs one round trip; more run in one transaction.
+   */
+  appendToStreams(
+    writes: readonly StreamWrite[],
+    options: AppendToStreamsOptions = {},
+  ): Promise<AppendToStreamsResult> {
+    return appendToStreams(this.#ctx, writes, options);
   }
 
   /** Reads one stream by revision, page by page (no horizon: a stream's order is its revisions). */
