@@ -68,6 +68,7 @@ export default defineConfig({
             'test/crash/**',
             'test/process-crash/**',
             'test/console/**',
+            'test/dcb/**',
           ],
         },
       },
