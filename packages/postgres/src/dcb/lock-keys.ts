@@ -3,10 +3,11 @@ import type { EventRegistry } from '@annals/core';
 import type { CheckedCondition } from '@annals/core/adapter';
 
 // The advisory lock keys of an append (see docs/dcb.md, "Locking"). Every append takes the ALL key
-// shared; the events it writes take their type, tag and (type, tag) keys shared; an append condition
-// takes, per query item, the keys every matching writer takes, exclusive. A writer of a matching
-// event and a checker then always meet on one key, and only checkers of overlapping queries and
-// writers of the events they ask about wait for each other.
+// shared; the events it writes take their type key and one key per tag, shared; an append condition
+// takes, per query item, one key every matching writer takes, exclusive: the item's first tag (a
+// match carries every tag of the item), or each of its types when it has no tags, or ALL when it has
+// neither. A writer of a matching event and a checker then always meet on one key; a checker waits
+// for writers of its tag whatever their type (a wait, never a false refusal: the check is exact).
 
 /** More distinct shared keys than this in one append: it takes the ALL key exclusive instead. */
 export const MAX_SHARED_LOCK_KEYS = 64;
@@ -32,10 +33,7 @@ export function lockKeys(
   const shared = new Set<string>();
   for (const event of events) {
     shared.add(typeKey(event.type));
-    for (const tag of event.tags) {
-      shared.add(tagKey(tag));
-      shared.add(typeTagKey(event.type, tag));
-    }
+    for (const tag of event.tags) shared.add(tagKey(tag));
   }
   const modes = new Map<bigint, boolean>();
   if (shared.size > MAX_SHARED_LOCK_KEYS) {
@@ -45,13 +43,10 @@ export function lockKeys(
     for (const key of shared) modes.set(hashKey(key), false);
   }
   for (const item of condition?.query.items ?? []) {
-    const types = item.types === undefined ? undefined : registry.storedTypesFor(item.types);
     const tag = item.tags?.[0];
-    if (types === undefined && tag === undefined) modes.set(ALL, true);
-    else if (types === undefined) modes.set(hashKey(tagKey(tag!)), true);
-    else
-      for (const type of types)
-        modes.set(hashKey(tag === undefined ? typeKey(type) : typeTagKey(type, tag)), true);
+    if (tag !== undefined) modes.set(hashKey(tagKey(tag)), true);
+    else if (item.types === undefined) modes.set(ALL, true);
+    else for (const type of registry.storedTypesFor(item.types)) modes.set(hashKey(typeKey(type)), true);
   }
   const sorted = [...modes.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return { keys: sorted.map(String), exclusive: sorted.map((key) => modes.get(key)!) };
@@ -69,7 +64,6 @@ export function conditionJson(registry: EventRegistry, condition: CheckedConditi
 
 const typeKey = (type: string) => `t\u0000${type}`;
 const tagKey = (tag: string) => `g\u0000${tag}`;
-const typeTagKey = (type: string, tag: string) => `x\u0000${type}\u0000${tag}`;
 
 /** A signed 64-bit advisory lock key from the first 8 bytes of the key text's SHA-256. */
 function hashKey(text: string): bigint {

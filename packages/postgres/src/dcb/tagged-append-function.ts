@@ -44,13 +44,9 @@ export function taggedAppendFunction(schema: string): RawBuilder<unknown> {
       v_tags text[];
       v_found bigint;
     begin
-      for i in 1 .. coalesce(cardinality(p_lock_keys), 0) loop
-        if p_lock_exclusive[i] then
-          perform pg_advisory_xact_lock(p_lock_keys[i]);
-        else
-          perform pg_advisory_xact_lock_shared(p_lock_keys[i]);
-        end if;
-      end loop;
+      -- One statement, in array order (a function scan hands out the rows in order, unsorted).
+      perform case when l.x then pg_advisory_xact_lock(l.k) else pg_advisory_xact_lock_shared(l.k) end
+        from unnest(p_lock_keys, p_lock_exclusive) as l(k, x);
       v_fresh := pg_current_xact_id_if_assigned() is null;
       v_xid := pg_current_xact_id();
       v_low := v_xid::text::bigint << 20;
