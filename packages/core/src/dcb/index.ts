@@ -7,6 +7,13 @@ export {
   type StreamWrite,
 } from './append-condition.js';
 export {
+  buildDecisionModel,
+  type DecisionModel,
+  type DecisionProjection,
+  type DecisionState,
+  decisionProjection,
+} from './decision-model.js';
+export {
   assertEventQuery,
   describeQuery,
   type EventQuery,
@@ -15,10 +22,3 @@ export {
   type Taggable,
 } from './event-query.js';
 export { MAX_TAG_BYTES, MAX_TAGS_PER_EVENT } from './tags.js';
-export {
-  buildDecisionModel,
-  type DecisionModel,
-  type DecisionProjection,
-  type DecisionState,
-  decisionProjection,
-} from './decision-model.js';
