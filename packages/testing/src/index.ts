@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export * from './aggregate-spec/index.js';
+export * from './decision-spec/index.js';
 export * from './command-spec/index.js';
 export * from './conformance/index.js';
 export * from './golden-samples/index.js';
