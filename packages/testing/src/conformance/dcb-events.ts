@@ -71,6 +71,7 @@ export function createDcbStore(context: ConformanceContext): Promise<EventStore>
   return context.createStore({ events: dcbEvents, strict: false });
 }
 
+// #region course-subscription
 /** The course's capacity (undefined until defined). */
 export const courseCapacity = (courseId: string) =>
   decisionProjection<number | undefined>({
@@ -119,3 +120,4 @@ export async function subscribeStudent(
   );
   return 'subscribed';
 }
+// #endregion course-subscription
