@@ -66,15 +66,23 @@ export function taggedAppendFunction(schema: string): RawBuilder<unknown> {
           v_tags := case when v_item ? 'tags'
             then array(select jsonb_array_elements_text(v_item -> 'tags')) end;
           v_found := null;
-          if cardinality(v_tags) = 1 then
+          -- One statement per shape, no "x is null or ...": the plan cache then keeps one generic
+          -- plan per statement instead of planning every call again.
+          if cardinality(v_tags) = 1 and v_types is not null then
+            select t.position into v_found from ${eventTags} t
+              where t.tag = v_tags[1] and t.position > p_after and t.type = any(v_types)
+              order by t.position limit 1;
+          elsif cardinality(v_tags) = 1 then
             select t.position into v_found from ${eventTags} t
               where t.tag = v_tags[1] and t.position > p_after
-                and (v_types is null or t.type = any(v_types))
+              order by t.position limit 1;
+          elsif cardinality(v_tags) > 1 and v_types is not null then
+            select t.position into v_found from ${eventTags} t join ${events} e on e.position = t.position
+              where t.tag = v_tags[1] and t.position > p_after and t.type = any(v_types) and e.tags @> v_tags
               order by t.position limit 1;
           elsif cardinality(v_tags) > 1 then
             select t.position into v_found from ${eventTags} t join ${events} e on e.position = t.position
-              where t.tag = v_tags[1] and t.position > p_after
-                and (v_types is null or t.type = any(v_types)) and e.tags @> v_tags
+              where t.tag = v_tags[1] and t.position > p_after and e.tags @> v_tags
               order by t.position limit 1;
           elsif v_types is not null then
             select e.position into v_found from ${events} e
