@@ -64,6 +64,7 @@ describe.skipIf(skipReason !== undefined)(
       const bouncerUrl = bouncer!.url; // postgres://user@127.0.0.1:<port>/test, pool_mode = transaction
       const serverUrl = databaseUrl!; // the server itself
       const polling = options.polling === undefined ? {} : { polling: options.polling };
+      const events = options.events ?? [Deposited];
       // #region pgbouncer
       const store = await PostgresEventStore.create(
         {
@@ -72,7 +73,7 @@ describe.skipIf(skipReason !== undefined)(
           listenConnectionString: serverUrl, // LISTEN holds a session: straight to the server
           pool: { max: 6 },
         },
-        { schema, events: options.events ?? [Deposited], ...polling },
+        { schema, events, ...polling },
       );
       // #endregion pgbouncer
       stores.push(store);
