@@ -15,6 +15,7 @@ import {
   MAX_REORDER_ATTEMPTS,
 } from '../store/append.js';
 import { EVENTS_PER_TRANSACTION, toBatchArrays } from '../store/append-function.js';
+import { appendWithInlineProjections } from '../store/inline-projections.js';
 import type { StoreContext } from '../store/store-context.js';
 import { runTransactionOf } from '../store/transaction.js';
 import { dcbArgs } from './dcb-args.js';
@@ -33,6 +34,7 @@ export async function appendToStreams(
   ctx.assertOpen();
   checkStreamWrites(writes);
   const condition = checkAppendCondition(options.condition);
+  if (ctx.settings.inlineProjections.length > 0) return withInlineProjections(ctx, writes, options);
   if (writes.length === 1) {
     const [write] = writes;
     const result = await appendToStream(ctx, write!.streamId, write!.events, {
@@ -74,6 +76,41 @@ export async function appendToStreams(
               : dcbArgs(registry, plan.batch, undefined, []);
           done.push(
             await appendInTransaction(ctx, tx, plan.streamId, plan.expected, plan.arrays, undefined, dcb),
+          );
+        }
+        return done;
+      });
+      return toStreamsResult(writes, results);
+    } catch (error) {
+      if (isStreamOrderConflict(error) && attempt < MAX_REORDER_ATTEMPTS) continue;
+      throw error;
+    }
+  }
+}
+
+/**
+ * With inline projections: every write through `appendWithInlineProjections`, in one store
+ * transaction (the condition on the first), so the projections see every event of the call and
+ * commit with it. Each write locks its own keys (see docs/dcb.md on appends in a transaction).
+ */
+async function withInlineProjections(
+  ctx: StoreContext,
+  writes: readonly StreamWrite[],
+  options: AppendToStreamsOptions,
+): Promise<AppendToStreamsResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const results = await runTransactionOf(ctx, async (tx) => {
+        const done: AppendResult[] = [];
+        for (const [i, write] of writes.entries()) {
+          const condition =
+            i === 0 && options.condition !== undefined ? { condition: options.condition } : {};
+          done.push(
+            await appendWithInlineProjections(ctx, write.streamId, write.events, {
+              expectedRevision: write.expectedRevision ?? 'any',
+              transaction: tx,
+              ...condition,
+            }),
           );
         }
         return done;
