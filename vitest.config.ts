@@ -72,6 +72,7 @@ export default defineConfig({
             'test/console/**',
             'test/scale/**',
             'test/personal-data/**',
+            'test/dcb/**',
           ],
         },
       },

@@ -7,6 +7,7 @@ import {
 
 runEventStoreConformance({
   name: 'InMemoryEventStore',
+  capabilities: { appendConditions: true },
   createStore: (options) => new InMemoryEventStore(options),
 });
 

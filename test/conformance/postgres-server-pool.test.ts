@@ -16,7 +16,12 @@ describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
   runEventStoreConformance({
     name: 'PostgresEventStore (server, own pool)',
     ...patientBounds,
-    capabilities: { multiProcess: true, concurrentCommits: true, maxEventBytes: 2 * 1024 * 1024 },
+    capabilities: {
+      multiProcess: true,
+      concurrentCommits: true,
+      maxEventBytes: 2 * 1024 * 1024,
+      appendConditions: true,
+    },
     async createStore(options) {
       const store = await PostgresEventStore.create(
         { connectionString: databaseUrl!, pool: { max: 4 } },

@@ -23,7 +23,12 @@ describe('PostgresEventStore on PGlite', () => {
   runEventStoreConformance({
     name: 'PostgresEventStore (PGlite)',
     ...patientBounds,
-    capabilities: { multiProcess: false, concurrentCommits: false, maxEventBytes: 2 * 1024 * 1024 },
+    capabilities: {
+      multiProcess: false,
+      concurrentCommits: false,
+      maxEventBytes: 2 * 1024 * 1024,
+      appendConditions: true,
+    },
     async createStore(options) {
       const store = await PostgresEventStore.create(
         { pglite: pglite! },

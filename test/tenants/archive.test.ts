@@ -68,7 +68,12 @@ describe.skipIf(!databaseUrl)('hot and cold: events_archive', () => {
         )
         .execute(store.kysely);
     }
-    expect((await store.migrate()).applied).toEqual(['0011_tenants_and_archive']);
+    // Every migration after 0007 runs, in order.
+    expect((await store.migrate()).applied).toEqual(
+      Object.keys(annalsMigrations(store.schema))
+        .sort()
+        .filter((name) => name > '0007_process_timers'),
+    );
     const before = await toArray(store.readAll());
     expect(before.map((e) => e.streamId)).toEqual(['old-1', 'old-1', 'old-2']);
 

@@ -10,6 +10,7 @@
 export * from './aggregate/index.js';
 export * from './command/index.js';
 export * from './context/index.js';
+export * from './dcb/index.js';
 export * from './decorators/index.js';
 export * from './errors/index.js';
 export * from './events/index.js';

@@ -14,6 +14,8 @@ export const AccountOpened = defineEvent('AccountOpened', {
     currency: z.string().length(3),
     overdraftLimit: z.number().int().nonnegative(),
   }),
+  // Tags: the daily transfer limit finds a customer's accounts by them (see daily-transfer-limit.ts).
+  tags: (d) => [`customer:${d.owner}`, `account:${d.accountId}`],
 });
 
 /** Version 2 carries a currency; version 1 stored a bare number (see `upcasters`). */
@@ -58,6 +60,7 @@ export const upcasters = new UpcasterRegistry().register({
 
 export const TransferStarted = defineEvent('TransferStarted', {
   schema: z.object({ transferId: z.string(), from: z.string(), to: z.string(), amount: Money }),
+  tags: (d) => [`account:${d.from}`],
 });
 export const TransferDebited = defineEvent('TransferDebited', {
   schema: z.object({ transferId: z.string() }),

@@ -10,6 +10,13 @@
  * @packageDocumentation
  */
 
+export {
+  type CheckedCondition,
+  checkAppendCondition,
+  checkStreamWrites,
+} from '../dcb/append-condition.js';
+export { toStreamsResult } from '../dcb/streams-result.js';
+export { assertTag, compareText } from '../dcb/tags.js';
 export { deepFreeze } from '../events/deep-freeze.js';
 export type { DecodeOptions } from '../events/event-decoding.js';
 export type { PreparedEvent, PrepareOptions } from '../events/event-preparation.js';

@@ -81,8 +81,9 @@ export class PersonalDataCodec {
         const key = keys.get(subject)!;
         data = replaceAt(data, path, 0, (value, at) => seal(value, key, `${event.id}\u0000${at}`));
       }
-      const { id, type, schemaVersion, metadata, metadataJson } = event;
-      return { id, type, schemaVersion, data, metadata, dataJson: JSON.stringify(data), metadataJson };
+      // A plain object, not the prepared event's class: the sealed data is new, not the frozen original.
+      const { id, type, schemaVersion, metadata, metadataJson, tags } = event;
+      return { id, type, schemaVersion, data, metadata, dataJson: JSON.stringify(data), metadataJson, tags };
     });
   }
 

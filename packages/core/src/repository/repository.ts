@@ -5,6 +5,7 @@ import {
 import { type AggregateRoot, aggregateInternals } from '../aggregate/aggregate-root.js';
 import { currentCommandContext } from '../context/command-context.js';
 import { currentStoreTransaction } from '../context/store-transaction.js';
+import type { AppendCondition } from '../dcb/append-condition.js';
 import { hasErrorCode } from '../errors/annals-error.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { NewEvent } from '../events/event-types.js';
@@ -43,6 +44,11 @@ export interface SaveOptions {
   readonly causationId?: string;
   /** Free metadata keys stamped on every saved event. */
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * An append condition checked with the aggregate's expected revision (a decision model's, see
+   * `buildDecisionModel`): the save fails with `AppendConditionFailed` when it no longer holds.
+   */
+  readonly condition?: AppendCondition;
 }
 
 /** The point in the past {@link Repository.loadAt} loads: a stream revision, or a moment in time. */
@@ -279,10 +285,12 @@ export class Repository<T extends AggregateRoot> {
       transaction === undefined
         ? await appendRetryingUnavailable(this.#store, streamId, events, {
             expectedRevision: aggregate.revision,
+            ...(options.condition === undefined ? {} : { condition: options.condition }),
           })
         : await this.#store.append(streamId, events, {
             expectedRevision: aggregate.revision,
             transaction,
+            ...(options.condition === undefined ? {} : { condition: options.condition }),
           } as AppendOptions);
     aggregateInternals.markCommitted(aggregate, result.nextExpectedRevision);
     // Snapshots are written outside any transaction (on PGlite, its one connection is the

@@ -1,4 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
+import {
+  AppendConditionFailed,
+  type AppendToStreamsOptions,
+  type AppendToStreamsResult,
+  type CheckedCondition,
+  checkAppendCondition,
+  checkStreamWrites,
+  type StreamWrite,
+} from '../dcb/append-condition.js';
+import { InMemoryTagIndex } from '../dcb/in-memory-tag-index.js';
+import { toStreamsResult } from '../dcb/streams-result.js';
+import type { ExpectedRevisionValue } from '../errors/store-errors.js';
 import { IdempotencyConflict, InvalidArgument, StoreClosed, StreamNotFound } from '../errors/store-errors.js';
 import { deepFreeze } from '../events/deep-freeze.js';
 import type { PreparedEvent } from '../events/event-preparation.js';
@@ -76,7 +88,7 @@ export interface InMemoryEventStoreOptions extends Omit<EventRegistryOptions, 'e
  * ```
  */
 export class InMemoryEventStore extends EventStoreBase implements TenantScopedStore<InMemoryEventStore> {
-  readonly capabilities: EventStoreCapabilities = defaultCapabilities;
+  readonly capabilities: EventStoreCapabilities = CAPABILITIES;
   /** The tenant this handle is scoped to (see {@link forTenant}), undefined on the store itself. */
   readonly tenantId: string | undefined;
   readonly #tenants: TenantHandles<InMemoryEventStore>;
@@ -86,6 +98,7 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
   readonly #streams = new Map<string, StoredEvent[]>();
   readonly #byId = new Map<string, StoredEvent>();
   readonly #notifier = new ChangeNotifier();
+  readonly #tags: InMemoryTagIndex;
   readonly #subscriptions = new Set<PullSubscription<RecordedEvent>>();
   readonly #pageSize: number;
   #closed = false;
@@ -105,6 +118,7 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
     this.registry = EventRegistry.from(
       withDefaultKeys(options, () => new InMemoryKeyStore()) as EventRegistryOptions,
     );
+    this.#tags = new InMemoryTagIndex(this.registry);
     this.#pageSize = options.pageSize ?? 500;
     this.tenantId = tenantId;
     this.#tenants = new TenantHandles(
@@ -130,12 +144,57 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
     return traceAppend(streamId, events, options, (batch) => this.#append(streamId, batch, options));
   }
 
+  /**
+   * Appends to several streams at once, all or nothing, each write with its own expected revision,
+   * all under one optional append condition (see {@link EventStore.appendToStreams}).
+   */
+  async appendToStreams(
+    writes: readonly StreamWrite[],
+    options: AppendToStreamsOptions = {},
+  ): Promise<AppendToStreamsResult> {
+    this.#assertOpen();
+    checkStreamWrites(writes);
+    const condition = checkAppendCondition(options.condition);
+    const plans = await Promise.all(
+      writes.map((w) => this.#plan(w.streamId, w.events, { expectedRevision: w.expectedRevision ?? 'any' })),
+    );
+    this.#assertOpen();
+    const repeated = plans.map((plan) => this.#idempotentResult(plan.streamId, plan.prepared));
+    if (repeated.every((r) => r !== undefined)) return toStreamsResult(plans, repeated);
+    const stored = repeated.findIndex((r) => r !== undefined);
+    if (stored >= 0) {
+      throw new IdempotencyConflict(
+        plans[stored]!.prepared[0]!.id,
+        'while the events of other streams of the same call are not; re-append the original call unchanged',
+      );
+    }
+    if (condition !== undefined) this.#assertCondition(condition);
+    for (const plan of plans) this.#assertRevision(plan);
+    const recordedAt = new Date();
+    const results = plans.map((plan) => this.#write(plan, recordedAt));
+    this.#notifier.notify();
+    return toStreamsResult(plans, results);
+  }
+
   async #append(
     streamId: string,
     events: readonly NewEvent[],
     options: AppendOptions,
   ): Promise<AppendResult> {
     this.#assertOpen();
+    const condition = checkAppendCondition(options.condition);
+    const plan = await this.#plan(streamId, events, options);
+    const repeated = this.#idempotentResult(streamId, plan.prepared);
+    if (repeated !== undefined) return repeated;
+    if (condition !== undefined) this.#assertCondition(condition);
+    this.#assertRevision(plan);
+    const result = this.#write(plan, new Date());
+    this.#notifier.notify();
+    return result;
+  }
+
+  /** Checks one stream's batch and options; throws before anything is written. */
+  async #plan(streamId: string, events: readonly NewEvent[], options: AppendOptions): Promise<WritePlan> {
     const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
     const checked = this.registry.prepare(streamId, events, { import: options.import === true });
     const prepared = await this.registry.personalData.seal(streamId, checked);
@@ -146,15 +205,26 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
       );
     }
     const imported = importedRecordedAt(streamId, options, prepared.length);
-    const repeated = this.#idempotentResult(streamId, prepared);
-    if (repeated !== undefined) return repeated;
+    return { streamId, expected, prepared, imported };
+  }
 
-    const stream = this.#streams.get(streamId);
+  #assertRevision(plan: WritePlan): void {
+    const stream = this.#streams.get(plan.streamId);
     const last = stream === undefined ? 'no_stream' : BigInt(stream.length - 1);
-    assertExpectedRevision(streamId, expected, last);
+    assertExpectedRevision(plan.streamId, plan.expected, last);
+  }
 
+  #assertCondition(condition: CheckedCondition): void {
+    const conflict = this.#tags.firstConflict(this.#log, condition);
+    if (conflict !== undefined) {
+      throw new AppendConditionFailed(condition.query, condition.after, conflict.position);
+    }
+  }
+
+  #write(plan: WritePlan, recordedAt: Date): AppendResult {
+    const { streamId, prepared, imported } = plan;
+    const stream = this.#streams.get(streamId);
     const target = stream ?? [];
-    const recordedAt = new Date();
     const written: StoredEvent[] = [];
     for (const [index, event] of prepared.entries()) {
       // Frozen once, here: every read shares the data and metadata (frozen JSON is kept as it is).
@@ -169,14 +239,15 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
         data: frozen?.data ? event.data : deepFreeze(JSON.parse(event.dataJson)),
         metadata: frozen?.metadata ? event.metadata : deepFreeze(JSON.parse(event.metadataJson)),
         recordedAt: imported?.[index] ?? recordedAt,
+        tags: event.tags,
       };
       this.#log.push(stored);
       target.push(stored);
       this.#byId.set(stored.id, stored);
+      this.#tags.add(stored);
       written.push(stored);
     }
     if (stream === undefined) this.#streams.set(streamId, target);
-    this.#notifier.notify();
     return {
       nextExpectedRevision: written[written.length - 1]!.revision,
       firstPosition: written[0]!.position,
@@ -202,6 +273,7 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
         stored.schemaVersion === event.schemaVersion &&
         sameJson(stored.data, event.dataJson) &&
         sameMetadata(stored.metadata, event.metadataJson) &&
+        sameTags(stored.tags, event.tags) &&
         stored.revision === first!.revision + BigInt(i);
       if (!sameContent) {
         throw new IdempotencyConflict(
@@ -337,6 +409,7 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
 
   #matches(stored: StoredEvent, filter: EventFilter | undefined): boolean {
     if (filter?.streamPrefix !== undefined && !stored.streamId.startsWith(filter.streamPrefix)) return false;
+    if (filter?.query !== undefined && !this.#tags.matches(filter.query, stored)) return false;
     // Filter on the type the event will have after upcasting, before paying for the upcast.
     if (filter?.types !== undefined) {
       const { type } = this.registry.upcastTarget(stored.type, stored.schemaVersion);
@@ -362,3 +435,22 @@ function sameJson(stored: unknown, json: string): boolean {
 function sameMetadata(stored: EventMetadata, json: string): boolean {
   return isDeepStrictEqual(withoutTraceContext(stored), withoutTraceContext(JSON.parse(json)));
 }
+
+/** Whether stored and re-appended tags are the same (both sorted, without duplicates). */
+function sameTags(stored: readonly string[] | undefined, given: readonly string[]): boolean {
+  const tags = stored ?? [];
+  return tags.length === given.length && tags.every((tag, i) => tag === given[i]);
+}
+
+/** One stream's checked part of an append. */
+interface WritePlan {
+  readonly streamId: string;
+  readonly expected: ExpectedRevisionValue;
+  readonly prepared: readonly PreparedEvent[];
+  readonly imported: readonly Date[] | undefined;
+}
+
+const CAPABILITIES: EventStoreCapabilities = Object.freeze({
+  ...defaultCapabilities,
+  appendConditions: true,
+});

@@ -33,9 +33,20 @@ export async function createArchive(db: Kysely<any>, schema: string): Promise<vo
         raise exception 'the Annals event log %.% is append-only: DELETE is not allowed', tg_table_schema, tg_table_name
           using errcode = 'restrict_violation';
       end`)}`,
+    // A DELETE outside an archiving transaction is refused as a statement, even one that matches no row.
+    sql`create function ${t('annals_archive_gate')}() returns trigger language plpgsql as ${sql.lit(`
+      begin
+        if coalesce(current_setting('annals.archiving', true), '') = 'on' then
+          return null;
+        end if;
+        raise exception 'the Annals event log %.% is append-only: DELETE is not allowed', tg_table_schema, tg_table_name
+          using errcode = 'restrict_violation';
+      end`)}`,
     sql`drop trigger events_append_only on ${t('events')}`,
     sql`create trigger events_append_only before update on ${t('events')}
       for each statement execute function ${t('annals_reject_event_change')}()`,
+    sql`create trigger events_delete_only_when_archiving before delete on ${t('events')}
+      for each statement execute function ${t('annals_archive_gate')}()`,
     sql`create trigger events_delete_only_to_archive before delete on ${t('events')}
       for each row execute function ${t('annals_archive_move')}()`,
   ];

@@ -51,8 +51,8 @@ async function archiveWhere(
     store.transaction(async (tx: Transaction<any>) => {
       await sql`select set_config('annals.archiving', 'on', true)`.execute(tx);
       const copied = await sql`insert into ${archive}
-          (position, transaction_id, stream_id, revision, id, type, schema_version, data, metadata, recorded_at)
-        select position, transaction_id, stream_id, revision, id, type, schema_version, data, metadata, recorded_at
+          (position, transaction_id, stream_id, revision, id, type, schema_version, data, metadata, recorded_at, tags)
+        select position, transaction_id, stream_id, revision, id, type, schema_version, data, metadata, recorded_at, tags
         from ${events} where ${where(events)} order by position`.execute(tx);
       await sql`delete from ${events} where ${where(events)}
         and ${events}.position in (select position from ${archive})`.execute(tx);
@@ -88,7 +88,7 @@ export async function* readArchive(
     const { rows } = await orUnavailable('reading the archive', () =>
       sql<EventRow>`select position::text as position_text, stream_id, revision::text as revision_text, id, type,
           schema_version, data, nullif(metadata, '{}'::jsonb) as metadata,
-          round(date_part('epoch', recorded_at) * 1000000) as recorded_us, 0 as stored_bytes
+          round(date_part('epoch', recorded_at) * 1000000) as recorded_us, 0 as stored_bytes, tags
         from ${archive}
         where position >= ${from}
           ${options.streamId === undefined ? sql`` : sql`and stream_id = ${options.streamId}`}

@@ -19,6 +19,8 @@ export interface ChainedEventRow {
   readonly recorded_us: string;
   readonly data: string;
   readonly metadata: string;
+  /** `tags` as PostgreSQL prints the text[] (`{a,b}`), the empty string when there are none. */
+  readonly tags: string;
 }
 
 const PREFIX = 'annals-chain/1\n';
@@ -26,7 +28,7 @@ const PREFIX = 'annals-chain/1\n';
 /**
  * The chain hash of one event, in hex: SHA-256 over the UTF-8 of `annals-chain/1\n`, the previous
  * hash in hex, a newline, then each field as `<byte length>:<text>`, in the order position,
- * stream_id, revision, id, type, schema_version, recorded_us, data, metadata.
+ * stream_id, revision, id, type, schema_version, recorded_us, data, metadata, tags.
  */
 export function chainHash(previousHash: string, row: ChainedEventRow): string {
   const text =
@@ -41,7 +43,8 @@ export function chainHash(previousHash: string, row: ChainedEventRow): string {
     field(row.schema_version) +
     field(row.recorded_us) +
     field(row.data) +
-    field(row.metadata);
+    field(row.metadata) +
+    field(row.tags);
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 

@@ -35,12 +35,16 @@ export async function readEventsAfter(
   belowHorizon: boolean,
 ): Promise<ChainedEventRow[]> {
   const horizon = belowHorizon ? sql`and ${belowHorizonOf(sql.ref('e.position'))}` : sql``;
+  // The chain covers the whole log: the hot part and what was archived (moved, not changed).
+  const part = (table: string) => sql`select position, stream_id, revision, id, type, schema_version,
+      recorded_at, data, metadata, tags
+    from ${sql.id(schema, table)} where position > ${String(after)}::bigint`;
   const result = await sql<ChainedEventRow>`select position::text as position, stream_id,
       revision::text as revision, id::text as id, type, schema_version::text as schema_version,
       (extract(epoch from recorded_at) * 1000000)::bigint::text as recorded_us,
-      data::text as data, metadata::text as metadata
-    from ${sql.id(schema, 'events')} e
-    where e.position > ${String(after)}::bigint ${horizon}
+      data::text as data, metadata::text as metadata, coalesce(tags::text, '') as tags
+    from (${part('events')} union all ${part('events_archive')}) e
+    where true ${horizon}
     order by e.position limit ${limit}`.execute(db);
   return result.rows;
 }

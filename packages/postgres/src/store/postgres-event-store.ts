@@ -1,5 +1,7 @@
 import {
   type AppendResult,
+  type AppendToStreamsOptions,
+  type AppendToStreamsResult,
   type CloseOptions,
   type EventRegistry,
   type EventStore,
@@ -9,6 +11,7 @@ import {
   type NewEvent,
   type ReadAllOptions,
   type RecordedEvent,
+  type StreamWrite,
   type SubscribeToAllOptions,
   type SubscribeToStreamOptions,
   type Subscription,
@@ -22,6 +25,7 @@ import {
   openConnection,
   type PostgresConnectionOptions,
 } from '../connection/postgres-connection.js';
+import { appendToStreams } from '../dcb/append-to-streams.js';
 import { type PostgresDiagnostics, readDiagnostics } from '../diagnostics/diagnostics.js';
 import { notificationChannel } from '../schema/schema-name.js';
 import { type MigrationReport, migrateSchema } from '../schema/verify.js';
@@ -118,6 +122,7 @@ export class PostgresEventStore
       multiProcess: connection.multiProcess,
       concurrentCommits: connection.multiProcess,
       maxEventBytes: ctx.settings.maxEventBytes,
+      appendConditions: true,
     });
   }
 
@@ -198,6 +203,17 @@ export class PostgresEventStore
         ? appendWithInlineProjections(this.#ctx, streamId, batch, options)
         : appendToStream(this.#ctx, streamId, batch, options),
     );
+  }
+
+  /**
+   * Appends to several streams, all or nothing, under one optional append condition (see
+   * `EventStore.appendToStreams`). One write costs one round trip; more run in one transaction.
+   */
+  appendToStreams(
+    writes: readonly StreamWrite[],
+    options: AppendToStreamsOptions = {},
+  ): Promise<AppendToStreamsResult> {
+    return appendToStreams(this.#ctx, writes, options);
   }
 
   /** Reads one stream by revision, page by page (no horizon: a stream's order is its revisions). */

@@ -14,6 +14,19 @@ export {
 } from './collect.js';
 export { conformanceEvents, ItemAdded, ItemRemoved } from './conformance-events.js';
 export type { ConformanceCase, ConformanceContext, PeerFactory, StoreFactory } from './conformance-types.js';
+export { dcbCases } from './dcb-cases.js';
+export {
+  AccountRegistered,
+  CourseDefined,
+  dcbEvents,
+  InvoiceCreated,
+  OptInConfirmed,
+  OptInRequested,
+  StudentSubscribed,
+  UsernameReleased,
+} from './dcb-events.js';
+export { dcbExampleCases } from './dcb-example-cases.js';
+export { dcbRaceCase, dcbRaceCases } from './dcb-race-cases.js';
 export { exactDataCases, MeetingScheduled } from './exact-data-cases.js';
 export {
   captureError,

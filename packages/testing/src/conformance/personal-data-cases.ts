@@ -72,6 +72,29 @@ export const personalDataCases: readonly ConformanceCase[] = [
   },
   {
     group,
+    name: 'personal fields written by appendToStreams are sealed as an append seals them: forgotten with their subject on every read path',
+    requires: (capabilities) => capabilities.appendConditions === true,
+    async run(ctx) {
+      const store = await createPersonalStore(ctx);
+      await store.appendToStreams!([
+        { streamId: 'customer-8', events: [registered('c8', 'Emmy Noether', ['emmy@example.org'])] },
+        { streamId: 'customer-9', events: [registered('c9', 'Kurt Goedel')] },
+      ]);
+      await forget(store, 'c8');
+      for (const [path, events] of Object.entries(await readEveryPath(ctx, store, 'customer-8'))) {
+        expect({ path, data: events.map((e) => e.data) }, 'a field stored in clear outlives its key').toEqual(
+          {
+            path,
+            data: [{ customerId: 'c8', name: FORGOTTEN, contact: { emails: [FORGOTTEN] }, tier: 'gold' }],
+          },
+        );
+      }
+      const [other] = await toArray(store.readStream('customer-9'));
+      expect((other!.data as { name: unknown }).name).toBe('Kurt Goedel');
+    },
+  },
+  {
+    group,
     name: 'personal data of a forgotten subject, or FORGOTTEN as a value, is refused, writing nothing',
     async run(ctx) {
       const store = await createPersonalStore(ctx);

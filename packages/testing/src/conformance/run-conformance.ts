@@ -11,6 +11,9 @@ import { batchCases } from './batch-cases.js';
 import { capabilityCases } from './capability-cases.js';
 import { closeCases } from './close-cases.js';
 import type { ConformanceCase, ConformanceContext, PeerFactory, StoreFactory } from './conformance-types.js';
+import { dcbCases } from './dcb-cases.js';
+import { dcbExampleCases } from './dcb-example-cases.js';
+import { dcbRaceCases } from './dcb-race-cases.js';
 import { exactDataCases } from './exact-data-cases.js';
 import { idempotencyCases } from './idempotency-cases.js';
 import { importCases } from './import-cases.js';
@@ -49,6 +52,9 @@ export function eventStoreConformanceCases(): readonly ConformanceCase[] {
     ...upcastingCases,
     ...personalDataCases,
     ...multiProcessCases,
+    ...dcbCases,
+    ...dcbExampleCases,
+    ...dcbRaceCases,
   ]);
 }
 
