@@ -152,8 +152,10 @@ export async function openBank(
     // A command sent again with its id (a process manager after a crash) runs once. On PostgreSQL the
     // record commits with the command's events (a crash leaves both or neither), and each retry of a
     // conflict is a transaction of its own, so retries come first; in memory, idempotency comes first.
+    // On PGlite (one connection) the in-memory record: a handler's decision-model read outside the
+    // record's transaction would wait for the connection that transaction holds.
     middleware:
-      pg === undefined
+      pg === undefined || options.store === 'pglite'
         ? [
             idempotency(),
             ...(wiring.logger === undefined ? [] : [logging(wiring.logger)]),
