@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import {
   AppendConditionFailed,
   type AppendToStreamsOptions,
@@ -15,12 +14,11 @@ import { IdempotencyConflict, InvalidArgument, StoreClosed, StreamNotFound } fro
 import { deepFreeze } from '../events/deep-freeze.js';
 import type { PreparedEvent } from '../events/event-preparation.js';
 import { EventRegistry, type EventRegistryOptions } from '../events/event-registry.js';
-import type { EventMetadata, NewEvent, RecordedEvent, StoredEvent } from '../events/event-types.js';
+import type { NewEvent, RecordedEvent, StoredEvent } from '../events/event-types.js';
 import { assertStreamId } from '../events/stream-id-check.js';
 import { frozenValues } from '../events/validated-event.js';
 import { traceAppend } from '../observability/append-telemetry.js';
 import type { Logger } from '../observability/logger.js';
-import { withoutTraceContext } from '../observability/trace-context.js';
 import { withDefaultKeys } from '../personal-data/default-keys.js';
 import { InMemoryKeyStore } from '../personal-data/in-memory-key-store.js';
 import { ChangeNotifier } from './change-notifier.js';
@@ -47,6 +45,8 @@ import {
   toMaxCount,
 } from './expected-revision.js';
 import { importedRecordedAt } from './imported-recorded-at.js';
+import type { InMemoryEventStoreOptions } from './in-memory-event-store-options.js';
+import { idempotentResult } from './in-memory-idempotent-result.js';
 import { type PullPage, PullSubscription, type Subscription } from './subscription.js';
 import { TenantHandles, type TenantScopedStore } from './tenants.js';
 
@@ -61,20 +61,7 @@ export let readStreamSync: (
   options?: ReadStreamOptions,
 ) => Iterable<RecordedEvent> | undefined;
 
-/** Options of {@link InMemoryEventStore}. */
-export interface InMemoryEventStoreOptions extends Omit<EventRegistryOptions, 'events'> {
-  /** Event definitions (or a shared {@link EventRegistry}). */
-  readonly events?: EventRegistryOptions['events'] | EventRegistry;
-  /** Page size of subscriptions' reads. Default 500. */
-  readonly pageSize?: number;
-  /**
-   * Where personal fields' keys live (see `personal()`). Default: when a definition declares
-   * personal fields, an `InMemoryKeyStore`, which lives exactly as long as this store's events.
-   */
-  readonly personalData?: EventRegistryOptions['personalData'];
-  /** Where the store logs (a failing `subscribe` callback without `onError`). Default `consoleLogger`. */
-  readonly logger?: Logger;
-}
+export type { InMemoryEventStoreOptions } from './in-memory-event-store-options.js';
 
 /**
  * An {@link EventStore} in process memory. Same contract and guarantees as the database stores (it
@@ -159,7 +146,7 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
       writes.map((w) => this.#plan(w.streamId, w.events, { expectedRevision: w.expectedRevision ?? 'any' })),
     );
     this.#assertOpen();
-    const repeated = plans.map((plan) => this.#idempotentResult(plan.streamId, plan.prepared));
+    const repeated = plans.map((plan) => idempotentResult(this.#byId, plan.streamId, plan.prepared));
     if (repeated.every((r) => r !== undefined)) return toStreamsResult(plans, repeated);
     const stored = repeated.findIndex((r) => r !== undefined);
     if (stored >= 0) {
@@ -184,7 +171,7 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
     this.#assertOpen();
     const condition = checkAppendCondition(options.condition);
     const plan = await this.#plan(streamId, events, options);
-    const repeated = this.#idempotentResult(streamId, plan.prepared);
+    const repeated = idempotentResult(this.#byId, streamId, plan.prepared);
     if (repeated !== undefined) return repeated;
     if (condition !== undefined) this.#assertCondition(condition);
     this.#assertRevision(plan);
@@ -252,41 +239,6 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
       nextExpectedRevision: written[written.length - 1]!.revision,
       firstPosition: written[0]!.position,
       lastPosition: written[written.length - 1]!.position,
-    };
-  }
-
-  #idempotentResult(streamId: string, batch: readonly PreparedEvent[]): AppendResult | undefined {
-    if (!batch.some((event) => this.#byId.has(event.id))) return undefined;
-    const matches = batch.map((event) => this.#byId.get(event.id));
-    const first = matches[0];
-    for (const [i, stored] of matches.entries()) {
-      const event = batch[i]!;
-      if (stored === undefined) {
-        throw new IdempotencyConflict(
-          matches.find((m) => m !== undefined)!.id,
-          'while other events of the same batch are not; re-append the original batch unchanged',
-        );
-      }
-      const sameContent =
-        stored.streamId === streamId &&
-        stored.type === event.type &&
-        stored.schemaVersion === event.schemaVersion &&
-        sameJson(stored.data, event.dataJson) &&
-        sameMetadata(stored.metadata, event.metadataJson) &&
-        sameTags(stored.tags, event.tags) &&
-        stored.revision === first!.revision + BigInt(i);
-      if (!sameContent) {
-        throw new IdempotencyConflict(
-          event.id,
-          `in stream ${stored.streamId} at revision ${stored.revision} with other content or batch`,
-        );
-      }
-    }
-    const last = matches[matches.length - 1]!;
-    return {
-      nextExpectedRevision: last.revision,
-      firstPosition: first!.position,
-      lastPosition: last.position,
     };
   }
 
@@ -421,25 +373,6 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
   #assertOpen(): void {
     if (this.#closed) throw new StoreClosed();
   }
-}
-
-/**
- * Whether a stored value and a JSON text are the same JSON value: object keys in any order (as a
- * `jsonb` column compares them), arrays in order. Only a re-append of a stored id asks.
- */
-function sameJson(stored: unknown, json: string): boolean {
-  return isDeepStrictEqual(stored, JSON.parse(json));
-}
-
-/** Whether stored and re-appended metadata agree, apart from the trace context (see `TRACE_CONTEXT_METADATA_KEY`). */
-function sameMetadata(stored: EventMetadata, json: string): boolean {
-  return isDeepStrictEqual(withoutTraceContext(stored), withoutTraceContext(JSON.parse(json)));
-}
-
-/** Whether stored and re-appended tags are the same (both sorted, without duplicates). */
-function sameTags(stored: readonly string[] | undefined, given: readonly string[]): boolean {
-  const tags = stored ?? [];
-  return tags.length === given.length && tags.every((tag, i) => tag === given[i]);
 }
 
 /** One stream's checked part of an append. */
