@@ -5,54 +5,24 @@ import {
 import { type AggregateRoot, aggregateInternals } from '../aggregate/aggregate-root.js';
 import { currentCommandContext } from '../context/command-context.js';
 import { currentStoreTransaction } from '../context/store-transaction.js';
-import type { AppendCondition } from '../dcb/append-condition.js';
 import { hasErrorCode } from '../errors/annals-error.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { NewEvent } from '../events/event-types.js';
 import { withMetadata } from '../events/validated-event.js';
 import { noteSavedAggregate } from '../observability/command-telemetry.js';
 import { SnapshotSeal } from '../personal-data/snapshot-seal.js';
-import type { Snapshot, SnapshotOptions } from '../snapshot/snapshot-store.js';
+import type { Snapshot, } from '../snapshot/snapshot-store.js';
 import type { AppendOptions, AppendResult, EventStore, ReadStreamOptions } from '../store/event-store.js';
 import { toBigIntOption } from '../store/expected-revision.js';
 import { readStreamSync } from '../store/in-memory-event-store.js';
 import { appendRetryingUnavailable } from './append-retrying-unavailable.js';
 import { AggregateNotFound } from './repository-errors.js';
+import type { AggregateClass, LoadAtTarget, RepositoryOptions, SaveOptions } from './repository-options.js';
 import { stampOf } from './save-metadata.js';
 import { type SnapshotPolicy, toPolicy } from './snapshot-policy.js';
 import { aggregateIdFor, defaultStreamId, type StreamIdStrategy, streamIdFor } from './stream-id.js';
 
-/** An aggregate class a repository can instantiate: `new BankAccount(id)`. */
-export type AggregateClass<T extends AggregateRoot = AggregateRoot> = new (id: string) => T;
-
-/** Options of a {@link Repository}. */
-export interface RepositoryOptions {
-  /** Where the aggregate's events live. */
-  readonly store: EventStore;
-  /** Take snapshots every N events. Default: no snapshots. */
-  readonly snapshots?: SnapshotOptions;
-  /** How stream ids are derived. Default {@link defaultStreamId}: `${aggregateType}-${id}`. */
-  readonly streamId?: StreamIdStrategy;
-}
-
-/**
- * Correlation data for {@link Repository.save}. Inside `bus.execute` the command context supplies
- * them; values given here win.
- */
-export interface SaveOptions {
-  readonly correlationId?: string;
-  readonly causationId?: string;
-  /** Free metadata keys stamped on every saved event. */
-  readonly metadata?: Readonly<Record<string, unknown>>;
-  /**
-   * An append condition checked with the aggregate's expected revision (a decision model's, see
-   * `buildDecisionModel`): the save fails with `AppendConditionFailed` when it no longer holds.
-   */
-  readonly condition?: AppendCondition;
-}
-
-/** The point in the past {@link Repository.loadAt} loads: a stream revision, or a moment in time. */
-export type LoadAtTarget = { readonly revision: bigint | number } | { readonly at: Date };
+export type { AggregateClass, LoadAtTarget, RepositoryOptions, SaveOptions } from './repository-options.js';
 
 /**
  * Loads and saves one aggregate type from an {@link EventStore}.
