@@ -18,7 +18,9 @@ import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 
-const MARKER = /^<!-- snippet: (\S+?)#(\S+) -->[ \t]*\n(`{3,})(\w*)\n([\s\S]*?)\n\3[ \t]*$/gm;
+// The body is optional (lazily, so an empty block never reaches into the next one): an empty block
+// must be found and filled too.
+const MARKER = /^<!-- snippet: (\S+?)#(\S+) -->[ \t]*\n(`{3,})(\w*)\n(?:([\s\S]*?)\n)??\3[ \t]*$/gm;
 
 /** Markdown files whose snippets are kept in sync: README.md and every page under docs/ (not the generated API reference). */
 export function markdownFiles(): string[] {
@@ -46,7 +48,7 @@ export function snippets(file: string): { source: string; name: string; shown: s
   return [...text.matchAll(MARKER)].map((m) => ({
     source: m[1]!,
     name: m[2]!,
-    shown: m[5]!,
+    shown: m[5] ?? '',
     actual: region(m[1]!, m[2]!),
   }));
 }

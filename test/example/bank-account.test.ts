@@ -101,7 +101,7 @@ describe('bank-account example, end to end', () => {
       const second = await runOnce({ ...options, reset: false });
       expect(second.balances).toEqual({ alice: 210_00, bob: 195_00, carol: 0 });
     },
-    120_000,
+    300_000,
   );
 
   it('the command line refuses a bad option with the usage, and runs on the memory store', async () => {
@@ -126,5 +126,5 @@ describe('bank-account example, end to end', () => {
     );
     expect(stdout).toContain('Annals bank-account example, run 1, on in memory');
     expect(stdout).toMatch(/alice\s+Alice\s+€200\.00\s+open/);
-  }, 60_000);
+  }, 300_000);
 });

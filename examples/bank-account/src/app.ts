@@ -18,6 +18,7 @@ import { registerAnnals } from '@annals/core/tsyringe';
 import {
   PostgresCheckpointStore,
   PostgresEventStore,
+  PostgresIdempotencyStore,
   PostgresProcessManagerRunner,
   PostgresProjectionRunner,
   PostgresSnapshotStore,
@@ -141,12 +142,21 @@ export async function openBank(
     store,
     snapshots: { every: 20, ...(pg === undefined ? {} : { store: new PostgresSnapshotStore(pg) }) },
     handlers: bankHandlers,
-    // Idempotency first: a command sent again with its id (a process manager after a crash) runs once.
-    middleware: [
-      idempotency(),
-      ...(wiring.logger === undefined ? [] : [logging(wiring.logger)]),
-      retryOnConcurrency({ maxAttempts: 5 }),
-    ],
+    // A command sent again with its id (a process manager after a crash) runs once. On PostgreSQL the
+    // record commits with the command's events (a crash leaves both or neither), and each retry of a
+    // conflict is a transaction of its own, so retries come first; in memory, idempotency comes first.
+    middleware:
+      pg === undefined
+        ? [
+            idempotency(),
+            ...(wiring.logger === undefined ? [] : [logging(wiring.logger)]),
+            retryOnConcurrency({ maxAttempts: 5 }),
+          ]
+        : [
+            ...(wiring.logger === undefined ? [] : [logging(wiring.logger)]),
+            retryOnConcurrency({ maxAttempts: 5 }),
+            idempotency({ store: new PostgresIdempotencyStore(pg) }),
+          ],
   });
 
   // Statements live in memory: rebuilt from the log at every start (replayability, shown).

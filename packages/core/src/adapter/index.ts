@@ -18,6 +18,7 @@ export { containsNul } from '../events/json-text.js';
 export { assertStreamId } from '../events/stream-id-check.js';
 export { traceAppend } from '../observability/append-telemetry.js';
 export { withoutTraceContext } from '../observability/trace-context.js';
+export { assertClaimDueOptions, assertProcessTimer, assertTimerRef } from '../process/process-store.js';
 export { assertCheckpointArgs, assertCheckpointKey } from '../projection/checkpoint-store.js';
 export {
   assertDeadLetter,

@@ -18,19 +18,16 @@ export {
   ProcessManagerRunner,
   type ProcessManagerRunnerOptions,
 } from './process-manager-runner.js';
-export {
-  assertClaimDueOptions,
-  assertProcessTimer,
-  assertTimerRef,
-  type ClaimDueOptions,
-  type CommandOutcome,
-  type ProcessRecord,
-  type ProcessStore,
-  type ProcessTimer,
-  type RecordedTimer,
-  type RejectionInfo,
-  type TimerChanges,
-  type TimerRef,
-  type TimerStore,
+export type {
+  ClaimDueOptions,
+  CommandOutcome,
+  ProcessRecord,
+  ProcessStore,
+  ProcessTimer,
+  RecordedTimer,
+  RejectionInfo,
+  TimerChanges,
+  TimerRef,
+  TimerStore,
 } from './process-store.js';
 export { ProcessTimerFired, timerFiredEvent, timerStreamId } from './timer-fired.js';

@@ -1,16 +1,18 @@
+import type {
+  ClaimDueOptions,
+  CommandOutcome,
+  ProcessRecord,
+  ProcessStore,
+  ProcessTimer,
+  TimerChanges,
+  TimerRef,
+} from '@annals/core';
 import {
   assertClaimDueOptions,
   assertProcessTimer,
+  assertStoreKey,
   assertTimerRef,
-  type ClaimDueOptions,
-  type CommandOutcome,
-  type ProcessRecord,
-  type ProcessStore,
-  type ProcessTimer,
-  type TimerChanges,
-  type TimerRef,
-} from '@annals/core';
-import { assertStoreKey } from '@annals/core/adapter';
+} from '@annals/core/adapter';
 import { type Kysely, sql } from 'kysely';
 import { assertSchemaName } from '../schema/schema-name.js';
 import type { AnnalsTablesLocation } from '../schema/tables.js';
