@@ -11,7 +11,7 @@ import type { NewEvent } from '../events/event-types.js';
 import { withMetadata } from '../events/validated-event.js';
 import { noteSavedAggregate } from '../observability/command-telemetry.js';
 import { SnapshotSeal } from '../personal-data/snapshot-seal.js';
-import type { Snapshot, } from '../snapshot/snapshot-store.js';
+import type { Snapshot } from '../snapshot/snapshot-store.js';
 import type { AppendOptions, AppendResult, EventStore, ReadStreamOptions } from '../store/event-store.js';
 import { toBigIntOption } from '../store/expected-revision.js';
 import { readStreamSync } from '../store/in-memory-event-store.js';
