@@ -60,7 +60,7 @@ const broken: { name: string; create: (options: EventRegistryOptions) => EventSt
         try {
           return decode(row);
         } catch {
-          return Object.freeze({ ...row, tags: row.tags ?? [] });
+          return Object.freeze({ ...row });
         }
       }),
     fails: /^an upcaster that produces invalid data fails every read path with UpcastFailed/,

@@ -6,7 +6,6 @@ import {
   type EventStore,
   InMemoryCheckpointStore,
   InMemoryEventStore,
-  InMemoryKeyStore,
   idempotency,
   logging,
   ProcessManagerRunner,
@@ -108,12 +107,7 @@ export async function openBank(
   let description: string;
   let resetDeleted: string[] = [];
   if (options.store === 'memory') {
-    // Personal fields (the owner's name) are sealed under per-holder keys, kept in memory here.
-    store = new InMemoryEventStore({
-      ...registry,
-      personalData: { keys: new InMemoryKeyStore() },
-      ...logger,
-    });
+    store = new InMemoryEventStore({ ...registry, ...logger });
     description = 'in memory (nothing is kept after the run)';
   } else {
     if (options.store === 'pglite') {
@@ -122,8 +116,7 @@ export async function openBank(
     }
     pg = await PostgresEventStore.create(
       options.store === 'pglite' ? { pglite: options.dataDir } : { connectionString: options.databaseUrl! },
-      // The holders' keys live in the store's database (personal_data_keys), apart from the log.
-      { ...registry, schema: storeSchema, personalData: { keys: 'postgres' }, ...logger },
+      { ...registry, schema: storeSchema, ...logger },
     );
     try {
       if (options.store === 'postgres' && options.reset) {
@@ -152,10 +145,8 @@ export async function openBank(
     // A command sent again with its id (a process manager after a crash) runs once. On PostgreSQL the
     // record commits with the command's events (a crash leaves both or neither), and each retry of a
     // conflict is a transaction of its own, so retries come first; in memory, idempotency comes first.
-    // On PGlite (one connection) the in-memory record: a handler's decision-model read outside the
-    // record's transaction would wait for the connection that transaction holds.
     middleware:
-      pg === undefined || options.store === 'pglite'
+      pg === undefined
         ? [
             idempotency(),
             ...(wiring.logger === undefined ? [] : [logging(wiring.logger)]),

@@ -42,10 +42,10 @@ function postgresBackend(
     openStore:
       'unavailable' in module
         ? { unavailable: module.unavailable }
-        : async ({ personalData, ...variant } = {}) => {
+        : async (variant = {}) => {
             const store = await module.PostgresEventStore.create(connection, {
               schema,
-              ...benchStoreOptions({ personalData }),
+              ...benchStoreOptions(),
               ...variant,
             });
             await store.migrate();

@@ -14,7 +14,6 @@ import {
   MoneyDeposited,
   MoneyWithdrawn,
   type Opened,
-  ownerName,
   type Withdrawn,
 } from './events.js';
 
@@ -74,7 +73,7 @@ export class BankAccount extends AggregateRoot {
   protected onOpened(e: Opened) {
     Object.assign(this, {
       opened: true,
-      owner: ownerName(e.owner),
+      owner: e.owner,
       currency: e.currency,
       overdraftLimit: e.overdraftLimit,
     });

@@ -1,4 +1,3 @@
-import { noTags } from '../dcb/tags.js';
 import type { ValidationIssue } from '../errors/store-errors.js';
 import { UpcastFailed } from '../upcasting/upcasting-errors.js';
 import type { DecodePlan } from './decode-plan.js';
@@ -26,9 +25,7 @@ export function decodeEvent(row: StoredEvent, plan: DecodePlan, options?: Decode
   if (plan.steps.length === 0) {
     if (plan.failure !== undefined) throw upcastError(row, plan, { reason: plan.failure });
     if (plan.mode !== 'codec') {
-      if (!owned) return freezeEvent(copyEvent(row, row.type, row.schemaVersion, row.data));
-      (row as { tags: readonly string[] }).tags = tagsOf(row);
-      return freezeEvent(row);
+      return freezeEvent(owned ? row : copyEvent(row, row.type, row.schemaVersion, row.data));
     }
   }
   const metadata = deepFreeze(row.metadata);
@@ -95,25 +92,16 @@ function copyEvent(row: StoredEvent, type: string, schemaVersion: number, data: 
     data,
     metadata: row.metadata,
     recordedAt: new Date(row.recordedAt.getTime()),
-    tags: tagsOf(row),
   };
-}
-
-/** The row's tags, frozen, as readers get them (an empty array when it has none). */
-function tagsOf(row: StoredEvent): readonly string[] {
-  const { tags } = row;
-  if (tags === undefined || tags.length === 0) return noTags();
-  return Object.isFrozen(tags) ? tags : Object.freeze([...tags]);
 }
 
 /** Freezes an event and what it holds: its Date, data and metadata (the other fields are primitives). */
 function freezeEvent(event: StoredEvent): RecordedEvent {
-  if (event.tags !== undefined) Object.freeze(event.tags);
   Object.freeze(event);
   Object.freeze(event.recordedAt);
   deepFreeze(event.data);
   deepFreeze(event.metadata);
-  return event as RecordedEvent;
+  return event;
 }
 
 function isThenable(value: unknown): boolean {

@@ -1,4 +1,3 @@
-import { assertEventQuery } from '../dcb/event-query.js';
 import type { ExpectedRevisionValue } from '../errors/store-errors.js';
 import { ConcurrencyConflict, InvalidArgument } from '../errors/store-errors.js';
 import { describeLoneSurrogate, loneSurrogate } from '../events/well-formed-text.js';
@@ -86,8 +85,7 @@ export function assertEventFilter(filter: EventFilter | undefined): EventFilter 
   if (typeof filter !== 'object') {
     throw new InvalidArgument(`filter must be an object, found ${String(filter)}.`);
   }
-  const { types, streamPrefix, query } = filter;
-  if (query !== undefined) assertEventQuery(query, 'filter.query');
+  const { types, streamPrefix } = filter;
   if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) {
     throw new InvalidArgument(`filter.types must be an array of strings, found ${JSON.stringify(types)}.`);
   }

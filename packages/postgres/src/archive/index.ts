@@ -1,7 +1,0 @@
-export {
-  type ArchiveResult,
-  archiveBefore,
-  archiveStream,
-  type ReadArchiveOptions,
-  readArchive,
-} from './archive.js';

@@ -1,6 +1,0 @@
-export {
-  type DecisionGivenEvent,
-  type DecisionOutcome,
-  DecisionScenario,
-  DecisionSpec,
-} from './decision-spec.js';
