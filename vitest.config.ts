@@ -71,20 +71,6 @@ export default defineConfig({
           ],
         },
       },
-      {
-        // Stress tests hold transactions open on the shared server, which (by design) stalls every
-        // reader of the global log in the cluster. They run after the main suites, one file at a time.
-        extends: true,
-        test: {
-          name: 'postgres-stress',
-          include: ['test/postgres-stress/**/*.test.ts'],
-          fileParallelism: false,
-          sequence: { groupOrder: 1 },
-          // Their waits are bounded only to catch a hang (15-20 s each, several per test); the test
-          // itself must outlast the sum of them on a loaded machine.
-          testTimeout: 180_000,
-        },
-      },
     ],
   },
 });

@@ -36,7 +36,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 const SKIP_NOTICE =
-  '[annals] DATABASE_URL is not set: the tests that need a PostgreSQL server (test/postgres-stress, ' +
+  '[annals] DATABASE_URL is not set: the tests that need a PostgreSQL server (' +
   'the server groups of test/postgres, test/conformance and test/projections, the example on a server) ' +
   'are skipped; PGlite and in-memory tests ran. ' +
   'Set DATABASE_URL=postgres://user@host:5432/db to run them too.';
