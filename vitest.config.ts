@@ -62,6 +62,8 @@ export default defineConfig({
             '**/node_modules/**',
             '**/dist/**',
             'test/postgres-stress/**',
+            // The conformance suite on a server through a caller's Kysely: `pnpm test:server-kysely`.
+            'test/conformance/postgres-server-kysely.test.ts',
             'test/outage/**',
             'test/cli/**',
             'test/brokers/**',
