@@ -145,18 +145,12 @@ export async function openBank(
     // A command sent again with its id (a process manager after a crash) runs once. On PostgreSQL the
     // record commits with the command's events (a crash leaves both or neither), and each retry of a
     // conflict is a transaction of its own, so retries come first; in memory, idempotency comes first.
-    middleware:
-      pg === undefined
-        ? [
-            idempotency(),
-            ...(wiring.logger === undefined ? [] : [logging(wiring.logger)]),
-            retryOnConcurrency({ maxAttempts: 5 }),
-          ]
-        : [
-            ...(wiring.logger === undefined ? [] : [logging(wiring.logger)]),
-            retryOnConcurrency({ maxAttempts: 5 }),
-            idempotency({ store: new PostgresIdempotencyStore(pg) }),
-          ],
+    middleware: [
+      ...(pg === undefined ? [idempotency()] : []),
+      ...(wiring.logger === undefined ? [] : [logging(wiring.logger)]),
+      retryOnConcurrency({ maxAttempts: 5 }),
+      ...(pg === undefined ? [] : [idempotency({ store: new PostgresIdempotencyStore(pg) })]),
+    ],
   });
 
   // Statements live in memory: rebuilt from the log at every start (replayability, shown).
