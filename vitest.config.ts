@@ -57,7 +57,9 @@ export default defineConfig({
           // test/cli spawns the command line for minutes: `pnpm test:cli`; test/brokers starts, kills
           // and restarts brokers of its own: `pnpm test:brokers`; test/crash kills processes mid-command:
           // `pnpm test:crash`; test/process-crash kills bank nodes between every pair of steps:
-          // `pnpm test:process`; test/console drives a browser: `pnpm test:console`.
+          // `pnpm test:process`; test/console drives a browser: `pnpm test:console`; test/scale runs
+          // tenants over three clusters of its own: `pnpm test:scale`; test/personal-data runs the
+          // example's forget end to end and the key stores: `pnpm test:personal-data`.
           exclude: [
             '**/node_modules/**',
             '**/dist/**',
@@ -70,6 +72,9 @@ export default defineConfig({
             'test/crash/**',
             'test/process-crash/**',
             'test/console/**',
+            'test/scale/**',
+            'test/personal-data/**',
+            'test/dcb/**',
           ],
         },
       },

@@ -2,8 +2,10 @@ import {
   Aggregate,
   AggregateRoot,
   Apply,
+  forget,
   InMemoryEventStore,
   InMemorySnapshotStore,
+  isEnvelope,
   type ReadStreamOptions,
   type RecordedEvent,
   Repository,
@@ -12,6 +14,7 @@ import {
 } from '@annals/core';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
+import { FORGOTTEN_OWNER } from '../../examples/bank-account/src/domain/events.js';
 import {
   BankAccount,
   bankEvents,
@@ -68,16 +71,10 @@ describe('snapshots', () => {
       aggregateType: 'BankAccount',
       snapshotVersion: 1,
       revision: 5n,
-      state: {
-        owner: 'Ada',
-        currency: 'EUR',
-        balance: 15,
-        overdraftLimit: 100,
-        opened: true,
-        closed: false,
-        transfers: [],
-      },
     });
+    // The owner's name is personal data of the holder: the whole state is sealed under their key.
+    expect(isEnvelope(snapshot!.state)).toBe(true);
+    expect(JSON.stringify(snapshot!.state)).not.toContain('Ada');
     expect(account.revision).toBe(5n);
 
     store.reads.length = 0;
@@ -114,11 +111,31 @@ describe('snapshots', () => {
     expect(store.reads).toEqual([0n]);
     expect(loaded.balance).toBe(60);
     expect(loaded).not.toHaveProperty('funds');
-    expect(await snapshots.load('BankAccount-acc-1')).toMatchObject({
-      snapshotVersion: 2,
-      revision: 3n,
-      state: { balance: 60 },
-    });
+    expect(await snapshots.load('BankAccount-acc-1')).toMatchObject({ snapshotVersion: 2, revision: 3n });
+    store.reads.length = 0;
+    expect((await v2.load('acc-1')).balance).toBe(60);
+    expect(store.reads, 'the new snapshot is used').toEqual([4n]);
+  });
+
+  it('of an aggregate holding personal data: sealed, ignored once the holder is forgotten, never written in clear', async () => {
+    const store = new RecordingStore({ events: bankEvents });
+    const snapshots = new InMemorySnapshotStore();
+    const accounts = new Repository(BankAccount, { store, snapshots: { store: snapshots, every: 2 } });
+    await openWithDeposits(accounts, 'acc-1', [10, 20, 30]); // snapshot at revision 3
+    const sealed = (await snapshots.load('BankAccount-acc-1'))!;
+    expect(JSON.stringify(sealed.state)).not.toContain('Ada');
+
+    await forget(store, 'acc-1');
+    store.reads.length = 0;
+    const loaded = await accounts.load('acc-1');
+    expect(store.reads, 'the sealed snapshot is unreadable: replayed from the start').toEqual([0n]);
+    expect([loaded.owner, loaded.balance]).toEqual([FORGOTTEN_OWNER, 60]);
+    loaded.deposit(1);
+    loaded.deposit(2);
+    await accounts.save(loaded);
+    // No snapshot is taken while a subject of the aggregate is forgotten: the old one stays unreadable.
+    expect((await snapshots.load('BankAccount-acc-1'))?.revision).toBe(3n);
+    expect(JSON.stringify((await snapshots.load('BankAccount-acc-1'))!.state)).not.toContain('Ada');
   });
 
   it('a snapshot that cannot be restored is reported and ignored', async () => {

@@ -21,7 +21,9 @@ import type { BackendName, Figure, FigureRef } from './harness/types.js';
 import { aggregateLoads, commandBus } from './suites/aggregate-groups.js';
 import { batchAppends, concurrentAppends, racingAppends, sequentialAppends } from './suites/append-groups.js';
 import { brokerPublish } from './suites/broker-groups.js';
+import { chainSealVerify } from './suites/chain-group.js';
 import { instrumentationOverhead } from './suites/instrumentation-group.js';
+import { personalDataOverhead } from './suites/personal-data-group.js';
 import { projectionCatchUp } from './suites/projection-group.js';
 import { catchUpReads, streamReads } from './suites/read-groups.js';
 
@@ -35,8 +37,10 @@ const GROUPS: readonly BenchGroup[] = [
   aggregateLoads,
   commandBus,
   instrumentationOverhead,
+  personalDataOverhead,
   projectionCatchUp,
   brokerPublish,
+  chainSealVerify,
 ];
 
 const ORDER: readonly BackendName[] = ['memory', 'pglite', 'server'];

@@ -222,6 +222,7 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
       [['export'], 'Usage: annals export [options]'],
       [['import'], 'Usage: annals import [options] [file]'],
       [['verify'], 'Usage: annals verify [options]'],
+      [['seal'], 'Usage: annals seal [options]'],
       [['console'], 'Usage: annals console [options]'],
     ];
     // One process prints them all: a spawn apiece would take minutes on a loaded machine.

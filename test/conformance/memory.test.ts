@@ -1,8 +1,13 @@
-import { InMemoryEventStore } from '@annals/core';
-import { eventStoreConformanceCases, runEventStoreConformance } from '@annals/testing';
+import { InMemoryCheckpointStore, InMemoryEventStore } from '@annals/core';
+import {
+  eventStoreConformanceCases,
+  runEventStoreConformance,
+  runTenantIsolationConformance,
+} from '@annals/testing';
 
 runEventStoreConformance({
   name: 'InMemoryEventStore',
+  capabilities: { appendConditions: true },
   createStore: (options) => new InMemoryEventStore(options),
 });
 
@@ -13,4 +18,11 @@ runEventStoreConformance({
   cases: eventStoreConformanceCases().filter((c) =>
     ['subscriptions', 'publish/subscribe', 'close', 'upcasting'].includes(c.group),
   ),
+});
+
+// Each tenant handle is a log of its own; the checkpoint store is the tenant's own too.
+runTenantIsolationConformance({
+  name: 'InMemoryEventStore',
+  createStore: (options) => new InMemoryEventStore(options),
+  createCheckpointStore: () => new InMemoryCheckpointStore(),
 });

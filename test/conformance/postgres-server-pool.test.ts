@@ -1,5 +1,5 @@
-import { PostgresEventStore } from '@annals/postgres';
-import { runEventStoreConformance } from '@annals/testing';
+import { PostgresCheckpointStore, PostgresEventStore } from '@annals/postgres';
+import { runEventStoreConformance, runTenantIsolationConformance } from '@annals/testing';
 import { describe } from 'vitest';
 import {
   databaseUrl,
@@ -16,7 +16,12 @@ describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
   runEventStoreConformance({
     name: 'PostgresEventStore (server, own pool)',
     ...patientBounds,
-    capabilities: { multiProcess: true, concurrentCommits: true, maxEventBytes: 2 * 1024 * 1024 },
+    capabilities: {
+      multiProcess: true,
+      concurrentCommits: true,
+      maxEventBytes: 2 * 1024 * 1024,
+      appendConditions: true,
+    },
     async createStore(options) {
       const store = await PostgresEventStore.create(
         { connectionString: databaseUrl!, pool: { max: 4 } },
@@ -26,5 +31,21 @@ describe.skipIf(!databaseUrl)('PostgresEventStore on a server', () => {
       return store;
     },
     openPeer: (store) => openPeer(store),
+  });
+});
+
+describe.skipIf(!databaseUrl)('PostgresEventStore tenants on a server', () => {
+  // Each tenant's schema is <schema>_t_<tenant>: the file drops the base schema's tenants too.
+  const tenantSchemas = useServerSchemas('conf_tenants');
+  runTenantIsolationConformance({
+    name: 'PostgresEventStore (server)',
+    ...patientBounds,
+    createStore: (options) =>
+      PostgresEventStore.create(
+        { connectionString: databaseUrl!, pool: { max: 4 } },
+        { ...options, ...patientHorizon, schema: tenantSchemas() },
+      ),
+    prepareTenant: async (tenant) => void (await (tenant as PostgresEventStore).migrate()),
+    createCheckpointStore: (tenant) => new PostgresCheckpointStore(tenant as PostgresEventStore),
   });
 });

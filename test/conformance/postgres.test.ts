@@ -1,5 +1,5 @@
-import { PostgresEventStore } from '@annals/postgres';
-import { runEventStoreConformance } from '@annals/testing';
+import { PostgresCheckpointStore, PostgresEventStore } from '@annals/postgres';
+import { runEventStoreConformance, runTenantIsolationConformance } from '@annals/testing';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { startPGlite } from '../support/pglite.js';
@@ -23,7 +23,12 @@ describe('PostgresEventStore on PGlite', () => {
   runEventStoreConformance({
     name: 'PostgresEventStore (PGlite)',
     ...patientBounds,
-    capabilities: { multiProcess: false, concurrentCommits: false, maxEventBytes: 2 * 1024 * 1024 },
+    capabilities: {
+      multiProcess: false,
+      concurrentCommits: false,
+      maxEventBytes: 2 * 1024 * 1024,
+      appendConditions: true,
+    },
     async createStore(options) {
       const store = await PostgresEventStore.create(
         { pglite: pglite! },
@@ -32,5 +37,16 @@ describe('PostgresEventStore on PGlite', () => {
       await store.migrate();
       return store;
     },
+  });
+});
+
+describe('PostgresEventStore tenants on PGlite', () => {
+  runTenantIsolationConformance({
+    name: 'PostgresEventStore (PGlite)',
+    ...patientBounds,
+    createStore: (options) =>
+      PostgresEventStore.create({ pglite: pglite! }, { ...options, schema: nextSchema() }),
+    prepareTenant: async (tenant) => void (await (tenant as PostgresEventStore).migrate()),
+    createCheckpointStore: (tenant) => new PostgresCheckpointStore(tenant as PostgresEventStore),
   });
 });

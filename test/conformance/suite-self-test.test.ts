@@ -483,7 +483,7 @@ const breakages: readonly Breakage[] = [
   {
     store: 'a store that declares maxEventBytes without enforcing it',
     createStore: wrap((inner) => new SizeLimitedStore(inner, false)),
-    capabilities: { maxEventBytes: LIMIT },
+    capabilities: { maxEventBytes: LIMIT, appendConditions: true },
     guards: ['an event larger than maxEventBytes', 'maxEventBytes counts data and metadata together'],
     control: 'the store declares the capabilities the suite runs with',
   },

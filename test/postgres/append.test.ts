@@ -27,7 +27,7 @@ describe.each(targets)('append (%s)', (target) => {
         counting.reset();
         await append();
         expect(counting.queries).toHaveLength(1);
-        expect(counting.queries[0]).toMatch(/annals_append"\(/);
+        expect(counting.queries[0]).toMatch(/annals_append_tagged"\(/);
       }
       // A refused append: the append, then one statement that checks for a stored batch and reads
       // the stream's revision for the ConcurrencyConflict.
@@ -192,19 +192,20 @@ describe.each(targets)('append (%s)', (target) => {
     expect((error as Error).message).toContain(`at most ${EVENTS_PER_TRANSACTION}`);
   });
 
-  it('declares its capabilities: several processes and out-of-order commits on a server, neither on PGlite', async () => {
+  it('declares its capabilities: several processes and out-of-order commits on a server, neither on PGlite; append conditions on both', async () => {
     const store = await db.open(target);
     expect(store.capabilities).toEqual({
       multiProcess: target === 'server',
       concurrentCommits: target === 'server',
       maxEventBytes: 2 * 1024 * 1024,
+      appendConditions: true,
     });
   });
 });
 
 describe('a connection lost during an append (simulated on PGlite)', () => {
   async function flakyStore() {
-    const dialect = new FlakyDialect(new PGliteDialect({ pglite: db.pglite }), /annals_append"\(/);
+    const dialect = new FlakyDialect(new PGliteDialect({ pglite: db.pglite }), /annals_append_tagged"\(/);
     const kysely = new Kysely<any>({ dialect });
     const store = await PostgresEventStore.create({ kysely }, { schema: db.schema('pglite') });
     await store.migrate();

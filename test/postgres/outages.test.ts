@@ -242,7 +242,7 @@ describe("a connection whose socket breaks (pglite, the driver's errors injected
 
 describe('append retries (pglite)', () => {
   it('a run of reorder retries does not use up the budget for re-running a statement the session lost', async () => {
-    const dialect = new FlakyDialect(new PGliteDialect({ pglite: db.pglite }), /annals_append"\(/);
+    const dialect = new FlakyDialect(new PGliteDialect({ pglite: db.pglite }), /annals_append_tagged"\(/);
     const kysely = new Kysely<any>({ dialect });
     const store = await PostgresEventStore.create({ kysely }, { schema: db.schema('pglite') });
     await store.migrate();

@@ -1,11 +1,17 @@
-import { defineEvent, defineProjection, isConcurrencyConflict, type RecordedEvent } from '@annals/core';
+import {
+  defineEvent,
+  defineProjection,
+  type EventRegistryOptions,
+  isConcurrencyConflict,
+  type RecordedEvent,
+} from '@annals/core';
 import {
   PostgresEventStore,
   PostgresLeaseStore,
   type PostgresProjectionContext,
   PostgresProjectionRunner,
 } from '@annals/postgres';
-import { toArray } from '@annals/testing';
+import { dcbRaceCase, runConformanceCase, toArray } from '@annals/testing';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,13 +57,14 @@ describe.skipIf(skipReason !== undefined)(
      * direct to the server: a pooler in transaction mode cannot hold a LISTEN.
      */
     async function throughBouncer(
-      options: { schema?: string; polling?: typeof NO_POLLING } = {},
+      options: { schema?: string; polling?: typeof NO_POLLING; events?: EventRegistryOptions['events'] } = {},
     ): Promise<PostgresEventStore> {
       const schema = options.schema ?? `pgb_${process.pid}_${++count}`;
       if (!schemas.includes(schema)) schemas.push(schema);
       const bouncerUrl = bouncer!.url; // postgres://user@127.0.0.1:<port>/test, pool_mode = transaction
       const serverUrl = databaseUrl!; // the server itself
       const polling = options.polling === undefined ? {} : { polling: options.polling };
+      const events = options.events ?? [Deposited];
       // #region pgbouncer
       const store = await PostgresEventStore.create(
         {
@@ -66,7 +73,7 @@ describe.skipIf(skipReason !== undefined)(
           listenConnectionString: serverUrl, // LISTEN holds a session: straight to the server
           pool: { max: 6 },
         },
-        { schema, events: [Deposited], ...polling },
+        { schema, events, ...polling },
       );
       // #endregion pgbouncer
       stores.push(store);
@@ -145,6 +152,21 @@ describe.skipIf(skipReason !== undefined)(
         'all 34 events in the global log',
       ).toBe(true);
       expect(await bouncedTransactions(), 'transactions the bouncer served').toBeGreaterThan(before + 34);
+    });
+
+    it('append conditions hold through the bouncer: the concurrency oracle with 24 racers', {
+      timeout: 120_000,
+    }, async () => {
+      await runConformanceCase(dcbRaceCase(24), {
+        capabilities: { multiProcess: true, concurrentCommits: true, appendConditions: true },
+        async createStore(options) {
+          const store = await throughBouncer({
+            ...(options.events === undefined ? {} : { events: options.events }),
+          });
+          await migrateDirectly(store.schema);
+          return store;
+        },
+      });
     });
 
     it('live subscriptions: the LISTEN connection goes to the server directly and wakes a subscriber when another instance appends through the bouncer', async () => {

@@ -60,7 +60,7 @@ const broken: { name: string; create: (options: EventRegistryOptions) => EventSt
         try {
           return decode(row);
         } catch {
-          return Object.freeze({ ...row });
+          return Object.freeze({ ...row, tags: row.tags ?? [] });
         }
       }),
     fails: /^an upcaster that produces invalid data fails every read path with UpcastFailed/,

@@ -6,6 +6,7 @@ import {
   type EventStore,
   InMemoryCheckpointStore,
   InMemoryEventStore,
+  InMemoryKeyStore,
   idempotency,
   logging,
   ProcessManagerRunner,
@@ -107,7 +108,12 @@ export async function openBank(
   let description: string;
   let resetDeleted: string[] = [];
   if (options.store === 'memory') {
-    store = new InMemoryEventStore({ ...registry, ...logger });
+    // Personal fields (the owner's name) are sealed under per-holder keys, kept in memory here.
+    store = new InMemoryEventStore({
+      ...registry,
+      personalData: { keys: new InMemoryKeyStore() },
+      ...logger,
+    });
     description = 'in memory (nothing is kept after the run)';
   } else {
     if (options.store === 'pglite') {
@@ -116,7 +122,8 @@ export async function openBank(
     }
     pg = await PostgresEventStore.create(
       options.store === 'pglite' ? { pglite: options.dataDir } : { connectionString: options.databaseUrl! },
-      { ...registry, schema: storeSchema, ...logger },
+      // The holders' keys live in the store's database (personal_data_keys), apart from the log.
+      { ...registry, schema: storeSchema, personalData: { keys: 'postgres' }, ...logger },
     );
     try {
       if (options.store === 'postgres' && options.reset) {
@@ -145,11 +152,13 @@ export async function openBank(
     // A command sent again with its id (a process manager after a crash) runs once. On PostgreSQL the
     // record commits with the command's events (a crash leaves both or neither), and each retry of a
     // conflict is a transaction of its own, so retries come first; in memory, idempotency comes first.
+    // On PGlite (one connection) the record stays in memory: a handler's decision-model read outside
+    // the record's transaction would wait for the connection that transaction holds.
     middleware: [
-      ...(pg === undefined ? [idempotency()] : []),
+      ...(durableRecord ? [] : [idempotency()]),
       ...(wiring.logger === undefined ? [] : [logging(wiring.logger)]),
       retryOnConcurrency({ maxAttempts: 5 }),
-      ...(pg === undefined ? [] : [idempotency({ store: new PostgresIdempotencyStore(pg) })]),
+      ...(durableRecord && pg !== undefined ? [idempotency({ store: new PostgresIdempotencyStore(pg) })] : []),
     ],
   });
 

@@ -55,6 +55,8 @@ export function exitCodeOf(thrown: unknown): ExitCode {
         return EXIT_CODES.unavailable;
       case 'SCHEMA_NOT_MIGRATED':
         return EXIT_CODES.notMigrated;
+      case 'CHAIN_BROKEN':
+        return EXIT_CODES.checkFailed;
       default:
         return EXIT_CODES.failed;
     }

@@ -12,7 +12,7 @@ export const EXIT_CODES = Object.freeze({
   unavailable: 3,
   /** The schema is missing or behind (`SCHEMA_NOT_MIGRATED`): run `annals migrate`. */
   notMigrated: 4,
-  /** A check found problems: `verify` found events that no longer read, `migrate --dry-run` found pending migrations with `--check`. */
+  /** A check found problems: `verify` found events that no longer read, `verify --chain` (or `seal --checkpoint`) found the hash chain broken, `migrate --dry-run` found pending migrations with `--check`. */
   checkFailed: 5,
   /** Stopped by Ctrl-C (SIGINT) before it finished, e.g. a rebuild. */
   interrupted: 130,

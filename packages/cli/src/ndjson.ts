@@ -15,6 +15,8 @@ export interface ExportedEvent {
   readonly recordedAt: string;
   readonly data: unknown;
   readonly metadata: EventMetadata;
+  /** The event's tags; left out when it has none (so lines of untagged events are as before). */
+  readonly tags?: readonly string[];
 }
 
 /** The export line of `event`. */
@@ -29,6 +31,7 @@ export function exportLine(event: RecordedEvent): string {
     recordedAt: event.recordedAt.toISOString(),
     data: event.data,
     metadata: event.metadata,
+    ...(event.tags === undefined || event.tags.length === 0 ? {} : { tags: event.tags }),
   };
   return JSON.stringify(line);
 }
@@ -67,6 +70,12 @@ export function parseExportLine(text: string, lineNumber: number): ImportedEvent
     throw bad('metadata', 'an object');
   }
   if (!('data' in value)) throw bad('data', 'present');
+  if (
+    value.tags !== undefined &&
+    (!Array.isArray(value.tags) || value.tags.some((t) => typeof t !== 'string'))
+  ) {
+    throw bad('tags', 'an array of strings when present');
+  }
   const recordedAt = typeof value.recordedAt === 'string' ? new Date(value.recordedAt) : undefined;
   if (recordedAt === undefined || !ISO_TIME.test(value.recordedAt!) || Number.isNaN(recordedAt.getTime())) {
     throw bad('recordedAt', 'an ISO 8601 timestamp such as 2026-01-02T03:04:05.678Z');
@@ -81,6 +90,7 @@ export function parseExportLine(text: string, lineNumber: number): ImportedEvent
       schemaVersion: value.schemaVersion!,
       data: value.data,
       metadata: value.metadata,
+      ...(value.tags === undefined ? {} : { tags: value.tags }),
     },
   };
 }

@@ -5,6 +5,7 @@ import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerProjections } from './commands/projections.js';
+import { registerSeal } from './commands/seal.js';
 import { registerStatus } from './commands/status.js';
 import { registerStreams } from './commands/streams.js';
 import { registerTail } from './commands/tail.js';
@@ -36,7 +37,7 @@ export function createProgram(): Command {
     'after',
     `
 Exit codes: 0 ok, 1 failed, 2 usage, 3 database unreachable, 4 schema not migrated,
-5 check failed (verify), 130 interrupted (Ctrl-C).`,
+5 check failed (verify, verify --chain, seal --checkpoint), 130 interrupted (Ctrl-C).`,
   );
   registerMigrate(program);
   registerStatus(program);
@@ -47,6 +48,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 database unreachable, 4 schema not migrat
   registerExport(program);
   registerImport(program);
   registerVerify(program);
+  registerSeal(program);
   registerConsole(program);
   inheritSettings(program);
   return program;

@@ -14,6 +14,7 @@ function recorded(data: unknown, metadata: Record<string, unknown> = {}): Record
     id: '0190a5d2-0000-7000-8000-000000000001',
     type: 'Deposited',
     schemaVersion: 1,
+    tags: [],
     streamId: 'account-7',
     revision: 3n,
     position: 42n,

@@ -5,13 +5,18 @@
  *
  * @packageDocumentation
  */
+
+export * from './archive/index.js';
+export * from './chain/index.js';
 export * from './checkpoint/index.js';
 export * from './connection/index.js';
 export * from './diagnostics/index.js';
 export * from './errors/index.js';
 export * from './messaging/index.js';
+export * from './personal-data/index.js';
 export * from './process/index.js';
 export * from './projection/index.js';
+export * from './router/index.js';
 export * from './schema/index.js';
 export * from './snapshot/index.js';
 export * from './store/index.js';

@@ -7,6 +7,7 @@
 export * from './aggregate-spec/index.js';
 export * from './command-spec/index.js';
 export * from './conformance/index.js';
+export * from './decision-spec/index.js';
 export * from './golden-samples/index.js';
 export * from './process-manager-spec/index.js';
 export * from './projection-spec/index.js';

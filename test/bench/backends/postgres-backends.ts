@@ -42,10 +42,10 @@ function postgresBackend(
     openStore:
       'unavailable' in module
         ? { unavailable: module.unavailable }
-        : async (variant = {}) => {
+        : async ({ personalData, ...variant } = {}) => {
             const store = await module.PostgresEventStore.create(connection, {
               schema,
-              ...benchStoreOptions(),
+              ...benchStoreOptions({ personalData }),
               ...variant,
             });
             await store.migrate();

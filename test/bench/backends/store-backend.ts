@@ -26,6 +26,8 @@ export type ProjectionRunnerFactory =
 export interface StoreVariant {
   /** PostgreSQL: send one NOTIFY per append (default true), which wakes subscribers elsewhere at once. */
   readonly notify?: boolean;
+  /** Also define `BenchDepositedPersonal`, whose note is personal data: the store seals it (default key store). */
+  readonly personalData?: boolean;
 }
 
 /** One place the benchmark runs Annals: a way to open stores there, and plain SQL beside them. */
@@ -57,7 +59,7 @@ export function memoryBackend(): StoreBackend {
   return {
     name: 'memory',
     schema: '',
-    openStore: async () => new InMemoryEventStore(benchStoreOptions()),
+    openStore: async (variant = {}) => new InMemoryEventStore(benchStoreOptions(variant)),
     snapshotStore: () => new InMemorySnapshotStore(),
     projectionRunner: (options) => new ProjectionRunner(options),
     sql: undefined,

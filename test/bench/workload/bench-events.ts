@@ -1,4 +1,10 @@
-import { defineEvent, type EventRegistryOptions, type NewEvent, UpcasterRegistry } from '@annals/core';
+import {
+  defineEvent,
+  type EventRegistryOptions,
+  type NewEvent,
+  personal,
+  UpcasterRegistry,
+} from '@annals/core';
 import { z } from 'zod';
 
 /**
@@ -69,10 +75,27 @@ export function benchUpcasters(): UpcasterRegistry {
     });
 }
 
-/** Store options every benchmark store gets: both definitions and the chain, so every read path can upcast. */
-export function benchStoreOptions(): EventRegistryOptions {
+/** {@link BenchDeposited} with its note as personal data of the account: sealed on append, opened on read. */
+export const BenchDepositedPersonal = defineEvent('BenchDepositedPersonal', {
+  schema: BenchDeposited.schema.extend({
+    note: personal(z.string(), { subject: (data) => data.accountId }),
+  }),
+});
+
+/**
+ * Store options every benchmark store gets: both definitions and the chain, so every read path can
+ * upcast. With `personalData`, also {@link BenchDepositedPersonal} (the store then seals it).
+ */
+export function benchStoreOptions(
+  variant: { readonly personalData?: boolean | undefined } = {},
+): EventRegistryOptions {
+  const events = [
+    BenchDeposited,
+    BenchTransferred,
+    ...(variant.personalData ? [BenchDepositedPersonal] : []),
+  ];
   // strict: false, so one workload can measure an undefined type (stored as plain JSON, unvalidated).
-  return { events: [BenchDeposited, BenchTransferred], upcasters: benchUpcasters(), strict: false };
+  return { events, upcasters: benchUpcasters(), strict: false };
 }
 
 /** The data of the `i`-th deposit, to one of `accounts` accounts: the payload the baselines write too. */

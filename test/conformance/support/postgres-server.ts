@@ -18,7 +18,12 @@ export function useServerSchemas(prefix: string): () => string {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
-      for (const schema of created)
+      // With the schemas of their tenants (store.forTenant), named <schema>_t_<tenant>.
+      const tenants = await client.query<{ nspname: string }>(
+        'select nspname from pg_namespace where nspname like any($1)',
+        [created.map((schema) => `${schema}\\_t\\_%`)],
+      );
+      for (const schema of [...created, ...tenants.rows.map((row) => row.nspname)])
         await client.query(`drop schema if exists ${pg.escapeIdentifier(schema)} cascade`);
     } finally {
       await client.end();

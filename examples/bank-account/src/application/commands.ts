@@ -1,8 +1,17 @@
-import { type CommandData, CommandHandler, defineCommand, type Handles, type Repository } from '@annals/core';
-import { InjectRepository } from '@annals/core/tsyringe';
+import {
+  type CommandData,
+  CommandHandler,
+  defineCommand,
+  type EventStore,
+  type Handles,
+  type Repository,
+} from '@annals/core';
+import { AnnalsTokens, InjectRepository } from '@annals/core/tsyringe';
+import { inject } from 'tsyringe';
 import { z } from 'zod';
 import { BankAccount } from '../domain/bank-account.js';
 import { Transfer } from '../domain/transfer.js';
+import { checkDailyTransferLimit } from './daily-transfer-limit.js';
 
 // #region commands
 export const OpenAccount = defineCommand(
@@ -113,13 +122,22 @@ export class StartTransferHandler implements Handles<typeof StartTransfer> {
   constructor(
     @InjectRepository(Transfer) private readonly transfers: Repository<Transfer>,
     @InjectRepository(BankAccount) private readonly accounts: Repository<BankAccount>,
+    @inject(AnnalsTokens.EventStore) private readonly store: EventStore,
   ) {}
 
   async execute(cmd: CommandData<typeof StartTransfer>) {
     const source = await this.accounts.load(cmd.from);
     const transfer = new Transfer(cmd.transferId);
     transfer.start(cmd.from, cmd.to, cmd.amount, source.currency);
-    await this.transfers.save(transfer);
+    // The customer's daily limit over all their accounts: a decision model, saved with the aggregate.
+    const condition = await checkDailyTransferLimit(this.store, {
+      customer: source.owner,
+      from: cmd.from,
+      amount: cmd.amount,
+      transferId: cmd.transferId,
+      day: new Date().toISOString().slice(0, 10),
+    });
+    await this.transfers.save(transfer, { condition });
   }
 }
 

@@ -14,6 +14,7 @@ import {
   MoneyDeposited,
   MoneyWithdrawn,
   type Opened,
+  ownerName,
   type Withdrawn,
 } from './events.js';
 
@@ -73,7 +74,7 @@ export class BankAccount extends AggregateRoot {
   protected onOpened(e: Opened) {
     Object.assign(this, {
       opened: true,
-      owner: e.owner,
+      owner: ownerName(e.owner),
       currency: e.currency,
       overdraftLimit: e.overdraftLimit,
     });

@@ -51,3 +51,13 @@ export class BalanceNotZero extends BankError {
   }
 }
 // #endregion errors
+
+/** A customer's transfers of one day, over all their accounts, would pass the daily limit. */
+export class DailyTransferLimitExceeded extends BankError {
+  constructor(customer: string, usedToday: number, amount: number, limit: number) {
+    super(
+      'DAILY_TRANSFER_LIMIT_EXCEEDED',
+      `${customer} already transferred ${money(usedToday)} today; ${money(amount)} more would pass the daily limit of ${money(limit)}.`,
+    );
+  }
+}

@@ -1,4 +1,4 @@
-import { defineEvent, type EventData, UpcasterRegistry } from '@annals/core';
+import { defineEvent, type EventData, isForgotten, personal, UpcasterRegistry } from '@annals/core';
 import { z } from 'zod';
 
 // #region events
@@ -8,10 +8,14 @@ export const Money = z.object({ value: z.number().int(), currency: z.string().le
 export const AccountOpened = defineEvent('AccountOpened', {
   schema: z.object({
     accountId: z.string(),
-    owner: z.string(),
+    // Personal data of the account holder (the subject, named by the account id): sealed in the log,
+    // and FORGOTTEN on every read once `forget(store, accountId)` destroyed its key.
+    owner: personal(z.string(), { subject: (data) => data.accountId }),
     currency: z.string().length(3),
     overdraftLimit: z.number().int().nonnegative(),
   }),
+  // Tags: the daily transfer limit finds a customer's accounts by them (see daily-transfer-limit.ts).
+  tags: (d) => [`customer:${d.owner}`, `account:${d.accountId}`],
 });
 
 /** Version 2 carries a currency; version 1 stored a bare number (see `upcasters`). */
@@ -30,6 +34,14 @@ export const AccountClosed = defineEvent('AccountClosed', {
 // #endregion events
 
 export type Opened = EventData<typeof AccountOpened>;
+
+/** What read models and the aggregate show for the owner of a forgotten account holder. */
+export const FORGOTTEN_OWNER = '(forgotten)';
+
+/** The owner's name, or {@link FORGOTTEN_OWNER} once the holder was forgotten. */
+export function ownerName(owner: Opened['owner']): string {
+  return isForgotten(owner) ? FORGOTTEN_OWNER : owner;
+}
 export type Deposited = EventData<typeof MoneyDeposited>;
 export type Withdrawn = EventData<typeof MoneyWithdrawn>;
 
@@ -48,6 +60,7 @@ export const upcasters = new UpcasterRegistry().register({
 
 export const TransferStarted = defineEvent('TransferStarted', {
   schema: z.object({ transferId: z.string(), from: z.string(), to: z.string(), amount: Money }),
+  tags: (d) => [`account:${d.from}`],
 });
 export const TransferDebited = defineEvent('TransferDebited', {
   schema: z.object({ transferId: z.string() }),

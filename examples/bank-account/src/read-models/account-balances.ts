@@ -1,7 +1,14 @@
-import { defineProjection } from '@annals/core';
+import { defineProjection, SubjectForgottenEvent } from '@annals/core';
 import type { PostgresProjectionContext } from '@annals/postgres';
 import type { Kysely } from 'kysely';
-import { AccountClosed, AccountOpened, MoneyDeposited, MoneyWithdrawn } from '../domain/events.js';
+import {
+  AccountClosed,
+  AccountOpened,
+  FORGOTTEN_OWNER,
+  MoneyDeposited,
+  MoneyWithdrawn,
+  ownerName,
+} from '../domain/events.js';
 
 /** The read model's tables, as Kysely sees them. */
 export interface ReadModel {
@@ -40,7 +47,7 @@ type Ctx = PostgresProjectionContext<ReadModel>;
 /** Balances in a PostgreSQL table, written in the same transaction as the projection's checkpoint. */
 export const AccountBalances = defineProjection({
   name: 'account-balances',
-  events: [AccountOpened, MoneyDeposited, MoneyWithdrawn, AccountClosed],
+  events: [AccountOpened, MoneyDeposited, MoneyWithdrawn, AccountClosed, SubjectForgottenEvent],
   handlers: {
     AccountOpened: async (e, { tx }: Ctx) => {
       await tx
@@ -48,7 +55,7 @@ export const AccountBalances = defineProjection({
         .insertInto('account_balances')
         .values({
           account_id: e.data.accountId,
-          owner: e.data.owner,
+          owner: ownerName(e.data.owner),
           currency: e.data.currency,
           balance: 0,
           overdraft_limit: e.data.overdraftLimit,
@@ -78,6 +85,15 @@ export const AccountBalances = defineProjection({
         .updateTable('account_balances')
         .set({ status: 'closed' })
         .where('account_id', '=', e.data.accountId)
+        .execute();
+    },
+    // The holder was forgotten (their subject is the account id): erase the copy of their name.
+    SubjectForgotten: async (e, { tx }: Ctx) => {
+      await tx
+        .withSchema(readModelSchema)
+        .updateTable('account_balances')
+        .set({ owner: FORGOTTEN_OWNER })
+        .where('account_id', '=', e.data.subject)
         .execute();
     },
   },

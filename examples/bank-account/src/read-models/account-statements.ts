@@ -1,4 +1,4 @@
-import { defineProjection } from '@annals/core';
+import { defineProjection, isForgotten, SubjectForgottenEvent } from '@annals/core';
 import { AccountClosed, AccountOpened, MoneyDeposited, MoneyWithdrawn } from '../domain/events.js';
 
 /** One line of an account statement. */
@@ -15,6 +15,8 @@ export interface StatementLine {
 /** Per-account statements, kept in process memory and rebuilt from the log at each start. */
 export class Statements {
   readonly #lines = new Map<string, StatementLine[]>();
+  /** The holder's name printed on each account's statements: personal data, erased on forget. */
+  readonly #holders = new Map<string, string>();
 
   add(accountId: string, line: Omit<StatementLine, 'balance'>): void {
     const lines = this.#lines.get(accountId) ?? [];
@@ -22,6 +24,20 @@ export class Statements {
     const delta = line.what === 'deposit' ? line.amount : line.what === 'withdrawal' ? -line.amount : 0;
     lines.push({ ...line, balance: previous + delta });
     this.#lines.set(accountId, lines);
+  }
+
+  /** The name on the statements of `accountId`, undefined once its holder was forgotten. */
+  holderOf(accountId: string): string | undefined {
+    return this.#holders.get(accountId);
+  }
+
+  setHolder(accountId: string, name: string): void {
+    this.#holders.set(accountId, name);
+  }
+
+  /** Erases the copy of a forgotten holder's name (the subject is the account id). */
+  forgetHolder(accountId: string): void {
+    this.#holders.delete(accountId);
   }
 
   of(accountId: string): readonly StatementLine[] {
@@ -34,6 +50,7 @@ export class Statements {
 
   clear(): void {
     this.#lines.clear();
+    this.#holders.clear();
   }
 }
 
@@ -42,16 +59,18 @@ export class Statements {
 export function accountStatements(statements: Statements) {
   return defineProjection({
     name: 'account-statements',
-    events: [AccountOpened, MoneyDeposited, MoneyWithdrawn, AccountClosed],
+    events: [AccountOpened, MoneyDeposited, MoneyWithdrawn, AccountClosed, SubjectForgottenEvent],
     handlers: {
-      AccountOpened: (e) =>
+      AccountOpened: (e) => {
+        if (!isForgotten(e.data.owner)) statements.setHolder(e.data.accountId, e.data.owner);
         statements.add(e.data.accountId, {
           revision: e.revision,
           what: 'opened',
           amount: 0,
           transferId: undefined,
           legacy: false,
-        }),
+        });
+      },
       MoneyDeposited: (e) =>
         statements.add(e.data.accountId, {
           revision: e.revision,
@@ -76,6 +95,7 @@ export function accountStatements(statements: Statements) {
           transferId: undefined,
           legacy: false,
         }),
+      SubjectForgotten: (e) => statements.forgetHolder(e.data.subject),
     },
     reset: () => statements.clear(),
   });

@@ -4,6 +4,7 @@ import { CommandExit } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { toJson, writeLine } from '../output.js';
 import { withSession } from '../session.js';
+import { runVerifyChain, type VerifyChainCliOptions } from './verify-chain.js';
 
 /** An event that no longer reads, and why. */
 interface Unreadable {
@@ -17,7 +18,7 @@ interface Unreadable {
   readonly error: string;
 }
 
-/** `annals verify [--json]`. */
+/** `annals verify [--json]`, and `annals verify --chain --public-key <file>` (./verify-chain.ts). */
 export function registerVerify(program: Command): void {
   program
     .command('verify')
@@ -26,56 +27,69 @@ export function registerVerify(program: Command): void {
     )
     .option('--json', 'print one JSON object per unreadable event, then a summary object')
     .option('--limit <n>', 'stop reporting after this many (the count goes on)', Number)
-    .action(async (options: { json?: boolean; limit?: number }, command: Command) => {
-      // The log is read as stored; each event is then decoded by the config's registry, so one
-      // unreadable event does not end the read.
-      await withSession(command, { config: 'required', definitions: false }, async ({ store, config }) => {
-        const registry = EventRegistry.from(
-          (config!.config.store ?? {}) as Parameters<typeof EventRegistry.from>[0],
-        );
-        let checked = 0;
-        let failed = 0;
-        const undefinedTypes = new Map<string, number>();
-        for await (const stored of store.readAll()) {
-          checked++;
-          const problem = check(registry, stored);
-          if (problem === 'undefined-type') {
-            undefinedTypes.set(stored.type, (undefinedTypes.get(stored.type) ?? 0) + 1);
-            continue;
-          }
-          if (problem === undefined) continue;
-          failed++;
-          if (options.limit !== undefined && failed > options.limit) continue;
-          const entry: Unreadable = {
-            position: stored.position.toString(),
-            streamId: stored.streamId,
-            revision: stored.revision.toString(),
-            id: stored.id,
-            type: stored.type,
-            schemaVersion: stored.schemaVersion,
-            ...problem,
-          };
-          await writeLine(
-            options.json === true
-              ? toJson(entry)
-              : `#${entry.position} ${entry.streamId}@${entry.revision} ${entry.type} v${entry.schemaVersion} ${entry.id}: ${entry.code}: ${entry.error}`,
+    .option('--chain', 'instead: check the hash chain and its signed checkpoints (exit 5 at the first break)')
+    .option('--public-key <file>', 'with --chain: Ed25519 public key (PEM); repeat for rotated keys', collect)
+    .option('--checkpoints <file>', 'with --chain: published checkpoints, one JSON object a line')
+    .action(
+      async (
+        options: { json?: boolean; limit?: number; chain?: boolean } & VerifyChainCliOptions,
+        command: Command,
+      ) => {
+        if (options.chain === true) return runVerifyChain(options, command);
+        // The log is read as stored; each event is then decoded by the config's registry, so one
+        // unreadable event does not end the read.
+        await withSession(command, { config: 'required', definitions: false }, async ({ store, config }) => {
+          const registry = EventRegistry.from(
+            (config!.config.store ?? {}) as Parameters<typeof EventRegistry.from>[0],
           );
-        }
-        const summary = { checked, unreadable: failed, undefinedTypes: Object.fromEntries(undefinedTypes) };
-        if (options.json === true) await writeLine(toJson(summary));
-        else {
-          await writeLine(
-            `checked ${checked} event(s): ${failed === 0 ? 'all read' : `${failed} no longer read`}`,
-          );
-          for (const [type, n] of undefinedTypes) {
+          let checked = 0;
+          let failed = 0;
+          const undefinedTypes = new Map<string, number>();
+          for await (const stored of store.readAll()) {
+            checked++;
+            const problem = check(registry, stored);
+            if (problem === 'undefined-type') {
+              undefinedTypes.set(stored.type, (undefinedTypes.get(stored.type) ?? 0) + 1);
+              continue;
+            }
+            if (problem === undefined) continue;
+            failed++;
+            if (options.limit !== undefined && failed > options.limit) continue;
+            const entry: Unreadable = {
+              position: stored.position.toString(),
+              streamId: stored.streamId,
+              revision: stored.revision.toString(),
+              id: stored.id,
+              type: stored.type,
+              schemaVersion: stored.schemaVersion,
+              ...problem,
+            };
             await writeLine(
-              `note: ${n} event(s) of type ${type}, which no definition has (read as plain JSON)`,
+              options.json === true
+                ? toJson(entry)
+                : `#${entry.position} ${entry.streamId}@${entry.revision} ${entry.type} v${entry.schemaVersion} ${entry.id}: ${entry.code}: ${entry.error}`,
             );
           }
-        }
-        if (failed > 0) throw new CommandExit(EXIT_CODES.checkFailed);
-      });
-    });
+          const summary = { checked, unreadable: failed, undefinedTypes: Object.fromEntries(undefinedTypes) };
+          if (options.json === true) await writeLine(toJson(summary));
+          else {
+            await writeLine(
+              `checked ${checked} event(s): ${failed === 0 ? 'all read' : `${failed} no longer read`}`,
+            );
+            for (const [type, n] of undefinedTypes) {
+              await writeLine(
+                `note: ${n} event(s) of type ${type}, which no definition has (read as plain JSON)`,
+              );
+            }
+          }
+          if (failed > 0) throw new CommandExit(EXIT_CODES.checkFailed);
+        });
+      },
+    );
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /**

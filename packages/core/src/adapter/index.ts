@@ -10,6 +10,13 @@
  * @packageDocumentation
  */
 
+export {
+  type CheckedCondition,
+  checkAppendCondition,
+  checkStreamWrites,
+} from '../dcb/append-condition.js';
+export { toStreamsResult } from '../dcb/streams-result.js';
+export { assertTag, compareText } from '../dcb/tags.js';
 export { deepFreeze } from '../events/deep-freeze.js';
 export type { DecodeOptions } from '../events/event-decoding.js';
 export type { PreparedEvent, PrepareOptions } from '../events/event-preparation.js';
@@ -18,6 +25,7 @@ export { containsNul } from '../events/json-text.js';
 export { assertStreamId } from '../events/stream-id-check.js';
 export { traceAppend } from '../observability/append-telemetry.js';
 export { withoutTraceContext } from '../observability/trace-context.js';
+export { withDefaultKeys } from '../personal-data/default-keys.js';
 export { assertClaimDueOptions, assertProcessTimer, assertTimerRef } from '../process/process-store.js';
 export { assertCheckpointArgs, assertCheckpointKey } from '../projection/checkpoint-store.js';
 export {
@@ -58,3 +66,4 @@ export {
   type PullSource,
   PullSubscription,
 } from '../store/subscription.js';
+export { TenantHandles } from '../store/tenants.js';

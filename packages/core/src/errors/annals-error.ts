@@ -16,6 +16,7 @@
  */
 export interface AnnalsErrorCodes {
   CONCURRENCY_CONFLICT: true;
+  APPEND_CONDITION_FAILED: true;
   EVENT_VALIDATION_FAILED: true;
   UNKNOWN_EVENT_TYPE: true;
   STREAM_NOT_FOUND: true;

@@ -11,12 +11,17 @@ export interface EventDefinition<TType extends string = string, TSchema extends 
   readonly version: number;
   readonly schema: TSchema;
   /**
+   * Derives the tags of an event of this type from its data (see `defineEvent`); every append of the
+   * type, an aggregate's included, stores them. Undefined when the type derives none.
+   */
+  tags?(data: z.output<TSchema>): readonly string[];
+  /**
    * Builds a new event of this type; `data` is validated when it is appended. For a schema with codecs
    * `data` may also be the decoded form (a `Date` where the log holds an ISO string).
    */
   create(
     data: z.input<TSchema> | z.output<TSchema>,
-    options?: { id?: string; metadata?: EventMetadata },
+    options?: { id?: string; metadata?: EventMetadata; tags?: readonly string[] },
   ): NewEvent<TType, z.output<TSchema>>;
 }
 
@@ -39,12 +44,17 @@ export type EventType<D extends AnyEventDefinition> = D['type'];
  *   schema: z.object({ accountId: z.string(), amount: z.object({ value: z.number().int(), currency: z.string() }) }),
  * });
  * type Deposited = EventData<typeof MoneyDeposited>;
+ * // Tags for queries and append conditions, derived from the data on every append:
+ * const StudentSubscribed = defineEvent('StudentSubscribed', {
+ *   schema: z.object({ courseId: z.string(), studentId: z.string() }),
+ *   tags: (d) => [`course:${d.courseId}`, `student:${d.studentId}`],
+ * });
  * await store.append('account-1', [MoneyDeposited.create({ accountId: '1', amount: { value: 5, currency: 'EUR' } })]);
  * ```
  */
 export function defineEvent<const TType extends string, TSchema extends z.ZodType>(
   type: TType,
-  options: { version?: number; schema: TSchema },
+  options: { version?: number; schema: TSchema; tags?: (data: z.output<TSchema>) => readonly string[] },
 ): EventDefinition<TType, TSchema> {
   if (typeof type !== 'string' || type.length === 0) {
     throw new InvalidArgument(`defineEvent expects a non-empty type name, found ${JSON.stringify(type)}.`);
@@ -55,16 +65,26 @@ export function defineEvent<const TType extends string, TSchema extends z.ZodTyp
       `defineEvent(${type}) expects version to be an integer >= 1, found ${version}.`,
     );
   }
+  if (options.tags !== undefined && typeof options.tags !== 'function') {
+    throw new InvalidArgument(
+      `defineEvent(${type}) expects tags to be a function (data) => string[], found ${typeof options.tags}.`,
+    );
+  }
   return Object.freeze({
     type,
     version,
     schema: options.schema,
-    create(data: z.input<TSchema> | z.output<TSchema>, opts?: { id?: string; metadata?: EventMetadata }) {
+    ...(options.tags === undefined ? {} : { tags: options.tags }),
+    create(
+      data: z.input<TSchema> | z.output<TSchema>,
+      opts?: { id?: string; metadata?: EventMetadata; tags?: readonly string[] },
+    ) {
       return {
         type,
         data: data as z.output<TSchema>,
         ...(opts?.id === undefined ? {} : { id: opts.id }),
         ...(opts?.metadata === undefined ? {} : { metadata: opts.metadata }),
+        ...(opts?.tags === undefined ? {} : { tags: opts.tags }),
       };
     },
   });

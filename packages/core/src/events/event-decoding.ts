@@ -1,3 +1,4 @@
+import { noTags } from '../dcb/tags.js';
 import type { ValidationIssue } from '../errors/store-errors.js';
 import { UpcastFailed } from '../upcasting/upcasting-errors.js';
 import type { DecodePlan } from './decode-plan.js';
@@ -25,7 +26,9 @@ export function decodeEvent(row: StoredEvent, plan: DecodePlan, options?: Decode
   if (plan.steps.length === 0) {
     if (plan.failure !== undefined) throw upcastError(row, plan, { reason: plan.failure });
     if (plan.mode !== 'codec') {
-      return freezeEvent(owned ? row : copyEvent(row, row.type, row.schemaVersion, row.data));
+      if (!owned) return freezeEvent(copyEvent(row, row.type, row.schemaVersion, row.data));
+      (row as { tags: readonly string[] }).tags = tagsOf(row);
+      return freezeEvent(row);
     }
   }
   const metadata = deepFreeze(row.metadata);
@@ -92,16 +95,25 @@ function copyEvent(row: StoredEvent, type: string, schemaVersion: number, data: 
     data,
     metadata: row.metadata,
     recordedAt: new Date(row.recordedAt.getTime()),
+    tags: tagsOf(row),
   };
+}
+
+/** The row's tags, frozen, as readers get them (an empty array when it has none). */
+function tagsOf(row: StoredEvent): readonly string[] {
+  const { tags } = row;
+  if (tags === undefined || tags.length === 0) return noTags();
+  return Object.isFrozen(tags) ? tags : Object.freeze([...tags]);
 }
 
 /** Freezes an event and what it holds: its Date, data and metadata (the other fields are primitives). */
 function freezeEvent(event: StoredEvent): RecordedEvent {
+  if (event.tags !== undefined) Object.freeze(event.tags);
   Object.freeze(event);
   Object.freeze(event.recordedAt);
   deepFreeze(event.data);
   deepFreeze(event.metadata);
-  return event;
+  return event as RecordedEvent;
 }
 
 function isThenable(value: unknown): boolean {

@@ -1,3 +1,4 @@
+import { eventTags } from '../dcb/tags.js';
 import { EventValidationFailed, InvalidArgument, UnknownEventType } from '../errors/store-errors.js';
 import type { DecodePlan, DecodePlans } from './decode-plan.js';
 import type { AnyEventDefinition } from './define-event.js';
@@ -20,6 +21,8 @@ export interface PreparedEvent {
   readonly dataJson: string;
   /** `metadata` serialized once as JSON, ready to store. */
   readonly metadataJson: string;
+  /** Its tags (derived by its definition and given at append), checked, sorted, without duplicates. */
+  readonly tags: readonly string[];
 }
 
 /** Options for `EventRegistry.prepare`. */
@@ -129,17 +132,32 @@ function prepareOne(
   const definition = context.definitions.get(type);
   const schemaVersion = declared ?? definition?.version ?? 1;
   const plan = context.plans.get(type, schemaVersion);
+  const where = `event #${index} (${type}) for stream ${streamId}`;
   if (plan.steps.length > 0 || plan.failure !== undefined) {
-    const old = { id, type, schemaVersion, data: event.data, metadata, metadataJson };
+    // An old version (an import): its definition derives tags from current data, so only given tags count.
+    const tags = eventTags(undefined, event.tags, where);
+    const old = { id, type, schemaVersion, data: event.data, metadata, metadataJson, tags };
     return prepareOld(context, streamId, old, plan, options);
   }
   if (definition === undefined) {
     if (context.strict) throw new UnknownEventType(type, [...context.definitions.keys()]);
     const dataJson = exactJsonText(type, streamId, 'data', event.data);
-    return { id, type, schemaVersion, data: event.data, metadata, dataJson, metadataJson };
+    const tags = eventTags(undefined, event.tags, where);
+    return { id, type, schemaVersion, data: event.data, metadata, dataJson, metadataJson, tags };
   }
   const encoded = encodeEventData(definition, plan.mode!, streamId, event.data);
-  return { id, type, schemaVersion, data: encoded.data, metadata, dataJson: encoded.json, metadataJson };
+  const derived = definition.tags?.(plan.mode === 'codec' ? event.data : encoded.data);
+  const tags = eventTags(derived, event.tags, where);
+  return {
+    id,
+    type,
+    schemaVersion,
+    data: encoded.data,
+    metadata,
+    dataJson: encoded.json,
+    metadataJson,
+    tags,
+  };
 }
 
 /**
@@ -164,7 +182,8 @@ function prepareValidated(
   const metadataJson = isFrozenJson(metadata)
     ? undefined
     : exactJsonText(type, streamId, 'metadata', metadata);
-  return new FrozenPreparedEvent(id, type, definition.version, event.data, metadata, metadataJson);
+  const tags = eventTags(definition.tags?.(event.data), event.tags, `event ${type} for stream ${streamId}`);
+  return new FrozenPreparedEvent(id, type, definition.version, event.data, metadata, metadataJson, tags);
 }
 
 /**
@@ -218,7 +237,17 @@ function prepareOld(
     },
     plan,
   );
-  return { id, type, schemaVersion, data: event.data, metadata: event.metadata, dataJson, metadataJson };
+  const { tags } = event;
+  return {
+    id,
+    type,
+    schemaVersion,
+    data: event.data,
+    metadata: event.metadata,
+    dataJson,
+    metadataJson,
+    tags,
+  };
 }
 
 const NO_METADATA: EventMetadata = Object.freeze({});

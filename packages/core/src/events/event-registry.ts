@@ -1,4 +1,8 @@
 import { InvalidArgument } from '../errors/store-errors.js';
+import { SubjectForgottenEvent } from '../personal-data/forget.js';
+import type { PersonalDataOptions } from '../personal-data/key-store.js';
+import { personalFieldsOf } from '../personal-data/personal.js';
+import { PersonalDataCodec } from '../personal-data/personal-data-codec.js';
 import { UpcasterRegistry } from '../upcasting/upcaster-registry.js';
 import { DecodePlans, type UpcastTarget } from './decode-plan.js';
 import type { AnyEventDefinition } from './define-event.js';
@@ -28,6 +32,12 @@ export interface EventRegistryOptions {
    * JSON next to the defined ones, which are validated in any case.
    */
   readonly strict?: boolean;
+  /**
+   * Seal personal fields (declared with `personal()` in event schemas) under per-subject keys from
+   * `keys`, and open them on every read. Without it, sealing or opening a personal field throws
+   * `PersonalDataKeysMissing`. With it (or with personal fields), the registry knows `SubjectForgotten`.
+   */
+  readonly personalData?: PersonalDataOptions;
 }
 
 /**
@@ -47,9 +57,14 @@ export class EventRegistry {
   readonly #upcasters: UpcasterRegistry;
   readonly #plans: DecodePlans;
   readonly #preparation: PreparationContext;
+  /** Seals personal fields on append and opens them on read (see `personal()`). */
+  readonly personalData: PersonalDataCodec;
 
   constructor(options: EventRegistryOptions = {}) {
-    for (const def of options.events ?? []) {
+    const declared = (options.events ?? []).some((def) => personalFieldsOf(def.schema).length > 0);
+    const personalEvents = options.personalData === undefined && !declared ? [] : [SubjectForgottenEvent];
+    for (const def of [...(options.events ?? []), ...personalEvents]) {
+      if (def === SubjectForgottenEvent && this.#definitions.has(def.type)) continue;
       const existing = this.#definitions.get(def.type);
       if (existing !== undefined && existing !== def) {
         throw new InvalidArgument(
@@ -58,7 +73,8 @@ export class EventRegistry {
       }
       this.#definitions.set(def.type, def);
     }
-    this.strict = options.strict ?? this.#definitions.size > 0;
+    this.strict = options.strict ?? this.#definitions.size > personalEvents.length;
+    this.personalData = new PersonalDataCodec(this.#definitions.values(), options.personalData);
     const upcasters = options.upcasters ?? new UpcasterRegistry();
     // Without upcasters nothing claims to read old versions; such events fail on read (UpcastFailed).
     upcasters.check(this.#definitions.values(), { requireChains: options.upcasters !== undefined });
@@ -75,6 +91,11 @@ export class EventRegistry {
   static from(options: EventRegistryOptions | { readonly events: EventRegistry } = {}): EventRegistry {
     if (options.events instanceof EventRegistry) {
       const upcasters = (options as { readonly upcasters?: unknown }).upcasters;
+      if ((options as { readonly personalData?: unknown }).personalData !== undefined) {
+        throw new InvalidArgument(
+          'The options give both an EventRegistry (as events) and personalData; a registry brings its own key store, so pass personalData to the EventRegistry instead.',
+        );
+      }
       if (upcasters !== undefined && upcasters !== options.events.upcasters) {
         throw new InvalidArgument(
           'The options give both an EventRegistry (as events) and upcasters; a registry brings its own upcasters, so pass them to the EventRegistry instead.',

@@ -22,6 +22,11 @@ export interface NewEvent<TType extends string = string, TData = unknown> {
   readonly data: TData;
   readonly metadata?: EventMetadata;
   readonly schemaVersion?: number;
+  /**
+   * Tags the event carries besides those its definition derives from its data (see `defineEvent`),
+   * for queries and append conditions. See `MAX_TAGS_PER_EVENT` and `MAX_TAG_BYTES`.
+   */
+  readonly tags?: readonly string[];
 }
 
 /**
@@ -40,6 +45,8 @@ export interface RecordedEvent<TType extends string = string, TData = unknown> {
   readonly data: TData;
   readonly metadata: EventMetadata;
   readonly recordedAt: Date;
+  /** Its tags, sorted and without duplicates; empty when it has none. Kept as stored through upcasting. */
+  readonly tags: readonly string[];
 }
 
 /**
@@ -56,4 +63,6 @@ export interface StoredEvent {
   readonly data: unknown;
   readonly metadata: EventMetadata;
   readonly recordedAt: Date;
+  /** Its stored tags; undefined or empty when it has none. */
+  readonly tags?: readonly string[];
 }

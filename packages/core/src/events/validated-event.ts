@@ -124,6 +124,7 @@ export class FrozenPreparedEvent implements PreparedEvent {
   declare readonly schemaVersion: number;
   declare readonly data: unknown;
   declare readonly metadata: EventMetadata;
+  declare readonly tags: readonly string[];
   #dataJson: string | undefined;
   #metadataJson: string | undefined;
   readonly #metadataFrozen: boolean;
@@ -135,12 +136,14 @@ export class FrozenPreparedEvent implements PreparedEvent {
     data: unknown,
     metadata: EventMetadata,
     metadataJson: string | undefined,
+    tags: readonly string[],
   ) {
     this.id = id;
     this.type = type;
     this.schemaVersion = schemaVersion;
     this.data = data;
     this.metadata = metadata;
+    this.tags = tags;
     this.#dataJson = undefined;
     this.#metadataJson = metadataJson;
     this.#metadataFrozen = metadataJson === undefined;

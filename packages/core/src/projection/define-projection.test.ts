@@ -17,6 +17,7 @@ function recorded<T extends string, D>(type: T, data: D): RecordedEvent<T, D> {
     id: '0190a4d2-0000-7000-8000-000000000001',
     type,
     schemaVersion: 1,
+    tags: [],
     streamId: 'account-1',
     revision: 0n,
     position: 1n,

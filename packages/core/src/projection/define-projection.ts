@@ -1,3 +1,4 @@
+import { assertEventQuery, type EventQuery } from '../dcb/event-query.js';
 import type { AnyEventDefinition, EventData } from '../events/define-event.js';
 import type { RecordedEvent } from '../events/event-types.js';
 import { MAX_PROJECTION_NAME_LENGTH } from '../store/limits.js';
@@ -73,6 +74,13 @@ interface ProjectionOptionsBase<TContext> {
    */
   readonly streamPrefix?: string;
   /**
+   * Follow only the events matching this query (by type and tags; see `EventQuery`), on top of the
+   * handled types and `streamPrefix`. Default: every event of the handled types.
+   */
+  readonly query?: EventQuery;
+  /** Shorthand for `query: { items: [{ tags }] }`: follow only events carrying all these tags. */
+  readonly tags?: readonly string[];
+  /**
    * Recognises failures of the infrastructure the handlers write to (a broker that is down) rather
    * than of an event: they are retried with backoff for as long as they last and never count towards
    * the failure policy, as the runner's own `isTransient`. Default: none beyond the runner's.
@@ -129,6 +137,8 @@ export interface Projection<TContext = ProjectionContext> {
   readonly batched: boolean;
   /** The prefix of the stream ids followed, when not every stream is. */
   readonly streamPrefix?: string;
+  /** The query the followed events match, when not every event of the handled types is followed. */
+  readonly query?: EventQuery;
   /** Failures of the handlers' infrastructure to retry without end (see the option). */
   readonly isTransient?: (error: unknown) => boolean;
   /**
@@ -299,6 +309,7 @@ export function defineProjection<TContext>(
       `streamPrefix must be a non-empty string, found ${JSON.stringify(streamPrefix)}.`,
     );
   }
+  const query = projectionQuery(name, options.query, options.tags);
   if (isTransient !== undefined && typeof isTransient !== 'function') {
     throw new ProjectionDefinitionInvalid(
       name,
@@ -340,6 +351,7 @@ export function defineProjection<TContext>(
     resettable: reset !== undefined,
     batched: batchHandler !== undefined,
     ...(streamPrefix === undefined ? {} : { streamPrefix }),
+    ...(query === undefined ? {} : { query }),
     ...(isTransient === undefined ? {} : { isTransient }),
     handle,
     handleBatch,
@@ -353,4 +365,22 @@ export function defineProjection<TContext>(
       await reset(context);
     },
   });
+}
+
+/** The checked query of a projection from its `query` or `tags` option (not both). */
+function projectionQuery(
+  name: string,
+  query: EventQuery | undefined,
+  tags: readonly string[] | undefined,
+): EventQuery | undefined {
+  if (query !== undefined && tags !== undefined) {
+    throw new ProjectionDefinitionInvalid(name, 'give either query or tags, not both.');
+  }
+  const given = tags === undefined ? query : { items: [{ tags }] };
+  if (given === undefined) return undefined;
+  try {
+    return assertEventQuery(given, tags === undefined ? 'query' : 'tags');
+  } catch (error) {
+    throw new ProjectionDefinitionInvalid(name, (error as Error).message);
+  }
 }

@@ -10,42 +10,19 @@ import { InvalidArgument } from '../errors/store-errors.js';
 import type { NewEvent } from '../events/event-types.js';
 import { withMetadata } from '../events/validated-event.js';
 import { noteSavedAggregate } from '../observability/command-telemetry.js';
-import type { Snapshot, SnapshotOptions } from '../snapshot/snapshot-store.js';
+import { SnapshotSeal } from '../personal-data/snapshot-seal.js';
+import type { Snapshot } from '../snapshot/snapshot-store.js';
 import type { AppendOptions, AppendResult, EventStore, ReadStreamOptions } from '../store/event-store.js';
 import { toBigIntOption } from '../store/expected-revision.js';
 import { readStreamSync } from '../store/in-memory-event-store.js';
 import { appendRetryingUnavailable } from './append-retrying-unavailable.js';
 import { AggregateNotFound } from './repository-errors.js';
+import type { AggregateClass, LoadAtTarget, RepositoryOptions, SaveOptions } from './repository-options.js';
 import { stampOf } from './save-metadata.js';
 import { type SnapshotPolicy, toPolicy } from './snapshot-policy.js';
 import { aggregateIdFor, defaultStreamId, type StreamIdStrategy, streamIdFor } from './stream-id.js';
 
-/** An aggregate class a repository can instantiate: `new BankAccount(id)`. */
-export type AggregateClass<T extends AggregateRoot = AggregateRoot> = new (id: string) => T;
-
-/** Options of a {@link Repository}. */
-export interface RepositoryOptions {
-  /** Where the aggregate's events live. */
-  readonly store: EventStore;
-  /** Take snapshots every N events. Default: no snapshots. */
-  readonly snapshots?: SnapshotOptions;
-  /** How stream ids are derived. Default {@link defaultStreamId}: `${aggregateType}-${id}`. */
-  readonly streamId?: StreamIdStrategy;
-}
-
-/**
- * Correlation data for {@link Repository.save}. Inside `bus.execute` the command context supplies
- * them; values given here win.
- */
-export interface SaveOptions {
-  readonly correlationId?: string;
-  readonly causationId?: string;
-  /** Free metadata keys stamped on every saved event. */
-  readonly metadata?: Readonly<Record<string, unknown>>;
-}
-
-/** The point in the past {@link Repository.loadAt} loads: a stream revision, or a moment in time. */
-export type LoadAtTarget = { readonly revision: bigint | number } | { readonly at: Date };
+export type { AggregateClass, LoadAtTarget, RepositoryOptions, SaveOptions } from './repository-options.js';
 
 /**
  * Loads and saves one aggregate type from an {@link EventStore}.
@@ -69,6 +46,8 @@ export class Repository<T extends AggregateRoot> {
   readonly #aggregate: AggregateClass<T>;
   readonly #definition: ResolvedAggregateDefinition;
   readonly #store: EventStore;
+  /** Seals snapshots of aggregates holding personal data, when the store seals it. */
+  readonly #seal: SnapshotSeal | undefined;
   readonly #streamId: StreamIdStrategy;
   readonly #snapshots: SnapshotPolicy | undefined;
   /** Revision of the snapshot each loaded or saved instance is known to be covered by (-1n: none). */
@@ -84,6 +63,7 @@ export class Repository<T extends AggregateRoot> {
       );
     }
     this.#store = options.store;
+    this.#seal = SnapshotSeal.of(options.store);
     this.#streamId = options.streamId ?? defaultStreamId;
     this.#snapshots =
       options.snapshots === undefined ? undefined : toPolicy(this.aggregateType, options.snapshots);
@@ -123,7 +103,7 @@ export class Repository<T extends AggregateRoot> {
     let base = -1n;
     let stale = false;
     if (policy !== undefined) {
-      const snapshot = await this.#loadSnapshot(policy, streamId);
+      const snapshot = await this.#loadSnapshot(policy, streamId, aggregate);
       if (snapshot !== undefined && this.#fits(snapshot)) {
         try {
           aggregateInternals.restore(aggregate, snapshot.state, snapshot.revision);
@@ -167,7 +147,8 @@ export class Repository<T extends AggregateRoot> {
       )!;
       let from = 0n;
       const policy = this.#joinedTransaction() === undefined ? this.#snapshots : undefined;
-      const snapshot = policy === undefined ? undefined : await this.#loadSnapshot(policy, streamId);
+      const snapshot =
+        policy === undefined ? undefined : await this.#loadSnapshot(policy, streamId, aggregate);
       if (snapshot !== undefined && this.#fits(snapshot) && snapshot.revision <= revision) {
         try {
           aggregateInternals.restore(aggregate, snapshot.state, snapshot.revision);
@@ -265,6 +246,7 @@ export class Repository<T extends AggregateRoot> {
             withMetadata(e, e.metadata === undefined ? metadata : { ...metadata, ...e.metadata }),
           );
     noteSavedAggregate(currentCommandContext(), this.aggregateType, streamId);
+    for (const event of pending) this.#seal?.track(aggregate, event);
     const transaction = this.#joinedTransaction();
     // In a store transaction the append commits with it (no retry: a lost connection ends the
     // transaction, which its owner runs again). Otherwise, on a connection that died (perhaps at
@@ -273,10 +255,12 @@ export class Repository<T extends AggregateRoot> {
       transaction === undefined
         ? await appendRetryingUnavailable(this.#store, streamId, events, {
             expectedRevision: aggregate.revision,
+            ...(options.condition === undefined ? {} : { condition: options.condition }),
           })
         : await this.#store.append(streamId, events, {
             expectedRevision: aggregate.revision,
             transaction,
+            ...(options.condition === undefined ? {} : { condition: options.condition }),
           } as AppendOptions);
     aggregateInternals.markCommitted(aggregate, result.nextExpectedRevision);
     // Snapshots are written outside any transaction (on PGlite, its one connection is the
@@ -338,12 +322,14 @@ export class Repository<T extends AggregateRoot> {
         for (const event of events) {
           if (range.until !== undefined && event.recordedAt > range.until) break;
           aggregateInternals.applyRecorded(aggregate, event);
+          this.#seal?.track(aggregate, event);
           applied++;
         }
       } else {
         for await (const event of this.#store.readStream(streamId, options)) {
           if (range.until !== undefined && event.recordedAt > range.until) break;
           aggregateInternals.applyRecorded(aggregate, event);
+          this.#seal?.track(aggregate, event);
           applied++;
         }
       }
@@ -356,9 +342,12 @@ export class Repository<T extends AggregateRoot> {
     return applied;
   }
 
-  async #loadSnapshot(policy: SnapshotPolicy, streamId: string): Promise<Snapshot | undefined> {
+  async #loadSnapshot(policy: SnapshotPolicy, streamId: string, aggregate: T): Promise<Snapshot | undefined> {
     try {
-      return await policy.store.load(streamId);
+      const snapshot = await policy.store.load(streamId);
+      return snapshot === undefined || this.#seal === undefined
+        ? snapshot
+        : this.#seal.open(aggregate, snapshot);
     } catch (error) {
       policy.onError(error, { streamId, operation: 'load' });
       return undefined;
@@ -369,14 +358,16 @@ export class Repository<T extends AggregateRoot> {
     const revision = aggregate.revision;
     if (revision === 'no_stream') return;
     try {
-      await policy.store.save({
+      const snapshot: Snapshot = {
         streamId,
         aggregateType: this.aggregateType,
         snapshotVersion: this.#definition.snapshotVersion,
         revision,
         state: aggregate.toSnapshot(),
         takenAt: new Date(),
-      });
+      };
+      const sealed = this.#seal === undefined ? snapshot : await this.#seal.seal(aggregate, snapshot);
+      if (sealed !== undefined) await policy.store.save(sealed);
       this.#snapshotBase.set(aggregate, revision);
     } catch (error) {
       policy.onError(error, { streamId, operation: 'save' });

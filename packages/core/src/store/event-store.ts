@@ -1,3 +1,10 @@
+import type {
+  AppendCondition,
+  AppendToStreamsOptions,
+  AppendToStreamsResult,
+  StreamWrite,
+} from '../dcb/append-condition.js';
+import type { EventQuery } from '../dcb/event-query.js';
 import type { ExpectedRevisionValue } from '../errors/store-errors.js';
 import type { NewEvent, RecordedEvent } from '../events/event-types.js';
 import type { Subscription } from './subscription.js';
@@ -27,6 +34,12 @@ export interface AppendOptions {
    * `importedRecordedAt` in `@annals/core/adapter`.
    */
   readonly recordedAt?: readonly Date[];
+  /**
+   * Append only if no event matching `condition.failIfEventsMatch` lies after `condition.after`;
+   * else `AppendConditionFailed` and nothing is written. Checked atomically with the write and with
+   * `expectedRevision`. Only on stores whose `capabilities.appendConditions` is true (others refuse it).
+   */
+  readonly condition?: AppendCondition;
 }
 
 /** The outcome of an append. Re-appending the same event ids returns the same result. */
@@ -55,6 +68,8 @@ export interface EventFilter {
   readonly types?: readonly string[];
   /** Keep events whose stream id starts with this prefix. */
   readonly streamPrefix?: string;
+  /** Keep events matching this query (type after upcasting and tags; see {@link EventQuery}). */
+  readonly query?: EventQuery;
 }
 
 /** Options of {@link EventStore.readAll}. */
@@ -99,6 +114,8 @@ export interface EventStoreCapabilities {
   readonly concurrentCommits: boolean;
   /** Largest accepted event (data + metadata, serialized) in bytes, when the store enforces one. */
   readonly maxEventBytes?: number;
+  /** Tags, queries and append conditions (`condition`, `appendToStreams`) are supported. */
+  readonly appendConditions?: boolean;
 }
 
 /** The capabilities assumed for a store that declares none. */
@@ -130,6 +147,15 @@ export interface EventStore {
 
   /** Appends a batch to one stream, all or nothing. */
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+
+  /**
+   * Appends to several streams at once, all or nothing, each with its own expected revision and
+   * all under one optional append condition. Present when `capabilities.appendConditions` is true.
+   */
+  appendToStreams?(
+    writes: readonly StreamWrite[],
+    options?: AppendToStreamsOptions,
+  ): Promise<AppendToStreamsResult>;
 
   /** Reads one stream. Iterating a stream that does not exist throws `StreamNotFound`. */
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;

@@ -1,3 +1,4 @@
+import { assertEventQuery } from '../dcb/event-query.js';
 import type { ExpectedRevisionValue } from '../errors/store-errors.js';
 import { ConcurrencyConflict, InvalidArgument } from '../errors/store-errors.js';
 import { describeLoneSurrogate, loneSurrogate } from '../events/well-formed-text.js';
@@ -85,7 +86,8 @@ export function assertEventFilter(filter: EventFilter | undefined): EventFilter 
   if (typeof filter !== 'object') {
     throw new InvalidArgument(`filter must be an object, found ${String(filter)}.`);
   }
-  const { types, streamPrefix } = filter;
+  const { types, streamPrefix, query } = filter;
+  if (query !== undefined) assertEventQuery(query, 'filter.query');
   if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) {
     throw new InvalidArgument(`filter.types must be an array of strings, found ${JSON.stringify(types)}.`);
   }

@@ -1,5 +1,6 @@
 import type { EventFilter, EventLogStats, EventRegistry, PendingEvents } from '@annals/core';
 import { type Kysely, sql } from 'kysely';
+import { queryPredicate, storedQuery } from '../dcb/query-predicate.js';
 import { orUnavailable } from '../store/unavailable.js';
 
 /** What {@link PostgresEventLogStats} reads: a `PostgresEventStore` is one. */
@@ -31,6 +32,7 @@ export class PostgresEventLogStats implements EventLogStats {
       const { registry, schema } = this.#location;
       const types = options.filter?.types;
       const prefix = options.filter?.streamPrefix;
+      const query = options.filter?.query;
       const storedTypes = types === undefined ? undefined : registry.storedTypesFor(types);
       const { rows } = await sql<{
         type: string;
@@ -44,6 +46,7 @@ export class PostgresEventLogStats implements EventLogStats {
         where position > ${options.afterPosition.toString()}::bigint
           ${storedTypes === undefined ? sql`` : sql`and type = any(${storedTypes}::text[])`}
           ${prefix === undefined ? sql`` : sql`and starts_with(stream_id, ${prefix}::text)`}
+          ${query === undefined ? sql`` : sql`and ${queryPredicate(storedQuery(registry, query))}`}
         group by type, schema_version`.execute(this.#location.kysely.withoutPlugins());
       const wanted = types === undefined ? undefined : new Set(types);
       let count = 0;

@@ -1,5 +1,10 @@
 import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { createArchive } from '../archive/archive-schema.js';
+import { chainMigration } from '../chain/chain-schema.js';
+import { eventTagsMigration } from '../dcb/dcb-schema.js';
+import { personalDataMigration } from '../personal-data/personal-data-schema.js';
+import { createTenantDirectory } from '../router/directory-schema.js';
 import { appendFunction } from '../store/append-function.js';
 import { messagingMigration } from './messaging-schema.js';
 import { processMigration } from './process-schema.js';
@@ -99,6 +104,16 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
     '0005_projection_pause': projectionPauseMigration(schema),
     '0006_outbox_inbox_idempotency': messagingMigration(schema),
     '0007_process_timers': processMigration(schema),
+    '0008_event_tags': eventTagsMigration(schema),
+    '0009_personal_data_keys': personalDataMigration(schema),
+    '0010_event_chain': chainMigration(schema),
+    // The tenant directory of a TenantRouter, and the cold part of the log (events_archive).
+    '0011_tenants_and_archive': {
+      async up(db) {
+        await createTenantDirectory(db, schema);
+        await createArchive(db, schema);
+      },
+    },
   };
 }
 

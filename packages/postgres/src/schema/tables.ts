@@ -23,7 +23,8 @@ export interface StreamsTable {
 }
 
 /**
- * The `events` table, append-only (a trigger rejects UPDATE, DELETE and TRUNCATE). `position` is
+ * The `events` table, append-only (triggers reject UPDATE, TRUNCATE, and DELETE but for a move into
+ * `events_archive`, see `archiveStream`). `position` is
  * `(transaction_id << 20) + index within the transaction`, so position order is commit-safe order.
  */
 export interface EventsTable {
@@ -37,6 +38,15 @@ export interface EventsTable {
   readonly data: unknown;
   readonly metadata: unknown;
   readonly recorded_at: Generated<Date>;
+  /** The event's tags (migration 0008); null when it has none. */
+  readonly tags: ColumnType<string[] | null, string[] | null | undefined, never>;
+}
+
+/** The `event_tags` table (migration 0008): one row per tag of an event, for queries and append conditions. */
+export interface EventTagsTable {
+  readonly tag: string;
+  readonly position: ColumnType<string, string | bigint, never>;
+  readonly type: string;
 }
 
 /** The `checkpoints` table: how far each projection (or other reader) got in the global log. */
@@ -63,6 +73,7 @@ export interface SnapshotsTable {
 export interface AnnalsTables {
   readonly streams: StreamsTable;
   readonly events: EventsTable;
+  readonly event_tags: EventTagsTable;
   readonly checkpoints: CheckpointsTable;
   readonly snapshots: SnapshotsTable;
 }

@@ -1,4 +1,5 @@
 import {
+  AppendConditionFailed,
   type AppendResult,
   ConcurrencyConflict,
   EventTooLarge,
@@ -16,17 +17,12 @@ import {
   type PreparedEvent,
 } from '@annals/core/adapter';
 import type { Kysely, Transaction } from 'kysely';
+import { type DcbArgs, dcbArgs, isConditionIsolationError } from '../dcb/dcb-args.js';
+import { type TaggedAppendRow, taggedAppendStatement } from '../dcb/tagged-append-statement.js';
 import { SchemaNotMigrated } from '../errors/postgres-errors.js';
 import type { AnnalsTables } from '../schema/tables.js';
-import {
-  type AppendRow,
-  appendStatement,
-  type BatchArrays,
-  EVENTS_PER_TRANSACTION,
-  toBatchArrays,
-} from './append-function.js';
+import { type BatchArrays, EVENTS_PER_TRANSACTION, toBatchArrays } from './append-function.js';
 import { constraintOf, sqlState } from './database-errors.js';
-import { importStatement } from './import-statement.js';
 import type { PostgresAppendOptions } from './options.js';
 import type { StoreContext } from './store-context.js';
 import { currentRevision, storedMatch } from './stored-batch.js';
@@ -63,15 +59,17 @@ export async function appendToStream(
       `append to stream ${streamId} accepts at most ${EVENTS_PER_TRANSACTION} events per transaction, found a batch of ${events.length}.`,
     );
   }
-  const batch = ctx.settings.registry.prepare(streamId, events, { import: options.import === true });
+  const checked = ctx.settings.registry.prepare(streamId, events, { import: options.import === true });
+  const batch = await ctx.settings.registry.personalData.seal(streamId, checked, options);
   if (batch.length === 0) {
     throw new InvalidArgument(`append to stream ${streamId} needs at least one event, found an empty batch.`);
   }
   for (const event of batch) checkEvent(streamId, event, ctx.settings.maxEventBytes);
   const recordedAt = importedRecordedAt(streamId, options, batch.length);
   const arrays = toBatchArrays(batch);
+  const dcb = dcbArgs(ctx.settings.registry, batch, options.condition);
   if (options.transaction !== undefined) {
-    return appendInTransaction(ctx, options.transaction, streamId, expected, arrays, recordedAt).catch(
+    return appendInTransaction(ctx, options.transaction, streamId, expected, arrays, recordedAt, dcb).catch(
       (error) => {
         throw toUnavailable(`an append to stream ${streamId}`, error);
       },
@@ -83,15 +81,22 @@ export async function appendToStream(
   let reruns = 0;
   let reorders = 0;
   for (;;) {
-    let row: AppendRow | undefined;
+    let row: TaggedAppendRow | undefined;
     try {
       // Autocommit: the notification follows the commit (see PostCommitNotifier).
-      row = (await statement(ctx, streamId, expected, arrays, undefined, recordedAt).execute(ctx.db)).rows[0];
+      row = (await statement(ctx, streamId, expected, arrays, undefined, recordedAt, dcb).execute(ctx.db))
+        .rows[0];
     } catch (error) {
       const repeated = await afterFailedAppend(ctx, error, ctx.db, streamId, arrays);
       if (repeated !== undefined) return repeated;
       if (++reruns < MAX_APPEND_ATTEMPTS) continue;
       throw await translateAppendError(ctx, error, streamId);
+    }
+    if (row?.conflict != null) {
+      // A retry of a conditional append that committed finds its own events: not a conflict.
+      const repeated = (await storedMatch(ctx.db, ctx.schema, streamId, arrays)).result;
+      if (repeated !== undefined) return repeated;
+      throw conditionFailed(dcb, row.conflict);
     }
     if (row !== undefined) {
       const result = toResult(row);
@@ -111,28 +116,31 @@ export async function appendToStream(
   }
 }
 
-async function appendInTransaction(
+/** One batch inside `tx` (a store transaction or the caller's): checked for a stored copy first. */
+export async function appendInTransaction(
   ctx: StoreContext,
   tx: Transaction<any>,
   streamId: string,
   expected: ExpectedRevisionValue,
   arrays: BatchArrays,
   recordedAt: readonly Date[] | undefined,
+  dcb: DcbArgs,
 ): Promise<AppendResult> {
   const db = ctx.dbOf(tx);
   await ctx.ensureVerified(db);
   // A failing statement would abort the caller's transaction: check for a stored batch first.
   const repeated = (await storedMatch(db, ctx.schema, streamId, arrays)).result;
   if (repeated !== undefined) return repeated;
-  let row: AppendRow | undefined;
+  let row: TaggedAppendRow | undefined;
   try {
     // A transaction the store opened notifies after its commit (see transaction()); in one the caller
     // opened, the statement notifies and PostgreSQL delivers it at that commit.
     const channel = ctx.ownTransactions.has(tx) ? undefined : ctx.channel;
-    row = (await statement(ctx, streamId, expected, arrays, channel, recordedAt).execute(db)).rows[0];
+    row = (await statement(ctx, streamId, expected, arrays, channel, recordedAt, dcb).execute(db)).rows[0];
   } catch (error) {
     throw await translateAppendError(ctx, error, streamId, db);
   }
+  if (row?.conflict != null) throw conditionFailed(dcb, row.conflict);
   if (row !== undefined) {
     // Uncommitted events are invisible: wake nobody before the commit.
     const result = toResult(row);
@@ -147,7 +155,7 @@ async function appendInTransaction(
   throw new ConcurrencyConflict(streamId, expected, actual, reason);
 }
 
-/** The append statement, or the import statement when the events keep their own `recordedAt`. */
+/** The append statement (`annals_append_tagged`): tags, locks, condition, and `recordedAt` of an import. */
 function statement(
   ctx: StoreContext,
   streamId: string,
@@ -155,17 +163,30 @@ function statement(
   arrays: BatchArrays,
   channel: string | undefined,
   recordedAt: readonly Date[] | undefined,
+  dcb: DcbArgs,
 ) {
-  const args = { schema: ctx.schema, streamId, expected, arrays, channel };
-  return recordedAt === undefined ? appendStatement(args) : importStatement({ ...args, recordedAt });
+  return taggedAppendStatement({
+    schema: ctx.schema,
+    streamId,
+    expected,
+    arrays,
+    channel,
+    recordedAt,
+    ...dcb,
+  });
 }
 
-function toResult(row: AppendRow): AppendResult {
+function toResult(row: TaggedAppendRow): AppendResult {
   return {
-    nextExpectedRevision: BigInt(row.revision),
-    firstPosition: BigInt(row.first_position),
-    lastPosition: BigInt(row.last_position),
+    nextExpectedRevision: BigInt(row.revision!),
+    firstPosition: BigInt(row.first_position!),
+    lastPosition: BigInt(row.last_position!),
   };
+}
+
+function conditionFailed(dcb: DcbArgs, conflict: string): AppendConditionFailed {
+  const { query, after } = dcb.checked!;
+  return new AppendConditionFailed(query, after, BigInt(conflict));
 }
 
 /**
@@ -202,6 +223,12 @@ async function translateAppendError(
   const state = sqlState(error);
   const constraint = constraintOf(error);
   if (state === '42P01') return new SchemaNotMigrated(ctx.schema, 'no Annals tables', { cause: error });
+  if (isConditionIsolationError(error)) {
+    return new InvalidArgument(
+      `append to stream ${streamId} with a condition needs a READ COMMITTED transaction (the condition reads what concurrent writers committed); ${String((error as Error).message)}.`,
+      { cause: error },
+    );
+  }
   if (state === '23514' && constraint === 'events_position_in_transaction') {
     return new InvalidArgument(
       `append to stream ${streamId} would take its transaction past ${EVENTS_PER_TRANSACTION} events; split the work into several transactions.`,
@@ -225,7 +252,7 @@ async function translateAppendError(
 }
 
 /** Size limit and what PostgreSQL cannot store, checked before anything is sent. */
-function checkEvent(streamId: string, event: PreparedEvent, maxEventBytes: number): void {
+export function checkEvent(streamId: string, event: PreparedEvent, maxEventBytes: number): void {
   const { dataJson, metadataJson } = event;
   // UTF-8 takes at most 3 bytes per UTF-16 unit: skip counting when even that fits.
   if ((dataJson.length + metadataJson.length) * 3 > maxEventBytes) {

@@ -25,6 +25,8 @@ export interface EventRow {
   readonly recorded_us: number | string;
   /** Stored size of data + metadata (after compression), for page sizing. */
   readonly stored_bytes: number;
+  /** The event's tags; null when it has none. */
+  readonly tags: string[] | null;
 }
 
 /** An events row of {@link selectStreamEvents}: the reader knows the stream. */
@@ -42,6 +44,7 @@ export const EVENT_ROW_COLUMNS = [
   'metadata',
   'recorded_us',
   'stored_bytes',
+  'tags',
 ] as const satisfies readonly (keyof EventRow)[];
 
 /** `select ... from events` with the columns of {@link EventRow}. */
@@ -66,6 +69,7 @@ export function selectStreamEvents(db: Kysely<AnnalsTables>) {
     // A number, not timestamp text to parse per row; date_part is float8, cheaper than extract's numeric.
     sql<number>`round(date_part('epoch', recorded_at) * 1000000)`.as('recorded_us'),
     sql<number>`pg_column_size(data) + pg_column_size(metadata)`.as('stored_bytes'),
+    'tags',
   ]);
 }
 
@@ -89,6 +93,7 @@ function storedEventOf(row: StreamEventRow, streamId: string): StoredEvent {
     metadata: (row.metadata ?? {}) as EventMetadata,
     // Whole milliseconds, truncated towards the past as the timestamp text was.
     recordedAt: new Date(Math.floor(Number(row.recorded_us) / 1000)),
+    ...(row.tags === null ? {} : { tags: row.tags }),
   };
 }
 

@@ -43,6 +43,32 @@ describe('inline projections (PGlite)', () => {
     await store.close();
   });
 
+  it('appendToStreams applies them to every write of the call, in its one transaction', async () => {
+    const { store, balance } = await setup(({ apply }) => [
+      defineProjection({
+        name: 'inline-balances',
+        events: [Deposited],
+        handlers: { Deposited: async (e, { tx }: PostgresProjectionContext) => apply(tx, e) },
+      }),
+    ]);
+    await store.appendToStreams([
+      { streamId: 'account-x', events: [Deposited.create({ accountId: 'x', amount: 3 })] },
+      { streamId: 'account-y', events: [Deposited.create({ accountId: 'y', amount: 4 })] },
+    ]);
+    expect([await balance('x'), await balance('y')]).toEqual([3, 4]);
+    await expect(
+      store.appendToStreams(
+        [
+          { streamId: 'account-x', events: [Deposited.create({ accountId: 'x', amount: 1 })] },
+          { streamId: 'account-z', events: [Deposited.create({ accountId: 'z', amount: 1 })] },
+        ],
+        { condition: { failIfEventsMatch: { items: [{ types: ['Deposited'] }] } } },
+      ),
+    ).rejects.toMatchObject({ code: 'APPEND_CONDITION_FAILED' });
+    expect([await balance('x'), await balance('z')]).toEqual([3, 0]);
+    await store.close();
+  });
+
   it('applies a batch projection inline: the appended events in one call, in the append transaction', async () => {
     const calls: number[] = [];
     const { store, balance, exactlyOnce } = await setup(({ applyAll }) => [

@@ -102,5 +102,6 @@ async function writtenByThisTransaction(
     .where(sql<boolean>`(position >> 20) = pg_current_xact_id_if_assigned()::text::bigint`)
     .orderBy('revision')
     .execute()) as StreamEventRow[];
-  return rows.map((row) => decodeStreamRow(ctx.settings.registry, row, streamId));
+  const opened = await ctx.settings.registry.personalData.open(rows, { transaction: tx });
+  return opened.map((row) => decodeStreamRow(ctx.settings.registry, row, streamId));
 }

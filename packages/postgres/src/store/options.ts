@@ -3,11 +3,14 @@ import {
   EventRegistry,
   type EventRegistryOptions,
   InvalidArgument,
+  type KeyStore,
   type Logger,
   type Projection,
   type ReadStreamOptions,
 } from '@annals/core';
+import { withDefaultKeys } from '@annals/core/adapter';
 import type { Transaction } from 'kysely';
+import { PostgresKeyStore } from '../personal-data/postgres-key-store.js';
 import type { PostgresProjectionContext } from '../projection/postgres-projection-runner.js';
 import { assertSchemaName, DEFAULT_SCHEMA } from '../schema/schema-name.js';
 import { assertInlineProjections } from './inline-projections.js';
@@ -18,9 +21,15 @@ export const DEFAULT_MAX_EVENT_BYTES = 2 * 1024 * 1024;
 /** Default rows per page of a read or subscription. */
 export const DEFAULT_PAGE_SIZE = 1000;
 /** Options of {@link PostgresEventStore.create}. */
-export interface PostgresEventStoreOptions extends Omit<EventRegistryOptions, 'events'> {
+export interface PostgresEventStoreOptions extends Omit<EventRegistryOptions, 'events' | 'personalData'> {
   /** Event definitions (or a shared {@link EventRegistry}). */
   readonly events?: EventRegistryOptions['events'] | EventRegistry;
+  /**
+   * Seal personal fields under per-subject keys (see `personal()` in `@annals/core`): a
+   * {@link KeyStore}, or `'postgres'` for a {@link PostgresKeyStore} on this store's connection and
+   * schema. Default: `'postgres'` when a definition declares personal fields.
+   */
+  readonly personalData?: { readonly keys: KeyStore | 'postgres' };
   /** The PostgreSQL schema of the Annals tables (and of the migration bookkeeping). Default `'annals'`. */
   readonly schema?: string;
   /**
@@ -101,6 +110,8 @@ export interface PostgresReadStreamOptions extends ReadStreamOptions {
 /** The checked options of a store. */
 export interface Settings {
   readonly registry: EventRegistry;
+  /** The key store of `personalData: { keys: 'postgres' }`, bound to the connection once it is open. */
+  readonly ownKeys: PostgresKeyStore | undefined;
   readonly schema: string;
   readonly maxEventBytes: number;
   readonly pageSize: number;
@@ -134,8 +145,13 @@ export function toSettings(options: PostgresEventStoreOptions): Settings {
       `polling.maxMs must be at least polling.minMs (${pollMinMs}), found ${pollMaxMs}.`,
     );
   }
+  // Definitions with personal fields and no personalData: the keys live in this database.
+  const keys = withDefaultKeys(options, () => 'postgres').personalData?.keys;
+  const ownKeys = keys === 'postgres' ? new PostgresKeyStore() : undefined;
+  const personalData = ownKeys === undefined ? options.personalData : { keys: ownKeys };
   return {
-    registry: EventRegistry.from(options as EventRegistryOptions),
+    registry: EventRegistry.from({ ...options, personalData } as EventRegistryOptions),
+    ownKeys,
     schema,
     maxEventBytes: positive('maxEventBytes', options.maxEventBytes, DEFAULT_MAX_EVENT_BYTES),
     pageSize: positive('pageSize', options.pageSize, DEFAULT_PAGE_SIZE),

@@ -1,18 +1,23 @@
-import type {
-  AppendResult,
-  CloseOptions,
-  EventRegistry,
-  EventStore,
-  EventStoreCapabilities,
-  Logger,
-  NewEvent,
-  ReadAllOptions,
-  RecordedEvent,
-  SubscribeToAllOptions,
-  SubscribeToStreamOptions,
-  Subscription,
+import {
+  type AppendResult,
+  type AppendToStreamsOptions,
+  type AppendToStreamsResult,
+  type CloseOptions,
+  type EventRegistry,
+  type EventStore,
+  type EventStoreCapabilities,
+  InvalidArgument,
+  type Logger,
+  type NewEvent,
+  type ReadAllOptions,
+  type RecordedEvent,
+  type StreamWrite,
+  type SubscribeToAllOptions,
+  type SubscribeToStreamOptions,
+  type Subscription,
+  type TenantScopedStore,
 } from '@annals/core';
-import { drainTimeoutOf, EventStoreBase, traceAppend } from '@annals/core/adapter';
+import { drainTimeoutOf, EventStoreBase, TenantHandles, traceAppend } from '@annals/core/adapter';
 import type { Kysely, Transaction } from 'kysely';
 import { NotificationListener } from '../connection/notification-listener.js';
 import {
@@ -20,9 +25,11 @@ import {
   openConnection,
   type PostgresConnectionOptions,
 } from '../connection/postgres-connection.js';
+import { appendToStreams } from '../dcb/append-to-streams.js';
 import { type PostgresDiagnostics, readDiagnostics } from '../diagnostics/diagnostics.js';
 import { notificationChannel } from '../schema/schema-name.js';
 import { type MigrationReport, migrateSchema } from '../schema/verify.js';
+import { lentConnection, tenantSchemaName } from '../tenants/tenant-schema.js';
 import { appendToStream } from './append.js';
 import { connectionFailure } from './connection-failure.js';
 import { appendWithInlineProjections } from './inline-projections.js';
@@ -60,7 +67,10 @@ import { runTransactionOf } from './transaction.js';
  * await store.close();
  * ```
  */
-export class PostgresEventStore extends EventStoreBase implements EventStore {
+export class PostgresEventStore
+  extends EventStoreBase
+  implements EventStore, TenantScopedStore<PostgresEventStore>
+{
   /** Server: several processes, out-of-order commits. PGlite: neither. Both: `maxEventBytes`. */
   readonly capabilities: EventStoreCapabilities;
   /** The definitions and upcasters this store validates and upcasts with. */
@@ -76,10 +86,29 @@ export class PostgresEventStore extends EventStoreBase implements EventStore {
   readonly #ctx: StoreContext;
   readonly #listener: NotificationListener | undefined;
   readonly #subscriptions: StoreSubscriptions;
+  /** The tenant this handle is scoped to (see {@link forTenant}), undefined on the store itself. */
+  readonly tenantId: string | undefined;
+  readonly #tenants: TenantHandles<PostgresEventStore>;
   #closing: Promise<void> | undefined;
 
-  private constructor(connection: OpenedConnection, ctx: StoreContext, logger: Logger | undefined) {
+  private constructor(
+    connection: OpenedConnection,
+    ctx: StoreContext,
+    logger: Logger | undefined,
+    tenantId?: string,
+  ) {
     super(logger === undefined ? {} : { logger });
+    this.tenantId = tenantId;
+    this.#tenants = new TenantHandles((id) => {
+      const settings = { ...ctx.settings, schema: tenantSchemaName(ctx.schema, id) };
+      const shared = lentConnection(connection);
+      return new PostgresEventStore(
+        shared,
+        new StoreContext(shared.kysely, settings, shared.multiProcess),
+        logger,
+        id,
+      );
+    });
     this.#connection = connection;
     this.#ctx = ctx;
     this.kysely = connection.kysely;
@@ -93,6 +122,7 @@ export class PostgresEventStore extends EventStoreBase implements EventStore {
       multiProcess: connection.multiProcess,
       concurrentCommits: connection.multiProcess,
       maxEventBytes: ctx.settings.maxEventBytes,
+      appendConditions: true,
     });
   }
 
@@ -111,6 +141,7 @@ export class PostgresEventStore extends EventStoreBase implements EventStore {
   ): Promise<PostgresEventStore> {
     const settings = toSettings(options);
     const opened = await openConnection(connection);
+    settings.ownKeys?.attach({ kysely: opened.kysely, schema: settings.schema });
     const store = new PostgresEventStore(
       opened,
       new StoreContext(opened.kysely, settings, opened.multiProcess),
@@ -123,6 +154,23 @@ export class PostgresEventStore extends EventStoreBase implements EventStore {
       throw connectionFailure(connection, error);
     }
     return store;
+  }
+
+  /**
+   * The handle of one tenant: the Annals tables in a schema of its own (`<schema>_t_<tenant>`), on
+   * this store's connection, so its reads, subscriptions, checkpoints and leases never see another
+   * tenant's rows, and its global order is its own. Run `await handle.migrate()` once per tenant
+   * before use. The same object for the same id; closed with this store. Throws `InvalidTenantId`
+   * for an id that is not 1 to 32 lower-case letters, digits or `_`.
+   */
+  forTenant(tenantId: string): PostgresEventStore {
+    this.#ctx.assertOpen();
+    if (this.tenantId !== undefined) {
+      throw new InvalidArgument(
+        `forTenant is called on a store, found a call on the handle of tenant ${this.tenantId}.`,
+      );
+    }
+    return this.#tenants.get(tenantId);
   }
 
   /**
@@ -155,6 +203,17 @@ export class PostgresEventStore extends EventStoreBase implements EventStore {
         ? appendWithInlineProjections(this.#ctx, streamId, batch, options)
         : appendToStream(this.#ctx, streamId, batch, options),
     );
+  }
+
+  /**
+   * Appends to several streams, all or nothing, under one optional append condition (see
+   * `EventStore.appendToStreams`). One write costs one round trip; more run in one transaction.
+   */
+  appendToStreams(
+    writes: readonly StreamWrite[],
+    options: AppendToStreamsOptions = {},
+  ): Promise<AppendToStreamsResult> {
+    return appendToStreams(this.#ctx, writes, options);
   }
 
   /** Reads one stream by revision, page by page (no horizon: a stream's order is its revisions). */
@@ -217,6 +276,7 @@ export class PostgresEventStore extends EventStoreBase implements EventStore {
     if (this.#closing === undefined) {
       this.#ctx.markClosed();
       this.#closing = (async () => {
+        await this.#tenants.close((tenant) => tenant.close(options));
         await this.#subscriptions.close(drainTimeoutMs);
         await this.#ctx.closeNotifications();
         await this.#listener?.close();

@@ -2,12 +2,14 @@ import {
   type EventFilter,
   type EventRegistry,
   InvalidArgument,
+  matchesQuery,
   type ReadAllOptions,
   type RecordedEvent,
   StreamNotFound,
 } from '@annals/core';
 import { assertEventFilter, assertStreamId, toBigIntOption, toMaxCount } from '@annals/core/adapter';
 import { type Kysely, sql } from 'kysely';
+import { queryPredicate, type StoredQuery, storedQuery } from '../dcb/query-predicate.js';
 import type { AnnalsTables } from '../schema/tables.js';
 import {
   belowHorizonOf,
@@ -76,7 +78,7 @@ export async function* readStream(
     const next =
       last === undefined || (backwards && last === 0n) ? undefined : backwards ? last - 1n : last + 1n;
     const nextLimit = Math.min(sizer.limit, max - count - rows.length);
-    for (const row of rows) {
+    for (const row of await registry.personalData.open(rows, options)) {
       yield decodeStreamRow(registry, row, streamId);
       count++;
       // The reader asked for more than the first event: start on the next page.
@@ -111,7 +113,9 @@ export async function* readAll(ctx: StoreContext, options: ReadAllOptions): Asyn
   const ahead = ctx.multiProcess ? new ReadAhead<EventRow[]>() : undefined;
   // Without a type filter every row is yielded, so the page need not exceed what is still wanted.
   const limitAfter = (yielded: number) =>
-    filter.types === undefined ? Math.min(sizer.limit, max - yielded) : sizer.limit;
+    filter.types === undefined && filter.query === undefined
+      ? Math.min(sizer.limit, max - yielded)
+      : sizer.limit;
   for (;;) {
     const limit = limitAfter(count);
     const rows = await (ahead?.take(`${cursor}:${limit}`, readPage(cursor, limit)) ??
@@ -122,7 +126,7 @@ export async function* readAll(ctx: StoreContext, options: ReadAllOptions): Asyn
     // Only known without a type filter (every row is yielded); with one, a page read ahead for
     // another limit than the one finally wanted is dropped.
     const nextLimit = limitAfter(count + rows.length);
-    for (const row of rows) {
+    for (const row of await ctx.settings.registry.personalData.open(rows)) {
       const event = decodeIfMatching(ctx.settings.registry, row, filter);
       if (event === undefined) continue;
       yield event;
@@ -176,6 +180,7 @@ export async function readAllPage(
   if (filter.streamPrefix !== undefined) {
     query = query.where(sql<boolean>`starts_with(stream_id, ${filter.streamPrefix}::text)`);
   }
+  if (filter.query !== undefined) query = query.where(queryPredicate(filter.query));
   return (await db
     .selectFrom(query.orderBy('position').limit(limit).as('page'))
     .select(EVENT_ROW_COLUMNS)
@@ -191,6 +196,8 @@ export interface CompiledFilter {
   /** Stored types that may decode to one of `types` (pushed down to SQL). */
   readonly storedTypes?: readonly string[];
   readonly streamPrefix?: string | undefined;
+  /** The query to keep events of: stored types pushed down to SQL, checked again after decoding. */
+  readonly query?: StoredQuery | undefined;
 }
 
 /** Checks a filter and splits it for {@link readAllPage} and {@link decodeIfMatching}. */
@@ -198,10 +205,11 @@ export function compileFilter(registry: EventRegistry, options: EventFilter | un
   const filter = assertEventFilter(options);
   if (filter === undefined) return {};
   const { types, streamPrefix } = filter;
-  if (types === undefined) return { streamPrefix };
+  const query = filter.query === undefined ? undefined : storedQuery(registry, filter.query);
+  if (types === undefined) return { streamPrefix, query };
   // Stored types that may be read as a wanted type (renames); the exact check runs after decoding.
   const storedTypes = registry.storedTypesFor(types);
-  return { types: new Set(types), storedTypes, streamPrefix };
+  return { types: new Set(types), storedTypes, streamPrefix, query };
 }
 
 /** The decoded event of `row`, or undefined when the filter's types exclude it. */
@@ -212,6 +220,7 @@ export function decodeIfMatching(
 ): RecordedEvent | undefined {
   const event = decodeRow(registry, row);
   if (filter.types !== undefined && !filter.types.has(event.type)) return undefined;
+  if (filter.query !== undefined && !matchesQuery(filter.query.query, event)) return undefined;
   return event;
 }
 

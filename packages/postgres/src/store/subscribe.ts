@@ -52,7 +52,9 @@ export class StoreSubscriptions {
       sizer.record(storedBytes(rows));
       if (rows.length > 0) next = BigInt(rows[rows.length - 1]!.revision_text) + 1n;
       return {
-        events: rows.map((row) => decodeStreamRow(ctx.settings.registry, row, streamId)),
+        events: (await ctx.settings.registry.personalData.open(rows)).map((row) =>
+          decodeStreamRow(ctx.settings.registry, row, streamId),
+        ),
         more: rows.length === limit,
       };
     });
@@ -73,7 +75,7 @@ export class StoreSubscriptions {
       const rows = await readAllPage(ctx.db, cursor, limit, filter);
       sizer.record(storedBytes(rows));
       const events: RecordedEvent[] = [];
-      for (const row of rows) {
+      for (const row of await ctx.settings.registry.personalData.open(rows)) {
         const event = decodeIfMatching(ctx.settings.registry, row, filter);
         if (event !== undefined) events.push(event);
       }

@@ -14,6 +14,19 @@ export {
 } from './collect.js';
 export { conformanceEvents, ItemAdded, ItemRemoved } from './conformance-events.js';
 export type { ConformanceCase, ConformanceContext, PeerFactory, StoreFactory } from './conformance-types.js';
+export { dcbCases } from './dcb-cases.js';
+export {
+  AccountRegistered,
+  CourseDefined,
+  dcbEvents,
+  InvoiceCreated,
+  OptInConfirmed,
+  OptInRequested,
+  StudentSubscribed,
+  UsernameReleased,
+} from './dcb-events.js';
+export { dcbExampleCases } from './dcb-example-cases.js';
+export { dcbRaceCase, dcbRaceCases } from './dcb-race-cases.js';
 export { exactDataCases, MeetingScheduled } from './exact-data-cases.js';
 export {
   captureError,
@@ -23,6 +36,7 @@ export {
 } from './expect-error.js';
 export { idempotencyCases } from './idempotency-cases.js';
 export { importCases } from './import-cases.js';
+export { type KeyStoreConformanceOptions, runKeyStoreConformance } from './key-store-conformance.js';
 export {
   type LeasedCheckpointStoreConformanceOptions,
   type LeasedCheckpointStores,
@@ -30,6 +44,7 @@ export {
 } from './leased-checkpoint-conformance.js';
 export { multiProcessCases } from './multi-process-cases.js';
 export { orderingCases } from './ordering-cases.js';
+export { personalDataCases } from './personal-data-cases.js';
 export {
   type DeadLetterStoreConformanceOptions,
   type ProjectionControlConformanceOptions,
@@ -55,5 +70,17 @@ export {
   type SnapshotStoreConformanceOptions,
 } from './store-kit-conformance.js';
 export { subscriptionCases } from './subscription-cases.js';
+export {
+  type TenantIsolationCase,
+  type TenantIsolationContext,
+  type TenantStore,
+  tenantIsolationCases,
+} from './tenant-isolation-cases.js';
+export {
+  runTenantIsolationCase,
+  runTenantIsolationConformance,
+  type TenantIsolationCaseOptions,
+  type TenantIsolationConformanceOptions,
+} from './tenant-isolation-conformance.js';
 export { runTimerStoreConformance, type TimerStoreConformanceOptions } from './timer-store-conformance.js';
 export { upcastingCases } from './upcasting-cases.js';

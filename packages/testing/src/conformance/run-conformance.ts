@@ -11,11 +11,15 @@ import { batchCases } from './batch-cases.js';
 import { capabilityCases } from './capability-cases.js';
 import { closeCases } from './close-cases.js';
 import type { ConformanceCase, ConformanceContext, PeerFactory, StoreFactory } from './conformance-types.js';
+import { dcbCases } from './dcb-cases.js';
+import { dcbExampleCases } from './dcb-example-cases.js';
+import { dcbRaceCases } from './dcb-race-cases.js';
 import { exactDataCases } from './exact-data-cases.js';
 import { idempotencyCases } from './idempotency-cases.js';
 import { importCases } from './import-cases.js';
 import { multiProcessCases } from './multi-process-cases.js';
 import { orderingCases } from './ordering-cases.js';
+import { personalDataCases } from './personal-data-cases.js';
 import { publishSubscribeCases } from './publish-subscribe-cases.js';
 import { readAllCases } from './read-all-cases.js';
 import { readStreamCases } from './read-stream-cases.js';
@@ -26,7 +30,7 @@ import { upcastingCases } from './upcasting-cases.js';
 /**
  * Every case of the event-store conformance suite, grouped (`append & expected revision`, `atomic
  * batches & validation`, `exact data`, `idempotency`, `readStream`, `readAll & filters`, `ordering`,
- * `subscriptions`, `publish/subscribe`, `close`, `recorded events`, `capabilities`, `upcasting`).
+ * `subscriptions`, `publish/subscribe`, `close`, `recorded events`, `capabilities`, `upcasting`, `personal data`).
  * Each case proves one guarantee of the `EventStore` contract against any store. Filter the list to
  * run a subset: `runEventStoreConformance({ ..., cases: eventStoreConformanceCases().filter(...) })`.
  */
@@ -46,7 +50,11 @@ export function eventStoreConformanceCases(): readonly ConformanceCase[] {
     ...importCases,
     ...capabilityCases,
     ...upcastingCases,
+    ...personalDataCases,
     ...multiProcessCases,
+    ...dcbCases,
+    ...dcbExampleCases,
+    ...dcbRaceCases,
   ]);
 }
 

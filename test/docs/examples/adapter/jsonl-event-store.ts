@@ -15,6 +15,7 @@ import {
   type EventRegistryOptions,
   type EventStoreCapabilities,
   IdempotencyConflict,
+  InMemoryKeyStore,
   InvalidArgument,
   type NewEvent,
   type ReadAllOptions,
@@ -43,6 +44,7 @@ import {
   toBigIntOption,
   toMaxCount,
   traceAppend,
+  withDefaultKeys,
   withoutTraceContext,
 } from '@annals/core/adapter';
 
@@ -79,7 +81,11 @@ export class JsonlEventStore extends EventStoreBase {
 
   constructor(options: JsonlEventStoreOptions) {
     super();
-    this.registry = EventRegistry.from(options as EventRegistryOptions);
+    // Personal fields without a key store given: keys in memory (lost with the process: a restart
+    // reads PersonalDataUnreadable, never garbage). Pass `personalData: { keys }` to keep them.
+    this.registry = EventRegistry.from(
+      withDefaultKeys(options, () => new InMemoryKeyStore()) as EventRegistryOptions,
+    );
     this.#path = options.path;
     if (existsSync(this.#path)) this.#load(readFileSync(this.#path, 'utf8'));
   }
@@ -103,7 +109,10 @@ export class JsonlEventStore extends EventStoreBase {
     this.#assertOpen();
     const expected = normalizeExpectedRevision(streamId, options.expectedRevision);
     // Validates every event against its schema, assigns ids, serializes once. Throws before any write.
-    const batch = this.registry.prepare(streamId, events, { import: options.import === true });
+    const prepared = this.registry.prepare(streamId, events, { import: options.import === true });
+    // Personal fields (declared with personal()) sealed under their subjects' keys: never stored in clear.
+    const batch = await this.registry.personalData.seal(streamId, prepared);
+    this.#assertOpen();
     if (batch.length === 0) {
       throw new InvalidArgument(
         `append to stream ${streamId} needs at least one event, found an empty batch.`,
@@ -197,8 +206,8 @@ export class JsonlEventStore extends EventStoreBase {
       options.direction === 'backwards'
         ? stream.slice(0, from === undefined ? stream.length : Number(from) + 1).reverse()
         : stream.slice(Number(from ?? 0n));
-    // decode: upcast to the current version, validate, deep-freeze. Every read path goes through it.
-    for (const row of rows.slice(0, max)) yield this.registry.decode(row.stored);
+    // #decode: open personal fields, upcast, validate, deep-freeze. Every read path goes through it.
+    for (const event of await this.#decode(rows.slice(0, max))) yield event;
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
@@ -206,13 +215,12 @@ export class JsonlEventStore extends EventStoreBase {
     assertEventFilter(options.filter); // an object of string types and prefix, else InvalidArgument
     const from = toBigIntOption('fromPosition', options.fromPosition) ?? 0n;
     const max = toMaxCount(options.maxCount);
-    let count = 0;
-    for (const row of this.#log.slice(Math.max(0, Number(from) - 1))) {
-      if (count >= max) return;
-      const event = this.#decodeIfMatching(row, options.filter);
-      if (event === undefined) continue;
-      count++;
-      yield event;
+    const rows = this.#log
+      .slice(Math.max(0, Number(from) - 1))
+      .filter((row) => this.#matches(row, options.filter));
+    for (let start = 0; start < Math.min(rows.length, max); start += PAGE_SIZE) {
+      const page = rows.slice(start, Math.min(start + PAGE_SIZE, max));
+      for (const event of await this.#decode(page)) yield event;
     }
   }
   // #endregion reads
@@ -222,10 +230,10 @@ export class JsonlEventStore extends EventStoreBase {
     this.#assertOpen();
     assertEventFilter(options.filter);
     let next = Math.max(0, Number(toBigIntOption('fromPosition', options.fromPosition) ?? 0n) - 1);
-    return this.#track(() => {
+    return this.#track(async () => {
       const page = this.#log.slice(next, next + PAGE_SIZE);
       next += page.length;
-      const events = page.flatMap((row) => this.#decodeIfMatching(row, options.filter) ?? []);
+      const events = await this.#decode(page.filter((row) => this.#matches(row, options.filter)));
       return { events, more: next < this.#log.length };
     });
   }
@@ -234,18 +242,18 @@ export class JsonlEventStore extends EventStoreBase {
     this.#assertOpen();
     assertStreamId(streamId);
     let next = Number(toBigIntOption('fromRevision', options.fromRevision) ?? 0n);
-    return this.#track(() => {
+    return this.#track(async () => {
       const stream = this.#streams.get(streamId) ?? [];
       const page = stream.slice(next, next + PAGE_SIZE);
       next += page.length;
-      return { events: page.map((row) => this.registry.decode(row.stored)), more: next < stream.length };
+      return { events: await this.#decode(page), more: next < stream.length };
     });
   }
 
   /** PullSubscription runs the catch-up-then-live loop; the store only says how to read the next page. */
-  #track(readPage: () => { events: RecordedEvent[]; more: boolean }): Subscription {
+  #track(readPage: () => Promise<{ events: readonly RecordedEvent[]; more: boolean }>): Subscription {
     const subscription = new PullSubscription<RecordedEvent>(
-      { next: async () => readPage(), notifier: this.#notifier },
+      { next: readPage, notifier: this.#notifier },
       (ended) => this.#subscriptions.delete(ended),
     );
     this.#subscriptions.add(subscription);
@@ -265,12 +273,20 @@ export class JsonlEventStore extends EventStoreBase {
   }
   // #endregion close
 
-  #decodeIfMatching(row: Row, filter: EventFilter | undefined): RecordedEvent | undefined {
-    if (filter?.streamPrefix !== undefined && !row.stored.streamId.startsWith(filter.streamPrefix))
-      return undefined;
-    const event = this.registry.decode(row.stored);
-    if (filter?.types !== undefined && !filter.types.includes(event.type)) return undefined;
-    return event;
+  /** Personal fields opened (or FORGOTTEN), then each event upcast, validated and frozen. */
+  async #decode(rows: readonly Row[]): Promise<RecordedEvent[]> {
+    const opened = await this.registry.personalData.open(rows.map((row) => row.stored));
+    return opened.map((stored) => this.registry.decode(stored));
+  }
+
+  #matches(row: Row, filter: EventFilter | undefined): boolean {
+    const { stored } = row;
+    if (filter?.streamPrefix !== undefined && !stored.streamId.startsWith(filter.streamPrefix)) return false;
+    // Filter on the type the event will have after upcasting, before paying for the upcast.
+    return (
+      filter?.types === undefined ||
+      filter.types.includes(this.registry.upcastTarget(stored.type, stored.schemaVersion).type)
+    );
   }
 
   #index(rows: readonly Row[]): void {

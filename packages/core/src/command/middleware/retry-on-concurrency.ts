@@ -1,3 +1,4 @@
+import { isAppendConditionFailed } from '../../dcb/append-condition.js';
 import { hasErrorCode } from '../../errors/annals-error.js';
 import { InvalidArgument, isConcurrencyConflict } from '../../errors/store-errors.js';
 import { type BackoffOptions, backoffDelay, resolveBackoff } from '../../retry/backoff.js';
@@ -13,7 +14,8 @@ export interface RetryOnConcurrencyOptions extends BackoffOptions {
   /** Attempts in total, the first included. Default 3. */
   readonly maxAttempts?: number;
   /**
-   * Which errors are retried. Default: `ConcurrencyConflict` only. A `StoreUnavailable` never is, whatever
+   * Which errors are retried. Default: `ConcurrencyConflict` and `AppendConditionFailed` (a decision
+   * model's condition: the handler reads the query again). A `StoreUnavailable` never is, whatever
    * this says: the append may have committed, and re-running the handler would raise new events with
    * new ids. `Repository.save` retries such an append itself, with the same ids.
    */
@@ -32,8 +34,8 @@ export interface RetryOnConcurrencyOptions extends BackoffOptions {
 }
 
 /**
- * Re-runs the rest of the pipeline (and so the handler, which loads the aggregate again) when it fails
- * with a `ConcurrencyConflict`, waiting a bounded, jittered, exponentially growing delay in between.
+ * Re-runs the rest of the pipeline (and so the handler, which loads the aggregate or builds its
+ * decision model again) when it fails with a `ConcurrencyConflict` or an `AppendConditionFailed`, waiting a bounded, jittered, exponentially growing delay in between.
  * When the last attempt fails, its error reaches the caller unchanged. Other errors are not retried,
  * and `StoreUnavailable` never is (`Repository.save` retries that append with the same event ids).
  *
@@ -50,7 +52,7 @@ export function retryOnConcurrency(options: RetryOnConcurrencyOptions = {}): Com
     );
   }
   const backoff = resolveBackoff(options, RETRY_BACKOFF, 'retryOnConcurrency: options');
-  const isRetryable = options.isRetryable ?? isConcurrencyConflict;
+  const isRetryable = options.isRetryable ?? isConflict;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const policy: RetryPolicy = {
@@ -62,6 +64,11 @@ export function retryOnConcurrency(options: RetryOnConcurrencyOptions = {}): Com
     options,
   };
   return (execution, next) => attempt(policy, execution, next, 1);
+}
+
+/** The default of {@link RetryOnConcurrencyOptions.isRetryable}: a stale aggregate or decision. */
+function isConflict(error: unknown): boolean {
+  return isConcurrencyConflict(error) || isAppendConditionFailed(error);
 }
 
 /** The backoff of {@link retryOnConcurrency} where its options set none. */

@@ -1,0 +1,7 @@
+export {
+  type ArchiveResult,
+  archiveBefore,
+  archiveStream,
+  type ReadArchiveOptions,
+  readArchive,
+} from './archive.js';

@@ -1,0 +1,34 @@
+import { type Kysely, sql } from 'kysely';
+import type { Migration } from 'kysely/migration';
+import { taggedAppendFunction } from './tagged-append-function.js';
+
+/**
+ * Migration 0008: tags. `events.tags` (the event's tags, read back with it; null when none), the
+ * `event_tags` table (one row per tag, B-tree on (tag, position): the index queries and append
+ * conditions probe), an index on `events (type, position)` for queries by type, and the
+ * `annals_append_tagged` function every append calls from this version on.
+ */
+export function eventTagsMigration(schema: string): Migration {
+  const t = (table: string) => sql.id(schema, table);
+  return {
+    async up(db: Kysely<any>) {
+      for (const statement of [
+        sql`alter table ${t('events')} add column tags text[]`,
+        sql`create table ${t('event_tags')} (
+          tag text collate "C" not null,
+          position bigint not null,
+          type text not null,
+          primary key (tag, position)
+        )`,
+        sql`create trigger event_tags_append_only before update or delete on ${t('event_tags')}
+          for each statement execute function ${t('annals_reject_event_change')}()`,
+        sql`create trigger event_tags_no_truncate before truncate on ${t('event_tags')}
+          for each statement execute function ${t('annals_reject_event_change')}()`,
+        sql`create index events_type_position on ${t('events')} (type, position)`,
+        taggedAppendFunction(schema),
+      ]) {
+        await statement.execute(db);
+      }
+    },
+  };
+}

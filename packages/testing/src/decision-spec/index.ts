@@ -1,0 +1,6 @@
+export {
+  type DecisionGivenEvent,
+  type DecisionOutcome,
+  DecisionScenario,
+  DecisionSpec,
+} from './decision-spec.js';

@@ -1,0 +1,122 @@
+import { defineEvent, EventRegistry, UpcasterRegistry } from '@annals/core';
+import {
+  annalsMigrations,
+  MIGRATION_LOCK_TABLE,
+  MIGRATION_TABLE,
+  PostgresEventStore,
+} from '@annals/postgres';
+import { toArray } from '@annals/testing';
+import { Migrator } from 'kysely/migration';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { targets, useTestDatabase } from './support/test-database.js';
+
+const db = useTestDatabase('dcb');
+
+describe.each(targets)('tags and append conditions on PostgreSQL (%s)', (target) => {
+  it('a schema holding events from before 0008_event_tags upgrades: old events read with no tags, type queries and conditions see them', async () => {
+    const schema = db.schema(target);
+    const store = await PostgresEventStore.create(db.connection(target), { schema });
+    try {
+      const migrations = annalsMigrations(schema);
+      const migrator = new Migrator({
+        db: store.kysely,
+        provider: { getMigrations: async () => migrations },
+        migrationTableSchema: schema,
+        migrationTableName: MIGRATION_TABLE,
+        migrationLockTableName: MIGRATION_LOCK_TABLE,
+      });
+      expect((await migrator.migrateTo('0007_process_timers')).error).toBeUndefined();
+      // Written by the 0004 append function, as the previous release did.
+      await db.raw(
+        target,
+        `select * from "${schema}".annals_append('old-1', 'old', 'no_stream', null,
+          array[gen_random_uuid(), gen_random_uuid()], array['Old', 'Old'], array[1, 1],
+          array['{}'::jsonb, '{}'::jsonb], array['{}'::jsonb, '{}'::jsonb], null)`,
+      );
+      // Every migration after 0007 runs, in order.
+      expect((await store.migrate()).applied).toEqual(
+        Object.keys(annalsMigrations(schema))
+          .sort()
+          .filter((name) => name > '0007_process_timers'),
+      );
+      const old = await toArray(store.readStream('old-1'));
+      expect(old.map((e) => e.tags)).toEqual([[], []]);
+      const byType = await toArray(store.readAll({ filter: { query: { items: [{ types: ['Old'] }] } } }));
+      expect(byType).toHaveLength(2);
+      await expect(
+        store.append('new-1', [{ type: 'New', data: {}, tags: ['t'] }], {
+          condition: { failIfEventsMatch: { items: [{ types: ['Old'] }] } },
+        }),
+      ).rejects.toMatchObject({ code: 'APPEND_CONDITION_FAILED' });
+      await store.append('old-1', [{ type: 'New', data: {}, tags: ['t'] }], {
+        expectedRevision: 1n,
+        condition: { failIfEventsMatch: { items: [{ types: ['Old'] }] }, after: old[1]!.position },
+      });
+      expect((await toArray(store.readStream('old-1'))).map((e) => e.tags)).toEqual([[], [], ['t']]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('imports keep tags and recordedAt, tags stay through upcasting, and a batch with many tags (every append then waits) is written whole', async () => {
+    const V1 = defineEvent('Moved', { version: 2, schema: z.object({ to: z.string(), by: z.string() }) });
+    const upcasters = new UpcasterRegistry().register({
+      type: 'Moved',
+      from: 1,
+      to: 2,
+      up: (d: { to: string }) => ({ ...d, by: 'n/a' }),
+    });
+    const events = new EventRegistry({ events: [V1], upcasters });
+    const schema = db.schema(target);
+    const store = await PostgresEventStore.create(db.connection(target), { schema, events });
+    try {
+      await store.migrate();
+      const when = new Date('2024-01-02T03:04:05.000Z');
+      await store.append('m-1', [{ type: 'Moved', schemaVersion: 1, data: { to: 'x' }, tags: ['place:x'] }], {
+        import: true,
+        recordedAt: [when],
+      });
+      const [moved] = await toArray(store.readStream('m-1'));
+      expect(moved).toMatchObject({
+        schemaVersion: 2,
+        data: { to: 'x', by: 'n/a' },
+        tags: ['place:x'],
+        recordedAt: when,
+      });
+      const many = Array.from({ length: 40 }, (_, i) =>
+        V1.create({ to: `${i}`, by: 'me' }, { tags: [`a:${i}`, `b:${i}`] }),
+      );
+      await store.append('m-2', many);
+      const found = await toArray(store.readAll({ filter: { query: { items: [{ tags: ['b:39'] }] } } }));
+      expect(found.map((e) => e.streamId)).toEqual(['m-2']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a condition inside a REPEATABLE READ transaction is refused with InvalidArgument (it would not see concurrent commits)', async () => {
+    const schema = db.schema(target);
+    const store = await PostgresEventStore.create(db.connection(target), { schema });
+    try {
+      await store.migrate();
+      const error = await store
+        .transaction(async (tx) => {
+          await tx.executeQuery({
+            sql: 'set transaction isolation level repeatable read',
+            parameters: [],
+          } as never);
+          await store.append('s', [{ type: 'T', data: {} }], {
+            transaction: tx,
+            condition: { failIfEventsMatch: { items: [{ tags: ['x'] }] } },
+          });
+        })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+      expect(String((error as Error).message)).toMatch(/READ COMMITTED/);
+      expect(await toArray(store.readAll())).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
