@@ -144,6 +144,8 @@ export async function openBank(
         : `PostgreSQL server (schema ${storeSchema})`;
   }
 
+  // The store that keeps the idempotency record, if not memory (see the middleware below).
+  const durableRecord = options.store === 'pglite' ? undefined : pg;
   const di = container.createChildContainer();
   const { bus, repositories } = registerAnnals(di, {
     store,
@@ -155,10 +157,12 @@ export async function openBank(
     // On PGlite (one connection) the record stays in memory: a handler's decision-model read outside
     // the record's transaction would wait for the connection that transaction holds.
     middleware: [
-      ...(durableRecord ? [] : [idempotency()]),
+      ...(durableRecord === undefined ? [idempotency()] : []),
       ...(wiring.logger === undefined ? [] : [logging(wiring.logger)]),
       retryOnConcurrency({ maxAttempts: 5 }),
-      ...(durableRecord && pg !== undefined ? [idempotency({ store: new PostgresIdempotencyStore(pg) })] : []),
+      ...(durableRecord === undefined
+        ? []
+        : [idempotency({ store: new PostgresIdempotencyStore(durableRecord) })]),
     ],
   });
 

@@ -18,7 +18,6 @@ import type { NewEvent, RecordedEvent, StoredEvent } from '../events/event-types
 import { assertStreamId } from '../events/stream-id-check.js';
 import { frozenValues } from '../events/validated-event.js';
 import { traceAppend } from '../observability/append-telemetry.js';
-import type { Logger } from '../observability/logger.js';
 import { withDefaultKeys } from '../personal-data/default-keys.js';
 import { InMemoryKeyStore } from '../personal-data/in-memory-key-store.js';
 import { ChangeNotifier } from './change-notifier.js';
