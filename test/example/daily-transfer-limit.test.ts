@@ -29,9 +29,9 @@ describe('the daily transfer limit (a decision model over all of a customer’s 
       reset: false,
     });
     try {
-      await bank.bus.execute(OpenAccount, { accountId: 'a1', owner: 'Ada' });
-      await bank.bus.execute(OpenAccount, { accountId: 'a2', owner: 'Ada' });
-      await bank.bus.execute(OpenAccount, { accountId: 'b1', owner: 'Bea' });
+      await bank.bus.execute(OpenAccount, { accountId: 'a1', customerId: 'ada', owner: 'Ada' });
+      await bank.bus.execute(OpenAccount, { accountId: 'a2', customerId: 'ada', owner: 'Ada' });
+      await bank.bus.execute(OpenAccount, { accountId: 'b1', customerId: 'bea', owner: 'Bea' });
       const half = DAILY_TRANSFER_LIMIT / 2;
       await bank.bus.execute(StartTransfer, { transferId: 't1', from: 'a1', to: 'b1', amount: half });
       await bank.bus.execute(StartTransfer, { transferId: 't2', from: 'a2', to: 'b1', amount: half });
@@ -53,7 +53,7 @@ describe('the daily transfer limit (a decision model over all of a customer’s 
   const decide =
     (amount: number, transferId = 't-new') =>
     (store: Parameters<typeof checkDailyTransferLimit>[0]) =>
-      checkDailyTransferLimit(store, { customer: 'Ada', from: 'a1', amount, transferId, day: today() }).then(
+      checkDailyTransferLimit(store, { customer: 'ada', from: 'a1', amount, transferId, day: today() }).then(
         (condition) =>
           store.append(
             `transfer-${transferId}`,
@@ -64,8 +64,8 @@ describe('the daily transfer limit (a decision model over all of a customer’s 
           ),
       );
   const given = [
-    AccountOpened.create({ accountId: 'a1', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 }),
-    AccountOpened.create({ accountId: 'a2', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 }),
+    AccountOpened.create({ accountId: 'a1', customerId: 'ada', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 }),
+    AccountOpened.create({ accountId: 'a2', customerId: 'ada', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 }),
     TransferStarted.create({
       transferId: 'old',
       from: 'a2',
@@ -102,7 +102,7 @@ describe('the daily transfer limit (a decision model over all of a customer’s 
       .given(given)
       .when(decide(1))
       .thenConflictsWith([
-        AccountOpened.create({ accountId: 'a3', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 }),
+        AccountOpened.create({ accountId: 'a3', customerId: 'ada', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 }),
       ]);
   });
 });

@@ -18,6 +18,8 @@ export const OpenAccount = defineCommand(
   'OpenAccount',
   z.object({
     accountId: z.string().min(1),
+    /** The customer holding the account (several accounts may share one); the account id if absent. */
+    customerId: z.string().min(1).optional(),
     owner: z.string().min(1),
     currency: z.string().length(3).default('EUR'),
     overdraftLimit: z.number().int().nonnegative().default(0),
@@ -74,7 +76,7 @@ export class OpenAccountHandler implements Handles<typeof OpenAccount> {
 
   async execute(cmd: CommandData<typeof OpenAccount>) {
     const account = new BankAccount(cmd.accountId);
-    account.open(cmd.owner, cmd.currency, cmd.overdraftLimit);
+    account.open(cmd.owner, cmd.currency, cmd.overdraftLimit, cmd.customerId);
     await this.accounts.save(account);
   }
 }
@@ -131,7 +133,7 @@ export class StartTransferHandler implements Handles<typeof StartTransfer> {
     transfer.start(cmd.from, cmd.to, cmd.amount, source.currency);
     // The customer's daily limit over all their accounts: a decision model, saved with the aggregate.
     const condition = await checkDailyTransferLimit(this.store, {
-      customer: source.owner,
+      customer: source.customerId,
       from: cmd.from,
       amount: cmd.amount,
       transferId: cmd.transferId,

@@ -10,7 +10,7 @@ import { DailyTransferLimitExceeded } from '../domain/errors.js';
 export const DAILY_TRANSFER_LIMIT = 5_000_00;
 
 // #region decision
-/** The accounts a customer opened (AccountOpened carries `customer:<owner>`). */
+/** The accounts a customer opened (AccountOpened carries `customer:<customer id>`). */
 const accountsOf = (customer: string) =>
   decisionProjection<readonly string[]>({
     query: { items: [{ types: ['AccountOpened'], tags: [`customer:${customer}`] }] },

@@ -14,6 +14,7 @@ import {
   MoneyDeposited,
   MoneyWithdrawn,
   type Opened,
+  customerOf,
   ownerName,
   type Withdrawn,
 } from './events.js';
@@ -23,6 +24,8 @@ import {
 @Aggregate('BankAccount')
 export class BankAccount extends AggregateRoot {
   owner = '';
+  /** The customer holding the account (the daily transfer limit spans their accounts). */
+  customerId = '';
   currency = 'EUR';
   balance = 0;
   overdraftLimit = 0;
@@ -31,9 +34,9 @@ export class BankAccount extends AggregateRoot {
   /** Transfers already booked here, so a retried transfer step books nothing twice. */
   transfers: string[] = [];
 
-  open(owner: string, currency: string, overdraftLimit: number) {
+  open(owner: string, currency: string, overdraftLimit: number, customerId?: string) {
     if (this.opened) throw new AccountAlreadyOpen(this.id);
-    this.raise(AccountOpened, { accountId: this.id, owner, currency, overdraftLimit });
+    this.raise(AccountOpened, { accountId: this.id, customerId, owner, currency, overdraftLimit });
   }
 
   deposit(value: number, transferId?: string) {
@@ -75,6 +78,7 @@ export class BankAccount extends AggregateRoot {
     Object.assign(this, {
       opened: true,
       owner: ownerName(e.owner),
+      customerId: customerOf(e),
       currency: e.currency,
       overdraftLimit: e.overdraftLimit,
     });

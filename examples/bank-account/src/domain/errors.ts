@@ -57,7 +57,7 @@ export class DailyTransferLimitExceeded extends BankError {
   constructor(customer: string, usedToday: number, amount: number, limit: number) {
     super(
       'DAILY_TRANSFER_LIMIT_EXCEEDED',
-      `${customer} already transferred ${money(usedToday)} today; ${money(amount)} more would pass the daily limit of ${money(limit)}.`,
+      `Customer ${customer} already transferred ${money(usedToday)} today; ${money(amount)} more would pass the daily limit of ${money(limit)}.`,
     );
   }
 }

@@ -8,15 +8,23 @@ export const Money = z.object({ value: z.number().int(), currency: z.string().le
 export const AccountOpened = defineEvent('AccountOpened', {
   schema: z.object({
     accountId: z.string(),
-    // Personal data of the account holder (the subject, named by the account id): sealed in the log,
-    // and FORGOTTEN on every read once `forget(store, accountId)` destroyed its key.
-    owner: personal(z.string(), { subject: (data) => data.accountId }),
+    // The customer who holds the account: an id, never a name, so tags and queries hold no personal
+    // data. Accounts opened without one are their own customer (see `customerOf`).
+    customerId: z.string().optional(),
+    // Personal data of the account holder (the subject: the customer): sealed in the log, and
+    // FORGOTTEN on every read once `forget(store, customerId)` destroyed its key.
+    owner: personal(z.string(), { subject: (data) => customerOf(data) }),
     currency: z.string().length(3),
     overdraftLimit: z.number().int().nonnegative(),
   }),
   // Tags: the daily transfer limit finds a customer's accounts by them (see daily-transfer-limit.ts).
-  tags: (d) => [`customer:${d.owner}`, `account:${d.accountId}`],
+  tags: (d) => [`customer:${customerOf(d)}`, `account:${d.accountId}`],
 });
+
+/** The customer of an opened account: its `customerId`, or the account id when it has none. */
+export function customerOf(data: { readonly accountId: string; readonly customerId?: string | undefined }) {
+  return data.customerId ?? data.accountId;
+}
 
 /** Version 2 carries a currency; version 1 stored a bare number (see `upcasters`). */
 export const MoneyDeposited = defineEvent('MoneyDeposited', {
