@@ -64,8 +64,20 @@ describe('the daily transfer limit (a decision model over all of a customer’s 
           ),
       );
   const given = [
-    AccountOpened.create({ accountId: 'a1', customerId: 'ada', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 }),
-    AccountOpened.create({ accountId: 'a2', customerId: 'ada', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 }),
+    AccountOpened.create({
+      accountId: 'a1',
+      customerId: 'ada',
+      owner: 'Ada',
+      currency: 'EUR',
+      overdraftLimit: 0,
+    }),
+    AccountOpened.create({
+      accountId: 'a2',
+      customerId: 'ada',
+      owner: 'Ada',
+      currency: 'EUR',
+      overdraftLimit: 0,
+    }),
     TransferStarted.create({
       transferId: 'old',
       from: 'a2',
@@ -102,7 +114,13 @@ describe('the daily transfer limit (a decision model over all of a customer’s 
       .given(given)
       .when(decide(1))
       .thenConflictsWith([
-        AccountOpened.create({ accountId: 'a3', customerId: 'ada', owner: 'Ada', currency: 'EUR', overdraftLimit: 0 }),
+        AccountOpened.create({
+          accountId: 'a3',
+          customerId: 'ada',
+          owner: 'Ada',
+          currency: 'EUR',
+          overdraftLimit: 0,
+        }),
       ]);
   });
 });

@@ -10,11 +10,11 @@ import {
 import {
   AccountClosed,
   AccountOpened,
+  customerOf,
   type Deposited,
   MoneyDeposited,
   MoneyWithdrawn,
   type Opened,
-  customerOf,
   ownerName,
   type Withdrawn,
 } from './events.js';
