@@ -1,17 +1,59 @@
-import { defineEvent, EventRegistry, UpcasterRegistry } from '@annals/core';
+import {
+  buildDecisionModel,
+  CommandBus,
+  type CommandData,
+  CommandHandler,
+  currentStoreTransaction,
+  decisionProjection,
+  defineCommand,
+  defineEvent,
+  EventRegistry,
+  type Handles,
+  idempotency,
+  UpcasterRegistry,
+} from '@annals/core';
 import {
   annalsMigrations,
   MIGRATION_LOCK_TABLE,
   MIGRATION_TABLE,
   PostgresEventStore,
+  PostgresIdempotencyStore,
 } from '@annals/postgres';
 import { toArray } from '@annals/testing';
+import type { Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { targets, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('dcb');
+
+const Joined = defineEvent('Joined', {
+  schema: z.object({ member: z.string(), club: z.string() }),
+  tags: (d) => [`club:${d.club}`],
+});
+const Join = defineCommand('Join', z.object({ member: z.string(), club: z.string() }));
+
+/** A club takes at most two members: a decision model over the club's tag, in the command's transaction. */
+@CommandHandler(Join)
+class JoinHandler implements Handles<typeof Join> {
+  constructor(
+    private readonly store: PostgresEventStore,
+    private readonly beforeAppend: () => Promise<void>,
+  ) {}
+  async execute(cmd: CommandData<typeof Join>) {
+    const members = decisionProjection({
+      query: { items: [{ types: ['Joined'], tags: [`club:${cmd.club}`] }] },
+      initialState: 0,
+      apply: (n) => n + 1,
+    });
+    const { state, condition } = await buildDecisionModel(this.store, { members });
+    if (state.members >= 2) throw new Error(`club ${cmd.club} is full`);
+    await this.beforeAppend();
+    const transaction = currentStoreTransaction()?.transaction as Transaction<any> | undefined;
+    await this.store.append(`member-${cmd.member}`, [Joined.create(cmd)], { condition, transaction });
+  }
+}
 
 describe.each(targets)('tags and append conditions on PostgreSQL (%s)', (target) => {
   it('a schema holding events from before 0008_event_tags upgrades: old events read with no tags, type queries and conditions see them', async () => {
@@ -93,6 +135,52 @@ describe.each(targets)('tags and append conditions on PostgreSQL (%s)', (target)
     } finally {
       await store.close();
     }
+  });
+
+  it('a decision model inside a command under PostgresIdempotencyStore reads in the command’s transaction: no wait on PGlite’s one connection, and the condition still sees a commit from outside', async () => {
+    const store = await db.open(target, { schema: db.schema(target), events: [Joined] });
+    await store.migrate();
+    let racer: (() => Promise<void>) | undefined;
+    const bus = new CommandBus({
+      handlers: [
+        new JoinHandler(store, async () => {
+          const race = racer;
+          racer = undefined;
+          await race?.();
+        }),
+      ],
+    }).use(idempotency({ store: new PostgresIdempotencyStore(store) }));
+    const membersOf = async (club: string) =>
+      (await toArray(store.readAll({ filter: { query: { items: [{ tags: [`club:${club}`] }] } } }))).map(
+        (e) => (e.data as { member: string }).member,
+      );
+
+    await bus.execute(Join, { member: 'ann', club: 'a' }, { commandId: 'join-ann' });
+    await bus.execute(Join, { member: 'ann', club: 'a' }, { commandId: 'join-ann' });
+    await bus.execute(Join, { member: 'ben', club: 'a' }, { commandId: 'join-ben' });
+    await expect(bus.execute(Join, { member: 'cy', club: 'a' }, { commandId: 'join-cy' })).rejects.toThrow(
+      'club a is full',
+    );
+    expect(await membersOf('a'), 'a command id run twice joined once; the third member was refused').toEqual([
+      'ann',
+      'ben',
+    ]);
+
+    // On a server, another session joins club b between the command's read and its append.
+    if (target === 'server') {
+      await store.append('member-dee', [Joined.create({ member: 'dee', club: 'b' })]);
+      racer = async () => {
+        await store.append('member-out', [Joined.create({ member: 'out', club: 'b' })]);
+      };
+      await expect(
+        bus.execute(Join, { member: 'eve', club: 'b' }, { commandId: 'join-eve' }),
+      ).rejects.toMatchObject({ code: 'APPEND_CONDITION_FAILED' });
+      expect(await membersOf('b'), 'the decision made before the outside commit wrote nothing').toEqual([
+        'dee',
+        'out',
+      ]);
+    }
+    await store.close();
   });
 
   it('a condition inside a REPEATABLE READ transaction is refused with InvalidArgument (it would not see concurrent commits)', async () => {

@@ -144,8 +144,6 @@ export async function openBank(
         : `PostgreSQL server (schema ${storeSchema})`;
   }
 
-  // The store that keeps the idempotency record, if not memory (see the middleware below).
-  const durableRecord = options.store === 'pglite' ? undefined : pg;
   const di = container.createChildContainer();
   const { bus, repositories } = registerAnnals(di, {
     store,
@@ -154,15 +152,12 @@ export async function openBank(
     // A command sent again with its id (a process manager after a crash) runs once. On PostgreSQL the
     // record commits with the command's events (a crash leaves both or neither), and each retry of a
     // conflict is a transaction of its own, so retries come first; in memory, idempotency comes first.
-    // On PGlite (one connection) the record stays in memory: a handler's decision-model read outside
-    // the record's transaction would wait for the connection that transaction holds.
+    // Inside that transaction, repositories and the daily limit's decision model read through it.
     middleware: [
-      ...(durableRecord === undefined ? [idempotency()] : []),
+      ...(pg === undefined ? [idempotency()] : []),
       ...(wiring.logger === undefined ? [] : [logging(wiring.logger)]),
       retryOnConcurrency({ maxAttempts: 5 }),
-      ...(durableRecord === undefined
-        ? []
-        : [idempotency({ store: new PostgresIdempotencyStore(durableRecord) })]),
+      ...(pg === undefined ? [] : [idempotency({ store: new PostgresIdempotencyStore(pg) })]),
     ],
   });
 

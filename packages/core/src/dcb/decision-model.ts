@@ -1,6 +1,7 @@
+import { currentStoreTransaction } from '../context/store-transaction.js';
 import { InvalidArgument } from '../errors/store-errors.js';
 import type { RecordedEvent } from '../events/event-types.js';
-import type { EventStore } from '../store/event-store.js';
+import type { EventStore, ReadAllOptions } from '../store/event-store.js';
 import type { AppendCondition } from './append-condition.js';
 import { assertEventQuery, type EventQuery, matchesQuery } from './event-query.js';
 
@@ -64,6 +65,10 @@ export interface DecisionModel<S> {
  * `AppendConditionFailed` means the decision was made on stale state (retry the command:
  * `retryOnConcurrency` does).
  *
+ * Inside a command that runs in a store transaction of `store` (`PostgresIdempotencyStore` opens
+ * one), the read joins it, as repositories do: on a single connection (PGlite) a read beside the
+ * transaction would wait for it forever.
+ *
  * @example
  * ```ts
  * const { state, condition } = await buildDecisionModel(store, {
@@ -90,7 +95,12 @@ export async function buildDecisionModel<P extends Record<string, DecisionProjec
   const states = new Map<string, unknown>(entries.map(([name, p]) => [name, p.initialState]));
   const query: EventQuery = { items: entries.flatMap(([, p]) => p.query.items) };
   let last: bigint | undefined;
-  for await (const event of store.readAll({ filter: { query } })) {
+  const scope = currentStoreTransaction();
+  const options: ReadAllOptions & { transaction?: unknown } =
+    scope !== undefined && scope.store === store
+      ? { filter: { query }, transaction: scope.transaction }
+      : { filter: { query } };
+  for await (const event of store.readAll(options)) {
     last = event.position;
     for (const [name, projection] of entries) {
       if (matchesQuery(projection.query, event)) {

@@ -5,6 +5,7 @@ export {
   DEFAULT_PAGE_SIZE,
   type PostgresAppendOptions,
   type PostgresEventStoreOptions,
+  type PostgresReadAllOptions,
   type PostgresReadStreamOptions,
 } from './options.js';
 export { PostgresEventStore } from './postgres-event-store.js';

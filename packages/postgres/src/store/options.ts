@@ -6,6 +6,7 @@ import {
   type KeyStore,
   type Logger,
   type Projection,
+  type ReadAllOptions,
   type ReadStreamOptions,
 } from '@annals/core';
 import { withDefaultKeys } from '@annals/core/adapter';
@@ -104,6 +105,16 @@ export interface PostgresAppendOptions extends AppendOptions {
 /** {@link ReadStreamOptions} plus the PostgreSQL-only ones. */
 export interface PostgresReadStreamOptions extends ReadStreamOptions {
   /** Read inside this Kysely transaction (sees its own uncommitted appends). */
+  readonly transaction?: Transaction<any>;
+}
+
+/** {@link ReadAllOptions} plus the PostgreSQL-only ones. */
+export interface PostgresReadAllOptions extends ReadAllOptions {
+  /**
+   * Read inside this Kysely transaction (a decision model built inside a command's transaction does):
+   * the read shares its connection and snapshot, still only below the horizon, so it never sees the
+   * transaction's own appends, and never waits for them.
+   */
   readonly transaction?: Transaction<any>;
 }
 

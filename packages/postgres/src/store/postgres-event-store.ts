@@ -9,7 +9,6 @@ import {
   InvalidArgument,
   type Logger,
   type NewEvent,
-  type ReadAllOptions,
   type RecordedEvent,
   type StreamWrite,
   type SubscribeToAllOptions,
@@ -36,6 +35,7 @@ import { appendWithInlineProjections } from './inline-projections.js';
 import {
   type PostgresAppendOptions,
   type PostgresEventStoreOptions,
+  type PostgresReadAllOptions,
   type PostgresReadStreamOptions,
   toSettings,
 } from './options.js';
@@ -224,9 +224,10 @@ export class PostgresEventStore
   /**
    * Reads the global log in position order, page by page, below the horizon (the oldest running
    * transaction): never an event that a still-running transaction could precede. Waits up to
-   * `horizonWaitMs` for this store's own last append to become readable.
+   * `horizonWaitMs` for this store's own last append to become readable. With `transaction`, reads
+   * inside it (see {@link PostgresReadAllOptions}).
    */
-  readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
+  readAll(options: PostgresReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
     return readAll(this.#ctx, options);
   }
 

@@ -3,7 +3,6 @@ import {
   type EventRegistry,
   InvalidArgument,
   matchesQuery,
-  type ReadAllOptions,
   type RecordedEvent,
   StreamNotFound,
 } from '@annals/core';
@@ -23,7 +22,7 @@ import {
   selectStreamEvents,
   storedBytes,
 } from './event-rows.js';
-import type { PostgresReadStreamOptions } from './options.js';
+import type { PostgresReadAllOptions, PostgresReadStreamOptions } from './options.js';
 import { PageSizer } from './page-sizer.js';
 import { ReadAhead } from './read-ahead.js';
 import type { StoreContext } from './store-context.js';
@@ -96,21 +95,28 @@ export async function* readStream(
  * transaction): never an event that a still-running transaction could precede. Waits up to
  * `horizonWaitMs` for this store's own last append to become readable (read-your-writes).
  */
-export async function* readAll(ctx: StoreContext, options: ReadAllOptions): AsyncGenerator<RecordedEvent> {
+export async function* readAll(
+  ctx: StoreContext,
+  options: PostgresReadAllOptions,
+): AsyncGenerator<RecordedEvent> {
   ctx.assertOpen();
   let cursor = toBigIntOption('fromPosition', options.fromPosition) ?? 0n;
   const max = toMaxCount(options.maxCount);
   const filter = compileFilter(ctx.settings.registry, options.filter);
-  await ctx.ensureVerified(ctx.db);
-  const { horizonWaitMs, pageSize, pageBytes } = ctx.settings;
+  const inTransaction = options.transaction !== undefined;
+  const db = ctx.dbOf(options.transaction);
+  await ctx.ensureVerified(db);
+  const { pageSize, pageBytes } = ctx.settings;
+  // Inside a transaction its own appends stay above the horizon until it commits: no waiting for them.
+  const horizonWaitMs = inTransaction ? 0 : ctx.settings.horizonWaitMs;
   const sizer = new PageSizer(pageSize, pageBytes);
   let count = 0;
   let waitUntil: number | undefined;
   let delayMs = 5;
   const readPage = (from: bigint, limit: number) => () =>
-    readAllPage(ctx.db, from, limit, filter).catch(unavailable('a read of the global log'));
-  // With a pool, the next page is fetched while this one is handed out.
-  const ahead = ctx.multiProcess ? new ReadAhead<EventRow[]>() : undefined;
+    readAllPage(db, from, limit, filter).catch(unavailable('a read of the global log'));
+  // Outside a transaction, with a pool, the next page is fetched while this one is handed out.
+  const ahead = !inTransaction && ctx.multiProcess ? new ReadAhead<EventRow[]>() : undefined;
   // Without a type filter every row is yielded, so the page need not exceed what is still wanted.
   const limitAfter = (yielded: number) =>
     filter.types === undefined && filter.query === undefined
@@ -126,7 +132,7 @@ export async function* readAll(ctx: StoreContext, options: ReadAllOptions): Asyn
     // Only known without a type filter (every row is yielded); with one, a page read ahead for
     // another limit than the one finally wanted is dropped.
     const nextLimit = limitAfter(count + rows.length);
-    for (const row of await ctx.settings.registry.personalData.open(rows)) {
+    for (const row of await ctx.settings.registry.personalData.open(rows, options)) {
       const event = decodeIfMatching(ctx.settings.registry, row, filter);
       if (event === undefined) continue;
       yield event;
@@ -142,7 +148,7 @@ export async function* readAll(ctx: StoreContext, options: ReadAllOptions): Asyn
     const own = ctx.lastAppendedPosition;
     if (own === undefined || own < cursor || horizonWaitMs === 0) return;
     waitUntil ??= Date.now() + horizonWaitMs;
-    if ((await horizon(ctx.db)) > own) {
+    if ((await horizon(db)) > own) {
       // Every later read sees it too: the horizon only rises.
       if (ctx.lastAppendedPosition === own) ctx.lastAppendedPosition = undefined;
       continue;
