@@ -1,5 +1,4 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config.js';
+import { apartSuite } from './test/support/apart-suite.js';
 
 /**
  * `pnpm test:brokers`: the outbox and inbox against real brokers (test/brokers/). The normal cases
@@ -7,16 +6,10 @@ import base from './vitest.config.js';
  * test with streams and queues of its own; the fault cases start a broker of their own on a free
  * port, kill and restart it, and SIGKILL a publisher process. Excluded from `pnpm test`.
  */
-export default mergeConfig(
-  { ...base, test: { ...base.test, projects: undefined } },
-  defineConfig({
-    test: {
-      name: 'brokers',
-      include: ['test/brokers/**/*.test.ts'],
-      exclude: ['**/node_modules/**', '**/dist/**'],
-      fileParallelism: false,
-      testTimeout: 300_000,
-      hookTimeout: 120_000,
-    },
-  }),
-);
+export default apartSuite({
+  name: 'brokers',
+  include: ['test/brokers/**/*.test.ts'],
+  fileParallelism: false,
+  testTimeout: 300_000,
+  hookTimeout: 120_000,
+});

@@ -59,7 +59,8 @@ export default defineConfig({
           // `pnpm test:crash`; test/process-crash kills bank nodes between every pair of steps:
           // `pnpm test:process`; test/console drives a browser: `pnpm test:console`; test/scale runs
           // tenants over three clusters of its own: `pnpm test:scale`; test/personal-data runs the
-          // example's forget end to end and the key stores: `pnpm test:personal-data`.
+          // example's forget end to end and the key stores: `pnpm test:personal-data`; the bank example
+          // spawned on PGlite folders it creates, and its `--reset`: `pnpm test:example`.
           exclude: [
             '**/node_modules/**',
             '**/dist/**',
@@ -75,6 +76,8 @@ export default defineConfig({
             'test/scale/**',
             'test/personal-data/**',
             'test/dcb/**',
+            'test/example/bank-account.test.ts',
+            'test/example/reset.test.ts',
           ],
         },
       },

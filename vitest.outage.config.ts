@@ -1,21 +1,14 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config.js';
+import { apartSuite } from './test/support/apart-suite.js';
 
 /**
  * `pnpm test:outage`: the outage test alone (test/outage/). It creates a PostgreSQL cluster of its
  * own with pg_createcluster (run as root, on a Debian/Ubuntu PostgreSQL install), restarts it and
  * stops it hard for 10 s and 60 s, and drops it at the end. Excluded from `pnpm test`.
  */
-export default mergeConfig(
-  { ...base, test: { ...base.test, projects: undefined } },
-  defineConfig({
-    test: {
-      name: 'outage',
-      include: ['test/outage/**/*.test.ts'],
-      exclude: ['**/node_modules/**', '**/dist/**'],
-      fileParallelism: false,
-      testTimeout: 900_000,
-      hookTimeout: 120_000,
-    },
-  }),
-);
+export default apartSuite({
+  name: 'outage',
+  include: ['test/outage/**/*.test.ts'],
+  fileParallelism: false,
+  testTimeout: 900_000,
+  hookTimeout: 120_000,
+});

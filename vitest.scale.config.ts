@@ -1,5 +1,4 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config.js';
+import { apartSuite } from './test/support/apart-suite.js';
 
 /**
  * `pnpm test:scale`: tenants over several PostgreSQL clusters (test/scale/). It creates three
@@ -7,16 +6,10 @@ import base from './vitest.config.js';
  * root on a Debian/Ubuntu PostgreSQL install), runs six application nodes as child processes, stops
  * one cluster hard and starts it again, and drops the clusters at the end. Excluded from `pnpm test`.
  */
-export default mergeConfig(
-  { ...base, test: { ...base.test, projects: undefined } },
-  defineConfig({
-    test: {
-      name: 'scale',
-      include: ['test/scale/**/*.test.ts'],
-      exclude: ['**/node_modules/**', '**/dist/**'],
-      fileParallelism: false,
-      testTimeout: 900_000,
-      hookTimeout: 300_000,
-    },
-  }),
-);
+export default apartSuite({
+  name: 'scale',
+  include: ['test/scale/**/*.test.ts'],
+  fileParallelism: false,
+  testTimeout: 900_000,
+  hookTimeout: 300_000,
+});

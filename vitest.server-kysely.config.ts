@@ -1,5 +1,4 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config.js';
+import { apartSuite } from './test/support/apart-suite.js';
 
 /**
  * `pnpm test:server-kysely`: the event store conformance suite on a PostgreSQL server through a
@@ -8,13 +7,7 @@ import base from './vitest.config.js';
  * about 30 s of that command's five minutes, so it runs apart (CI runs it). Skipped without
  * DATABASE_URL.
  */
-export default mergeConfig(
-  { ...base, test: { ...base.test, projects: undefined } },
-  defineConfig({
-    test: {
-      name: 'server-kysely',
-      include: ['test/conformance/postgres-server-kysely.test.ts'],
-      exclude: ['**/node_modules/**', '**/dist/**'],
-    },
-  }),
-);
+export default apartSuite({
+  name: 'server-kysely',
+  include: ['test/conformance/postgres-server-kysely.test.ts'],
+});

@@ -1,5 +1,4 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config.js';
+import { apartSuite } from './test/support/apart-suite.js';
 
 /**
  * `pnpm test:stress`: the ordering stress tests on a PostgreSQL server (test/postgres-stress/):
@@ -8,17 +7,11 @@ import base from './vitest.config.js';
  * every reader of the global log in the cluster, so they run one file at a time, apart from
  * `pnpm test` (whose time they doubled at the end of the run). Skipped without DATABASE_URL.
  */
-export default mergeConfig(
-  { ...base, test: { ...base.test, projects: undefined } },
-  defineConfig({
-    test: {
-      name: 'postgres-stress',
-      include: ['test/postgres-stress/**/*.test.ts'],
-      exclude: ['**/node_modules/**', '**/dist/**'],
-      fileParallelism: false,
-      // Their waits are bounded only to catch a hang (15-20 s each, several per test); the test
-      // itself must outlast the sum of them on a loaded machine.
-      testTimeout: 180_000,
-    },
-  }),
-);
+export default apartSuite({
+  name: 'postgres-stress',
+  include: ['test/postgres-stress/**/*.test.ts'],
+  fileParallelism: false,
+  // Their waits are bounded only to catch a hang (15-20 s each, several per test); the test
+  // itself must outlast the sum of them on a loaded machine.
+  testTimeout: 180_000,
+});
