@@ -8,7 +8,7 @@ import {
 } from '@annals/core';
 import { assertEventFilter, assertStreamId, toBigIntOption, toMaxCount } from '@annals/core/adapter';
 import { type Kysely, sql } from 'kysely';
-import { queryPredicate, type StoredQuery, storedQuery } from '../dcb/query-predicate.js';
+import { queryPositions, queryPredicate, type StoredQuery, storedQuery } from '../dcb/query-predicate.js';
 import type { AnnalsTables } from '../schema/tables.js';
 import {
   belowHorizonOf,
@@ -186,7 +186,14 @@ export async function readAllPage(
   if (filter.streamPrefix !== undefined) {
     query = query.where(sql<boolean>`starts_with(stream_id, ${filter.streamPrefix}::text)`);
   }
-  if (filter.query !== undefined) query = query.where(queryPredicate(filter.query));
+  if (filter.query !== undefined) {
+    query = query.where(queryPredicate(filter.query));
+    // Alone, a query is read through the tag and type indexes; with other filters (rare), the
+    // candidates could be filtered out after their limit, so the log is walked instead.
+    if (filter.storedTypes === undefined && filter.streamPrefix === undefined) {
+      query = query.where(sql<boolean>`position = any(${queryPositions(db, filter.query, cursor, limit)})`);
+    }
+  }
   return (await db
     .selectFrom(query.orderBy('position').limit(limit).as('page'))
     .select(EVENT_ROW_COLUMNS)
