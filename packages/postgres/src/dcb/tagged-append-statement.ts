@@ -5,10 +5,8 @@ import { PREPARED_STATEMENT_MARKER } from '../connection/postgres-connection.js'
 import { type BatchArrays, categoryOf } from '../store/append-function.js';
 import type { LockKeys } from './lock-keys.js';
 
-/** The tags of a batch as the append function takes them. */
+/** The tags of a batch as the append function takes them (per event: `BatchArrays.tagLists`). */
 export interface TagArrays {
-  /** Per event, its tags as a text[] literal, or null when it has none. */
-  readonly tagLists: (string | null)[];
   /** Every tag of the batch, with the 1-based index of its event in `tagEvents`. */
   readonly tags: string[];
   readonly tagEvents: number[];
@@ -16,21 +14,14 @@ export interface TagArrays {
 
 /** Splits a prepared batch's tags into the arrays {@link taggedAppendStatement} takes. */
 export function toTagArrays(batch: readonly PreparedEvent[]): TagArrays {
-  const arrays: TagArrays = { tagLists: [], tags: [], tagEvents: [] };
-  for (const [index, event] of batch.entries()) {
-    const { tags } = event;
-    arrays.tagLists.push(tags.length === 0 ? null : arrayLiteral(tags));
+  const arrays: TagArrays = { tags: [], tagEvents: [] };
+  for (const [index, { tags }] of batch.entries()) {
     for (const tag of tags) {
       arrays.tags.push(tag);
       arrays.tagEvents.push(index + 1);
     }
   }
   return arrays;
-}
-
-/** `{"a","b\"c"}`: a text[] literal, every element quoted, quotes and backslashes escaped. */
-function arrayLiteral(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
 /** The row of the tagged append: written (`revision`...), or refused by its condition (`conflict`). */
@@ -66,7 +57,7 @@ export function taggedAppendStatement(args: {
       r_first_position::text as first_position, r_last_position::text as last_position, r_conflict::text as conflict
     from ${sql.id(schema, 'annals_append_tagged')}(${streamId}::text, ${categoryOf(streamId)}::text, ${kind}::text,
       ${revision}::bigint, ${arrays.ids}::uuid[], ${arrays.types}::text[], ${arrays.versions}::int4[],
-      ${arrays.data}::jsonb[], ${arrays.metadata}::jsonb[], ${tags.tagLists}::text[], ${tags.tags}::text[],
+      ${arrays.data}::jsonb[], ${arrays.metadata}::jsonb[], ${arrays.tagLists}::text[], ${tags.tags}::text[],
       ${tags.tagEvents}::int4[], ${recordedAt}::timestamptz[], ${locks.keys}::bigint[], ${locks.exclusive}::boolean[],
       ${args.condition ?? null}::jsonb, ${String(args.after ?? -1n)}::bigint, ${args.channel ?? null}::text)`;
 }

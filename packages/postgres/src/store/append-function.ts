@@ -133,19 +133,27 @@ export interface BatchArrays {
   readonly versions: number[];
   readonly data: string[];
   readonly metadata: string[];
+  /** Per event, its tags as a text[] literal (see {@link tagListLiteral}), or null when it has none. */
+  readonly tagLists: (string | null)[];
 }
 
 /** Splits a prepared batch into one array per column. */
 export function toBatchArrays(batch: readonly PreparedEvent[]): BatchArrays {
-  const arrays: BatchArrays = { ids: [], types: [], versions: [], data: [], metadata: [] };
+  const arrays: BatchArrays = { ids: [], types: [], versions: [], data: [], metadata: [], tagLists: [] };
   for (const event of batch) {
     arrays.ids.push(event.id);
     arrays.types.push(event.type);
     arrays.versions.push(event.schemaVersion);
     arrays.data.push(event.dataJson);
     arrays.metadata.push(event.metadataJson);
+    arrays.tagLists.push(event.tags.length === 0 ? null : tagListLiteral(event.tags));
   }
   return arrays;
+}
+
+/** `{"a","b\"c"}`: a text[] literal of tags, every element quoted, quotes and backslashes escaped. */
+export function tagListLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
 /** The stream id up to its first `-`, or the whole id: `account-7` -> `account`. */

@@ -15,8 +15,8 @@ interface StoredMatchRow {
 }
 
 /**
- * Looks up a batch's ids and compares each stored event's content with the batch (jsonb equality;
- * metadata apart from the trace context an append records, see `TRACE_CONTEXT_METADATA_KEY`);
+ * Looks up a batch's ids and compares each stored event's content with the batch (jsonb equality,
+ * the same tags; metadata apart from the trace context an append records, see `TRACE_CONTEXT_METADATA_KEY`);
  * every row also carries the stream's current revision, which a refused append reports.
  */
 function storedMatchStatement(
@@ -27,17 +27,18 @@ function storedMatchStatement(
   const events = sql.id(schema, 'events');
   const streams = sql.id(schema, 'streams');
   return sql<StoredMatchRow>`select i.ord::text as ord, e.stream_id, e.revision::text as revision, e.position::text as position,
-      (e.type = i.type and e.schema_version = i.schema_version and e.data = i.data and (e.metadata - ${TRACE_CONTEXT_METADATA_KEY}::text) = (i.metadata - ${TRACE_CONTEXT_METADATA_KEY}::text)) as same_content,
+      (e.type = i.type and e.schema_version = i.schema_version and e.data = i.data and (e.metadata - ${TRACE_CONTEXT_METADATA_KEY}::text) = (i.metadata - ${TRACE_CONTEXT_METADATA_KEY}::text)
+        and coalesce(e.tags, '{}') = coalesce(i.tag_list::text[], '{}')) as same_content,
       (select s.revision::text from ${streams} s where s.stream_id = ${streamId}::text) as current_revision
     from ${batchRows(arrays)}
     left join ${events} e on e.id = i.id
     order by i.ord`;
 }
 
-/** `unnest(...) with ordinality as i(id, type, schema_version, data, metadata, ord)` over a batch. */
+/** `unnest(...) with ordinality as i(id, type, schema_version, data, metadata, tag_list, ord)` over a batch. */
 function batchRows(arrays: BatchArrays): RawBuilder<unknown> {
-  return sql`unnest(${arrays.ids}::uuid[], ${arrays.types}::text[], ${arrays.versions}::int4[], ${arrays.data}::jsonb[], ${arrays.metadata}::jsonb[])
-    with ordinality as i(id, type, schema_version, data, metadata, ord)`;
+  return sql`unnest(${arrays.ids}::uuid[], ${arrays.types}::text[], ${arrays.versions}::int4[], ${arrays.data}::jsonb[], ${arrays.metadata}::jsonb[], ${arrays.tagLists}::text[])
+    with ordinality as i(id, type, schema_version, data, metadata, tag_list, ord)`;
 }
 
 /** What the stored copy of a batch says: the original result (undefined: none stored) and the stream's revision. */

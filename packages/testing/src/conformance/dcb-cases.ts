@@ -4,6 +4,7 @@ import {
   MAX_TAG_BYTES,
   MAX_TAGS_PER_EVENT,
   type RecordedEvent,
+  uuidv7,
 } from '@annals/core';
 import { expect } from 'vitest';
 import { collectUntil, deliveryTimeout, toArray } from './collect.js';
@@ -41,6 +42,26 @@ export const dcbCases: readonly ConformanceCase[] = [
       expect(untagged!.tags).toEqual([]);
       const all = await toArray(store.readAll());
       expect(all.map((e) => e.tags)).toEqual([['course:c1', 'extra', 'student:s1'], []]);
+    },
+  },
+  {
+    group,
+    requires,
+    name: 'an event id re-appended with the same tags (in any order) returns the original result; with a tag more or a tag fewer it raises IdempotencyConflict and writes nothing',
+    async run(ctx) {
+      const store = await createDcbStore(ctx);
+      const id = uuidv7();
+      const event = StudentSubscribed.create({ courseId: 'c1', studentId: 's1' }, { id, tags: ['extra'] });
+      const original = await store.append('s-1', [event]);
+      const again = await store.append('s-1', [{ ...event, tags: ['student:s1', 'extra', 'course:c1'] }]);
+      expect(again, 'the same tags in another order are the same event').toEqual(original);
+      const other = StudentSubscribed.create({ courseId: 'c1', studentId: 's1' }, { tags: ['other'] });
+      for (const tags of [['other'], []]) {
+        const variant = { ...other, id, tags };
+        await expectAnnalsError(() => store.append('s-1', [variant]), 'IDEMPOTENCY_CONFLICT');
+      }
+      const all = await toArray(store.readAll());
+      expect(all.map((e) => [e.id, e.tags])).toEqual([[id, ['course:c1', 'extra', 'student:s1']]]);
     },
   },
   {
