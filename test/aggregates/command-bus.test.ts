@@ -451,6 +451,61 @@ describe('middleware', () => {
     });
   });
 
+  it('idempotency: a command without a command id runs each time it is sent and is not remembered', async () => {
+    const records = new InMemoryIdempotencyStore();
+    const seen: (boolean | undefined)[] = [];
+    const { store, bus } = wired({
+      middleware: [
+        (execution, next) => {
+          seen.push(execution.commandIdGenerated);
+          return next();
+        },
+        idempotency({ store: records }),
+      ],
+    });
+    await bus.execute(OpenAccount, { accountId: 'acc-1', owner: 'Ada' });
+    expect(await bus.execute(Deposit, { accountId: 'acc-1', amount: 10 })).toEqual({ balance: 10 });
+    expect(await bus.execute(Deposit, { accountId: 'acc-1', amount: 10 })).toEqual({ balance: 20 });
+    expect(records.size).toBe(0);
+    // The same command with an id given: it runs once, the repeat gets the first result.
+    expect(await bus.execute(Deposit, { accountId: 'acc-1', amount: 10 }, { commandId: 'dep-1' })).toEqual({
+      balance: 30,
+    });
+    expect(await bus.execute(Deposit, { accountId: 'acc-1', amount: 10 }, { commandId: 'dep-1' })).toEqual({
+      balance: 30,
+    });
+    expect(records.size).toBe(1);
+    expect((await eventsOf(store)).map((e) => e.type)).toEqual([
+      'AccountOpened',
+      'MoneyDeposited',
+      'MoneyDeposited',
+      'MoneyDeposited',
+    ]);
+    expect(seen).toEqual([true, true, true, false, false]);
+  });
+
+  it('logging: a logger that says info is off gets no success line, still every failure', async () => {
+    const lines: string[] = [];
+    let infoOn = false;
+    const logger = {
+      isLevelEnabled: (level: string) => level !== 'info' || infoOn,
+      info: (_details: Record<string, unknown>, message: string) => lines.push(`info ${message}`),
+      warn: (_details: Record<string, unknown>, message: string) => lines.push(`warn ${message}`),
+      error: (_details: Record<string, unknown>, message: string) => lines.push(`error ${message}`),
+    };
+    const { bus } = wired({ middleware: [logging(logger)] });
+    await bus.execute(OpenAccount, { accountId: 'acc-1', owner: 'Ada' });
+    await expect(bus.execute(Withdraw, { accountId: 'acc-1', amount: 1 })).rejects.toBeInstanceOf(
+      OverdraftLimitExceeded,
+    );
+    infoOn = true;
+    await bus.execute(Deposit, { accountId: 'acc-1', amount: 1 });
+    expect(lines).toEqual([
+      'error Command Withdraw failed: Withdrawing €0.01 from account acc-1 (balance €0.00) would exceed its overdraft limit of €0.00.',
+      'info Command Deposit succeeded',
+    ]);
+  });
+
   it('logging: one info line per success, one error line per failure, with ids', async () => {
     const lines: [string, string, Record<string, unknown> | undefined][] = [];
     const logger = {

@@ -81,8 +81,16 @@ export const aggregateLoads: BenchGroup = {
   },
 };
 
-/** A logger that keeps nothing: the measurement is the middleware, not a log sink's I/O. */
-const discard = { info: () => {}, warn: () => {}, error: () => {} };
+/**
+ * A logger that keeps nothing, at level `warn` as a production logger often is (it answers
+ * `isLevelEnabled` as pino does): the measurement is the middleware, not a log sink's I/O.
+ */
+const discard = {
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  isLevelEnabled: (level: string) => level !== 'info' && level !== 'debug',
+};
 
 /**
  * The middleware a production bus runs, outermost first: logging, idempotency by command id, and
@@ -117,7 +125,10 @@ export const commandBus: BenchGroup = {
             title: 'commands through the bus, default middleware (logging, idempotency, retry)',
             unit: 'commands/s',
             operation: 'command: validate, load, raise, save',
-            compareWith: [{ id: 'append.single.sequential', backend: ctx.backend.name }],
+            compareWith: [
+              { id: 'command.bare', backend: ctx.backend.name },
+              { id: 'append.single.sequential', backend: ctx.backend.name },
+            ],
             setup: async () => {
               ({ bus } = registerAnnals(scope, {
                 store: store(),
@@ -134,7 +145,36 @@ export const commandBus: BenchGroup = {
             teardown: async () => scope.dispose(),
           };
         },
+        (store) => bareCommandLoop(ctx, store),
       ],
     );
   },
 };
+
+/**
+ * The bus's baseline: the handler's own work without a bus, one account after another: load the
+ * account through a repository, deposit, save. What the bus and its middleware add is the
+ * difference.
+ */
+function bareCommandLoop(ctx: GroupContext, store: () => EventStore): MeasurementSpec {
+  const accounts = Array.from({ length: ctx.sizes.commands }, () => uniqueName('bare'));
+  let repository: Repository<BenchAccount> | undefined;
+  return {
+    id: 'command.bare',
+    backend: ctx.backend.name,
+    kind: 'baseline',
+    title: 'load, deposit, save in a loop, no bus',
+    unit: 'commands/s',
+    operation: 'load, raise, save',
+    setup: async () => {
+      repository = new Repository(BenchAccount, { store: store() });
+      for (const id of accounts) await seedAccount(store(), repository.streamIdOf(id), 1, 1);
+    },
+    round: () =>
+      timeOperations({ operations: ctx.sizes.commands }, async (i) => {
+        const account = await repository!.load(accounts[i]!);
+        account.deposit(100, 'bench');
+        await repository!.save(account);
+      }),
+  };
+}

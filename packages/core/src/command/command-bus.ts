@@ -31,6 +31,11 @@ export interface CommandExecution<C extends AnyCommandDefinition = AnyCommandDef
   extends CommandContext {
   readonly command: C;
   readonly data: CommandData<C>;
+  /**
+   * True when the caller gave no `commandId` and the bus generated one: no one can send this command
+   * again by its id, so `idempotency()` has nothing to remember of it.
+   */
+  readonly commandIdGenerated?: boolean;
 }
 
 /**
@@ -167,7 +172,17 @@ export class CommandBus {
       if (!parsed.success) throw new CommandValidationFailed(command.type, toIssues(parsed.error));
       const context = createContext(command.type, options);
       const payload = deepFreeze(parsed.data) as CommandData<C>;
-      const execution: CommandExecution = Object.freeze({ ...context, command, data: payload });
+      // Field by field rather than a spread of the context: one object of a fixed shape per command.
+      const execution: CommandExecution = Object.freeze({
+        commandId: context.commandId,
+        commandType: context.commandType,
+        correlationId: context.correlationId,
+        causationId: context.causationId,
+        metadata: context.metadata,
+        command,
+        data: payload,
+        commandIdGenerated: options.commandId === undefined,
+      });
       const run = new CommandRun(this.#middleware, execution, context, registration.handler, this.#container);
       return traceCommand(context, run, () => runInCommandContext(context, () => run.dispatch(0))) as Promise<
         CommandResult<C>

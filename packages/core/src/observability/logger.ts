@@ -18,6 +18,11 @@ export interface Logger {
   info?(details: Readonly<Record<string, unknown>>, message: string): void;
   /** Detail for diagnosis. */
   debug?(details: Readonly<Record<string, unknown>>, message: string): void;
+  /**
+   * False when lines of `level` are dropped (pino's `isLevelEnabled`): callers then skip building
+   * them. Without it, every line is built and handed to the logger.
+   */
+  isLevelEnabled?(level: string): boolean;
   /** A logger that adds `bindings` to every line (pino's `child`). */
   child?(bindings: Record<string, unknown>): Logger;
 }

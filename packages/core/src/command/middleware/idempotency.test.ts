@@ -10,8 +10,9 @@ import {
 
 const record = (n: number): IdempotencyRecord => ({ commandType: 'Add', payload: `{"n":${n}}`, result: n });
 
-function execution(commandId: string, n: number): CommandExecution {
+function execution(commandId: string, n: number, commandIdGenerated?: boolean): CommandExecution {
   return {
+    ...(commandIdGenerated === undefined ? {} : { commandIdGenerated }),
     commandId,
     commandType: 'Add',
     correlationId: commandId,
@@ -113,6 +114,33 @@ describe('idempotency on a bounded store', () => {
   });
 });
 
+describe('idempotency of a command whose id the bus generated', () => {
+  it('runs it every time, looks nothing up and remembers nothing', async () => {
+    const calls: string[] = [];
+    class Traced extends InMemoryIdempotencyStore {
+      override get(commandId: string) {
+        calls.push(`get ${commandId}`);
+        return super.get(commandId);
+      }
+    }
+    for (const store of [new InMemoryIdempotencyStore(), new Traced()]) {
+      const middleware = idempotency({ store });
+      let runs = 0;
+      const next = async () => ++runs;
+      expect(await middleware(execution('generated', 1, true), next)).toBe(1);
+      expect(await middleware(execution('generated', 1, true), next)).toBe(2);
+      // Nothing was recorded, so another payload under that id is no reuse either.
+      expect(await middleware(execution('generated', 2, true), next)).toBe(3);
+      expect(store.size).toBe(0);
+      // A caller-given id is remembered as before.
+      expect(await middleware(execution('given', 1, false), next)).toBe(4);
+      expect(await middleware(execution('given', 1, false), next)).toBe(4);
+      expect(store.size).toBe(1);
+    }
+    expect(calls).toEqual(['get given', 'get given']);
+  });
+});
+
 describe('idempotency() on a TransactionalIdempotencyStore', () => {
   /** A store that runs the command "in a transaction": the record is kept only when `run` succeeds. */
   function transactional() {
@@ -147,6 +175,14 @@ describe('idempotency() on a TransactionalIdempotencyStore', () => {
     expect(again).toEqual(first);
     expect(calls).toBe(1);
     expect(runs).toEqual(['c-1']);
+  });
+
+  it('still hands a command with a generated id to runOnce: its appends and its record stay one transaction', async () => {
+    const { store, runs } = transactional();
+    const middleware = idempotency({ store });
+    expect(await middleware(execution('generated-1', 1, true), async () => 'a')).toBe('a');
+    expect(await middleware(execution('generated-2', 1, true), async () => 'b')).toBe('b');
+    expect(runs).toEqual(['generated-1', 'generated-2']);
   });
 
   it('refuses a command id reused for another payload, and lets a concurrent repeat wait for the first run', async () => {

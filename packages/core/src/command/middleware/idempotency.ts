@@ -129,6 +129,11 @@ export interface IdempotencyOptions {
  * still going waits for it. A failed command is not remembered, so it can be retried. Reusing an id
  * for another command (other type or payload) is refused with `InvalidArgument`.
  *
+ * Only a caller-given `commandId` makes a command idempotent: a command sent without one gets an id
+ * the bus generates, which no later call can repeat, so it runs without a lookup and is not
+ * remembered (sent twice, it runs twice). On a {@link TransactionalIdempotencyStore} it still runs
+ * through `runOnce`, so its appends and its record stay one transaction.
+ *
  * Put it outside `retryOnConcurrency` (`use` it first) so a retried command is remembered once;
  * with a {@link TransactionalIdempotencyStore}, inside it (`use` `retryOnConcurrency` first), so each
  * attempt is a transaction of its own.
@@ -148,7 +153,12 @@ export function idempotency(options: IdempotencyOptions = {}): CommandMiddleware
   const store = options.store ?? new InMemoryIdempotencyStore();
   const running = new Map<string, Promise<unknown>>();
   const memory = memoryRecords(store);
+  const transactional = isTransactional(store) ? store : undefined;
   return (execution, next) => {
+    // An id the bus generated reaches no other execute call: nothing can repeat it, so the command
+    // runs as it is, without a fingerprint or a lookup. A transactional store still runs it, since
+    // it also makes the command's appends one transaction.
+    if (execution.commandIdGenerated === true && transactional === undefined) return promiseOf(next);
     let payload: string;
     try {
       payload = fingerprint(execution.data);
@@ -157,7 +167,7 @@ export function idempotency(options: IdempotencyOptions = {}): CommandMiddleware
     }
     const attempt = { store, running, execution, next, payload };
     if (memory !== undefined) return runOnceInMemory(attempt, memory);
-    return isTransactional(store) ? runOnceInTransaction(attempt, store) : runOnce(attempt);
+    return transactional === undefined ? runOnce(attempt) : runOnceInTransaction(attempt, transactional);
   };
 }
 

@@ -8,7 +8,8 @@ export type CommandLogger = Logger & Required<Pick<Logger, 'info'>>;
 /**
  * Logs one line per command: `info` when it succeeds, `error` (with the error as `err`) when it
  * fails, with the command type, command id, correlation id and duration. The error still reaches the
- * caller.
+ * caller. When the logger has `isLevelEnabled` (pino does) and `info` is off, a success costs no log
+ * object at all.
  *
  * @example
  * ```ts
@@ -22,6 +23,7 @@ export function logging(logger: CommandLogger): CommandMiddleware {
     return promiseOf(next).then(
       (result) => {
         try {
+          if (logger.isLevelEnabled?.('info') === false) return result;
           logger.info(details(execution, started), `Command ${execution.commandType} succeeded`);
         } catch (error) {
           failed(logger, execution, started, error);
