@@ -1,0 +1,147 @@
+import type { ExpectedRevisionValue } from '@annals/core';
+import type { Kysely } from 'kysely';
+import type { LockKeys } from '../dcb/lock-keys.js';
+import {
+  type TagArrays,
+  type TaggedAppendRow,
+  taggedAppendStatement,
+} from '../dcb/tagged-append-statement.js';
+import type { AnnalsTables } from '../schema/tables.js';
+import type { BatchArrays } from './append-function.js';
+import { groupAppendStatement } from './group-append-function.js';
+
+/** Most appends one group statement carries. */
+export const MAX_GROUP_MEMBERS = 64;
+/** Most events one group statement carries (a larger batch is sent on its own). */
+export const MAX_GROUP_EVENTS = 4096;
+/** Group statements in flight at once, each on its own connection; the next group forms meanwhile. */
+export const MAX_GROUPS_IN_FLIGHT = 4;
+
+/** One autocommit append waiting for its group: a stream, its expectation, its batch (no condition). */
+export interface GroupMember {
+  readonly streamId: string;
+  readonly expected: ExpectedRevisionValue;
+  readonly arrays: BatchArrays;
+  readonly tags: TagArrays;
+  readonly locks: LockKeys;
+}
+
+interface Waiting {
+  readonly member: GroupMember;
+  readonly resolve: (row: TaggedAppendRow | undefined) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: autocommit appends issued while others are on their way are sent together, as one
+ * `annals_append_group` statement (one round trip, one transaction, one commit). Each caller gets
+ * its own row: none when its expected revision failed, which fails nobody else. When the group
+ * statement fails (a duplicate event id, a lost connection), nothing of it was written and every
+ * member runs again on its own statement, so each caller gets the outcome a lone append would.
+ *
+ * An append is sent at the next turn of the event loop: appends issued together (in one turn) share
+ * a group; while {@link MAX_GROUPS_IN_FLIGHT} groups are in flight, arrivals wait for the next one.
+ */
+export class GroupCommit {
+  readonly #db: Kysely<AnnalsTables>;
+  readonly #schema: string;
+  readonly #waiting: Waiting[] = [];
+  #inFlight = 0;
+  #scheduled = false;
+
+  constructor(db: Kysely<AnnalsTables>, schema: string) {
+    this.#db = db;
+    this.#schema = schema;
+  }
+
+  /** True when `member` may share a group: no exclusive lock (a condition, or too many keys), not too large. */
+  static accepts(member: GroupMember): boolean {
+    return member.arrays.ids.length <= MAX_GROUP_EVENTS && !member.locks.exclusive.includes(true);
+  }
+
+  /** Runs `member` in the next group: its row, or undefined when nothing was written for it. */
+  append(member: GroupMember): Promise<TaggedAppendRow | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ member, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    // After the microtasks of this turn: callers released by the last group rejoin the next one.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    while (this.#inFlight < MAX_GROUPS_IN_FLIGHT && this.#waiting.length > 0) {
+      const group = this.#take();
+      this.#inFlight++;
+      void this.#send(group).finally(() => {
+        this.#inFlight--;
+        if (this.#waiting.length > 0) this.#schedule();
+      });
+    }
+  }
+
+  /** The next group: waiting appends in arrival order, up to the member and event limits. */
+  #take(): Waiting[] {
+    let events = 0;
+    let count = 0;
+    for (const waiting of this.#waiting) {
+      events += waiting.member.arrays.ids.length;
+      if (count > 0 && (count >= MAX_GROUP_MEMBERS || events > MAX_GROUP_EVENTS)) break;
+      count++;
+    }
+    return this.#waiting.splice(0, count);
+  }
+
+  async #send(group: Waiting[]): Promise<void> {
+    if (group.length === 1) return this.#alone(group[0]!);
+    let rows: Awaited<ReturnType<typeof this.runGroup>>;
+    try {
+      rows = await this.runGroup(group.map((w) => w.member));
+    } catch {
+      // Nothing of the group was written: each member on its own, with a lone append's outcome.
+      await Promise.all(group.map((waiting) => this.#alone(waiting)));
+      return;
+    }
+    for (const [i, waiting] of group.entries()) waiting.resolve(rows[i]);
+  }
+
+  async #alone(waiting: Waiting): Promise<void> {
+    try {
+      const { member } = waiting;
+      const statement = taggedAppendStatement({
+        schema: this.#schema,
+        ...member,
+        recordedAt: undefined,
+        condition: undefined,
+        after: undefined,
+        channel: undefined,
+      });
+      waiting.resolve((await statement.execute(this.#db)).rows[0]);
+    } catch (error) {
+      waiting.reject(error);
+    }
+  }
+
+  /** One group statement: per member, its row or undefined. */
+  private async runGroup(members: readonly GroupMember[]): Promise<(TaggedAppendRow | undefined)[]> {
+    const { rows } = await groupAppendStatement(this.#schema, members).execute(this.#db);
+    const byMember: (TaggedAppendRow | undefined)[] = members.map(() => undefined);
+    for (const row of rows) {
+      byMember[row.member - 1] = {
+        revision: row.revision,
+        first_position: row.first_position,
+        last_position: row.last_position,
+        conflict: null,
+      };
+    }
+    return byMember;
+  }
+}
