@@ -39,8 +39,9 @@ interface Waiting {
  * statement fails (a duplicate event id, a lost connection), nothing of it was written and every
  * member runs again on its own statement, so each caller gets the outcome a lone append would.
  *
- * An append is sent at the next turn of the event loop: appends issued together (in one turn) share
- * a group; while {@link MAX_GROUPS_IN_FLIGHT} groups are in flight, arrivals wait for the next one.
+ * An append that finds nothing on its way is sent at once, alone (sequential appends wait for
+ * nothing); otherwise it waits for the next turn of the event loop, so appends issued together share
+ * a group, and while {@link MAX_GROUPS_IN_FLIGHT} groups are in flight, for the next free slot.
  */
 export class GroupCommit {
   readonly #db: Kysely<AnnalsTables>;
@@ -62,7 +63,14 @@ export class GroupCommit {
   /** Runs `member` in the next group: its row, or undefined when nothing was written for it. */
   append(member: GroupMember): Promise<TaggedAppendRow | undefined> {
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ member, resolve, reject });
+      const waiting = { member, resolve, reject };
+      if (this.#inFlight === 0 && this.#waiting.length === 0) {
+        // Nothing on its way: no group to wait for, so a lone append pays no extra turn.
+        this.#inFlight++;
+        void this.#alone(waiting).finally(() => this.#done());
+        return;
+      }
+      this.#waiting.push(waiting);
       this.#schedule();
     });
   }
@@ -81,11 +89,13 @@ export class GroupCommit {
     while (this.#inFlight < MAX_GROUPS_IN_FLIGHT && this.#waiting.length > 0) {
       const group = this.#take();
       this.#inFlight++;
-      void this.#send(group).finally(() => {
-        this.#inFlight--;
-        if (this.#waiting.length > 0) this.#schedule();
-      });
+      void this.#send(group).finally(() => this.#done());
     }
+  }
+
+  #done(): void {
+    this.#inFlight--;
+    if (this.#waiting.length > 0) this.#schedule();
   }
 
   /** The next group: waiting appends in arrival order, up to the member and event limits. */
