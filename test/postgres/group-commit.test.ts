@@ -195,6 +195,27 @@ describe.skipIf(databaseUrl === undefined)('group commit (server)', () => {
     }
   });
 
+  it('groups that share streams all commit, each stream in revision order in the global log', async () => {
+    const { store } = await openCounting();
+    try {
+      const streams = ['shared-d', 'shared-a', 'shared-c', 'shared-b'];
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, worker) => {
+          for (let i = 0; i < 8; i++)
+            await store.append(streams[(worker + i) % 4]!, [event(worker * 100 + i)]);
+        }),
+      );
+      for (const streamId of streams) {
+        const stored = await toArray(store.readStream(streamId));
+        expect(stored).toHaveLength(32);
+        const positions = stored.map((e) => e.position);
+        expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('groupCommit: false runs one statement and one transaction per append', async () => {
     const { store, counting } = await openCounting({ groupCommit: false });
     try {

@@ -110,8 +110,11 @@ export class GroupCommit {
     return this.#waiting.splice(0, count);
   }
 
-  async #send(group: Waiting[]): Promise<void> {
-    if (group.length === 1) return this.#alone(group[0]!);
+  async #send(arrived: Waiting[]): Promise<void> {
+    if (arrived.length === 1) return this.#alone(arrived[0]!);
+    // Every group locks its streams' rows in the same order (by stream id, stable): two groups that
+    // share streams wait for each other, never deadlock.
+    const group = [...arrived].sort((a, b) => compare(a.member.streamId, b.member.streamId));
     let rows: Awaited<ReturnType<typeof this.runGroup>>;
     try {
       rows = await this.runGroup(group.map((w) => w.member));
@@ -154,4 +157,8 @@ export class GroupCommit {
     }
     return byMember;
   }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

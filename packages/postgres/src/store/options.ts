@@ -90,8 +90,8 @@ export interface PostgresEventStoreOptions extends Omit<EventRegistryOptions, 'e
    * Group commit (server only): autocommit appends issued together in this process, to different
    * streams, are sent as one statement and committed in one transaction; each caller still gets its
    * own result or its own error, and a failing append never fails the others. Appends inside a
-   * transaction, with an append condition, or with inline projections, imports and PGlite are never
-   * grouped. `false`: one statement and one transaction per append. Default true.
+   * transaction, with an append condition or with inline projections, imports with `recordedAt`
+   * and PGlite are never grouped. `false`: one statement and one transaction per append. Default true.
    */
   readonly groupCommit?: boolean;
   /** Where the store logs (pino's shape; a failing `subscribe` callback without `onError`). Default `consoleLogger`. */
