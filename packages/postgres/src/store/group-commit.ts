@@ -14,6 +14,8 @@ import { groupAppendStatement } from './group-append-function.js';
 export const MAX_GROUP_MEMBERS = 64;
 /** Most events one group statement carries (a larger batch is sent on its own). */
 export const MAX_GROUP_EVENTS = 4096;
+/** Fewest appends per group when waiting appends are spread over the free slots. */
+export const MIN_SPREAD_MEMBERS = 4;
 /** Group statements in flight at once, each on its own connection; the next group forms meanwhile. */
 export const MAX_GROUPS_IN_FLIGHT = 4;
 
@@ -41,7 +43,8 @@ interface Waiting {
  *
  * An append that finds nothing on its way is sent at once, alone (sequential appends wait for
  * nothing); otherwise it waits for the next turn of the event loop, so appends issued together share
- * a group, and while {@link MAX_GROUPS_IN_FLIGHT} groups are in flight, for the next free slot.
+ * a group. The waiting appends are spread over the free slots (at most {@link MAX_GROUPS_IN_FLIGHT}
+ * groups in flight); when none is free, they wait for the next.
  */
 export class GroupCommit {
   readonly #db: Kysely<AnnalsTables>;
@@ -87,7 +90,10 @@ export class GroupCommit {
 
   #flush(): void {
     while (this.#inFlight < MAX_GROUPS_IN_FLIGHT && this.#waiting.length > 0) {
-      const group = this.#take();
+      // Spread the waiting appends over the free slots (groups of at least MIN_SPREAD_MEMBERS): groups
+      // run side by side on their own connections, so one slow backend does not hold every caller.
+      const free = MAX_GROUPS_IN_FLIGHT - this.#inFlight;
+      const group = this.#take(Math.max(MIN_SPREAD_MEMBERS, Math.ceil(this.#waiting.length / free)));
       this.#inFlight++;
       void this.#send(group).finally(() => this.#done());
     }
@@ -99,12 +105,13 @@ export class GroupCommit {
   }
 
   /** The next group: waiting appends in arrival order, up to the member and event limits. */
-  #take(): Waiting[] {
+  #take(members: number): Waiting[] {
+    const most = Math.min(members, MAX_GROUP_MEMBERS);
     let events = 0;
     let count = 0;
     for (const waiting of this.#waiting) {
       events += waiting.member.arrays.ids.length;
-      if (count > 0 && (count >= MAX_GROUP_MEMBERS || events > MAX_GROUP_EVENTS)) break;
+      if (count > 0 && (count >= most || events > MAX_GROUP_EVENTS)) break;
       count++;
     }
     return this.#waiting.splice(0, count);
