@@ -6,7 +6,6 @@ import { eventTagsMigration } from '../dcb/dcb-schema.js';
 import { personalDataMigration } from '../personal-data/personal-data-schema.js';
 import { createTenantDirectory } from '../router/directory-schema.js';
 import { appendFunction } from '../store/append-function.js';
-import { groupAppendFunction } from '../store/group-append-function.js';
 import { messagingMigration } from './messaging-schema.js';
 import { processMigration } from './process-schema.js';
 import { projectionMigration, projectionPauseMigration } from './projection-schema.js';
@@ -113,12 +112,6 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
       async up(db) {
         await createTenantDirectory(db, schema);
         await createArchive(db, schema);
-      },
-    },
-    // Group commit: several autocommit appends in one statement and one transaction.
-    '0012_group_append': {
-      async up(db) {
-        await run(db, [groupAppendFunction(schema)]);
       },
     },
   };
