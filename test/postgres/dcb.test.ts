@@ -25,6 +25,7 @@ import type { Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { waitFor } from '../support/wait-for.js';
 import { targets, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('dcb');
@@ -85,8 +86,10 @@ describe.each(targets)('tags and append conditions on PostgreSQL (%s)', (target)
       );
       const old = await toArray(store.readStream('old-1'));
       expect(old.map((e) => e.tags)).toEqual([[], []]);
-      const byType = await toArray(store.readAll({ filter: { query: { items: [{ types: ['Old'] }] } } }));
-      expect(byType).toHaveLength(2);
+      // Written outside the store: readable once no other session's open transaction holds the horizon.
+      const byType = () => toArray(store.readAll({ filter: { query: { items: [{ types: ['Old'] }] } } }));
+      await waitFor(async () => (await byType()).length >= 2, 'the two old events readable by type');
+      expect(await byType()).toHaveLength(2);
       await expect(
         store.append('new-1', [{ type: 'New', data: {}, tags: ['t'] }], {
           condition: { failIfEventsMatch: { items: [{ types: ['Old'] }] } },
