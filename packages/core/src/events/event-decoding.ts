@@ -27,7 +27,7 @@ export function decodeEvent(row: StoredEvent, plan: DecodePlan, options?: Decode
     if (plan.failure !== undefined) throw upcastError(row, plan, { reason: plan.failure });
     if (plan.mode !== 'codec') {
       if (!owned) return freezeEvent(copyEvent(row, row.type, row.schemaVersion, row.data));
-      (row as { tags: readonly string[] }).tags = tagsOf(row);
+      (row as { tags: readonly string[] }).tags = tagsOf(row, true);
       return freezeEvent(row);
     }
   }
@@ -54,9 +54,7 @@ export function decodeEvent(row: StoredEvent, plan: DecodePlan, options?: Decode
   }
   const result = plan.definition!.schema.safeParse(data);
   if (!result.success) throw upcastError(row, plan, { issues: toIssues(result.error) });
-  const event = copyEvent(row, plan.target.type, plan.target.version, result.data);
-  if (owned) (event as { recordedAt: Date }).recordedAt = row.recordedAt;
-  return freezeEvent(event);
+  return freezeEvent(copyEvent(row, plan.target.type, plan.target.version, result.data, owned));
 }
 
 function upcastError(
@@ -82,9 +80,16 @@ function upcastError(
 
 /**
  * A new event with the row's identity and position, its own copy of `recordedAt` (a frozen Date still
- * changes through setTime()), and the given type, version and data.
+ * changes through setTime()) unless the row is `owned` (then its Date and tags are taken as they
+ * are), and the given type, version and data.
  */
-function copyEvent(row: StoredEvent, type: string, schemaVersion: number, data: unknown): StoredEvent {
+function copyEvent(
+  row: StoredEvent,
+  type: string,
+  schemaVersion: number,
+  data: unknown,
+  owned = false,
+): StoredEvent {
   return {
     id: row.id,
     type,
@@ -94,16 +99,20 @@ function copyEvent(row: StoredEvent, type: string, schemaVersion: number, data: 
     position: row.position,
     data,
     metadata: row.metadata,
-    recordedAt: new Date(row.recordedAt.getTime()),
-    tags: tagsOf(row),
+    recordedAt: owned ? row.recordedAt : new Date(row.recordedAt.getTime()),
+    tags: tagsOf(row, owned),
   };
 }
 
-/** The row's tags, frozen, as readers get them (an empty array when it has none). */
-function tagsOf(row: StoredEvent): readonly string[] {
+/**
+ * The row's tags, frozen, as readers get them (an empty array when it has none): a frozen copy, or
+ * when the row is `owned`, its own array frozen in place.
+ */
+function tagsOf(row: StoredEvent, owned: boolean): readonly string[] {
   const { tags } = row;
   if (tags === undefined || tags.length === 0) return noTags();
-  return Object.isFrozen(tags) ? tags : Object.freeze([...tags]);
+  if (Object.isFrozen(tags)) return tags;
+  return owned ? Object.freeze(tags) : Object.freeze([...tags]);
 }
 
 /** Freezes an event and what it holds: its Date, data and metadata (the other fields are primitives). */

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgument } from '@annals/core';
 import { Kysely, type PGlite as KyselyPGlite, PGliteDialect, PostgresDialect } from 'kysely';
+import type { ArrayRowsQuery } from '../store/event-pages.js';
 import type { ListenFn } from './notification-listener.js';
 
 /** Options passed to node-postgres' `Pool` (`max`, `idleTimeoutMillis`, `ssl`, ...). */
@@ -61,6 +62,8 @@ export interface OpenedConnection {
   readonly kysely: Kysely<any>;
   /** False for PGlite: one connection in one process. */
   readonly multiProcess: boolean;
+  /** Reads with array rows on the pool the store created (`{ connectionString }` only). */
+  readonly arrayRows?: ArrayRowsQuery | undefined;
   /** Opens a dedicated LISTEN on `channel`, when the connection allows one. */
   readonly listen: ((channel: string) => ListenFn) | undefined;
   /** Ends what the store created (a pool, a PGlite it opened); leaves what the caller passed alone. */
@@ -101,6 +104,9 @@ async function fromConnectionString(options: PostgresServerConnection): Promise<
   return {
     kysely,
     multiProcess: true,
+    // The hot reads skip Kysely here: node-postgres builds each row as an array, not an object.
+    arrayRows: async (text, values) =>
+      (await pool.query<unknown[]>({ text, values: values as unknown[], rowMode: 'array' })).rows,
     listen: (channel) =>
       listenWithPg(pg, options.listenConnectionString ?? options.connectionString, channel),
     close: () => kysely.destroy(),

@@ -6,11 +6,10 @@ import type { AnnalsTables } from '../schema/tables.js';
 /**
  * An events row as the store selects it: bigints as text (PGlite would turn int8 into a lossy
  * number), under their own names: an output column named `position` would make `ORDER BY position`
- * sort the text.
+ * sort the text. The columns come in this order, which array rows (see `event-pages.ts`) rely on.
  */
 export interface EventRow {
   readonly position_text: string;
-  readonly stream_id: string;
   readonly revision_text: string;
   readonly id: string;
   readonly type: string;
@@ -27,15 +26,15 @@ export interface EventRow {
   readonly stored_bytes: number;
   /** The event's tags; null when it has none. */
   readonly tags: string[] | null;
+  readonly stream_id: string;
 }
 
 /** An events row of {@link selectStreamEvents}: the reader knows the stream. */
 export type StreamEventRow = Omit<EventRow, 'stream_id'>;
 
-/** The output columns of {@link selectEvents}, to select them again from a subquery of it. */
+/** The output columns of {@link selectEvents}, in order, to select them again from a subquery of it. */
 export const EVENT_ROW_COLUMNS = [
   'position_text',
-  'stream_id',
   'revision_text',
   'id',
   'type',
@@ -45,9 +44,10 @@ export const EVENT_ROW_COLUMNS = [
   'recorded_us',
   'stored_bytes',
   'tags',
+  'stream_id',
 ] as const satisfies readonly (keyof EventRow)[];
 
-/** `select ... from events` with the columns of {@link EventRow}. */
+/** `select ... from events` with the columns of {@link EventRow}, in the order of {@link EVENT_ROW_COLUMNS}. */
 export function selectEvents(db: Kysely<AnnalsTables>) {
   return selectStreamEvents(db).select('stream_id');
 }
@@ -73,49 +73,68 @@ export function selectStreamEvents(db: Kysely<AnnalsTables>) {
   ]);
 }
 
+/** The metadata of events stored without any: one frozen object, shared (nothing can change it). */
+const NO_METADATA: EventMetadata = Object.freeze({}) as EventMetadata;
+
 /**
- * Turns a selected row into the {@link StoredEvent} the registry decodes. The result is new (a new
+ * The {@link StoredEvent} the registry decodes, from a row's values. The result is new (a new
  * object, a new Date, the driver's freshly parsed JSON), so it can be decoded with `{ owned: true }`.
+ * Every event gets the same shape (`tags` undefined when it has none), which keeps property access
+ * on them monomorphic.
  */
-export function toStoredEvent(row: EventRow): StoredEvent {
-  return storedEventOf(row, row.stream_id);
+export function storedEvent(
+  streamId: string,
+  position: string,
+  revision: string,
+  id: string,
+  type: string,
+  schemaVersion: number,
+  data: unknown,
+  metadata: unknown,
+  recordedUs: number | string,
+  tags: string[] | null,
+): StoredEvent {
+  return {
+    id,
+    type,
+    schemaVersion,
+    streamId,
+    revision: BigInt(revision),
+    position: BigInt(position),
+    data,
+    metadata: (metadata ?? NO_METADATA) as EventMetadata,
+    // Whole milliseconds, truncated towards the past as the timestamp text was.
+    recordedAt: new Date(Math.floor(Number(recordedUs) / 1000)),
+    tags: tags ?? undefined,
+  } as StoredEvent;
 }
 
-function storedEventOf(row: StreamEventRow, streamId: string): StoredEvent {
-  return {
-    id: row.id,
-    type: row.type,
-    schemaVersion: row.schema_version,
+/** {@link storedEvent} of an object row; `streamId` names the stream of a {@link StreamEventRow}. */
+export function toStoredEvent(row: StreamEventRow, streamId = (row as EventRow).stream_id): StoredEvent {
+  return storedEvent(
     streamId,
-    revision: BigInt(row.revision_text),
-    position: BigInt(row.position_text),
-    data: row.data,
-    metadata: (row.metadata ?? {}) as EventMetadata,
-    // Whole milliseconds, truncated towards the past as the timestamp text was.
-    recordedAt: new Date(Math.floor(Number(row.recorded_us) / 1000)),
-    ...(row.tags === null ? {} : { tags: row.tags }),
-  };
+    row.position_text,
+    row.revision_text,
+    row.id,
+    row.type,
+    row.schema_version,
+    row.data,
+    row.metadata,
+    row.recorded_us,
+    row.tags,
+  );
 }
 
 const OWNED = Object.freeze({ owned: true });
 
+/** Decodes a stored event built for this read alone: its objects are frozen in place. */
+export function decodeOwned(registry: EventRegistry, event: StoredEvent): RecordedEvent {
+  return registry.decode(event, OWNED);
+}
+
 /** Decodes a selected row; the row's objects are this read's own, so they are frozen in place. */
 export function decodeRow(registry: EventRegistry, row: EventRow): RecordedEvent {
-  return registry.decode(storedEventOf(row, row.stream_id), OWNED);
-}
-
-/** {@link decodeRow} for a row of {@link selectStreamEvents}: the caller names the stream. */
-export function decodeStreamRow(
-  registry: EventRegistry,
-  row: StreamEventRow,
-  streamId: string,
-): RecordedEvent {
-  return registry.decode(storedEventOf(row, streamId), OWNED);
-}
-
-/** The stored sizes of a page's rows. */
-export function storedBytes(rows: readonly StreamEventRow[]): number[] {
-  return rows.map((row) => Number(row.stored_bytes));
+  return registry.decode(toStoredEvent(row), OWNED);
 }
 
 /** The horizon, `xmin << 20`, of the current snapshot: every position below it is final. */

@@ -9,7 +9,8 @@ import {
 import { sql, type Transaction } from 'kysely';
 import type { PostgresProjectionContext } from '../projection/postgres-projection-runner.js';
 import { appendToStream, isStreamOrderConflict, MAX_REORDER_ATTEMPTS } from './append.js';
-import { decodeStreamRow, type StreamEventRow, selectStreamEvents } from './event-rows.js';
+import { fetchEventPage } from './event-pages.js';
+import { decodeOwned, selectStreamEvents } from './event-rows.js';
 import type { PostgresAppendOptions } from './options.js';
 import type { StoreContext } from './store-context.js';
 import { runTransactionOf } from './transaction.js';
@@ -95,13 +96,16 @@ async function writtenByThisTransaction(
   count: number,
 ): Promise<RecordedEvent[]> {
   const from = result.nextExpectedRevision - BigInt(count - 1);
-  const rows = (await selectStreamEvents(ctx.dbOf(tx))
-    .where('stream_id', '=', streamId)
-    .where('revision', '>=', from.toString())
-    .where('revision', '<=', result.nextExpectedRevision.toString())
-    .where(sql<boolean>`(position >> 20) = pg_current_xact_id_if_assigned()::text::bigint`)
-    .orderBy('revision')
-    .execute()) as StreamEventRow[];
-  const opened = await ctx.settings.registry.personalData.open(rows, { transaction: tx });
-  return opened.map((row) => decodeStreamRow(ctx.settings.registry, row, streamId));
+  const { events } = await fetchEventPage(
+    selectStreamEvents(ctx.dbOf(tx))
+      .where('stream_id', '=', streamId)
+      .where('revision', '>=', from.toString())
+      .where('revision', '<=', result.nextExpectedRevision.toString())
+      .where(sql<boolean>`(position >> 20) = pg_current_xact_id_if_assigned()::text::bigint`)
+      .orderBy('revision'),
+    undefined,
+    streamId,
+  );
+  const opened = await ctx.settings.registry.personalData.open(events, { transaction: tx });
+  return opened.map((row) => decodeOwned(ctx.settings.registry, row));
 }

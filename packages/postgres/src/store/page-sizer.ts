@@ -19,12 +19,10 @@ export class PageSizer {
     return this.#limit;
   }
 
-  /** Learns from a page: `bytes` is the stored size of each row read. */
-  record(bytes: readonly number[]): void {
-    if (bytes.length === 0) return;
-    let total = 0;
-    for (const b of bytes) total += b;
-    const average = Math.max(1, total / bytes.length);
+  /** Learns from a page of `rows` rows whose stored sizes add up to `bytes`. */
+  record(rows: number, bytes: number): void {
+    if (rows === 0) return;
+    const average = Math.max(1, bytes / rows);
     this.#limit = Math.max(1, Math.min(this.#maxRows, Math.floor(this.#targetBytes / average)));
   }
 }

@@ -104,7 +104,7 @@ export class PostgresEventStore
       const shared = lentConnection(connection);
       return new PostgresEventStore(
         shared,
-        new StoreContext(shared.kysely, settings, shared.multiProcess),
+        new StoreContext(shared.kysely, settings, shared.multiProcess, shared.arrayRows),
         logger,
         id,
       );
@@ -144,7 +144,7 @@ export class PostgresEventStore
     settings.ownKeys?.attach({ kysely: opened.kysely, schema: settings.schema });
     const store = new PostgresEventStore(
       opened,
-      new StoreContext(opened.kysely, settings, opened.multiProcess),
+      new StoreContext(opened.kysely, settings, opened.multiProcess, opened.arrayRows),
       options.logger,
     );
     try {

@@ -7,21 +7,24 @@ import {
   type RecordedEvent,
   StreamNotFound,
 } from '@annals/core';
-import { assertEventFilter, assertStreamId, toBigIntOption, toMaxCount } from '@annals/core/adapter';
+import {
+  assertEventFilter,
+  assertStreamId,
+  type StoredEvent,
+  toBigIntOption,
+  toMaxCount,
+} from '@annals/core/adapter';
 import { type Kysely, sql } from 'kysely';
 import { queryPredicate, type StoredQuery, storedQuery } from '../dcb/query-predicate.js';
 import type { AnnalsTables } from '../schema/tables.js';
+import { type ArrayRowsQuery, type EventPage, eventPageReader } from './event-pages.js';
 import {
   belowHorizonOf,
-  decodeRow,
-  decodeStreamRow,
+  decodeOwned,
   EVENT_ROW_COLUMNS,
-  type EventRow,
   HORIZON,
-  type StreamEventRow,
   selectEvents,
   selectStreamEvents,
-  storedBytes,
 } from './event-rows.js';
 import type { PostgresReadStreamOptions } from './options.js';
 import { PageSizer } from './page-sizer.js';
@@ -49,37 +52,42 @@ export async function* readStream(
   await ctx.ensureVerified(db);
   const { registry, pageSize, pageBytes } = ctx.settings;
   const sizer = new PageSizer(pageSize, pageBytes);
-  const readPage = (cursor: bigint | undefined, limit: number) => async () => {
-    let query = selectStreamEvents(db).where('stream_id', '=', streamId);
-    if (cursor !== undefined) query = query.where('revision', backwards ? '<=' : '>=', String(cursor));
-    return (await query
-      .orderBy('revision', backwards ? 'desc' : 'asc')
-      .limit(limit)
-      .execute()
-      .catch(unavailable(`a read of stream ${streamId}`))) as StreamEventRow[];
-  };
+  const readRows = eventPageReader(
+    (cursor, limit) => {
+      let query = selectStreamEvents(db).where('stream_id', '=', streamId);
+      if (cursor !== undefined) query = query.where('revision', backwards ? '<=' : '>=', cursor);
+      return query.orderBy('revision', backwards ? 'desc' : 'asc').limit(limit);
+    },
+    ctx.arrayRowsOf(options.transaction),
+    streamId,
+  );
+  const readPage = (cursor: bigint | undefined, limit: number) => () =>
+    readRows(cursor === undefined ? undefined : String(cursor), limit).catch(
+      unavailable(`a read of stream ${streamId}`),
+    );
   // Outside a transaction, with a pool, the next page is fetched while this one is handed out.
   const ahead =
-    options.transaction === undefined && ctx.multiProcess ? new ReadAhead<StreamEventRow[]>() : undefined;
+    options.transaction === undefined && ctx.multiProcess ? new ReadAhead<EventPage>() : undefined;
   let cursor = from;
   let count = 0;
   let firstPage = true;
   while (count < max) {
     const limit = Math.min(sizer.limit, max - count);
     const key = `${cursor}:${limit}`;
-    const rows = await (ahead?.take(key, readPage(cursor, limit)) ?? readPage(cursor, limit)());
+    const page = await (ahead?.take(key, readPage(cursor, limit)) ?? readPage(cursor, limit)());
+    const rows = page.events;
     if (firstPage && rows.length === 0 && (await currentRevision(db, streamId)) === 'no_stream') {
       throw new StreamNotFound(streamId);
     }
     firstPage = false;
-    sizer.record(storedBytes(rows));
+    sizer.record(rows.length, page.bytes);
     // The next page, if any: this one is full, and does not end the stream backwards or the count.
-    const last = rows.length === limit ? BigInt(rows[rows.length - 1]!.revision_text) : undefined;
+    const last = rows.length === limit ? rows[rows.length - 1]!.revision : undefined;
     const next =
       last === undefined || (backwards && last === 0n) ? undefined : backwards ? last - 1n : last + 1n;
     const nextLimit = Math.min(sizer.limit, max - count - rows.length);
     for (const row of await registry.personalData.open(rows, options)) {
-      yield decodeStreamRow(registry, row, streamId);
+      yield decodeOwned(registry, row);
       count++;
       // The reader asked for more than the first event: start on the next page.
       if (ahead !== undefined && !ahead.started && next !== undefined && nextLimit > 0) {
@@ -107,10 +115,11 @@ export async function* readAll(ctx: StoreContext, options: ReadAllOptions): Asyn
   let count = 0;
   let waitUntil: number | undefined;
   let delayMs = 5;
+  const readRows = allPageReader(ctx.db, filter, ctx.arrayRows);
   const readPage = (from: bigint, limit: number) => () =>
-    readAllPage(ctx.db, from, limit, filter).catch(unavailable('a read of the global log'));
+    readRows(from, limit).catch(unavailable('a read of the global log'));
   // With a pool, the next page is fetched while this one is handed out.
-  const ahead = ctx.multiProcess ? new ReadAhead<EventRow[]>() : undefined;
+  const ahead = ctx.multiProcess ? new ReadAhead<EventPage>() : undefined;
   // Without a type filter every row is yielded, so the page need not exceed what is still wanted.
   const limitAfter = (yielded: number) =>
     filter.types === undefined && filter.query === undefined
@@ -118,10 +127,11 @@ export async function* readAll(ctx: StoreContext, options: ReadAllOptions): Asyn
       : sizer.limit;
   for (;;) {
     const limit = limitAfter(count);
-    const rows = await (ahead?.take(`${cursor}:${limit}`, readPage(cursor, limit)) ??
+    const page = await (ahead?.take(`${cursor}:${limit}`, readPage(cursor, limit)) ??
       readPage(cursor, limit)());
-    sizer.record(storedBytes(rows));
-    if (rows.length > 0) cursor = BigInt(rows[rows.length - 1]!.position_text) + 1n;
+    const rows = page.events;
+    sizer.record(rows.length, page.bytes);
+    if (rows.length > 0) cursor = rows[rows.length - 1]!.position + 1n;
     const full = rows.length === limit;
     // Only known without a type filter (every row is yielded); with one, a page read ahead for
     // another limit than the one finally wanted is dropped.
@@ -162,31 +172,35 @@ export async function horizon(db: Kysely<AnnalsTables>): Promise<bigint> {
 }
 
 /**
- * One page of the global log from `cursor` (inclusive), below the horizon, in position order. The
+ * Reads pages of the global log: each from a cursor (inclusive), below the horizon, in position order. The
  * horizon is applied after the LIMIT (see {@link belowHorizonOf}): an open-ended range under a LIMIT
  * is an ordered index scan whatever the statistics say, and rows at or above the horizon can only
  * end the page, which then comes back short, as a page at the end of what is readable does.
+ * `arrayRows`: the store's own pool (see {@link eventPageReader}).
  */
-export async function readAllPage(
+export function allPageReader(
   db: Kysely<AnnalsTables>,
-  cursor: bigint,
-  limit: number,
   filter: CompiledFilter,
-): Promise<EventRow[]> {
-  let query = selectEvents(db).select('position').where('position', '>=', String(cursor));
-  if (filter.storedTypes !== undefined) {
-    query = query.where(sql<boolean>`type = any(${filter.storedTypes}::text[])`);
-  }
-  if (filter.streamPrefix !== undefined) {
-    query = query.where(sql<boolean>`starts_with(stream_id, ${filter.streamPrefix}::text)`);
-  }
-  if (filter.query !== undefined) query = query.where(queryPredicate(filter.query));
-  return (await db
-    .selectFrom(query.orderBy('position').limit(limit).as('page'))
-    .select(EVENT_ROW_COLUMNS)
-    .where(belowHorizonOf(sql.ref('page.position')))
-    .orderBy('page.position')
-    .execute()) as EventRow[];
+  arrayRows: ArrayRowsQuery | undefined,
+): (cursor: bigint, limit: number) => Promise<EventPage> {
+  const read = eventPageReader((cursor, limit) => {
+    let query = selectEvents(db)
+      .select('position')
+      .where('position', '>=', cursor ?? '0');
+    if (filter.storedTypes !== undefined) {
+      query = query.where(sql<boolean>`type = any(${filter.storedTypes}::text[])`);
+    }
+    if (filter.streamPrefix !== undefined) {
+      query = query.where(sql<boolean>`starts_with(stream_id, ${filter.streamPrefix}::text)`);
+    }
+    if (filter.query !== undefined) query = query.where(queryPredicate(filter.query));
+    return db
+      .selectFrom(query.orderBy('position').limit(limit).as('page'))
+      .select(EVENT_ROW_COLUMNS)
+      .where(belowHorizonOf(sql.ref('page.position')))
+      .orderBy('page.position');
+  }, arrayRows);
+  return (cursor, limit) => read(String(cursor), limit);
 }
 
 /** An {@link EventFilter} checked and split into what SQL filters and what decoding filters. */
@@ -212,13 +226,13 @@ export function compileFilter(registry: EventRegistry, options: EventFilter | un
   return { types: new Set(types), storedTypes, streamPrefix, query };
 }
 
-/** The decoded event of `row`, or undefined when the filter's types exclude it. */
+/** The decoded event of `row` (this read's own), or undefined when the filter's types exclude it. */
 export function decodeIfMatching(
   registry: EventRegistry,
-  row: EventRow,
+  row: StoredEvent,
   filter: CompiledFilter,
 ): RecordedEvent | undefined {
-  const event = decodeRow(registry, row);
+  const event = decodeOwned(registry, row);
   if (filter.types !== undefined && !filter.types.has(event.type)) return undefined;
   if (filter.query !== undefined && !matchesQuery(filter.query.query, event)) return undefined;
   return event;

@@ -5,6 +5,7 @@ import { notificationChannel } from '../schema/schema-name.js';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';
 import type { AnnalsTables } from '../schema/tables.js';
 import { verifySchema } from '../schema/verify.js';
+import type { ArrayRowsQuery } from './event-pages.js';
 import type { Settings } from './options.js';
 import { PostCommitNotifier } from './post-commit-notifier.js';
 
@@ -19,6 +20,11 @@ export class StoreContext {
   readonly kysely: Kysely<any>;
   /** The store's own queries: no plugins (a CamelCasePlugin would rename our columns), our schema. */
   readonly db: Kysely<AnnalsTables>;
+  /**
+   * Runs a read on the pool the store owns with array rows, outside transactions; undefined on PGlite
+   * and on a caller's Kysely instance (their reads go through Kysely).
+   */
+  readonly arrayRows: ArrayRowsQuery | undefined;
   /** Several processes share the database (a server), so reads may run ahead on other connections. */
   readonly multiProcess: boolean;
   /** The NOTIFY channel appends signal on, or undefined when notifications are off. */
@@ -37,11 +43,17 @@ export class StoreContext {
   #verified: Promise<void> | undefined;
   #closed = false;
 
-  constructor(kysely: Kysely<any>, settings: Settings, multiProcess: boolean) {
+  constructor(
+    kysely: Kysely<any>,
+    settings: Settings,
+    multiProcess: boolean,
+    arrayRows: ArrayRowsQuery | undefined = undefined,
+  ) {
     this.settings = settings;
     this.kysely = kysely;
     this.db = annalsDb(kysely, settings.schema);
     this.multiProcess = multiProcess;
+    this.arrayRows = arrayRows;
     this.channel = settings.notify ? notificationChannel(settings.schema) : undefined;
     const channel = this.channel;
     this.#postCommit =
@@ -60,6 +72,11 @@ export class StoreContext {
   /** The store's queries inside `transaction`, or on the store's own connection. */
   dbOf(transaction: Transaction<any> | undefined): Kysely<AnnalsTables> {
     return transaction === undefined ? this.db : annalsDb(transaction, this.schema);
+  }
+
+  /** {@link arrayRows} outside `transaction`; undefined inside one (its queries run on its connection). */
+  arrayRowsOf(transaction: Transaction<any> | undefined): ArrayRowsQuery | undefined {
+    return transaction === undefined ? this.arrayRows : undefined;
   }
 
   get closed(): boolean {

@@ -14,9 +14,10 @@ import {
 } from '@annals/core/adapter';
 import type { NotificationListener } from '../connection/notification-listener.js';
 import { isTransientError } from './database-errors.js';
-import { decodeStreamRow, type StreamEventRow, selectStreamEvents, storedBytes } from './event-rows.js';
+import { fetchEventPage } from './event-pages.js';
+import { decodeOwned, selectStreamEvents } from './event-rows.js';
 import { PageSizer } from './page-sizer.js';
-import { compileFilter, decodeIfMatching, horizon, readAllPage } from './read.js';
+import { allPageReader, compileFilter, decodeIfMatching, horizon } from './read.js';
 import type { StoreContext } from './store-context.js';
 import { SubscriptionOutage } from './subscription-outage.js';
 
@@ -43,17 +44,21 @@ export class StoreSubscriptions {
     const sizer = new PageSizer(ctx.settings.pageSize, ctx.settings.pageBytes);
     return this.#track(async () => {
       const limit = sizer.limit;
-      const rows = (await selectStreamEvents(ctx.db)
-        .where('stream_id', '=', streamId)
-        .where('revision', '>=', String(next))
-        .orderBy('revision')
-        .limit(limit)
-        .execute()) as StreamEventRow[];
-      sizer.record(storedBytes(rows));
-      if (rows.length > 0) next = BigInt(rows[rows.length - 1]!.revision_text) + 1n;
+      const page = await fetchEventPage(
+        selectStreamEvents(ctx.db)
+          .where('stream_id', '=', streamId)
+          .where('revision', '>=', String(next))
+          .orderBy('revision')
+          .limit(limit),
+        ctx.arrayRows,
+        streamId,
+      );
+      const rows = page.events;
+      sizer.record(rows.length, page.bytes);
+      if (rows.length > 0) next = rows[rows.length - 1]!.revision + 1n;
       return {
         events: (await ctx.settings.registry.personalData.open(rows)).map((row) =>
-          decodeStreamRow(ctx.settings.registry, row, streamId),
+          decodeOwned(ctx.settings.registry, row),
         ),
         more: rows.length === limit,
       };
@@ -67,19 +72,21 @@ export class StoreSubscriptions {
     let cursor = toBigIntOption('fromPosition', options.fromPosition) ?? 0n;
     const filter = compileFilter(ctx.settings.registry, options.filter);
     const sizer = new PageSizer(ctx.settings.pageSize, ctx.settings.pageBytes);
+    const readPage = allPageReader(ctx.db, filter, ctx.arrayRows);
     return this.#track(async ({ draining }) => {
       // Closing: the store's own last append must be below the horizon of a read that began after.
       const target = draining ? ctx.drainTarget : undefined;
       const reached = target === undefined || cursor > target || (await horizon(ctx.db)) > target;
       const limit = sizer.limit;
-      const rows = await readAllPage(ctx.db, cursor, limit, filter);
-      sizer.record(storedBytes(rows));
+      const page = await readPage(cursor, limit);
+      const rows = page.events;
+      sizer.record(rows.length, page.bytes);
       const events: RecordedEvent[] = [];
       for (const row of await ctx.settings.registry.personalData.open(rows)) {
         const event = decodeIfMatching(ctx.settings.registry, row, filter);
         if (event !== undefined) events.push(event);
       }
-      if (rows.length > 0) cursor = BigInt(rows[rows.length - 1]!.position_text) + 1n;
+      if (rows.length > 0) cursor = rows[rows.length - 1]!.position + 1n;
       return { events, more: rows.length === limit, caughtUp: reached || (target ?? cursor) < cursor };
     });
   }

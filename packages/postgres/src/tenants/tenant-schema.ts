@@ -26,6 +26,7 @@ export function lentConnection(connection: OpenedConnection): OpenedConnection {
   return {
     kysely: connection.kysely,
     multiProcess: connection.multiProcess,
+    arrayRows: connection.arrayRows,
     listen: connection.listen,
     close: async () => {},
   };
