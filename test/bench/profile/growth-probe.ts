@@ -29,6 +29,20 @@ const BATCH = 100;
 const STREAM = 10_000;
 const CATCH_UP = 100_000;
 
+/** The last read statement the store sent of each kind, as it sent it, to EXPLAIN it. */
+const sent: { stream?: { text: string; values: unknown[] }; all?: { text: string; values: unknown[] } } = {};
+const originalQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  const config = args[0] as string | { text?: string; values?: unknown[] };
+  const text = typeof config === 'string' ? config : config?.text;
+  const values = (typeof config === 'string' ? args[1] : config?.values) as unknown[] | undefined;
+  if (text !== undefined && values !== undefined && text.includes('"events"') && !text.includes('EXPLAIN')) {
+    if (text.includes('"revision" >=')) sent.stream = { text, values };
+    else if (text.includes('"position" >=')) sent.all = { text, values };
+  }
+  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof originalQuery;
+
 const url = process.env.DATABASE_URL;
 if (url === undefined) throw new Error('set DATABASE_URL');
 const admin = new pg.Client({ connectionString: url });
@@ -126,25 +140,24 @@ async function measure(s: EventStore, label: string): Promise<Figures> {
   return figures;
 }
 
-/** The plans and buffers of one page of each read, as the store sends them. */
-async function explainRead(streamId: string, from: bigint): Promise<void> {
-  const stream = await admin.query(
-    `EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) SELECT position::text, revision::text, id, type, schema_version, data,
-       nullif(metadata, '{}'::jsonb), round(date_part('epoch', recorded_at) * 1000000),
-       pg_column_size(data) + pg_column_size(metadata), tags
-     FROM ${SCHEMA}.events WHERE stream_id = $1 AND revision >= $2 ORDER BY revision LIMIT 1000`,
-    [streamId, '5000'],
-  );
-  const all = await admin.query(
-    `EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) SELECT * FROM (SELECT position, stream_id, data FROM ${SCHEMA}.events
-       WHERE position >= $1 ORDER BY position LIMIT 1000) page
-     WHERE page.position < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20) ORDER BY page.position`,
-    [String(from + 50_000n)],
-  );
-  for (const [name, plan] of [
-    ['readStream page', stream],
-    ['readAll page', all],
-  ] as const) {
+/** The plans and buffers of a page of each read (in the middle of it), as the store sent it. */
+async function explainRead(_streamId: string, from: bigint): Promise<void> {
+  const pages = [
+    // The cursor, wherever it goes (the stream's page names it twice), in the middle of the read.
+    [
+      'readStream page',
+      sent.stream,
+      (values: unknown[]) => values.map((v) => (v === values[1] ? '5000' : v)),
+    ],
+    [
+      'readAll page',
+      sent.all,
+      (values: unknown[]) => values.map((v) => (v === values[0] ? String(from + 50_000n) : v)),
+    ],
+  ] as const;
+  for (const [name, statement, at] of pages) {
+    if (statement === undefined) continue;
+    const plan = await admin.query(`EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`, at(statement.values));
     process.stdout.write(`  ${name}:\n`);
     for (const row of plan.rows) process.stdout.write(`    ${String(row['QUERY PLAN'])}\n`);
   }

@@ -67,8 +67,15 @@ const LIMIT = '\u0000annals:limit';
 interface PageStatement {
   readonly sql: string;
   readonly parameters: readonly unknown[];
-  readonly cursorAt: number;
-  readonly limitAt: number;
+  /** Where the cursor and the limit go among the parameters (each may appear more than once). */
+  readonly cursorAt: readonly number[];
+  readonly limitAt: readonly number[];
+}
+
+function indexesOf(values: readonly unknown[], value: unknown): number[] {
+  const found: number[] = [];
+  for (let i = 0; i < values.length; i++) if (values[i] === value) found.push(i);
+  return found;
 }
 
 /**
@@ -94,10 +101,10 @@ export function eventPageReader(
       statement = {
         sql: compiled.sql,
         parameters: compiled.parameters,
-        cursorAt: compiled.parameters.indexOf(CURSOR),
-        limitAt: compiled.parameters.indexOf(LIMIT),
+        cursorAt: indexesOf(compiled.parameters, CURSOR),
+        limitAt: indexesOf(compiled.parameters, LIMIT),
       };
-      if (statement.limitAt < 0 || (cursor !== undefined && statement.cursorAt < 0)) {
+      if (statement.limitAt.length === 0 || (cursor !== undefined && statement.cursorAt.length === 0)) {
         // Not a statement of this shape: compile every page.
         return fetchEventPage(build(cursor, limit), arrayRows, streamId);
       }
@@ -105,8 +112,8 @@ export function eventPageReader(
       else withCursor = statement;
     }
     const values = statement.parameters.slice();
-    if (cursor !== undefined) values[statement.cursorAt] = cursor;
-    values[statement.limitAt] = limit;
+    if (cursor !== undefined) for (const i of statement.cursorAt) values[i] = cursor;
+    for (const i of statement.limitAt) values[i] = limit;
     return fromArrays(await arrayRows(statement.sql, values), streamId);
   };
 }

@@ -53,11 +53,10 @@ export async function* readStream(
   const { registry, pageSize, pageBytes } = ctx.settings;
   const sizer = new PageSizer(pageSize, pageBytes);
   const readRows = eventPageReader(
-    (cursor, limit) => {
-      let query = selectStreamEvents(db).where('stream_id', '=', streamId);
-      if (cursor !== undefined) query = query.where('revision', backwards ? '<=' : '>=', cursor);
-      return query.orderBy('revision', backwards ? 'desc' : 'asc').limit(limit);
-    },
+    (cursor, limit) =>
+      streamPage(db, streamId, cursor, limit, backwards)
+        .orderBy('revision', backwards ? 'desc' : 'asc')
+        .limit(limit),
     ctx.arrayRowsOf(options.transaction),
     streamId,
   );
@@ -97,6 +96,37 @@ export async function* readStream(
     if (next === undefined) return;
     cursor = next;
   }
+}
+
+/**
+ * The rows of one page of a stream: from `cursor` (inclusive; the stream's end when undefined) on,
+ * and no further than `limit` revisions from the first row there is. A stream's rows in the events
+ * table have consecutive revisions (archiving moves a whole stream, or every event below a position:
+ * a prefix of each stream), so the page is exactly the `limit` rows wanted. The bound keeps the
+ * statement's work to one page whatever the plan: without it, when the statistics estimate few rows
+ * for the stream (a young table, a stream grown since the last ANALYZE), PostgreSQL reads every
+ * remaining row of the stream through a bitmap scan and sorts them, for every page.
+ */
+export function streamPage(
+  db: Kysely<AnnalsTables>,
+  streamId: string,
+  cursor: string | undefined,
+  limit: number,
+  backwards: boolean,
+) {
+  const edge = db
+    .selectFrom('events as edge')
+    .where('edge.stream_id', '=', streamId)
+    .select((eb) => (backwards ? eb.fn.max('edge.revision') : eb.fn.min('edge.revision')).as('revision'));
+  let query = selectStreamEvents(db).where('stream_id', '=', streamId);
+  if (backwards) {
+    const from = cursor === undefined ? edge : edge.where('edge.revision', '<=', cursor);
+    if (cursor !== undefined) query = query.where('revision', '<=', cursor);
+    return query.where(sql<boolean>`revision > (${from}) - ${limit}::bigint`);
+  }
+  const from = cursor === undefined ? edge : edge.where('edge.revision', '>=', cursor);
+  if (cursor !== undefined) query = query.where('revision', '>=', cursor);
+  return query.where(sql<boolean>`revision < (${from}) + ${limit}::bigint`);
 }
 
 /**

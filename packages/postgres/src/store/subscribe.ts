@@ -15,9 +15,9 @@ import {
 import type { NotificationListener } from '../connection/notification-listener.js';
 import { isTransientError } from './database-errors.js';
 import { fetchEventPage } from './event-pages.js';
-import { decodeOwned, selectStreamEvents } from './event-rows.js';
+import { decodeOwned } from './event-rows.js';
 import { PageSizer } from './page-sizer.js';
-import { allPageReader, compileFilter, decodeIfMatching, horizon } from './read.js';
+import { allPageReader, compileFilter, decodeIfMatching, horizon, streamPage } from './read.js';
 import type { StoreContext } from './store-context.js';
 import { SubscriptionOutage } from './subscription-outage.js';
 
@@ -45,11 +45,7 @@ export class StoreSubscriptions {
     return this.#track(async () => {
       const limit = sizer.limit;
       const page = await fetchEventPage(
-        selectStreamEvents(ctx.db)
-          .where('stream_id', '=', streamId)
-          .where('revision', '>=', String(next))
-          .orderBy('revision')
-          .limit(limit),
+        streamPage(ctx.db, streamId, String(next), limit, false).orderBy('revision').limit(limit),
         ctx.arrayRows,
         streamId,
       );
