@@ -10,6 +10,7 @@
  * (EXPLAIN ANALYZE, BUFFERS), and whether autovacuum was working on the tables during a measurement.
  * The data goes to the schema `annals_growth_probe`, dropped at the end.
  */
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { EventStore } from '@annals/core';
 import { PostgresEventStore } from '@annals/postgres';
@@ -30,13 +31,24 @@ const STREAM = 10_000;
 const CATCH_UP = 100_000;
 
 /** The last read statement the store sent of each kind, as it sent it, to EXPLAIN it. */
-const sent: { stream?: { text: string; values: unknown[] }; all?: { text: string; values: unknown[] } } = {};
+const sent: {
+  stream?: { text: string; values: unknown[] };
+  all?: { text: string; values: unknown[] };
+  append?: { text: string; values: unknown[] };
+} = {};
 const originalQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   const config = args[0] as string | { text?: string; values?: unknown[] };
   const text = typeof config === 'string' ? config : config?.text;
   const values = (typeof config === 'string' ? args[1] : config?.values) as unknown[] | undefined;
-  if (text !== undefined && values !== undefined && text.includes('"events"') && !text.includes('EXPLAIN')) {
+  if (text?.includes('annals_append') && values !== undefined && !text.includes('EXPLAIN')) {
+    sent.append = { text, values };
+  } else if (
+    text !== undefined &&
+    values !== undefined &&
+    text.includes('"events"') &&
+    !text.includes('EXPLAIN')
+  ) {
     if (text.includes('"revision" >=')) sent.stream = { text, values };
     else if (text.includes('"position" >=')) sent.all = { text, values };
   }
@@ -155,6 +167,17 @@ async function explainRead(_streamId: string, from: bigint): Promise<void> {
       (values: unknown[]) => values.map((v) => (v === values[0] ? String(from + 50_000n) : v)),
     ],
   ] as const;
+  // A batch append to a new stream, in a rolled-back transaction: the buffers and WAL it costs.
+  if (sent.append !== undefined) {
+    const values = sent.append.values.map((v, k) =>
+      k === 0 ? uniqueName('explain') : k === 4 ? (v as string[]).map(() => randomUUID()) : v,
+    );
+    await admin.query('BEGIN');
+    const plan = await admin.query(`EXPLAIN (ANALYZE, BUFFERS, WAL) ${sent.append.text}`, values);
+    await admin.query('ROLLBACK');
+    process.stdout.write(`  batch append:\n`);
+    for (const row of plan.rows) process.stdout.write(`    ${String(row['QUERY PLAN'])}\n`);
+  }
   for (const [name, statement, at] of pages) {
     if (statement === undefined) continue;
     const plan = await admin.query(`EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`, at(statement.values));
