@@ -73,9 +73,6 @@ export function selectStreamEvents(db: Kysely<AnnalsTables>) {
   ]);
 }
 
-/** The metadata of events stored without any: one frozen object, shared (nothing can change it). */
-const NO_METADATA: EventMetadata = Object.freeze({}) as EventMetadata;
-
 /**
  * The {@link StoredEvent} the registry decodes, from a row's values. The result is new (a new
  * object, a new Date, the driver's freshly parsed JSON), so it can be decoded with `{ owned: true }`.
@@ -102,7 +99,8 @@ export function storedEvent(
     revision: BigInt(revision),
     position: BigInt(position),
     data,
-    metadata: (metadata ?? NO_METADATA) as EventMetadata,
+    // Empty metadata is an object of each event's own, as every read gives it.
+    metadata: (metadata ?? {}) as EventMetadata,
     // Whole milliseconds, truncated towards the past as the timestamp text was.
     recordedAt: new Date(Math.floor(Number(recordedUs) / 1000)),
     tags: tags ?? undefined,
