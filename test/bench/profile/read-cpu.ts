@@ -10,6 +10,7 @@
  *
  * The data goes to the schema `annals_read_cpu`, dropped at the end.
  */
+import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { EventStore } from '@annals/core';
 import { PostgresEventStore } from '@annals/postgres';
@@ -44,16 +45,36 @@ await createBaselineTable(target, SCHEMA);
 interface Sample {
   readonly wallMs: number;
   readonly cpuMs: number;
+  /** Garbage collections during the sample, and the time they took. */
+  readonly gcs: number;
+  readonly gcMs: number;
 }
+
+/** Garbage collections so far (every kind), as the runtime reports them. */
+const gc = { count: 0, ms: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.count++;
+    gc.ms += entry.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 async function sample(work: () => Promise<number>, expected: number): Promise<Sample> {
   const cpu = process.cpuUsage();
+  const before = { ...gc };
   const started = performance.now();
   const n = await work();
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
+  // GC entries arrive after the fact: let the observer catch up before reading the counters.
+  await new Promise((resolve) => setTimeout(resolve, 20));
   if (n !== expected) throw new Error(`read ${n}, expected ${expected}`);
-  return { wallMs, cpuMs: (used.user + used.system) / 1000 };
+  return {
+    wallMs,
+    cpuMs: (used.user + used.system) / 1000,
+    gcs: gc.count - before.count,
+    gcMs: gc.ms - before.ms,
+  };
 }
 
 async function count(events: AsyncIterable<unknown>): Promise<number> {
@@ -81,10 +102,13 @@ async function compare(
   }
   const wall = [median(b.map((s) => s.wallMs)), median(a.map((s) => s.wallMs))] as const;
   const cpu = [median(b.map((s) => s.cpuMs)), median(a.map((s) => s.cpuMs))] as const;
+  const gcs = [median(b.map((s) => s.gcs)), median(a.map((s) => s.gcs))] as const;
+  const gcMs = [median(b.map((s) => s.gcMs)), median(a.map((s) => s.gcMs))] as const;
   process.stdout.write(
     `${label}: wall ${wall[0].toFixed(0)} / ${wall[1].toFixed(0)} ms = ${(wall[0] / wall[1]).toFixed(2)}x; ` +
       `Node CPU ${cpu[0].toFixed(0)} / ${cpu[1].toFixed(0)} ms = ${(cpu[0] / cpu[1]).toFixed(2)}x ` +
-      `(baseline / Annals, ${((cpu[1] * 1000) / units).toFixed(2)} µs of CPU per event)\n`,
+      `(baseline / Annals, ${((cpu[1] * 1000) / units).toFixed(2)} µs of CPU per event); ` +
+      `GC ${gcs[0]} / ${gcs[1]} collections, ${gcMs[0].toFixed(0)} / ${gcMs[1].toFixed(0)} ms\n`,
   );
 }
 
