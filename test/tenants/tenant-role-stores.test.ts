@@ -142,6 +142,13 @@ if (databaseUrl !== undefined) {
       openPeer: async (processes) => new PostgresProcessStore(await peerOf(handleOf.get(processes)!)),
     });
 
+    it('deletes a checkpoint', async () => {
+      const checkpoints = new PostgresCheckpointStore(await tenantHandle());
+      await checkpoints.save('orders', 4n, { expected: undefined });
+      await checkpoints.delete('orders');
+      expect(await checkpoints.load('orders')).toBeUndefined();
+    });
+
     it('records commands once (idempotency store) and messages once (inbox)', async () => {
       const handle = await tenantHandle();
       const idempotency = new PostgresIdempotencyStore(handle);

@@ -1,5 +1,14 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { defineEvent, defineProjection } from '@annals/core';
-import { grantTenantRole, PostgresEventStore, PostgresProjectionRunner } from '@annals/postgres';
+import {
+  checkpointChain,
+  grantTenantRole,
+  PostgresEventStore,
+  PostgresProjectionRunner,
+  readArchive,
+  sealChain,
+  verifyChain,
+} from '@annals/postgres';
 import { expectAnnalsError, toArray } from '@annals/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +20,11 @@ const databaseUrl = process.env.DATABASE_URL;
 const tag = `tr_${process.pid}`;
 const schema = `${tag}_app`;
 const roles = { acme: `${tag}_acme`, globex: `${tag}_globex`, none: `${tag}_none` };
-const Noted = defineEvent('Noted', { version: 1, schema: z.object({ n: z.number().int() }) });
+const Noted = defineEvent('Noted', {
+  version: 1,
+  schema: z.object({ n: z.number().int() }),
+  tags: (d) => [`n:${d.n}`],
+});
 const noted = (n: number) => Noted.create({ n });
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -56,12 +69,13 @@ describe.skipIf(!databaseUrl)('a role per tenant', () => {
     await superuser(async (c) => {
       for (const role of Object.values(roles)) await c.query(`create role ${role} login`);
     });
+    // #region grant
+    // As the schema owner, once the tenant's schema is migrated: an existing role (create role ... login).
     await grantTenantRole(owner, 'acme', roles.acme);
+    // The application's store for acme connects as that role and never migrates.
+    acme = await PostgresEventStore.create({ connectionString: as(roles.acme) }, { events: [Noted], schema });
+    // #endregion grant
     await grantTenantRole(owner, 'globex', roles.globex);
-    acme = await PostgresEventStore.create(
-      { connectionString: as(roles.acme), pool: { max: 3 } },
-      { events: [Noted], schema },
-    );
   });
 
   afterAll(async () => {
@@ -74,11 +88,13 @@ describe.skipIf(!databaseUrl)('a role per tenant', () => {
     });
   });
 
-  it("works on its own tenant: append, readStream, readAll, a live subscription, a projection's checkpoint", async () => {
+  it("works on its own tenant: append (with tags), readStream, readAll (by tags too), a live subscription, a projection's checkpoint", async () => {
     const store = acme.forTenant('acme');
     await store.append('order-1', [noted(1), noted(2)], { expectedRevision: 'no_stream' });
     expect((await toArray(store.readStream('order-1'))).map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
     expect((await toArray(store.readAll())).map((e) => e.streamId)).toEqual(['seed-1', 'order-1', 'order-1']);
+    const tagged = await toArray(store.readAll({ filter: { query: { items: [{ tags: ['n:2'] }] } } }));
+    expect(tagged.map((e) => e.data)).toEqual([{ n: 2 }]);
 
     const live: string[] = [];
     const subscription = store.subscribeToAll();
@@ -114,6 +130,15 @@ describe.skipIf(!databaseUrl)('a role per tenant', () => {
         ).rows,
     );
     expect(checkpoint).toHaveLength(1);
+  });
+
+  it('seals, checkpoints and verifies the hash chain, and reads the archive, of its own tenant', async () => {
+    const store = acme.forTenant('acme');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    expect((await sealChain(store)).sealed).toBeGreaterThan(0);
+    await checkpointChain(store, { privateKey });
+    expect((await verifyChain(store, { publicKey })).intact).toBe(true);
+    expect(await toArray(readArchive(store))).toEqual([]);
   });
 
   it('is refused on another tenant with PermissionDenied, and writes nothing there', async () => {
