@@ -3,8 +3,17 @@ import { defineEvent, defineProjection } from '@annals/core';
 import {
   checkpointChain,
   grantTenantRole,
+  PostgresCheckpointStore,
+  PostgresDeadLetterStore,
   PostgresEventStore,
+  PostgresIdempotencyStore,
+  PostgresInbox,
+  PostgresKeyStore,
+  PostgresLeaseStore,
+  PostgresProcessStore,
+  PostgresProjectionControl,
   PostgresProjectionRunner,
+  PostgresSnapshotStore,
   readArchive,
   sealChain,
   verifyChain,
@@ -154,6 +163,30 @@ describe.skipIf(!databaseUrl)('a role per tenant', () => {
     // The base schema is the owner's too.
     await expectAnnalsError(() => acme.append('order-9', [noted(9)]), 'PERMISSION_DENIED');
     expect(await globexLog()).toEqual(before);
+  });
+
+  it('refuses every store beside the log on another tenant with PermissionDenied', async () => {
+    const globex = acme.forTenant('globex');
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const refusals: [string, () => Promise<unknown>][] = [
+      ['checkpoint', () => new PostgresCheckpointStore(globex).load('orders')],
+      ['snapshot', () => new PostgresSnapshotStore(globex).load('order-1')],
+      ['lease', () => new PostgresLeaseStore(globex).acquire('orders', 'node-a', 10_000)],
+      ['projection control', () => new PostgresProjectionControl(globex).isPaused('orders')],
+      ['dead letters', () => new PostgresDeadLetterStore(globex).list()],
+      ['keys', () => new PostgresKeyStore(globex).rotate('subject-1')],
+      ['process', () => new PostgresProcessStore(globex).load('shipping', 'order-1')],
+      ['idempotency', () => new PostgresIdempotencyStore(globex).get('command-1')],
+      ['inbox', () => new PostgresInbox(globex, { consumer: 'transfers' }).handled('message-1')],
+      ['chain', () => verifyChain(globex, { publicKey })],
+      ['archive', () => toArray(readArchive(globex))],
+    ];
+    for (const [name, refused] of refusals) {
+      const error = await expectAnnalsError(refused, 'PERMISSION_DENIED').catch((e: unknown) => {
+        throw new Error(`${name}: ${String(e)}`);
+      });
+      expect(error.message, name).toContain('permission denied');
+    }
   });
 
   it('cannot touch the log: no update, delete or truncate of events as the role', async () => {
