@@ -5,7 +5,8 @@ import { type RawBuilder, sql } from 'kysely';
  * tenant role (test/tenants/tenant-role.test.ts). Logs that are append-only (events, tags, the hash
  * chain) get no UPDATE or DELETE: the role cannot rewrite history either. Not granted:
  * `annals_migration_lock` (migrations are the owner's), `tenant_placements` (the router's), and
- * changes to `events_archive` (archiving is the owner's).
+ * changes to `events_archive` (archiving is the owner's). No sequence needs a grant: the one column
+ * with a generated value (`projection_dead_letters.id`) is an identity column.
  */
 export const TENANT_TABLE_PRIVILEGES: Readonly<Record<string, readonly string[]>> = {
   annals_migration: ['SELECT'],
@@ -29,10 +30,10 @@ export const TENANT_TABLE_PRIVILEGES: Readonly<Record<string, readonly string[]>
   process_timers: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
 };
 
-/** Sequences behind column defaults the role inserts through (dead letters' ids). */
-const TENANT_SEQUENCES = ['projection_dead_letters_id_seq'] as const;
-
-/** The functions an append calls (SECURITY INVOKER: they write with the role's own privileges). */
+/**
+ * The functions an append calls (SECURITY INVOKER: they write with the role's own privileges).
+ * PUBLIC may execute functions by default; granted explicitly for clusters that revoked that.
+ */
 const TENANT_FUNCTIONS = ['annals_append', 'annals_append_tagged'] as const;
 
 /** The GRANT statements giving `role` a tenant handle's privileges in `schema`, and nothing more. */
@@ -43,9 +44,6 @@ export function tenantGrantStatements(schema: string, role: string): RawBuilder<
     ...Object.entries(TENANT_TABLE_PRIVILEGES).map(
       ([table, privileges]) =>
         sql`grant ${sql.raw(privileges.join(', '))} on table ${sql.id(schema, table)} to ${grantee}`,
-    ),
-    ...TENANT_SEQUENCES.map(
-      (sequence) => sql`grant usage on sequence ${sql.id(schema, sequence)} to ${grantee}`,
     ),
     ...TENANT_FUNCTIONS.map((fn) => sql`grant execute on function ${sql.id(schema, fn)} to ${grantee}`),
   ];

@@ -14,8 +14,8 @@ const ROLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
  * Gives the existing PostgreSQL role `role` what a tenant handle (`store.forTenant(tenantId)`) needs
  * in that tenant's schema, and nothing on the base schema or other tenants: USAGE on the schema, the
  * table privileges appends, reads, subscriptions, checkpoints, leases, projections, idempotency,
- * process managers and personal-data keys use (no UPDATE or DELETE on the event log), the sequence
- * and the append functions. A store opened with that role's connection (without `migrate()`) then
+ * process managers and personal-data keys use (no UPDATE or DELETE on the event log) and EXECUTE
+ * on the append functions. A store opened with that role's connection (without `migrate()`) then
  * works for this tenant; another tenant's handle is refused with `PermissionDenied`.
  *
  * Run it as the schema owner after `store.forTenant(tenantId).migrate()`, on the base store. All
