@@ -19,9 +19,10 @@ const ROLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
  * works for this tenant; another tenant's handle is refused with `PermissionDenied`.
  *
  * Run it as the schema owner after `store.forTenant(tenantId).migrate()`, on the base store. All
- * grants run in one transaction. Throws `InvalidTenantId` for a bad tenant id, `InvalidArgument` for a role name that is
- * not a plain identifier, a role that does not exist or a tenant handle passed as `store`, and
- * `SchemaNotMigrated` when the tenant's schema is not migrated; nothing is granted then.
+ * grants run in one transaction. Throws `InvalidTenantId` for a bad tenant id, `InvalidArgument`
+ * for a role name that is not a plain identifier, a role that does not exist or a tenant handle
+ * passed as `store`, and `SchemaNotMigrated` when the tenant's schema is not migrated; nothing is
+ * granted then. Revoking is not offered: drop the tenant's schema, or revoke all in it.
  */
 export async function grantTenantRole(
   store: PostgresEventStore,
