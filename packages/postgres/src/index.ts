@@ -20,3 +20,4 @@ export * from './router/index.js';
 export * from './schema/index.js';
 export * from './snapshot/index.js';
 export * from './store/index.js';
+export { grantTenantRole } from './tenants/tenant-role.js';

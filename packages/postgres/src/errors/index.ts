@@ -1,5 +1,6 @@
 export {
   MigrationFailed,
+  PermissionDenied,
   SchemaNotMigrated,
   StoreUnavailable,
   TransactionIdsRewound,

@@ -6,6 +6,7 @@ declare module '@annals/core' {
     SCHEMA_NOT_MIGRATED: true;
     MIGRATION_FAILED: true;
     TRANSACTION_IDS_REWOUND: true;
+    PERMISSION_DENIED: true;
   }
 }
 
@@ -92,6 +93,29 @@ export class StoreUnavailable extends AnnalsError {
     super(
       'STORE_UNAVAILABLE',
       `The database connection failed during ${operation}: ${describeCause(cause)}. ${advice}`,
+      { cause },
+    );
+    this.operation = operation;
+  }
+}
+
+/**
+ * PostgreSQL refused the work for lack of privileges (SQLSTATE 42501, insufficient_privilege): the
+ * store's role may not use the schema or table named in the message, e.g. a tenant role (see
+ * `grantTenantRole`) reaching another tenant. Nothing was read or written. Not transient: retrying
+ * does not help; connect with a role that holds the grant.
+ */
+export class PermissionDenied extends AnnalsError {
+  /** What was refused, e.g. `a read of stream order-7 in schema "app_t_globex"`. */
+  readonly operation: string;
+  /**
+   * @param operation what was being done.
+   * @param cause the driver's error, whose message names the refused object.
+   */
+  constructor(operation: string, cause: unknown) {
+    super(
+      'PERMISSION_DENIED',
+      `PostgreSQL refused ${operation}: ${describeCause(cause)}. The connection's role lacks the privileges; connect with a role granted this schema (grantTenantRole for a tenant).`,
       { cause },
     );
     this.operation = operation;

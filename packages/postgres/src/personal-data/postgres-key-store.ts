@@ -9,8 +9,10 @@ import {
   type SubjectKeys,
 } from '@annals/core';
 import { type Kysely, sql } from 'kysely';
+import { PermissionDenied } from '../errors/postgres-errors.js';
 import { assertSchemaName } from '../schema/schema-name.js';
 import type { AnnalsTablesLocation } from '../schema/tables.js';
+import { isPermissionDenied } from '../store/database-errors.js';
 
 interface KeyRow {
   readonly subject: string;
@@ -147,6 +149,7 @@ export class PostgresKeyStore implements KeyStore {
       return await work((transaction ?? location.kysely).withoutPlugins());
     } catch (error) {
       if (error instanceof ForgottenSubjectRefused) throw error;
+      if (isPermissionDenied(error)) throw new PermissionDenied(operation, error);
       throw new KeyStoreUnavailable(operation, error);
     }
   }

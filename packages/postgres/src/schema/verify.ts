@@ -1,7 +1,12 @@
 import { type Kysely, sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
-import { MigrationFailed, SchemaNotMigrated, TransactionIdsRewound } from '../errors/postgres-errors.js';
-import { sqlState } from '../store/database-errors.js';
+import {
+  MigrationFailed,
+  PermissionDenied,
+  SchemaNotMigrated,
+  TransactionIdsRewound,
+} from '../errors/postgres-errors.js';
+import { isPermissionDenied, sqlState } from '../store/database-errors.js';
 import {
   AnnalsMigrationProvider,
   LATEST_MIGRATION,
@@ -39,8 +44,8 @@ export async function migrateSchema(kysely: Kysely<any>, schema: string): Promis
 /**
  * Checks that `schema` is migrated and that the cluster's next transaction id is above every stored
  * one (a dump restored into another cluster starts lower, and new events would sort first): throws
- * `SchemaNotMigrated` or `TransactionIdsRewound`. With `allowUnmigrated`, a schema that is not (fully)
- * migrated passes unchecked. Returns true when the whole check ran. The next xid comes from the
+ * `SchemaNotMigrated`, `TransactionIdsRewound` or `PermissionDenied`. With `allowUnmigrated`, a schema
+ * that is not (fully) migrated, or that the role may not read, passes unchecked. Returns true when the whole check ran. The next xid comes from the
  * snapshot's xmax, so the check consumes no transaction id.
  */
 export async function verifySchema(
@@ -59,6 +64,12 @@ export async function verifySchema(
       )
     ).rows[0];
   } catch (error) {
+    // A role without privileges on this schema (a tenant role opening its store on the base schema)
+    // may open the store; its first use of the schema is refused as PermissionDenied.
+    if (isPermissionDenied(error)) {
+      if (options.allowUnmigrated) return false;
+      throw new PermissionDenied(`a use of schema "${schema}"`, error);
+    }
     if (sqlState(error) !== '42P01') throw error;
     if (options.allowUnmigrated) return false;
     throw new SchemaNotMigrated(schema, 'no Annals tables', { cause: error });

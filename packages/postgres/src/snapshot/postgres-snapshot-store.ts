@@ -3,6 +3,7 @@ import { assertStreamId, containsNul } from '@annals/core/adapter';
 import { type Kysely, sql } from 'kysely';
 import { assertSchemaName } from '../schema/schema-name.js';
 import type { AnnalsTables, AnnalsTablesLocation } from '../schema/tables.js';
+import { orUnavailable } from '../store/unavailable.js';
 import { parseState, stringifyState } from './snapshot-json.js';
 
 /**
@@ -25,18 +26,20 @@ export class PostgresSnapshotStore implements SnapshotStore {
 
   async load(streamId: string): Promise<Snapshot | undefined> {
     assertStreamId(streamId);
-    const row = await this.#db()
-      .selectFrom('snapshots')
-      .select([
-        'stream_id',
-        'aggregate_type',
-        'snapshot_version',
-        sql<string>`revision::text`.as('revision'),
-        sql<string>`state::text`.as('state'),
-        'taken_at',
-      ])
-      .where('stream_id', '=', streamId)
-      .executeTakeFirst();
+    const row = await orUnavailable(`loading the snapshot of ${streamId}`, () =>
+      this.#db()
+        .selectFrom('snapshots')
+        .select([
+          'stream_id',
+          'aggregate_type',
+          'snapshot_version',
+          sql<string>`revision::text`.as('revision'),
+          sql<string>`state::text`.as('state'),
+          'taken_at',
+        ])
+        .where('stream_id', '=', streamId)
+        .executeTakeFirst(),
+    );
     if (row === undefined) return undefined;
     return {
       streamId: row.stream_id,
@@ -71,28 +74,32 @@ export class PostgresSnapshotStore implements SnapshotStore {
       state: sql`${state}::jsonb`,
       taken_at: takenAt,
     };
-    await this.#db()
-      .insertInto('snapshots')
-      .values(row)
-      .onConflict((c) =>
-        c
-          .column('stream_id')
-          .doUpdateSet({
-            aggregate_type: (eb) => eb.ref('excluded.aggregate_type'),
-            snapshot_version: (eb) => eb.ref('excluded.snapshot_version'),
-            revision: (eb) => eb.ref('excluded.revision'),
-            state: sql`excluded.state`,
-            taken_at: (eb) => eb.ref('excluded.taken_at'),
-          })
-          .where(sql<boolean>`snapshots.revision <= excluded.revision`),
-      )
-      .execute();
+    await orUnavailable(`saving the snapshot of ${streamId}`, () =>
+      this.#db()
+        .insertInto('snapshots')
+        .values(row)
+        .onConflict((c) =>
+          c
+            .column('stream_id')
+            .doUpdateSet({
+              aggregate_type: (eb) => eb.ref('excluded.aggregate_type'),
+              snapshot_version: (eb) => eb.ref('excluded.snapshot_version'),
+              revision: (eb) => eb.ref('excluded.revision'),
+              state: sql`excluded.state`,
+              taken_at: (eb) => eb.ref('excluded.taken_at'),
+            })
+            .where(sql<boolean>`snapshots.revision <= excluded.revision`),
+        )
+        .execute(),
+    );
   }
 
   /** Removes the snapshot of `streamId` (loads then replay the whole stream). */
   async delete(streamId: string): Promise<void> {
     assertStreamId(streamId);
-    await this.#db().deleteFrom('snapshots').where('stream_id', '=', streamId).execute();
+    await orUnavailable(`deleting the snapshot of ${streamId}`, () =>
+      this.#db().deleteFrom('snapshots').where('stream_id', '=', streamId).execute(),
+    );
   }
 
   #db(): Kysely<AnnalsTables> {

@@ -65,3 +65,8 @@ export function isConnectionError(error: unknown): boolean {
   const state = sqlState(error);
   return state === undefined || !['40001', '40P01'].includes(state);
 }
+
+/** True for PostgreSQL's insufficient_privilege (SQLSTATE 42501): the role may not use an object. */
+export function isPermissionDenied(error: unknown): boolean {
+  return sqlState(error) === '42501';
+}

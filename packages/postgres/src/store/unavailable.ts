@@ -1,13 +1,15 @@
-import { StoreUnavailable } from '../errors/postgres-errors.js';
+import { PermissionDenied, StoreUnavailable } from '../errors/postgres-errors.js';
 import { tenantMovedOf } from '../router/tenant-fence.js';
-import { isTransientError } from './database-errors.js';
+import { isPermissionDenied, isTransientError } from './database-errors.js';
 
 /**
  * `error` as `StoreUnavailable` when the connection died or could not be made (or the server refused
- * the work for now), as `TenantMoved` when a moved tenant's old place refused a write; otherwise unchanged.
+ * the work for now), as `TenantMoved` when a moved tenant's old place refused a write, as
+ * `PermissionDenied` when the role lacks a privilege; otherwise unchanged.
  */
 export function toUnavailable(operation: string, error: unknown): unknown {
-  if (error instanceof StoreUnavailable) return error;
+  if (error instanceof StoreUnavailable || error instanceof PermissionDenied) return error;
+  if (isPermissionDenied(error)) return new PermissionDenied(operation, error);
   const moved = tenantMovedOf(error);
   if (moved !== undefined) return moved;
   return isTransientError(error) ? new StoreUnavailable(operation, error) : error;
