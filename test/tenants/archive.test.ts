@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait-for.js';
 
 const databaseUrl = process.env.DATABASE_URL;
 const prefix = `arch_${process.pid}`;
@@ -74,6 +75,8 @@ describe.skipIf(!databaseUrl)('hot and cold: events_archive', () => {
         .sort()
         .filter((name) => name > '0007_process_timers'),
     );
+    // Written outside the store: readable once no other session's open transaction holds the horizon.
+    await waitFor(async () => (await toArray(store.readAll())).length >= 3, 'the three old events readable');
     const before = await toArray(store.readAll());
     expect(before.map((e) => e.streamId)).toEqual(['old-1', 'old-1', 'old-2']);
 
