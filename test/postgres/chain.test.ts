@@ -7,15 +7,13 @@ import {
   type ChainCheckpoint,
   checkpointChain,
   listChainCheckpoints,
-  MIGRATION_LOCK_TABLE,
-  MIGRATION_TABLE,
   PostgresEventStore,
   sealChain,
   verifyChain,
 } from '@annals/postgres';
-import { Migrator } from 'kysely/migration';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait-for.js';
+import { migrateStoreTo } from './support/migrate-to.js';
 import { type TargetName, targets, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('chain');
@@ -124,15 +122,7 @@ describe.each(targets)('event chain (%s)', (target) => {
     const schema = db.schema(target);
     const store = await PostgresEventStore.create(db.connection(target), { schema });
     try {
-      const migrations = annalsMigrations(schema);
-      const migrator = new Migrator({
-        db: store.kysely,
-        provider: { getMigrations: async () => migrations },
-        migrationTableSchema: schema,
-        migrationTableName: MIGRATION_TABLE,
-        migrationLockTableName: MIGRATION_LOCK_TABLE,
-      });
-      expect((await migrator.migrateTo('0007_process_timers')).error).toBeUndefined();
+      expect((await migrateStoreTo(store, '0007_process_timers')).error).toBeUndefined();
       // Rows as the 0007 schema held them (the store refuses to append before it is migrated).
       await db.raw(
         target,

@@ -13,19 +13,13 @@ import {
   retryOnConcurrency,
   UpcasterRegistry,
 } from '@annals/core';
-import {
-  annalsMigrations,
-  MIGRATION_LOCK_TABLE,
-  MIGRATION_TABLE,
-  PostgresEventStore,
-  PostgresIdempotencyStore,
-} from '@annals/postgres';
+import { annalsMigrations, PostgresEventStore, PostgresIdempotencyStore } from '@annals/postgres';
 import { toArray } from '@annals/testing';
 import type { Transaction } from 'kysely';
-import { Migrator } from 'kysely/migration';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { waitFor } from '../support/wait-for.js';
+import { migrateStoreTo } from './support/migrate-to.js';
 import { targets, useTestDatabase } from './support/test-database.js';
 
 const db = useTestDatabase('dcb');
@@ -62,15 +56,7 @@ describe.each(targets)('tags and append conditions on PostgreSQL (%s)', (target)
     const schema = db.schema(target);
     const store = await PostgresEventStore.create(db.connection(target), { schema });
     try {
-      const migrations = annalsMigrations(schema);
-      const migrator = new Migrator({
-        db: store.kysely,
-        provider: { getMigrations: async () => migrations },
-        migrationTableSchema: schema,
-        migrationTableName: MIGRATION_TABLE,
-        migrationLockTableName: MIGRATION_LOCK_TABLE,
-      });
-      expect((await migrator.migrateTo('0007_process_timers')).error).toBeUndefined();
+      expect((await migrateStoreTo(store, '0007_process_timers')).error).toBeUndefined();
       // Written by the 0004 append function, as the previous release did.
       await db.raw(
         target,

@@ -2,16 +2,14 @@ import {
   annalsMigrations,
   archiveBefore,
   archiveStream,
-  MIGRATION_LOCK_TABLE,
-  MIGRATION_TABLE,
   PostgresEventStore,
   readArchive,
 } from '@annals/postgres';
 import { expectAnnalsError, toArray } from '@annals/testing';
 import { sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrateStoreTo } from '../postgres/support/migrate-to.js';
 import { waitFor } from '../support/wait-for.js';
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -44,15 +42,7 @@ afterAll(async () => {
 describe.skipIf(!databaseUrl)('hot and cold: events_archive', () => {
   it('a schema of today (up to 0007) holding events upgrades; archiving a stream moves it to the cold part, explicit reads reach it, appends go on after it', async () => {
     const store = await open();
-    const migrations = annalsMigrations(store.schema);
-    const migrator = new Migrator({
-      db: store.kysely,
-      provider: { getMigrations: async () => migrations },
-      migrationTableSchema: store.schema,
-      migrationTableName: MIGRATION_TABLE,
-      migrationLockTableName: MIGRATION_LOCK_TABLE,
-    });
-    expect((await migrator.migrateTo('0007_process_timers')).error).toBeUndefined();
+    expect((await migrateStoreTo(store, '0007_process_timers')).error).toBeUndefined();
     // Rows as the 0007 schema holds them: stream old-1 (two events) and old-2 (one), one transaction each.
     for (const [stream, revisions] of [
       ['old-1', 2],
