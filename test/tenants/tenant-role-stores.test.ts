@@ -21,8 +21,9 @@ import {
   runSnapshotStoreConformance,
   runTimerStoreConformance,
 } from '@annals/testing';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withServer } from '../postgres/support/test-database.js';
+import { connectionAs } from './support/connection-as.js';
 
 // Every store beside the event log, run through its conformance cases on a tenant handle opened with
 // the tenant's role: what grantTenantRole grants is enough for checkpoints, leases, projection
@@ -35,26 +36,19 @@ let owner: PostgresEventStore;
 const roleStores: PostgresEventStore[] = [];
 let tenants = 0;
 
-function asRole(): string {
-  const url = new URL(databaseUrl!);
-  url.username = role;
-  url.password = '';
-  return url.toString();
-}
-
-async function superuser(statements: readonly string[]): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+/** Runs `statements` as the superuser, in order. */
+function superuser(statements: readonly string[]): Promise<void> {
+  return withServer(async (client) => {
     for (const statement of statements) await client.query(statement);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** A store opened with the tenant role's connection (migrate never called), closed after the file. */
 async function openAsRole(): Promise<PostgresEventStore> {
-  const store = await PostgresEventStore.create({ connectionString: asRole(), pool: { max: 3 } }, { schema });
+  const store = await PostgresEventStore.create(
+    { connectionString: connectionAs(role), pool: { max: 3 } },
+    { schema },
+  );
   roleStores.push(store);
   return store;
 }

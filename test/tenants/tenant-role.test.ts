@@ -22,7 +22,9 @@ import { expectAnnalsError, toArray } from '@annals/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { withServer } from '../postgres/support/test-database.js';
 import { waitFor } from '../support/wait-for.js';
+import { connectionAs } from './support/connection-as.js';
 
 // A role per tenant as a second wall: a store opened with acme's role reaches acme's schema only.
 const databaseUrl = process.env.DATABASE_URL;
@@ -37,26 +39,8 @@ const Noted = defineEvent('Noted', {
 const noted = (n: number) => Noted.create({ n });
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** The connection string of the test database as `role`. */
-function as(role: string): string {
-  const url = new URL(databaseUrl!);
-  url.username = role;
-  url.password = '';
-  return url.toString();
-}
-
-async function superuser<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 const globexLog = () =>
-  superuser(
+  withServer(
     async (c) =>
       (await c.query(`select stream_id, revision from "${schema}_t_globex".events order by position`)).rows,
   );
@@ -75,14 +59,17 @@ describe.skipIf(!databaseUrl)('a role per tenant', () => {
       await owner.forTenant(tenant).migrate();
       await owner.forTenant(tenant).append('seed-1', [noted(0)]);
     }
-    await superuser(async (c) => {
+    await withServer(async (c) => {
       for (const role of Object.values(roles)) await c.query(`create role ${role} login`);
     });
     // #region grant
     // As the schema owner, once the tenant's schema is migrated: an existing role (create role ... login).
     await grantTenantRole(owner, 'acme', roles.acme);
     // The application's store for acme connects as that role and never migrates.
-    acme = await PostgresEventStore.create({ connectionString: as(roles.acme) }, { events: [Noted], schema });
+    acme = await PostgresEventStore.create(
+      { connectionString: connectionAs(roles.acme) },
+      { events: [Noted], schema },
+    );
     // #endregion grant
     await grantTenantRole(owner, 'globex', roles.globex);
   });
@@ -91,7 +78,7 @@ describe.skipIf(!databaseUrl)('a role per tenant', () => {
     await acme?.close();
     await owner?.close();
     if (databaseUrl === undefined) return;
-    await superuser(async (c) => {
+    await withServer(async (c) => {
       await c.query(`drop schema if exists "${schema}_t_acme", "${schema}_t_globex", "${schema}" cascade`);
       for (const role of Object.values(roles)) await c.query(`drop role if exists ${role}`);
     });
@@ -130,7 +117,7 @@ describe.skipIf(!databaseUrl)('a role per tenant', () => {
     await waitFor(() => seen.length === 5, 'the projection to see the live event');
     await runner.stop();
     expect(seen).toEqual([0, 1, 2, 3, 4]);
-    const checkpoint = await superuser(
+    const checkpoint = await withServer(
       async (c) =>
         (
           await c.query(
@@ -190,7 +177,7 @@ describe.skipIf(!databaseUrl)('a role per tenant', () => {
   });
 
   it('cannot touch the log: no update, delete or truncate of events as the role', async () => {
-    const client = new pg.Client({ connectionString: as(roles.acme) });
+    const client = new pg.Client({ connectionString: connectionAs(roles.acme) });
     await client.connect();
     try {
       for (const statement of [
@@ -209,7 +196,7 @@ describe.skipIf(!databaseUrl)('a role per tenant', () => {
 
   it('a role without the grant cannot read acme', async () => {
     const store = await PostgresEventStore.create(
-      { connectionString: as(roles.none), pool: { max: 1 } },
+      { connectionString: connectionAs(roles.none), pool: { max: 1 } },
       { events: [Noted], schema },
     );
     try {
@@ -235,7 +222,7 @@ describe.skipIf(!databaseUrl)('a role per tenant', () => {
       () => grantTenantRole(owner.forTenant('acme'), 'acme', roles.none),
       'INVALID_ARGUMENT',
     );
-    const granted = await superuser(
+    const granted = await withServer(
       async (c) =>
         (
           await c.query(
