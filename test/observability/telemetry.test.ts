@@ -301,6 +301,35 @@ describe.each(stores)('telemetry on %s', (_, open) => {
     });
   });
 
+  it('appendToStreams runs in one annals.append span naming its streams, and stamps the caller’s trace context on every event', async () => {
+    await sdk.reset();
+    const tracer = trace.getTracer('test');
+    const deposit = (accountId: string) =>
+      MoneyDeposited.create({ accountId, amount: { value: 1, currency: 'EUR' } });
+    await tracer.startActiveSpan('transfer request', (span) =>
+      store.appendToStreams!([
+        { streamId: 'multi-a', events: [deposit('a'), deposit('a')], expectedRevision: 'no_stream' },
+        { streamId: 'multi-b', events: [deposit('b')] },
+      ]).finally(() => span.end()),
+    );
+    const request = named(sdk.spans(), 'transfer request')[0]!;
+    const [append, ...more] = named(sdk.spans(), 'annals.append');
+    expect(more, 'one span for the whole call').toHaveLength(0);
+    expect(parentOf(append!)).toBe(request.spanContext().spanId);
+    expect(append!.attributes).toMatchObject({
+      'annals.stream.id': 'multi-a,multi-b',
+      'annals.append.event_count': 3,
+    });
+    const traceparent = `00-${request.spanContext().traceId}-${request.spanContext().spanId}-01`;
+    for (const streamId of ['multi-a', 'multi-b']) {
+      for (const event of await toArray(store.readStream(streamId))) {
+        expect(event.metadata[TRACE_CONTEXT_METADATA_KEY], `${streamId}@${event.revision}`).toEqual({
+          traceparent,
+        });
+      }
+    }
+  });
+
   it('bad input under an active span is refused with the same typed error as without one, nothing written', async () => {
     const tracer = trace.getTracer('test');
     const bad: unknown[][] = [[null], [{ type: 'Note', data: {}, metadata: 'not an object' }]];

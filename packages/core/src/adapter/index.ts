@@ -23,7 +23,7 @@ export type { PreparedEvent, PrepareOptions } from '../events/event-preparation.
 export type { StoredEvent } from '../events/event-types.js';
 export { containsNul } from '../events/json-text.js';
 export { assertStreamId } from '../events/stream-id-check.js';
-export { traceAppend } from '../observability/append-telemetry.js';
+export { traceAppend, traceAppendToStreams } from '../observability/append-telemetry.js';
 export { withoutTraceContext } from '../observability/trace-context.js';
 export { withDefaultKeys } from '../personal-data/default-keys.js';
 export { assertClaimDueOptions, assertProcessTimer, assertTimerRef } from '../process/process-store.js';

@@ -1,4 +1,5 @@
-import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { AppendToStreamsResult, StreamWrite } from '../dcb/append-condition.js';
 import type { NewEvent } from '../events/event-types.js';
 import type { AppendOptions, AppendResult } from '../store/event-store.js';
 import { bypassed } from './bypass.js';
@@ -33,27 +34,87 @@ export function traceAppend(
   options: AppendOptions | undefined,
   append: (events: readonly NewEvent[]) => Promise<AppendResult>,
 ): Promise<AppendResult> {
-  if (bypassed) return append(events);
+  return instrumentAppend(
+    events,
+    () => ({
+      streamId: String(streamId),
+      eventCount: Array.isArray(events) ? events.length : 0,
+      expectedRevision: String(options?.expectedRevision ?? 'any'),
+    }),
+    (batch, active) => (Array.isArray(batch) ? withTraceContext(batch, active) : batch),
+    append,
+  );
+}
+
+/**
+ * Instruments one `appendToStreams` call as {@link traceAppend} does one append: one `annals.append`
+ * span for the whole call (its streams' ids, comma-separated, and their event count), the caller's
+ * trace context stamped on every write's events, one duration and conflict recorded.
+ */
+export function traceAppendToStreams(
+  writes: readonly StreamWrite[],
+  append: (writes: readonly StreamWrite[]) => Promise<AppendToStreamsResult>,
+): Promise<AppendToStreamsResult> {
+  const valid = (w: unknown): w is StreamWrite =>
+    typeof w === 'object' && w !== null && Array.isArray((w as StreamWrite).events);
+  return instrumentAppend(
+    writes,
+    () => {
+      const known = Array.isArray(writes) ? writes.filter(valid) : [];
+      return {
+        streamId: known.map((w) => String(w.streamId)).join(','),
+        eventCount: known.reduce((n, w) => n + w.events.length, 0),
+        expectedRevision: 'per stream',
+      };
+    },
+    // What is not a write goes on unchanged: the store refuses it, typed.
+    (batch, active) =>
+      Array.isArray(batch)
+        ? batch.map((w) => (valid(w) ? { ...w, events: withTraceContext(w.events, active) } : w))
+        : batch,
+    append,
+  );
+}
+
+/** What an `annals.append` span says of the call before it runs. */
+interface AppendAttributes {
+  readonly streamId: string;
+  readonly eventCount: number;
+  readonly expectedRevision: string;
+}
+
+/**
+ * The instrumentation of {@link traceAppend} and {@link traceAppendToStreams}: `stamp` puts the
+ * caller's trace context into the input, `append` runs it.
+ */
+function instrumentAppend<I, R extends { readonly lastPosition: bigint }>(
+  input: I,
+  attributes: () => AppendAttributes,
+  stamp: (input: I, active: Context) => I,
+  append: (input: I) => Promise<R>,
+): Promise<R> {
+  if (bypassed) return append(input);
   const meters = instruments();
   const active = context.active();
   const caller = trace.getSpan(active);
   // No SDK, no metrics, no span to pass on: nothing to do, not even a no-op span.
-  if (meters === undefined && caller === undefined && tracingOff()) return append(events);
+  if (meters === undefined && caller === undefined && tracingOff()) return append(input);
   const span = tracer().startSpan('annals.append', { kind: SpanKind.INTERNAL }, active);
   const recording = span.isRecording();
   if (!recording && meters === undefined && caller === undefined && !carriesContext(span)) {
-    return append(events);
+    return append(input);
   }
   // Only the caller's context is recorded (not this append's span): a retry of the same events in
   // the same command carries the same metadata, and so stays an idempotent re-append.
-  const batch = caller !== undefined && Array.isArray(events) ? withTraceContext(events, active) : events;
+  const batch = caller !== undefined ? stamp(input, active) : input;
   if (recording) {
-    span.setAttribute(ATTR.streamId, String(streamId));
-    span.setAttribute(ATTR.appendEventCount, Array.isArray(events) ? events.length : 0);
-    span.setAttribute(ATTR.appendExpectedRevision, String(options?.expectedRevision ?? 'any'));
+    const { streamId, eventCount, expectedRevision } = attributes();
+    span.setAttribute(ATTR.streamId, streamId);
+    span.setAttribute(ATTR.appendEventCount, eventCount);
+    span.setAttribute(ATTR.appendExpectedRevision, expectedRevision);
   }
   const started = meters === undefined ? 0 : performance.now();
-  const finish = (outcome: Outcome, result: AppendResult | undefined, error: unknown) => {
+  const finish = (outcome: Outcome, result: R | undefined, error: unknown) => {
     if (meters !== undefined) {
       const seconds = (performance.now() - started) / 1000;
       meters.appendDuration.record(
@@ -79,7 +140,12 @@ export function traceAppend(
   );
 }
 
-function endAppendSpan(span: Span, outcome: Outcome, result: AppendResult | undefined, error: unknown): void {
+function endAppendSpan(
+  span: Span,
+  outcome: Outcome,
+  result: { readonly lastPosition: bigint } | undefined,
+  error: unknown,
+): void {
   span.setAttribute(ATTR.appendConflict, outcome === 'conflict');
   if (result !== undefined) span.setAttribute(ATTR.appendPosition, result.lastPosition.toString());
   if (error !== undefined) {

@@ -17,7 +17,7 @@ import { EventRegistry, type EventRegistryOptions } from '../events/event-regist
 import type { NewEvent, RecordedEvent, StoredEvent } from '../events/event-types.js';
 import { assertStreamId } from '../events/stream-id-check.js';
 import { frozenValues } from '../events/validated-event.js';
-import { traceAppend } from '../observability/append-telemetry.js';
+import { traceAppend, traceAppendToStreams } from '../observability/append-telemetry.js';
 import { withDefaultKeys } from '../personal-data/default-keys.js';
 import { InMemoryKeyStore } from '../personal-data/in-memory-key-store.js';
 import { ChangeNotifier } from './change-notifier.js';
@@ -134,9 +134,16 @@ export class InMemoryEventStore extends EventStoreBase implements TenantScopedSt
    * Appends to several streams at once, all or nothing, each write with its own expected revision,
    * all under one optional append condition (see {@link EventStore.appendToStreams}).
    */
-  async appendToStreams(
+  appendToStreams(
     writes: readonly StreamWrite[],
     options: AppendToStreamsOptions = {},
+  ): Promise<AppendToStreamsResult> {
+    return traceAppendToStreams(writes, (stamped) => this.#appendToStreams(stamped, options));
+  }
+
+  async #appendToStreams(
+    writes: readonly StreamWrite[],
+    options: AppendToStreamsOptions,
   ): Promise<AppendToStreamsResult> {
     this.#assertOpen();
     checkStreamWrites(writes);

@@ -16,7 +16,13 @@ import {
   type Subscription,
   type TenantScopedStore,
 } from '@annals/core';
-import { drainTimeoutOf, EventStoreBase, TenantHandles, traceAppend } from '@annals/core/adapter';
+import {
+  drainTimeoutOf,
+  EventStoreBase,
+  TenantHandles,
+  traceAppend,
+  traceAppendToStreams,
+} from '@annals/core/adapter';
 import type { Kysely, Transaction } from 'kysely';
 import { NotificationListener } from '../connection/notification-listener.js';
 import {
@@ -213,7 +219,7 @@ export class PostgresEventStore
     writes: readonly StreamWrite[],
     options: AppendToStreamsOptions = {},
   ): Promise<AppendToStreamsResult> {
-    return appendToStreams(this.#ctx, writes, options);
+    return traceAppendToStreams(writes, (stamped) => appendToStreams(this.#ctx, stamped, options));
   }
 
   /** Reads one stream by revision, page by page (no horizon: a stream's order is its revisions). */
