@@ -42,6 +42,7 @@ export async function openAnnals(options: AnnalsPeerOptions): Promise<PeerStore>
   };
   return {
     name: 'Annals',
+    deliversEveryEvent: true,
     append: async (stream: string, events: readonly PeerEvent[]) => {
       await store.append(stream, events);
     },

@@ -39,6 +39,7 @@ export async function openEmmett(options: EmmettPeerOptions): Promise<PeerStore>
   let consumers = 0;
   return {
     name: 'Emmett',
+    deliversEveryEvent: false,
     append: async (stream, events: readonly PeerEvent[]) => {
       await store.appendToStream(stream, [...events]);
     },

@@ -23,7 +23,7 @@ const usage = `Usage: pnpm bench:peers [options]   (DATABASE_URL names the Postg
   --page-size N       rows per page of global reads, both stores (default 1000)
   --check-writers N   writers of the catch-up-while-writing check (default 16)
   --check-appends N   appends per writer, 1 to 5 events each (default 150)
-  --check-quiet-ms N  after the writers, stop a reader once it got nothing new for N ms (default 5000)
+  --check-quiet-ms N  after the writers, stop a reader of a store that may skip events (Emmett) once it got nothing new for N ms (default 5000); Annals readers are waited for until they have every event
   --only WORDS        comma-separated: run the workloads whose name contains a word; "check" the check
   --schema NAME       Annals' schema (default annals_bench_peers)
   --emmett-db NAME    Emmett's database on the same server (default annals_bench_peers_emmett)`;

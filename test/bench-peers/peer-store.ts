@@ -32,6 +32,12 @@ export interface GlobalReader {
 /** One store under test. */
 export interface PeerStore {
   readonly name: string;
+  /**
+   * True when the store promises every reader of its global log every committed event: the check
+   * then waits until each reader has them all. False: a reader may skip events for good, and only
+   * a quiet period can end the wait.
+   */
+  readonly deliversEveryEvent: boolean;
   /** Appends `events` to `stream` in one call (one transaction on both stores). */
   append(stream: string, events: readonly PeerEvent[]): Promise<void>;
   /** Reads a whole stream; returns how many events it had. */
