@@ -4,7 +4,7 @@
  */
 import { PostgresEventStore } from '@annals/postgres';
 import type pg from 'pg';
-import { type DepositData, type GlobalReader, type PeerEvent, type PeerStore, sleep } from './peer-store.js';
+import { type GlobalReader, keyOf, type PeerEvent, type PeerStore, pollingReader } from './peer-store.js';
 
 export interface AnnalsPeerOptions {
   readonly url: string;
@@ -15,8 +15,6 @@ export interface AnnalsPeerOptions {
   /** A session on the same database for DDL and ANALYZE. */
   readonly admin: pg.Pool;
 }
-
-const keyOf = (data: unknown) => (data as DepositData).key;
 
 /** Opens the store on a fresh schema (dropped first when a previous run left it). */
 export async function openAnnals(options: AnnalsPeerOptions): Promise<PeerStore> {
@@ -57,27 +55,16 @@ export async function openAnnals(options: AnnalsPeerOptions): Promise<PeerStore>
       return n;
     },
     pollGlobal: () => {
-      const seen: string[] = [];
-      let stopped = false;
-      const loop = (async () => {
-        let next = 0n;
-        while (!stopped) {
-          let got = 0;
-          for await (const event of store.readAll({ fromPosition: next })) {
-            seen.push(keyOf(event.data));
-            next = event.position + 1n;
-            got++;
-          }
-          if (got === 0) await sleep(5);
+      let next = 0n;
+      return pollingReader(async (seen) => {
+        let got = 0;
+        for await (const event of store.readAll({ fromPosition: next })) {
+          seen.push(keyOf(event.data));
+          next = event.position + 1n;
+          got++;
         }
-      })();
-      return {
-        seen,
-        stop: async () => {
-          stopped = true;
-          await loop;
-        },
-      };
+        return got;
+      });
     },
     subscribeGlobal: async (): Promise<GlobalReader> => {
       const seen: string[] = [];

@@ -6,7 +6,7 @@
 import { dumbo } from '@event-driven-io/dumbo';
 import { getPostgreSQLEventStore, readMessagesBatch } from '@event-driven-io/emmett-postgresql';
 import pg from 'pg';
-import { type DepositData, type GlobalReader, type PeerEvent, type PeerStore, sleep } from './peer-store.js';
+import { type GlobalReader, keyOf, type PeerEvent, type PeerStore, pollingReader } from './peer-store.js';
 
 export interface EmmettPeerOptions {
   /** DATABASE_URL: the server; the store gets the database `database` on it. */
@@ -18,8 +18,6 @@ export interface EmmettPeerOptions {
   /** A session on DATABASE_URL's database, to create and drop the store's database. */
   readonly admin: pg.Pool;
 }
-
-const keyOf = (data: unknown) => (data as DepositData).key;
 
 /** Creates the database (dropped first when a previous run left it) and opens the store on it. */
 export async function openEmmett(options: EmmettPeerOptions): Promise<PeerStore> {
@@ -55,26 +53,15 @@ export async function openEmmett(options: EmmettPeerOptions): Promise<PeerStore>
       }
     },
     pollGlobal: () => {
-      const seen: string[] = [];
-      let stopped = false;
-      const loop = (async () => {
-        // What Emmett's message puller does between its pauses: the next batch after the position
-        // the previous one ended at.
-        let after = 0n;
-        while (!stopped) {
-          const batch = await readMessagesBatch(executor, { after, batchSize: options.pageSize });
-          for (const message of batch.messages) seen.push(keyOf(message.data));
-          after = batch.currentGlobalPosition;
-          if (batch.messages.length === 0) await sleep(5);
-        }
-      })();
-      return {
-        seen,
-        stop: async () => {
-          stopped = true;
-          await loop;
-        },
-      };
+      // What Emmett's message puller does between its pauses: the next batch after the position
+      // the previous one ended at.
+      let after = 0n;
+      return pollingReader(async (seen) => {
+        const batch = await readMessagesBatch(executor, { after, batchSize: options.pageSize });
+        for (const message of batch.messages) seen.push(keyOf(message.data));
+        after = batch.currentGlobalPosition;
+        return batch.messages.length;
+      });
     },
     subscribeGlobal: async (): Promise<GlobalReader> => {
       const seen: string[] = [];

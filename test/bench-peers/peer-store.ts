@@ -76,5 +76,27 @@ export function deposits(prefix: string, from: number, size: number): PeerEvent[
   return Array.from({ length: size }, (_, k) => deposit(prefix, from + k));
 }
 
+/** The unique key of a workload event's payload. */
+export const keyOf = (data: unknown) => (data as DepositData).key;
+
+/**
+ * A {@link GlobalReader} that runs `readNext` in a loop until stopped: each call reads on from where
+ * the last one ended, pushes the keys it got onto `seen` and returns how many (none: a short pause).
+ */
+export function pollingReader(readNext: (seen: string[]) => Promise<number>): GlobalReader {
+  const seen: string[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) if ((await readNext(seen)) === 0) await sleep(5);
+  })();
+  return {
+    seen,
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
