@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { defineEvent, defineProjection } from '@annals/core';
+import { defineEvent, defineProjection, silentLogger } from '@annals/core';
 import {
   checkpointChain,
   grantTenantRole,
@@ -37,7 +37,6 @@ const Noted = defineEvent('Noted', {
   tags: (d) => [`n:${d.n}`],
 });
 const noted = (n: number) => Noted.create({ n });
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 const globexLog = () =>
   withServer(
@@ -110,7 +109,7 @@ describe.skipIf(!databaseUrl)('a role per tenant', () => {
       events: [Noted],
       handlers: { Noted: (e) => void seen.push(e.data.n) },
     });
-    const runner = new PostgresProjectionRunner({ store, projections: [projection], logger: silent });
+    const runner = new PostgresProjectionRunner({ store, projections: [projection], logger: silentLogger });
     await runner.start();
     await runner.waitUntilCaughtUp();
     await store.append('order-2', [noted(4)]);

@@ -1,7 +1,6 @@
 import { assertTenantId, InvalidArgument } from '@annals/core';
-import { type Kysely, sql } from 'kysely';
-import { SchemaNotMigrated } from '../errors/postgres-errors.js';
-import { LATEST_MIGRATION, MIGRATION_TABLE } from '../schema/migrations.js';
+import { sql } from 'kysely';
+import { verifySchema } from '../schema/verify.js';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
 import { toUnavailable } from '../store/unavailable.js';
 import { tenantGrantStatements } from './tenant-role-grants.js';
@@ -51,29 +50,11 @@ export async function grantTenantRole(
           `role ${role} does not exist; create it first (create role ${role} login).`,
         );
       }
-      const migration = await appliedMigration(tx, schema);
-      if (migration === undefined || migration < LATEST_MIGRATION) {
-        throw new SchemaNotMigrated(
-          schema,
-          migration === undefined ? 'no Annals tables' : `migrations up to ${migration}`,
-        );
-      }
+      // Throws SchemaNotMigrated unless the tenant's schema has every migration.
+      await verifySchema(tx, schema, { allowUnmigrated: false });
       for (const statement of tenantGrantStatements(schema, role)) await statement.execute(tx);
     });
   } catch (error) {
     throw toUnavailable(`granting tenant ${tenantId} to role ${role}`, error);
   }
-}
-
-/** The last migration applied to `schema`, undefined when it has no Annals tables. */
-async function appliedMigration(db: Kysely<any>, schema: string): Promise<string | undefined> {
-  const table = await sql<{ present: boolean }>`select
-      to_regclass(format('%I.%I', ${schema}::text, ${MIGRATION_TABLE}::text)) is not null as present`.execute(
-    db,
-  );
-  if (table.rows[0]?.present !== true) return undefined;
-  const last = await sql<{
-    name: string | null;
-  }>`select max(name) as name from ${sql.id(schema, MIGRATION_TABLE)}`.execute(db);
-  return last.rows[0]?.name ?? undefined;
 }
