@@ -69,7 +69,7 @@ describe('snapshots', () => {
     expect(snapshot).toMatchObject({
       streamId: 'BankAccount-acc-2',
       aggregateType: 'BankAccount',
-      snapshotVersion: 1,
+      snapshotVersion: 2,
       revision: 5n,
     });
     // The owner's name is personal data of the holder: the whole state is sealed under their key.
@@ -96,22 +96,22 @@ describe('snapshots', () => {
     const store = new RecordingStore({ events: bankEvents });
     const snapshots = new InMemorySnapshotStore();
     const v1 = new Repository(BankAccount, { store, snapshots: { store: snapshots, every: 2 } });
-    await openWithDeposits(v1, 'acc-1', [10, 20, 30]); // snapshot at revision 3, version 1
+    await openWithDeposits(v1, 'acc-1', [10, 20, 30]); // snapshot at revision 3, version 2
     // Corrupt it in a way that would show if it were read: an old shape with a wrong balance.
     const old = (await snapshots.load('BankAccount-acc-1'))!;
     await snapshots.save({ ...old, state: { funds: 999 }, revision: 3n });
 
     // #region snapshot-version
-    @Aggregate('BankAccount', { snapshotVersion: 2 })
-    class BankAccountV2 extends BankAccount {}
+    @Aggregate('BankAccount', { snapshotVersion: 3 })
+    class BankAccountV3 extends BankAccount {}
     // #endregion snapshot-version
-    const v2 = new Repository(BankAccountV2, { store, snapshots: { store: snapshots, every: 2 } });
+    const v2 = new Repository(BankAccountV3, { store, snapshots: { store: snapshots, every: 2 } });
     store.reads.length = 0;
     const loaded = await v2.load('acc-1');
     expect(store.reads).toEqual([0n]);
     expect(loaded.balance).toBe(60);
     expect(loaded).not.toHaveProperty('funds');
-    expect(await snapshots.load('BankAccount-acc-1')).toMatchObject({ snapshotVersion: 2, revision: 3n });
+    expect(await snapshots.load('BankAccount-acc-1')).toMatchObject({ snapshotVersion: 3, revision: 3n });
     store.reads.length = 0;
     expect((await v2.load('acc-1')).balance).toBe(60);
     expect(store.reads, 'the new snapshot is used').toEqual([4n]);

@@ -21,7 +21,9 @@ import {
 
 // #region aggregate
 /** A bank account: open, deposit, withdraw within an overdraft limit, close at a zero balance. */
-@Aggregate('BankAccount')
+// Snapshot version 2: the state gained customerId; a version-1 snapshot (without it) is not read,
+// the account is replayed from its events and snapshotted again.
+@Aggregate('BankAccount', { snapshotVersion: 2 })
 export class BankAccount extends AggregateRoot {
   owner = '';
   /** The customer holding the account (the daily transfer limit spans their accounts). */
