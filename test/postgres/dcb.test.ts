@@ -7,6 +7,7 @@ import {
   decisionProjection,
   defineCommand,
   defineEvent,
+  type EventQuery,
   EventRegistry,
   type Handles,
   idempotency,
@@ -86,6 +87,55 @@ describe.each(targets)('tags and append conditions on PostgreSQL (%s)', (target)
         condition: { failIfEventsMatch: { items: [{ types: ['Old'] }] }, after: old[1]!.position },
       });
       expect((await toArray(store.readStream('old-1'))).map((e) => e.tags)).toEqual([[], [], ['t']]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('0012 replaces the condition check in place: events written before it conflict by every query shape, and the function keeps generic plans', async () => {
+    const schema = db.schema(target);
+    const store = await PostgresEventStore.create(db.connection(target), { schema });
+    try {
+      expect((await migrateStoreTo(store, '0011_tenants_and_archive')).error).toBeUndefined();
+      // Written by the 0008 function, as the previous release did.
+      await db.raw(
+        target,
+        `select * from "${schema}".annals_append_tagged('old-1', 'old', 'no_stream', null,
+          array[gen_random_uuid()], array['Tagged'], array[1], array['{}'::jsonb], array['{}'::jsonb],
+          array['{a,b}'], array['a', 'b'], array[1, 1], null, array[]::bigint[], array[]::boolean[], null, -1, null)`,
+      );
+      expect((await store.migrate()).applied).toEqual(['0012_indexed_append_condition']);
+      const all = () => toArray(store.readAll());
+      await waitFor(async () => (await all()).length >= 1, 'the old event readable');
+      const shapes: [string, EventQuery['items'][number], boolean][] = [
+        ['two tags and a type', { types: ['Tagged'], tags: ['a', 'b'] }, true],
+        ['two tags', { tags: ['b', 'a'] }, true],
+        ['one tag', { tags: ['b'] }, true],
+        ['one tag and a type', { types: ['Other', 'Tagged'], tags: ['a'] }, true],
+        ['two types', { types: ['Nope', 'Tagged'] }, true],
+        ['nothing', {}, true],
+        ['two tags, one missing', { tags: ['a', 'c'] }, false],
+        ['one tag, another type', { types: ['Nope'], tags: ['a'] }, false],
+        ['a type never written', { types: ['Nope'] }, false],
+      ];
+      for (const [name, item, conflicts] of shapes) {
+        const append = store.append(`new-${name}`, [{ type: 'Other', data: {} }], {
+          condition: { failIfEventsMatch: { items: [item] } },
+        });
+        if (conflicts) {
+          await expect(append, name).rejects.toMatchObject({ code: 'APPEND_CONDITION_FAILED' });
+        } else {
+          await expect(append, name).resolves.toMatchObject({ nextExpectedRevision: 0n });
+        }
+      }
+      const config = await db.raw(
+        target,
+        `select p.proconfig from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+          where n.nspname = '${schema}' and p.proname = 'annals_append_tagged'`,
+      );
+      expect(config, 'one annals_append_tagged, planned generically').toEqual([
+        { proconfig: ['plan_cache_mode=force_generic_plan'] },
+      ]);
     } finally {
       await store.close();
     }

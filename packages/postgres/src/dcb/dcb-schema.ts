@@ -25,10 +25,23 @@ export function eventTagsMigration(schema: string): Migration {
         sql`create trigger event_tags_no_truncate before truncate on ${t('event_tags')}
           for each statement execute function ${t('annals_reject_event_change')}()`,
         sql`create index events_type_position on ${t('events')} (type, position)`,
-        taggedAppendFunction(schema),
+        taggedAppendFunction(schema, 'joined'),
       ]) {
         await statement.execute(db);
       }
+    },
+  };
+}
+
+/**
+ * Migration 0012: `annals_append_tagged` again, same arguments, with the condition check of
+ * `condition-check.ts` ('indexed'): plans the plan cache keeps on a log of any size (0008's join was
+ * planned anew on every call once the log was large). Replaced in place: grants and callers stay.
+ */
+export function indexedConditionMigration(schema: string): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await taggedAppendFunction(schema, 'indexed').execute(db);
     },
   };
 }

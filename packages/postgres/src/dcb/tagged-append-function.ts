@@ -1,8 +1,10 @@
 import { type RawBuilder, sql } from 'kysely';
 import { EVENTS_PER_TRANSACTION } from '../store/append-function.js';
+import { type ConditionCheck, conditionCheckBlock } from './condition-check.js';
 
-// `annals_append_tagged`: the append of migration 0008. It does what `annals_append` (migration
-// 0004) does and adds tags, advisory locks and the append condition, in the same single statement.
+// `annals_append_tagged`: the append of migration 0008 (its condition check replaced by migration
+// 0012). It does what `annals_append` (migration 0004) does and adds tags, advisory locks and the
+// append condition, in the same single statement.
 
 /**
  * `annals_append_tagged(...)`: the whole append of one batch, called as one statement.
@@ -15,22 +17,29 @@ import { EVENTS_PER_TRANSACTION } from '../store/append-function.js';
  * 3. `p_condition` not null: at READ COMMITTED each statement of a volatile function takes a new
  *    snapshot, so the check below sees every event committed by a holder of a lock this append waited
  *    for. A matching event after `p_after` returns its position as `r_conflict`, writing nothing.
+ *    `check` picks the check's statements (see `condition-check.ts`).
  * 4. The stream row moves forward under the same rules as `annals_append` (expected revision, and the
  *    stream's last event below this transaction's positions); no row returned = nothing written.
  * 5. Events (with their `tags` column) and one `event_tags` row per tag are inserted; `p_channel` not
  *    null: one `pg_notify`.
  */
-export function taggedAppendFunction(schema: string): RawBuilder<unknown> {
+export function taggedAppendFunction(schema: string, check: ConditionCheck): RawBuilder<unknown> {
   const streams = sql.id(schema, 'streams');
   const events = sql.id(schema, 'events');
   const eventTags = sql.id(schema, 'event_tags');
-  return sql`create function ${sql.id(schema, 'annals_append_tagged')}(
+  // `create or replace` keeps the function's grants (a tenant role's EXECUTE) when 0012 replaces it.
+  const create = sql.raw(check === 'joined' ? 'create function' : 'create or replace function');
+  // 0012: generic plans only. The planner prices a generic plan by average selectivity and a custom
+  // one by the actual tag, so on a large log it kept planning the check anew on every call (0.1-0.2 ms
+  // each); the generic plans of this body are the index walks the checks are written for.
+  const planCache = sql.raw(check === 'joined' ? '' : 'set plan_cache_mode = force_generic_plan');
+  return sql`${create} ${sql.id(schema, 'annals_append_tagged')}(
       p_stream_id text, p_category text, p_expected text, p_expected_revision bigint,
       p_ids uuid[], p_types text[], p_versions int4[], p_data jsonb[], p_metadata jsonb[],
       p_tag_lists text[], p_tags text[], p_tag_events int4[], p_recorded_at timestamptz[],
       p_lock_keys bigint[], p_lock_exclusive boolean[], p_condition jsonb, p_after bigint, p_channel text)
     returns table (r_revision bigint, r_first_position bigint, r_last_position bigint, r_conflict bigint)
-    language plpgsql volatile as $$
+    language plpgsql volatile ${planCache} as $$
     declare
       v_fresh boolean;
       v_xid xid8;
@@ -60,42 +69,7 @@ export function taggedAppendFunction(schema: string): RawBuilder<unknown> {
           raise exception 'annals: an append condition needs READ COMMITTED, found %',
             current_setting('transaction_isolation') using errcode = '55000';
         end if;
-        for v_item in select * from jsonb_array_elements(p_condition) loop
-          v_types := case when v_item ? 'types'
-            then array(select jsonb_array_elements_text(v_item -> 'types')) end;
-          v_tags := case when v_item ? 'tags'
-            then array(select jsonb_array_elements_text(v_item -> 'tags')) end;
-          v_found := null;
-          -- One statement per shape, no "x is null or ...": the plan cache then keeps one generic
-          -- plan per statement instead of planning every call again.
-          if cardinality(v_tags) = 1 and v_types is not null then
-            select t.position into v_found from ${eventTags} t
-              where t.tag = v_tags[1] and t.position > p_after and t.type = any(v_types)
-              order by t.position limit 1;
-          elsif cardinality(v_tags) = 1 then
-            select t.position into v_found from ${eventTags} t
-              where t.tag = v_tags[1] and t.position > p_after
-              order by t.position limit 1;
-          elsif cardinality(v_tags) > 1 and v_types is not null then
-            select t.position into v_found from ${eventTags} t join ${events} e on e.position = t.position
-              where t.tag = v_tags[1] and t.position > p_after and t.type = any(v_types) and e.tags @> v_tags
-              order by t.position limit 1;
-          elsif cardinality(v_tags) > 1 then
-            select t.position into v_found from ${eventTags} t join ${events} e on e.position = t.position
-              where t.tag = v_tags[1] and t.position > p_after and e.tags @> v_tags
-              order by t.position limit 1;
-          elsif v_types is not null then
-            select e.position into v_found from ${events} e
-              where e.type = any(v_types) and e.position > p_after
-              order by e.position limit 1;
-          else
-            select e.position into v_found from ${events} e where e.position > p_after
-              order by e.position limit 1;
-          end if;
-          if v_found is not null and (v_conflict is null or v_found < v_conflict) then
-            v_conflict := v_found;
-          end if;
-        end loop;
+        ${conditionCheckBlock(schema, check)}
         if v_conflict is not null then
           r_conflict := v_conflict;
           return next;

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { createArchive } from '../archive/archive-schema.js';
 import { chainMigration } from '../chain/chain-schema.js';
-import { eventTagsMigration } from '../dcb/dcb-schema.js';
+import { eventTagsMigration, indexedConditionMigration } from '../dcb/dcb-schema.js';
 import { personalDataMigration } from '../personal-data/personal-data-schema.js';
 import { createTenantDirectory } from '../router/directory-schema.js';
 import { appendFunction } from '../store/append-function.js';
@@ -114,6 +114,7 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
         await createArchive(db, schema);
       },
     },
+    '0012_indexed_append_condition': indexedConditionMigration(schema),
   };
 }
 
