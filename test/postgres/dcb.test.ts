@@ -128,6 +128,18 @@ describe.each(targets)('tags and append conditions on PostgreSQL (%s)', (target)
           await expect(append, name).resolves.toMatchObject({ nextExpectedRevision: 0n });
         }
       }
+      // A caller of the previous release sends items as objects: still read.
+      const oldCaller = (item: string) =>
+        db.raw<{ r_conflict: string | null }>(
+          target,
+          `select r_conflict::text from "${schema}".annals_append_tagged('raw-' || gen_random_uuid(), 'raw', 'any',
+            null, array[gen_random_uuid()], array['Other'], array[1], array['{}'::jsonb], array['{}'::jsonb],
+            array[null]::text[], array[]::text[], array[]::int4[], null, array[]::bigint[], array[]::boolean[],
+            '[${item}]'::jsonb, -1, null)`,
+        );
+      const [old] = await all();
+      expect(await oldCaller('{"types":["Tagged"],"tags":["a","b"]}')).toEqual([{ r_conflict: String(old!.position) }]);
+      expect(await oldCaller('{"tags":["a","c"]}')).toEqual([{ r_conflict: null }]);
       const config = await db.raw(
         target,
         `select p.proconfig from pg_proc p join pg_namespace n on n.oid = p.pronamespace

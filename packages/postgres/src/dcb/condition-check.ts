@@ -1,29 +1,48 @@
 import { type RawBuilder, sql } from 'kysely';
 
 // The append condition's check inside `annals_append_tagged`: a PL/pgSQL block that reads
-// `p_condition` (a JSON array of query items: `types`, `tags`) and `p_after`, and leaves the lowest
-// matching position in `v_conflict` (null: no match). Two versions: migration 0008 installed the
-// first, migration 0012 replaces it. Both expect `v_item jsonb, v_types text[], v_tags text[],
-// v_found bigint, v_conflict bigint` declared.
+// `p_condition` (a JSON array of query items) and `p_after`, and leaves the lowest matching position
+// in `v_conflict` (null: no match). Migration 0008 installed the first version, 0012 replaces it.
+// Both expect `v_i int4, v_item jsonb, v_types text[], v_tags text[], v_found bigint, v_conflict
+// bigint` declared.
 
-/** How the function checks an append condition: `joined` (migration 0008) or `indexed` (0012). */
-export type ConditionCheck = 'joined' | 'indexed';
+/** A version of `annals_append_tagged`: as migration 0008 installed it, or as 0012 replaced it. */
+export type TaggedAppendVersion = '0008' | '0012';
 
 /** The check block of `version` for the function in `schema`. */
-export function conditionCheckBlock(schema: string, version: ConditionCheck): RawBuilder<unknown> {
-  const body = version === 'joined' ? joinedChecks(schema) : indexedChecks(schema);
-  return sql`for v_item in select * from jsonb_array_elements(p_condition) loop
-          v_types := case when v_item ? 'types'
-            then array(select jsonb_array_elements_text(v_item -> 'types')) end;
-          v_tags := case when v_item ? 'tags'
-            then array(select jsonb_array_elements_text(v_item -> 'tags')) end;
+export function conditionCheckBlock(schema: string, version: TaggedAppendVersion): RawBuilder<unknown> {
+  return version === '0008'
+    ? sql`for v_item in select * from jsonb_array_elements(p_condition) loop
+          ${objectItem}
           v_found := null;
-          ${body}
-          if v_found is not null and (v_conflict is null or v_found < v_conflict) then
-            v_conflict := v_found;
+          ${joinedChecks(schema)}
+          ${keepLowest}
+        end loop;`
+    : sql`for v_i in 0 .. jsonb_array_length(p_condition) - 1 loop
+          v_item := p_condition -> v_i;
+          -- An item is [types, tags], each a text[] literal or null (see conditionJson): plain
+          -- expressions, no statement. An object { types, tags } is an item from the 0008 caller.
+          if jsonb_typeof(v_item) = 'array' then
+            v_types := (v_item ->> 0)::text[];
+            v_tags := (v_item ->> 1)::text[];
+          else
+            ${objectItem}
           end if;
+          v_found := null;
+          ${indexedChecks(schema)}
+          ${keepLowest}
         end loop;`;
 }
+
+/** An item as 0008's callers send it: `{ types?: string[], tags?: string[] }`. */
+const objectItem = sql`v_types := case when v_item ? 'types'
+            then array(select jsonb_array_elements_text(v_item -> 'types')) end;
+          v_tags := case when v_item ? 'tags'
+            then array(select jsonb_array_elements_text(v_item -> 'tags')) end;`;
+
+const keepLowest = sql`if v_found is not null and (v_conflict is null or v_found < v_conflict) then
+            v_conflict := v_found;
+          end if;`;
 
 /**
  * Migration 0008: one statement per shape; several tags join `events` for its `tags` array. On a

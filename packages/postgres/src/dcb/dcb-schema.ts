@@ -25,7 +25,7 @@ export function eventTagsMigration(schema: string): Migration {
         sql`create trigger event_tags_no_truncate before truncate on ${t('event_tags')}
           for each statement execute function ${t('annals_reject_event_change')}()`,
         sql`create index events_type_position on ${t('events')} (type, position)`,
-        taggedAppendFunction(schema, 'joined'),
+        taggedAppendFunction(schema, '0008'),
       ]) {
         await statement.execute(db);
       }
@@ -34,14 +34,15 @@ export function eventTagsMigration(schema: string): Migration {
 }
 
 /**
- * Migration 0012: `annals_append_tagged` again, same arguments, with the condition check of
- * `condition-check.ts` ('indexed'): plans the plan cache keeps on a log of any size (0008's join was
- * planned anew on every call once the log was large). Replaced in place: grants and callers stay.
+ * Migration 0012: `annals_append_tagged` again, same arguments, replaced in place (grants and callers
+ * stay): the condition check of `condition-check.ts` with plans the plan cache keeps on a log of any
+ * size (0008's join was planned anew on every call once the log was large), condition items read
+ * without a statement each, and `'any'` on an existing stream as a plain UPDATE.
  */
 export function indexedConditionMigration(schema: string): Migration {
   return {
     async up(db: Kysely<any>) {
-      await taggedAppendFunction(schema, 'indexed').execute(db);
+      await taggedAppendFunction(schema, '0012').execute(db);
     },
   };
 }

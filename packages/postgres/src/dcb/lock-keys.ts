@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EventRegistry } from '@annals/core';
 import type { CheckedCondition } from '@annals/core/adapter';
+import { tagListLiteral } from '../store/append-function.js';
 
 // The advisory lock keys of an append (see docs/dcb.md, "Locking"). Every append takes the ALL key
 // shared; the events it writes take their type key and one key per tag, shared; an append condition
@@ -52,13 +53,16 @@ export function lockKeys(
   return { keys: sorted.map(String), exclusive: sorted.map((key) => modes.get(key)!) };
 }
 
-/** The query of a condition as the append function reads it: stored types, tags. */
+/**
+ * The query of a condition as the append function (0012) reads it: per item `[types, tags]`, each a
+ * text[] literal (stored types; tags) or null, which the function casts without running a statement.
+ */
 export function conditionJson(registry: EventRegistry, condition: CheckedCondition): string {
   return JSON.stringify(
-    condition.query.items.map((item) => ({
-      ...(item.types === undefined ? {} : { types: registry.storedTypesFor(item.types) }),
-      ...(item.tags === undefined || item.tags.length === 0 ? {} : { tags: [...item.tags] }),
-    })),
+    condition.query.items.map((item) => [
+      item.types === undefined ? null : tagListLiteral(registry.storedTypesFor(item.types)),
+      item.tags === undefined || item.tags.length === 0 ? null : tagListLiteral(item.tags),
+    ]),
   );
 }
 

@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import { EVENTS_PER_TRANSACTION } from '../store/append-function.js';
-import { type ConditionCheck, conditionCheckBlock } from './condition-check.js';
+import { conditionCheckBlock, type TaggedAppendVersion } from './condition-check.js';
 
 // `annals_append_tagged`: the append of migration 0008 (its condition check replaced by migration
 // 0012). It does what `annals_append` (migration 0004) does and adds tags, advisory locks and the
@@ -17,22 +17,32 @@ import { type ConditionCheck, conditionCheckBlock } from './condition-check.js';
  * 3. `p_condition` not null: at READ COMMITTED each statement of a volatile function takes a new
  *    snapshot, so the check below sees every event committed by a holder of a lock this append waited
  *    for. A matching event after `p_after` returns its position as `r_conflict`, writing nothing.
- *    `check` picks the check's statements (see `condition-check.ts`).
+ *    Its statements depend on `version` (see `condition-check.ts`).
  * 4. The stream row moves forward under the same rules as `annals_append` (expected revision, and the
  *    stream's last event below this transaction's positions); no row returned = nothing written.
  * 5. Events (with their `tags` column) and one `event_tags` row per tag are inserted; `p_channel` not
  *    null: one `pg_notify`.
  */
-export function taggedAppendFunction(schema: string, check: ConditionCheck): RawBuilder<unknown> {
+export function taggedAppendFunction(schema: string, version: TaggedAppendVersion): RawBuilder<unknown> {
   const streams = sql.id(schema, 'streams');
   const events = sql.id(schema, 'events');
   const eventTags = sql.id(schema, 'event_tags');
   // `create or replace` keeps the function's grants (a tenant role's EXECUTE) when 0012 replaces it.
-  const create = sql.raw(check === 'joined' ? 'create function' : 'create or replace function');
+  const create = sql.raw(version === '0008' ? 'create function' : 'create or replace function');
   // 0012: generic plans only. The planner prices a generic plan by average selectivity and a custom
   // one by the actual tag, so on a large log it kept planning the check anew on every call (0.1-0.2 ms
   // each); the generic plans of this body are the index walks the checks are written for.
-  const planCache = sql.raw(check === 'joined' ? '' : 'set plan_cache_mode = force_generic_plan');
+  const planCache = sql.raw(version === '0008' ? '' : 'set plan_cache_mode = force_generic_plan');
+  // 0012: 'any' on an existing stream is a plain UPDATE; the INSERT ... ON CONFLICT (a speculative
+  // insertion first) only when no row moved.
+  const anyUpdateFirst =
+    version === '0008'
+      ? sql``
+      : sql`update ${streams} s set revision = s.revision + v_n, last_position = v_first + v_n - 1, updated_at = now()
+          where s.stream_id = p_stream_id and s.last_position < v_first
+          returning s.revision into v_revision;
+        if v_revision is null then`;
+  const anyUpdateEnd = version === '0008' ? sql`` : sql`end if;`;
   return sql`${create} ${sql.id(schema, 'annals_append_tagged')}(
       p_stream_id text, p_category text, p_expected text, p_expected_revision bigint,
       p_ids uuid[], p_types text[], p_versions int4[], p_data jsonb[], p_metadata jsonb[],
@@ -48,6 +58,7 @@ export function taggedAppendFunction(schema: string, check: ConditionCheck): Raw
       v_first bigint;
       v_revision bigint;
       v_conflict bigint;
+      v_i int4;
       v_item jsonb;
       v_types text[];
       v_tags text[];
@@ -69,7 +80,7 @@ export function taggedAppendFunction(schema: string, check: ConditionCheck): Raw
           raise exception 'annals: an append condition needs READ COMMITTED, found %',
             current_setting('transaction_isolation') using errcode = '55000';
         end if;
-        ${conditionCheckBlock(schema, check)}
+        ${conditionCheckBlock(schema, version)}
         if v_conflict is not null then
           r_conflict := v_conflict;
           return next;
@@ -77,12 +88,14 @@ export function taggedAppendFunction(schema: string, check: ConditionCheck): Raw
         end if;
       end if;
       if p_expected = 'any' then
+        ${anyUpdateFirst}
         insert into ${streams} as s (stream_id, category, revision, last_position)
           values (p_stream_id, p_category, v_n - 1, v_first + v_n - 1)
           on conflict (stream_id) do update
             set revision = s.revision + v_n, last_position = v_first + v_n - 1, updated_at = now()
             where s.last_position < v_first
           returning s.revision into v_revision;
+        ${anyUpdateEnd}
       elsif p_expected = 'no_stream' then
         insert into ${streams} (stream_id, category, revision, last_position)
           values (p_stream_id, p_category, v_n - 1, v_first + v_n - 1)

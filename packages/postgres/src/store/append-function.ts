@@ -151,7 +151,7 @@ export function toBatchArrays(batch: readonly PreparedEvent[]): BatchArrays {
   return arrays;
 }
 
-/** `{"a","b\"c"}`: a text[] literal of tags, every element quoted, quotes and backslashes escaped. */
+/** `{"a","b\"c"}`: a text[] literal (tags, types), every element quoted, quotes and backslashes escaped. */
 export function tagListLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
