@@ -138,7 +138,9 @@ describe.each(targets)('tags and append conditions on PostgreSQL (%s)', (target)
             '[${item}]'::jsonb, -1, null)`,
         );
       const [old] = await all();
-      expect(await oldCaller('{"types":["Tagged"],"tags":["a","b"]}')).toEqual([{ r_conflict: String(old!.position) }]);
+      expect(await oldCaller('{"types":["Tagged"],"tags":["a","b"]}')).toEqual([
+        { r_conflict: String(old!.position) },
+      ]);
       expect(await oldCaller('{"tags":["a","c"]}')).toEqual([{ r_conflict: null }]);
       const config = await db.raw(
         target,
