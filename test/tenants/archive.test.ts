@@ -17,11 +17,11 @@ const prefix = `arch_${process.pid}`;
 const stores: PostgresEventStore[] = [];
 let count = 0;
 
-async function open(): Promise<PostgresEventStore> {
+async function open(options: { pageSize?: number } = {}): Promise<PostgresEventStore> {
   const store = await PostgresEventStore.create(
     { connectionString: databaseUrl!, pool: { max: 3 } },
     // Patient: another test file's open transaction on the server holds the horizon back meanwhile.
-    { schema: `${prefix}_${++count}`, horizonWaitMs: 60_000 },
+    { schema: `${prefix}_${++count}`, horizonWaitMs: 60_000, ...options },
   );
   stores.push(store);
   return store;
@@ -99,6 +99,35 @@ describe.skipIf(!databaseUrl)('hot and cold: events_archive', () => {
     expect([...cold, ...hot].map((e) => [e.id, e.position])).toEqual(all.map((e) => [e.id, e.position]));
     expect(hot.every((e) => e.position >= cut)).toBe(true);
     await expectAnnalsError(() => archiveBefore(store, -1n), 'INVALID_ARGUMENT');
+  });
+
+  it('a stream whose oldest events were archived reads its hot rest page by page, in both directions and from a revision', async () => {
+    const store = await open({ pageSize: 2 });
+    await store.migrate();
+    await store.append(
+      's-1',
+      [0, 1, 2, 3].map((i) => ({ type: 'N', data: { i } })),
+    );
+    const cut = (await toArray(store.readStream('s-1')))[3]!.position + 1n;
+    await store.append(
+      's-1',
+      [4, 5, 6, 7, 8].map((i) => ({ type: 'N', data: { i } })),
+    );
+    expect(await archiveBefore(store, cut)).toEqual({ events: 4 });
+    const revisions = async (events: AsyncIterable<{ revision: bigint }>) =>
+      (await toArray(events)).map((e) => Number(e.revision));
+    expect(await revisions(store.readStream('s-1'))).toEqual([4, 5, 6, 7, 8]);
+    expect(await revisions(store.readStream('s-1', { fromRevision: 1n }))).toEqual([4, 5, 6, 7, 8]);
+    expect(await revisions(store.readStream('s-1', { fromRevision: 5n, maxCount: 3 }))).toEqual([5, 6, 7]);
+    expect(await revisions(store.readStream('s-1', { direction: 'backwards' }))).toEqual([8, 7, 6, 5, 4]);
+    expect(await revisions(store.readStream('s-1', { direction: 'backwards', fromRevision: 6n }))).toEqual([
+      6, 5, 4,
+    ]);
+    expect(await revisions(store.readStream('s-1', { fromRevision: 9n }))).toEqual([]);
+    const subscription = store.subscribeToStream('s-1');
+    const seen: number[] = [];
+    for await (const event of subscription) if (seen.push(Number(event.revision)) === 5) break;
+    expect(seen).toEqual([4, 5, 6, 7, 8]);
   });
 
   it('the log stays append-only: no delete outside an archive move, no update or delete of archived events', async () => {

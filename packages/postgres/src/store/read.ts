@@ -49,9 +49,7 @@ export async function* readStream(
   const { registry, pageSize, pageBytes } = ctx.settings;
   const sizer = new PageSizer(pageSize, pageBytes);
   const readPage = (cursor: bigint | undefined, limit: number) => async () => {
-    let query = selectStreamEvents(db).where('stream_id', '=', streamId);
-    if (cursor !== undefined) query = query.where('revision', backwards ? '<=' : '>=', String(cursor));
-    return (await query
+    return (await streamPage(db, streamId, cursor, limit, backwards)
       .orderBy('revision', backwards ? 'desc' : 'asc')
       .limit(limit)
       .execute()
@@ -88,6 +86,37 @@ export async function* readStream(
     if (next === undefined) return;
     cursor = next;
   }
+}
+
+/**
+ * The rows of one page of a stream: from `cursor` (inclusive; the stream's first or, backwards, last
+ * event when undefined) on, and no further than `limit` revisions from the first row there is. A
+ * stream's rows in the events table have consecutive revisions (archiving moves every event below a
+ * position: a prefix of each stream), so the page holds exactly the `limit` rows wanted. The bound
+ * keeps the statement's work to one page whatever the plan: without it, when the statistics expect
+ * few rows for the stream (a young table, a stream grown since the last ANALYZE), PostgreSQL read
+ * every remaining row of the stream with a bitmap scan and sorted them, for every page.
+ */
+export function streamPage(
+  db: Kysely<AnnalsTables>,
+  streamId: string,
+  cursor: bigint | undefined,
+  limit: number,
+  backwards: boolean,
+) {
+  const edge = db
+    .selectFrom('events as edge')
+    .where('edge.stream_id', '=', streamId)
+    .select((eb) => (backwards ? eb.fn.max('edge.revision') : eb.fn.min('edge.revision')).as('revision'));
+  let query = selectStreamEvents(db).where('stream_id', '=', streamId);
+  let first = edge;
+  if (cursor !== undefined) {
+    query = query.where('revision', backwards ? '<=' : '>=', String(cursor));
+    first = edge.where('edge.revision', backwards ? '<=' : '>=', String(cursor));
+  }
+  return backwards
+    ? query.where(sql<boolean>`revision > (${first}) - ${limit}::bigint`)
+    : query.where(sql<boolean>`revision < (${first}) + ${limit}::bigint`);
 }
 
 /**

@@ -14,9 +14,9 @@ import {
 } from '@annals/core/adapter';
 import type { NotificationListener } from '../connection/notification-listener.js';
 import { isTransientError } from './database-errors.js';
-import { decodeStreamRow, type StreamEventRow, selectStreamEvents, storedBytes } from './event-rows.js';
+import { decodeStreamRow, type StreamEventRow, storedBytes } from './event-rows.js';
 import { PageSizer } from './page-sizer.js';
-import { compileFilter, decodeIfMatching, horizon, readAllPage } from './read.js';
+import { compileFilter, decodeIfMatching, horizon, readAllPage, streamPage } from './read.js';
 import type { StoreContext } from './store-context.js';
 import { SubscriptionOutage } from './subscription-outage.js';
 
@@ -43,9 +43,7 @@ export class StoreSubscriptions {
     const sizer = new PageSizer(ctx.settings.pageSize, ctx.settings.pageBytes);
     return this.#track(async () => {
       const limit = sizer.limit;
-      const rows = (await selectStreamEvents(ctx.db)
-        .where('stream_id', '=', streamId)
-        .where('revision', '>=', String(next))
+      const rows = (await streamPage(ctx.db, streamId, next, limit, false)
         .orderBy('revision')
         .limit(limit)
         .execute()) as StreamEventRow[];
