@@ -58,7 +58,7 @@ export function taggedAppendFunction(schema: string, version: TaggedAppendVersio
       v_first bigint;
       v_revision bigint;
       v_conflict bigint;
-      v_i int4;
+      ${version === '0008' ? sql`` : sql`v_i int4;`}
       v_item jsonb;
       v_types text[];
       v_tags text[];
