@@ -148,7 +148,7 @@ describe.each(targets)('tags and append conditions on PostgreSQL (%s)', (target)
           where n.nspname = '${schema}' and p.proname = 'annals_append_tagged'`,
       );
       expect(config, 'one annals_append_tagged, planned generically').toEqual([
-        { proconfig: ['plan_cache_mode=force_generic_plan'] },
+        { proconfig: ['plan_cache_mode=force_generic_plan', 'enable_seqscan=off'] },
       ]);
     } finally {
       await store.close();

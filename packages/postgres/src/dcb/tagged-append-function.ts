@@ -29,10 +29,14 @@ export function taggedAppendFunction(schema: string, version: TaggedAppendVersio
   const eventTags = sql.id(schema, 'event_tags');
   // `create or replace` keeps the function's grants (a tenant role's EXECUTE) when 0012 replaces it.
   const create = sql.raw(version === '0008' ? 'create function' : 'create or replace function');
-  // 0012: generic plans only. The planner prices a generic plan by average selectivity and a custom
-  // one by the actual tag, so on a large log it kept planning the check anew on every call (0.1-0.2 ms
-  // each); the generic plans of this body are the index walks the checks are written for.
-  const planCache = sql.raw(version === '0008' ? '' : 'set plan_cache_mode = force_generic_plan');
+  // 0012: generic plans only, and no sequential scans. The planner prices a generic plan by average
+  // selectivity and a custom one by the actual tag, so on a large log it kept planning the check anew
+  // on every call (0.1-0.2 ms each). And a session keeps a generic plan: one made while the table was
+  // small (a seq scan, say, for the first free position of a transaction that already wrote) stayed
+  // in use as the log grew. Every statement here has an index walk; these settings keep it chosen.
+  const planCache = sql.raw(
+    version === '0008' ? '' : 'set plan_cache_mode = force_generic_plan set enable_seqscan = off',
+  );
   // 0012: 'any' on an existing stream is a plain UPDATE; the INSERT ... ON CONFLICT (a speculative
   // insertion first) only when no row moved.
   const anyUpdateFirst =
