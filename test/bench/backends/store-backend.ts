@@ -28,6 +28,8 @@ export interface StoreVariant {
   readonly notify?: boolean;
   /** Also define `BenchDepositedPersonal`, whose note is personal data: the store seals it (default key store). */
   readonly personalData?: boolean;
+  /** PostgreSQL: coalesce concurrent autocommit appends into one statement and transaction (default true). */
+  readonly groupCommit?: boolean;
 }
 
 /** One place the benchmark runs Annals: a way to open stores there, and plain SQL beside them. */

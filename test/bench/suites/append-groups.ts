@@ -1,4 +1,5 @@
 import { type EventStore, isConcurrencyConflict } from '@annals/core';
+import type { StoreVariant } from '../backends/store-backend.js';
 import {
   BaselineIds,
   concurrentInsert,
@@ -70,15 +71,38 @@ function withoutValidation(
   ];
 }
 
+/** A spec run on a store of its own, opened with `variant` on the same tables. */
+type VariantSpec = Pick<MeasurementSpec, 'id' | 'title' | 'compareWith'> & {
+  round(store: EventStore): Promise<RoundSample>;
+};
+
 /**
  * The same appends on a store with `notify: false` (PostgreSQL only): what the NOTIFY that wakes
  * other processes' subscriptions costs. It opens its own store on the same tables.
  */
 function withoutNotify(
   ctx: GroupContext,
-  spec: Pick<MeasurementSpec, 'id' | 'title' | 'compareWith'> & {
-    round(store: EventStore): Promise<RoundSample>;
-  },
+  spec: VariantSpec,
+): ((store: () => EventStore) => MeasurementSpec)[] {
+  return withVariant(ctx, { notify: false }, spec);
+}
+
+/**
+ * The same appends with `groupCommit: false` (the server only, where group commit applies): one
+ * statement and one transaction per append, measured in the same run as group commit on.
+ */
+function withoutGroupCommit(
+  ctx: GroupContext,
+  spec: VariantSpec,
+): ((store: () => EventStore) => MeasurementSpec)[] {
+  if (ctx.backend.name !== 'server') return [];
+  return withVariant(ctx, { groupCommit: false }, spec);
+}
+
+function withVariant(
+  ctx: GroupContext,
+  variant: StoreVariant,
+  spec: VariantSpec,
 ): ((store: () => EventStore) => MeasurementSpec)[] {
   if (ctx.backend.sql === undefined) return [];
   let quiet: EventStore | undefined;
@@ -94,7 +118,7 @@ function withoutNotify(
       setup: async () => {
         const open = ctx.backend.openStore;
         if (typeof open !== 'function') throw new Error(open.unavailable);
-        quiet = await open({ notify: false });
+        quiet = await open(variant);
       },
       round: () => spec.round(quiet!),
       teardown: async () => quiet?.close(),
@@ -141,6 +165,15 @@ export const sequentialAppends: BenchGroup = {
           ),
       }),
       ...withoutValidation(ctx, sizes.sequentialAppends),
+      ...withoutGroupCommit(ctx, {
+        id: 'append.single.sequential.no-group',
+        title: 'single-event appends to new streams, sequential, group commit off',
+        compareWith: refs(ctx, BaselineIds.insertSequential, BaselineIds.insertSequentialTx),
+        round: (store) =>
+          timeOperations({ operations: sizes.sequentialAppends }, (i) =>
+            store.append(uniqueName('seq'), [deposit(i)], { expectedRevision: 'no_stream' }),
+          ),
+      }),
       ...withoutNotify(ctx, {
         id: 'append.single.sequential.no-notify',
         title: 'single-event appends to new streams, sequential, notify off',
@@ -175,6 +208,15 @@ export const concurrentAppends: BenchGroup = {
         round: () =>
           timeOperations({ operations: sizes.concurrentAppends, workers: sizes.concurrency }, (i) =>
             store().append(uniqueName('conc'), [deposit(i)], { expectedRevision: 'no_stream' }),
+          ),
+      }),
+      ...withoutGroupCommit(ctx, {
+        id: 'append.single.concurrent.no-group',
+        title: `single-event appends to new streams, ${sizes.concurrency} concurrent appenders, group commit off`,
+        compareWith: refs(ctx, BaselineIds.insertConcurrent, BaselineIds.insertConcurrentTx),
+        round: (store) =>
+          timeOperations({ operations: sizes.concurrentAppends, workers: sizes.concurrency }, (i) =>
+            store.append(uniqueName('conc'), [deposit(i)], { expectedRevision: 'no_stream' }),
           ),
       }),
       ...withoutNotify(ctx, {

@@ -6,6 +6,7 @@ import { eventTagsMigration, indexedConditionMigration } from '../dcb/dcb-schema
 import { personalDataMigration } from '../personal-data/personal-data-schema.js';
 import { createTenantDirectory } from '../router/directory-schema.js';
 import { appendFunction } from '../store/append-function.js';
+import { groupAppendFunction } from '../store/group-append-function.js';
 import { messagingMigration } from './messaging-schema.js';
 import { processMigration } from './process-schema.js';
 import { projectionMigration, projectionPauseMigration } from './projection-schema.js';
@@ -115,6 +116,12 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
       },
     },
     '0012_indexed_append_condition': indexedConditionMigration(schema),
+    // Group commit: several autocommit appends in one statement and one transaction.
+    '0013_group_append': {
+      async up(db) {
+        await run(db, [groupAppendFunction(schema)]);
+      },
+    },
   };
 }
 

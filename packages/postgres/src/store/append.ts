@@ -23,6 +23,7 @@ import { SchemaNotMigrated } from '../errors/postgres-errors.js';
 import type { AnnalsTables } from '../schema/tables.js';
 import { type BatchArrays, EVENTS_PER_TRANSACTION, toBatchArrays } from './append-function.js';
 import { constraintOf, sqlState } from './database-errors.js';
+import { GroupCommit } from './group-commit.js';
 import type { PostgresAppendOptions } from './options.js';
 import type { StoreContext } from './store-context.js';
 import { currentRevision, storedMatch } from './stored-batch.js';
@@ -84,8 +85,7 @@ export async function appendToStream(
     let row: TaggedAppendRow | undefined;
     try {
       // Autocommit: the notification follows the commit (see PostCommitNotifier).
-      row = (await statement(ctx, streamId, expected, arrays, undefined, recordedAt, dcb).execute(ctx.db))
-        .rows[0];
+      row = await autocommitStatement(ctx, streamId, expected, arrays, recordedAt, dcb);
     } catch (error) {
       const repeated = await afterFailedAppend(ctx, error, ctx.db, streamId, arrays);
       if (repeated !== undefined) return repeated;
@@ -153,6 +153,31 @@ export async function appendInTransaction(
   const actual = await currentRevision(db, streamId);
   const reason = expectedRevisionHolds(expected, actual) ? REORDER_REASON : undefined;
   throw new ConcurrencyConflict(streamId, expected, actual, reason);
+}
+
+/**
+ * One autocommit run of the append: through the store's group commit when it may share a group (no
+ * condition, no import, no exclusive lock), else its own statement. Either way its own row.
+ */
+async function autocommitStatement(
+  ctx: StoreContext,
+  streamId: string,
+  expected: ExpectedRevisionValue,
+  arrays: BatchArrays,
+  recordedAt: readonly Date[] | undefined,
+  dcb: DcbArgs,
+): Promise<TaggedAppendRow | undefined> {
+  const member = { streamId, expected, arrays, tags: dcb.tags, locks: dcb.locks };
+  if (
+    ctx.groups !== undefined &&
+    recordedAt === undefined &&
+    dcb.condition === undefined &&
+    GroupCommit.accepts(member)
+  ) {
+    return ctx.groups.append(member);
+  }
+  return (await statement(ctx, streamId, expected, arrays, undefined, recordedAt, dcb).execute(ctx.db))
+    .rows[0];
 }
 
 /** The append statement (`annals_append_tagged`): tags, locks, condition, and `recordedAt` of an import. */

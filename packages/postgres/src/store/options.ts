@@ -87,6 +87,14 @@ export interface PostgresEventStoreOptions extends Omit<EventRegistryOptions, 'e
    * these projections in a runner: they would apply each event twice. Default: none.
    */
   readonly inlineProjections?: readonly Projection<PostgresProjectionContext>[];
+  /**
+   * Group commit (server only): autocommit appends issued together in this process, to different
+   * streams, are sent as one statement and committed in one transaction; each caller still gets its
+   * own result or its own error, and a failing append never fails the others. Appends inside a
+   * transaction, with an append condition or with inline projections, imports with `recordedAt`
+   * and PGlite are never grouped. `false`: one statement and one transaction per append. Default true.
+   */
+  readonly groupCommit?: boolean;
   /** Where the store logs (pino's shape; a failing `subscribe` callback without `onError`). Default `consoleLogger`. */
   readonly logger?: Logger;
 }
@@ -134,6 +142,7 @@ export interface Settings {
   readonly horizonWaitMs: number;
   readonly outage: SubscriptionOutageOptions;
   readonly inlineProjections: readonly Projection<PostgresProjectionContext>[];
+  readonly groupCommit: boolean;
 }
 
 /** Checks the options of {@link PostgresEventStore.create} and fills in the defaults. */
@@ -156,6 +165,9 @@ export function toSettings(options: PostgresEventStoreOptions): Settings {
       `polling.maxMs must be at least polling.minMs (${pollMinMs}), found ${pollMaxMs}.`,
     );
   }
+  if (options.groupCommit !== undefined && typeof options.groupCommit !== 'boolean') {
+    throw new InvalidArgument(`groupCommit must be true or false, found ${String(options.groupCommit)}.`);
+  }
   // Definitions with personal fields and no personalData: the keys live in this database.
   const keys = withDefaultKeys(options, () => 'postgres').personalData?.keys;
   const ownKeys = keys === 'postgres' ? new PostgresKeyStore() : undefined;
@@ -174,5 +186,6 @@ export function toSettings(options: PostgresEventStoreOptions): Settings {
     horizonWaitMs: nonNegative('horizonWaitMs', options.horizonWaitMs, 5000),
     outage: toOutageSettings(options.subscriptions),
     inlineProjections: assertInlineProjections(options.inlineProjections),
+    groupCommit: options.groupCommit ?? true,
   };
 }

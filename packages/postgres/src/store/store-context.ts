@@ -5,6 +5,7 @@ import { notificationChannel } from '../schema/schema-name.js';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';
 import type { AnnalsTables } from '../schema/tables.js';
 import { verifySchema } from '../schema/verify.js';
+import { GroupCommit } from './group-commit.js';
 import type { Settings } from './options.js';
 import { PostCommitNotifier } from './post-commit-notifier.js';
 
@@ -26,6 +27,8 @@ export class StoreContext {
   /** Wakes this process's subscriptions. */
   readonly notifier = new ChangeNotifier();
   readonly #postCommit: PostCommitNotifier | undefined;
+  /** Group commit of autocommit appends (server with `groupCommit` on), or undefined. */
+  readonly groups: GroupCommit | undefined;
   /** The last position this store appended and saw committed, until readers see it. */
   lastAppendedPosition: bigint | undefined;
   /** While closing: the last position this store appended that readers may not have seen yet. */
@@ -43,6 +46,8 @@ export class StoreContext {
     this.db = annalsDb(kysely, settings.schema);
     this.multiProcess = multiProcess;
     this.channel = settings.notify ? notificationChannel(settings.schema) : undefined;
+    this.groups =
+      multiProcess && settings.groupCommit ? new GroupCommit(this.db, settings.schema) : undefined;
     const channel = this.channel;
     this.#postCommit =
       channel === undefined
