@@ -104,7 +104,7 @@ describe.each(targets)('tags and append conditions on PostgreSQL (%s)', (target)
           array[gen_random_uuid()], array['Tagged'], array[1], array['{}'::jsonb], array['{}'::jsonb],
           array['{a,b}'], array['a', 'b'], array[1, 1], null, array[]::bigint[], array[]::boolean[], null, -1, null)`,
       );
-      expect((await store.migrate()).applied).toEqual(['0012_indexed_append_condition']);
+      expect((await store.migrate()).applied).toContain('0012_indexed_append_condition');
       const all = () => toArray(store.readAll());
       await waitFor(async () => (await all()).length >= 1, 'the old event readable');
       const shapes: [string, EventQuery['items'][number], boolean][] = [

@@ -151,7 +151,8 @@ describe.skipIf(skipReason !== undefined)(
         await eventually(async () => (await toArray(store.readAll())).length === 34, 60_000),
         'all 34 events in the global log',
       ).toBe(true);
-      expect(await bouncedTransactions(), 'transactions the bouncer served').toBeGreaterThan(before + 34);
+      // Every statement above went through it; concurrent appends share transactions (group commit).
+      expect(await bouncedTransactions(), 'transactions the bouncer served').toBeGreaterThan(before + 8);
     });
 
     it('append conditions hold through the bouncer: the concurrency oracle with 24 racers', {
