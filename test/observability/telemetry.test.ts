@@ -212,7 +212,18 @@ describe.each(stores)('telemetry on %s', (_, open) => {
     // The projection's batch that applied the deposit links to the Deposit command's span.
     const batches = named(spans, 'annals.projection.batch otel-balances');
     const batch = batches.find((s) => s.links.some((l) => l.context.spanId === spanId));
-    expect(batch, 'a batch span of otel-balances linked to the Deposit command span').toBeDefined();
+    expect(
+      batch,
+      `a batch span of otel-balances linked to the Deposit command span ${spanId} (deposit at ${storedDeposit.position}); ` +
+        `applied: ${applied.map((e) => `${e.position}:${e.streamId}`).join(', ')}; batches: ` +
+        batches
+          .map(
+            (s) =>
+              `${s.attributes['annals.batch.first_position']}..${s.attributes['annals.batch.last_position']} ` +
+              `${s.attributes['annals.batch.outcome']} links ${s.links.map((l) => l.context.spanId).join('/')}`,
+          )
+          .join('; '),
+    ).toBeDefined();
     expect(batch!.kind).toBe(SpanKind.CONSUMER);
     expect(batch!.parentSpanContext, 'a batch span starts its own trace').toBeUndefined();
     expect(batch!.links.find((l) => l.context.spanId === spanId)?.context.traceId).toBe(traceId);
