@@ -1,6 +1,8 @@
 /**
- * How the figures of the benchmark hold up as the log grows: batch appends, readStream and readAll
- * catch-up on an empty log, then again after the log holds `--events` events (default 1,000,000).
+ * How the figures of the benchmark hold up as the log grows: sequential, concurrent and batch appends,
+ * readStream, readAll catch-up and projection catch-ups (per-event handlers and a batch handler, from
+ * a checkpoint in the middle of the log) on an empty log, then again after the log holds `--events`
+ * events (default 1,000,000).
  * Not part of CI nor of `pnpm bench`: a probe to run by hand on a server.
  *
  *   DATABASE_URL=... tsx test/bench/profile/growth-probe.ts [--events 1000000] [--rounds 5]
@@ -12,12 +14,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { EventStore } from '@annals/core';
-import { PostgresEventStore } from '@annals/postgres';
+import { defineProjection, type EventStore } from '@annals/core';
+import { PostgresEventStore, PostgresProjectionRunner } from '@annals/postgres';
+import { sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { uniqueName } from '../harness/unique.js';
 import { seedStreams } from '../suites/read-groups.js';
-import { benchStoreOptions, deposits } from '../workload/bench-events.js';
+import { BenchDeposited, benchStoreOptions, deposit, deposits } from '../workload/bench-events.js';
 
 const SCHEMA = 'annals_growth_probe';
 const { values } = parseArgs({
@@ -29,6 +32,12 @@ const BATCHES = 100;
 const BATCH = 100;
 const STREAM = 10_000;
 const CATCH_UP = 100_000;
+const SEQUENTIAL = 300;
+const WRITERS = 16;
+const PER_WRITER = 25;
+/** Events the per-event projection catches up on (the last of the readAll's events). */
+const PER_EVENT = 5_000;
+const READ_MODEL = `${SCHEMA}.growth_balances`;
 
 /** The last read statement the store sent of each kind, as it sent it, to EXPLAIN it. */
 const sent: {
@@ -89,6 +98,10 @@ async function autovacuumBusy(): Promise<string> {
 }
 
 interface Figures {
+  sequential: number;
+  concurrent: number;
+  perEvent: number;
+  batchProjection: number;
   batch: number;
   walPerBatch: number;
   stream: number;
@@ -97,6 +110,27 @@ interface Figures {
 
 async function measure(s: EventStore, label: string): Promise<Figures> {
   const vacuumBefore = await autovacuumBusy();
+  // Single-event appends to new streams: one after another, then from 16 concurrent writers.
+  const sequentialRates: number[] = [];
+  const concurrentRates: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let started = performance.now();
+    for (let i = 0; i < SEQUENTIAL; i++) {
+      await s.append(uniqueName('one'), [deposit(i)], { expectedRevision: 'no_stream' });
+    }
+    sequentialRates.push(SEQUENTIAL / ((performance.now() - started) / 1000));
+    started = performance.now();
+    await Promise.all(
+      Array.from({ length: WRITERS }, async (_, w) => {
+        for (let i = 0; i < PER_WRITER; i++) {
+          await s.append(uniqueName('many'), [deposit(w * PER_WRITER + i)], {
+            expectedRevision: 'no_stream',
+          });
+        }
+      }),
+    );
+    concurrentRates.push((WRITERS * PER_WRITER) / ((performance.now() - started) / 1000));
+  }
   // Batch appends: 100 batches of 100 events, each to a new stream (as the benchmark's).
   const batchRates: number[] = [];
   const wal: number[] = [];
@@ -135,7 +169,17 @@ async function measure(s: EventStore, label: string): Promise<Figures> {
     await count(s.readAll({ fromPosition: firstPosition, maxCount: CATCH_UP }));
     catchUpRates.push(CATCH_UP / ((performance.now() - started) / 1000));
   }
+  const perEventRates: number[] = [];
+  const batchProjectionRates: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    perEventRates.push(await projectFrom(s, firstPosition, CATCH_UP - PER_EVENT, false));
+    batchProjectionRates.push(await projectFrom(s, firstPosition, 0, true));
+  }
   const figures = {
+    sequential: median(sequentialRates),
+    concurrent: median(concurrentRates),
+    perEvent: median(perEventRates),
+    batchProjection: median(batchProjectionRates),
     batch: median(batchRates),
     walPerBatch: median(wal),
     stream: median(streamRates),
@@ -143,13 +187,75 @@ async function measure(s: EventStore, label: string): Promise<Figures> {
   };
   const events = await scalar(`SELECT count(*) FROM ${SCHEMA}.events`);
   process.stdout.write(
-    `${label} (${Number(events).toLocaleString('en-US')} events): batch appends ${Math.round(figures.batch).toLocaleString('en-US')} ev/s ` +
+    `${label} (${Number(events).toLocaleString('en-US')} events): sequential appends ${Math.round(figures.sequential).toLocaleString('en-US')} ev/s, ` +
+      `16 concurrent ${Math.round(figures.concurrent).toLocaleString('en-US')} ev/s, ` +
+      `projection per-event ${Math.round(figures.perEvent).toLocaleString('en-US')} ev/s, batch handler ${Math.round(figures.batchProjection).toLocaleString('en-US')} ev/s, batch appends ${Math.round(figures.batch).toLocaleString('en-US')} ev/s ` +
       `(${Math.round(figures.walPerBatch).toLocaleString('en-US')} WAL bytes per batch), ` +
       `readStream ${Math.round(figures.stream).toLocaleString('en-US')} ev/s, readAll ${Math.round(figures.catchUp).toLocaleString('en-US')} ev/s; ` +
       `autovacuum before: ${vacuumBefore}, after: ${await autovacuumBusy()}\n`,
   );
   await explainRead(streams[0]!, firstPosition);
   return figures;
+}
+
+type BalanceTx = Transaction<{ growth_balances: { account_id: string; balance: number } }>;
+
+/**
+ * Events/s of a projection catching up on the events after the `skip`th of the readAll's events (its
+ * checkpoint set there, in the middle of the log), with per-event upserts or one upsert per batch.
+ */
+async function projectFrom(s: EventStore, first: bigint, skip: number, batch: boolean): Promise<number> {
+  const name = uniqueName('growth-projection');
+  await admin.query(`DROP TABLE IF EXISTS ${READ_MODEL}`);
+  await admin.query(`CREATE TABLE ${READ_MODEL} (account_id text PRIMARY KEY, balance bigint NOT NULL)`);
+  const from = await scalar(
+    `SELECT position FROM ${SCHEMA}.events WHERE position >= $1 ORDER BY position OFFSET $2 LIMIT 1`,
+    [first.toString(), skip],
+  );
+  await admin.query(`INSERT INTO ${SCHEMA}.checkpoints (name, position) VALUES ($1, $2::bigint - 1)`, [
+    name,
+    from,
+  ]);
+  const upsert = (tx: BalanceTx, rows: { account_id: string; balance: number }[]) =>
+    tx
+      .withSchema(SCHEMA)
+      .insertInto('growth_balances')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.column('account_id').doUpdateSet({ balance: sql`growth_balances.balance + excluded.balance` }),
+      )
+      .execute();
+  const projection = batch
+    ? defineProjection({
+        name,
+        events: [BenchDeposited],
+        handleBatch: async (events, { tx }: { tx: BalanceTx }) => {
+          const sums = new Map<string, number>();
+          for (const { data } of events)
+            sums.set(data.accountId, (sums.get(data.accountId) ?? 0) + data.amount);
+          await upsert(
+            tx,
+            [...sums].map(([account_id, balance]) => ({ account_id, balance })),
+          );
+        },
+      })
+    : defineProjection({
+        name,
+        events: [BenchDeposited],
+        handlers: {
+          BenchDeposited: async (event, { tx }: { tx: BalanceTx }) => {
+            await upsert(tx, [{ account_id: event.data.accountId, balance: event.data.amount }]);
+          },
+        },
+      });
+  const runner = new PostgresProjectionRunner({ store: s as PostgresEventStore, projections: [projection] });
+  const started = performance.now();
+  await runner.start();
+  await runner.waitUntilCaughtUp();
+  const seconds = (performance.now() - started) / 1000;
+  await runner.stop();
+  const events = Number(await scalar(`SELECT count(*) FROM ${SCHEMA}.events WHERE position >= $1`, [from]));
+  return events / seconds;
 }
 
 /** The plans and buffers of a page of each read (in the middle of it), as the store sent it. */
@@ -212,7 +318,10 @@ try {
   );
   const grown = await measure(store, 'grown log');
   process.stdout.write(
-    `grown / empty: batch appends ${(grown.batch / empty.batch).toFixed(2)}x, readStream ${(grown.stream / empty.stream).toFixed(2)}x, readAll ${(grown.catchUp / empty.catchUp).toFixed(2)}x\n`,
+    `grown / empty: sequential appends ${(grown.sequential / empty.sequential).toFixed(2)}x, ` +
+      `16 concurrent ${(grown.concurrent / empty.concurrent).toFixed(2)}x, ` +
+      `projection per-event ${(grown.perEvent / empty.perEvent).toFixed(2)}x, batch handler ${(grown.batchProjection / empty.batchProjection).toFixed(2)}x, ` +
+      `batch appends ${(grown.batch / empty.batch).toFixed(2)}x, readStream ${(grown.stream / empty.stream).toFixed(2)}x, readAll ${(grown.catchUp / empty.catchUp).toFixed(2)}x\n`,
   );
 } finally {
   await store.close();
