@@ -292,7 +292,15 @@ async function explainRead(_streamId: string, from: bigint): Promise<void> {
   }
 }
 
+/** The process's first appends and reads (JIT, pool connections, plan caches), not measured. */
+async function warmUp(s: EventStore): Promise<void> {
+  for (let i = 0; i < SEQUENTIAL; i++) await s.append(uniqueName('warm'), [deposit(i)]);
+  for (let i = 0; i < 20; i++) await s.append(uniqueName('warm'), deposits(i * BATCH, BATCH));
+  await count(s.readAll({ maxCount: 5_000 }));
+}
+
 try {
+  await warmUp(store);
   const empty = await measure(store, 'empty log');
   const have = Number(await scalar(`SELECT count(*) FROM ${SCHEMA}.events`));
   const growBatch = Number(values['grow-batch'] ?? 1_000);
