@@ -15,8 +15,8 @@ import { benchStoreOptions, deposit, deposits } from '../workload/bench-events.j
 
 const { values } = parseArgs({ options: { rounds: { type: 'string' } } });
 const ROUNDS = Number(values.rounds ?? 6);
-const url = process.env.DATABASE_URL;
-if (url === undefined) throw new Error('set DATABASE_URL');
+const url = process.env.DATABASE_URL ?? '';
+if (url === '') throw new Error('set DATABASE_URL');
 
 async function open(schema: string, groupCommit = false): Promise<PostgresEventStore> {
   const store = await PostgresEventStore.create(
