@@ -42,7 +42,11 @@ export interface ProjectionRunnerOptions<TContext = ProjectionContext, TTransact
   readonly transaction?: ProjectionTransaction<TTransaction>;
   /** Builds the context handlers receive from the batch's transaction. Default: `(tx) => ({ tx })`. */
   readonly context?: (transaction: TTransaction | undefined) => TContext;
-  /** Measures lag and rebuild totals. Default: {@link readAllLogStats} (reads the log). */
+  /**
+   * Measures lag, rebuild totals and what `waitUntilCaughtUp` waits for. Default:
+   * {@link readAllLogStats} (reads the log, so it counts only what readers see). On PostgreSQL,
+   * `PostgresEventLogStats` counts every committed event with one query.
+   */
   readonly stats?: EventLogStats;
   /** This runner's id in leases and dead letters. Default: host, pid and a random suffix. */
   readonly owner?: string;

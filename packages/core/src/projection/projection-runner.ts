@@ -203,7 +203,10 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
   /**
    * Resolves once the projection (every projection when `name` is omitted) has applied every event
    * stored when it was called, whichever runner applies it. Rejects with `ProjectionFailed` when the
-   * projection fails on this runner.
+   * projection fails on this runner. "Stored" is what the runner's `stats` count: the default
+   * ({@link readAllLogStats}) counts what `readAll` returns, so on PostgreSQL it does not wait for
+   * events a reader cannot see yet (committed after another session's still-open transaction began,
+   * beyond the store's own read-your-writes wait); `PostgresProjectionRunner`'s stats count them.
    */
   async waitUntilCaughtUp(name?: string, options: { readonly signal?: AbortSignal } = {}): Promise<void> {
     const names = name === undefined ? [...this.#projections.keys()] : [this.#projection(name).name];
