@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { PostgresEventStore } from '@annals/postgres';
 import { sql } from 'kysely';
 // Internal: the function's generator per migration version.
-import { taggedAppendFunction } from '../../../packages/postgres/dist/dcb/tagged-append-function.js';
+import { taggedAppendFunction } from '../../../packages/postgres/src/dcb/tagged-append-function.js';
 import { uniqueName } from '../harness/unique.js';
 import { benchStoreOptions, deposit, deposits } from '../workload/bench-events.js';
 
