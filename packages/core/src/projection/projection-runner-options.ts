@@ -43,9 +43,9 @@ export interface ProjectionRunnerOptions<TContext = ProjectionContext, TTransact
   /** Builds the context handlers receive from the batch's transaction. Default: `(tx) => ({ tx })`. */
   readonly context?: (transaction: TTransaction | undefined) => TContext;
   /**
-   * Measures lag, rebuild totals and what `waitUntilCaughtUp` waits for. Default:
-   * {@link readAllLogStats} (reads the log, so it counts only what readers see). On PostgreSQL,
-   * `PostgresEventLogStats` counts every committed event with one query.
+   * Measures lag, rebuild totals and what `waitUntilCaughtUp` waits for. Default: the store's
+   * `logStats()` when it has one (PostgreSQL: every committed event, one query), else
+   * {@link readAllLogStats} (reads the log: counts what readers see).
    */
   readonly stats?: EventLogStats;
   /** This runner's id in leases and dead letters. Default: host, pid and a random suffix. */

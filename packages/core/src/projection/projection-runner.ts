@@ -94,7 +94,7 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
     this.deadLetters =
       options.deadLetters ?? (new InMemoryDeadLetterStore() as unknown as DeadLetterStore<TTransaction>);
     this.control = options.control ?? new InMemoryProjectionControl();
-    this.#stats = options.stats ?? readAllLogStats(store);
+    this.#stats = options.stats ?? store.logStats?.() ?? readAllLogStats(store);
     const logger = options.logger ?? consoleLogger;
     const context = options.context ?? ((tx: TTransaction | undefined) => ({ tx }) as TContext);
 
@@ -203,10 +203,9 @@ export class ProjectionRunner<TContext = ProjectionContext, TTransaction = undef
   /**
    * Resolves once the projection (every projection when `name` is omitted) has applied every event
    * stored when it was called, whichever runner applies it. Rejects with `ProjectionFailed` when the
-   * projection fails on this runner. "Stored" is what the runner's `stats` count: the default
-   * ({@link readAllLogStats}) counts what `readAll` returns, so on PostgreSQL it does not wait for
-   * events a reader cannot see yet (committed after another session's still-open transaction began,
-   * beyond the store's own read-your-writes wait); `PostgresProjectionRunner`'s stats count them.
+   * projection fails on this runner. "Stored" is what the runner's `stats` count: by default the
+   * store's own (`logStats`; PostgreSQL counts every committed event, also those readers do not see
+   * yet behind another session's open transaction), else what `readAll` returns.
    */
   async waitUntilCaughtUp(name?: string, options: { readonly signal?: AbortSignal } = {}): Promise<void> {
     const names = name === undefined ? [...this.#projections.keys()] : [this.#projection(name).name];

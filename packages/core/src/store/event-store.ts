@@ -7,6 +7,7 @@ import type {
 import type { EventQuery } from '../dcb/event-query.js';
 import type { ExpectedRevisionValue } from '../errors/store-errors.js';
 import type { NewEvent, RecordedEvent } from '../events/event-types.js';
+import type { EventLogStats } from '../projection/event-log-stats.js';
 import type { Subscription } from './subscription.js';
 
 /**
@@ -168,6 +169,14 @@ export interface EventStore {
 
   /** Catch-up then live subscription to the global log. */
   subscribeToAll(options?: SubscribeToAllOptions): Subscription;
+
+  /**
+   * Counts what a projection still has to apply (its lag, the target of `waitUntilCaughtUp`), for a
+   * store that can do it better than reading the log: PostgreSQL counts every committed event with
+   * one query, also those that readers of the global log do not see yet. A `ProjectionRunner` given
+   * no `stats` uses it; without it, `readAllLogStats`.
+   */
+  logStats?(): EventLogStats;
 
   /**
    * Closes the store. From the call on, every other method throws `StoreClosed`. Subscriptions that

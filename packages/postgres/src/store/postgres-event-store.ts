@@ -3,6 +3,7 @@ import {
   type AppendToStreamsOptions,
   type AppendToStreamsResult,
   type CloseOptions,
+  type EventLogStats,
   type EventRegistry,
   type EventStore,
   type EventStoreCapabilities,
@@ -32,6 +33,7 @@ import {
 } from '../connection/postgres-connection.js';
 import { appendToStreams } from '../dcb/append-to-streams.js';
 import { type PostgresDiagnostics, readDiagnostics } from '../diagnostics/diagnostics.js';
+import { PostgresEventLogStats } from '../projection/postgres-event-log-stats.js';
 import { notificationChannel } from '../schema/schema-name.js';
 import { type MigrationReport, migrateSchema } from '../schema/verify.js';
 import { lentConnection, tenantSchemaName } from '../tenants/tenant-schema.js';
@@ -270,6 +272,15 @@ export class PostgresEventStore
   async diagnostics(): Promise<PostgresDiagnostics> {
     this.#ctx.assertOpen();
     return readDiagnostics(this.kysely.withoutPlugins(), this.schema);
+  }
+
+  /**
+   * {@link PostgresEventLogStats} of this store's schema: one query counts every committed event,
+   * also those behind another session's open transaction that `readAll` does not return yet, so a
+   * `ProjectionRunner` waits for them.
+   */
+  logStats(): EventLogStats {
+    return new PostgresEventLogStats(this);
   }
 
   /**
