@@ -145,7 +145,16 @@ describe.skipIf(!canStartRabbitMqNode())(
         );
         expect(runner.status()[0]!.state, 'a broker outage never fails the outbox').not.toBe('failed');
         await node.restart();
-        await runner.waitUntilCaughtUp();
+        // Bounded only so that a hang names what it waited for, with the runner's state and the node's log.
+        await runner
+          .waitUntilCaughtUp(undefined, { signal: AbortSignal.timeout(150_000) })
+          .catch(async (error) => {
+            const status = runner.status()[0];
+            throw new Error(
+              `the outbox did not catch up after the node came back (state ${status?.state}, last error ${String(status?.lastError?.error)}); the node's log ends:\n${await node.logTail()}`,
+              { cause: error },
+            );
+          });
         await runner.stop();
         // The durable queue kept what was confirmed before the kill; read it on a new connection.
         const again = await createQueue(node.url, `${tag}.started`);

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../support/free-port.js';
@@ -51,9 +51,38 @@ export class OwnRabbitMqNode {
     return `amqp://guest:guest@127.0.0.1:${this.port}`;
   }
 
-  /** Starts the node (again) and waits until it accepts AMQP connections. */
+  /**
+   * Starts the node (again) and waits until it accepts AMQP connections. A node that exits before it
+   * listens (a start right after a kill can find its name or a port still held) is started again, at
+   * most five times; then the error quotes the end of its log.
+   */
   async restart(): Promise<void> {
     if (this.#process !== undefined) throw new Error('the RabbitMQ node is running already');
+    for (let attempt = 1; ; attempt++) {
+      const exited = this.#spawn();
+      const outcome = await Promise.race([
+        waitForPort(this.port, 120_000).then(() => 'listening' as const),
+        exited.then((code) => code),
+      ]);
+      if (outcome === 'listening') return;
+      if (attempt === 5) {
+        throw new Error(
+          `the RabbitMQ node exited (${String(outcome)}) before listening, five times; its log ends:\n${await this.logTail()}`,
+        );
+      }
+    }
+  }
+
+  /** The last lines of the node's log files. */
+  async logTail(lines = 40): Promise<string> {
+    const folder = join(this.#dir, 'log');
+    const names = await readdir(folder).catch(() => [] as string[]);
+    const texts = await Promise.all(names.map((n) => readFile(join(folder, n), 'utf8').catch(() => '')));
+    return texts.join('\n').split('\n').slice(-lines).join('\n');
+  }
+
+  /** Spawns the node's process; resolves with its exit code (or signal) when it ends. */
+  #spawn(): Promise<number | string | null> {
     const dir = this.#dir;
     const child = spawn(RABBITMQ_SERVER, [], {
       cwd: dir,
@@ -76,10 +105,12 @@ export class OwnRabbitMqNode {
       },
     });
     this.#process = child;
-    child.once('exit', () => {
-      if (this.#process === child) this.#process = undefined;
+    return new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        if (this.#process === child) this.#process = undefined;
+        resolve(code ?? signal);
+      });
     });
-    await waitForPort(this.port, 120_000);
   }
 
   /** Kills the node's whole process group at once (SIGKILL), and waits for the port to close. */
