@@ -9,7 +9,6 @@ import type { Transaction } from 'kysely';
 import { isTransientError } from '../store/database-errors.js';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
 import { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
-import { PostgresEventLogStats } from './postgres-event-log-stats.js';
 import { PostgresProjectionControl } from './postgres-projection-control.js';
 import { runnerLeases } from './runner-leases.js';
 
@@ -79,7 +78,7 @@ export class PostgresProjectionRunner extends ProjectionRunner<PostgresProjectio
       deadLetters: options.deadLetters ?? new PostgresDeadLetterStore(store),
       control: options.control ?? new PostgresProjectionControl(store),
       transaction: (work) => store.transaction(work),
-      stats: new PostgresEventLogStats(store),
+      stats: store.logStats(),
       context: options.context ?? ((tx) => ({ tx: tx! })),
       isTransient: options.isTransient ?? isTransientError,
     });

@@ -1,4 +1,11 @@
-import type { AppendResult, EventFilter, EventStore, NewEvent, RecordedEvent } from '@annals/core';
+import {
+  type AppendResult,
+  type EventFilter,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+  readAllLogStats,
+} from '@annals/core';
 import { MAX_POSITION } from '@annals/core/adapter';
 import { expect } from 'vitest';
 import { collect, deliveryTimeout, toArray } from './collect.js';
@@ -259,6 +266,39 @@ export const readAllCases: readonly ConformanceCase[] = [
         );
       }
       expect(await toArray(store.readAll({ fromPosition: MAX_POSITION }))).toEqual([]);
+    },
+  },
+  {
+    group,
+    name: 'the log stats a projection runner uses (the store’s logStats, else readAllLogStats) count the events readAll returns after a position, with the same filter, and give the last one’s position and the oldest recordedAt',
+    async run(ctx) {
+      const { store, all } = await mixedLog(ctx);
+      const stats = store.logStats?.() ?? readAllLogStats(store);
+      const after = all[2]!.position;
+      const filters: (EventFilter | undefined)[] = [
+        undefined,
+        { types: ['ItemAdded'] },
+        { streamPrefix: 'order-' },
+        { types: ['ItemRemoved'], streamPrefix: 'order-' },
+        { types: ['NoSuchType'] },
+      ];
+      for (const filter of filters) {
+        const read = await toArray(
+          store.readAll({ fromPosition: after + 1n, ...(filter ? { filter } : {}) }),
+        );
+        const pending = await stats.pending({ afterPosition: after, ...(filter ? { filter } : {}) });
+        const what = `pending after ${after} with ${JSON.stringify(filter)}`;
+        expect(pending.count, `${what}: count`).toBe(read.length);
+        expect(pending.lastPosition, `${what}: last position`).toBe(read.at(-1)?.position);
+        const oldest = read.reduce<Date | undefined>(
+          (min, e) => (min === undefined || e.recordedAt < min ? e.recordedAt : min),
+          undefined,
+        );
+        expect(pending.oldestRecordedAt?.getTime(), `${what}: oldest recordedAt`).toBe(oldest?.getTime());
+      }
+      const atEnd = await stats.pending({ afterPosition: all.at(-1)!.position });
+      expect(atEnd.count, 'nothing pending after the last event').toBe(0);
+      expect(atEnd.lastPosition).toBeUndefined();
     },
   },
   {
