@@ -277,10 +277,16 @@ export class PostgresEventStore
   /**
    * {@link PostgresEventLogStats} of this store's schema: one query counts every committed event,
    * also those behind another session's open transaction that `readAll` does not return yet, so a
-   * `ProjectionRunner` waits for them.
+   * `ProjectionRunner` waits for them. Once the store is closed, `pending` rejects with `StoreClosed`.
    */
   logStats(): EventLogStats {
-    return new PostgresEventLogStats(this);
+    const stats = new PostgresEventLogStats(this);
+    return {
+      pending: async (options) => {
+        this.#ctx.assertOpen();
+        return stats.pending(options);
+      },
+    };
   }
 
   /**

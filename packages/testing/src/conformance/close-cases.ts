@@ -187,6 +187,10 @@ export const closeCases: readonly ConformanceCase[] = [
         ['subscribeToAll', () => collect(store.subscribeToAll(), 1, timeout)],
         ['subscribe', () => subscribe(store, 'cart-1', () => {}, { onError: () => {} }).done],
       ];
+      const { logStats } = store;
+      if (logStats !== undefined) {
+        calls.push(['logStats().pending', () => logStats.call(store).pending({ afterPosition: 0n })]);
+      }
       for (const [name, call] of calls) {
         const error = await expectAnnalsError(call, 'STORE_CLOSED').catch((cause: unknown) => {
           throw new Error(`${name} after close(): ${(cause as Error).message}`, { cause });
