@@ -1,13 +1,29 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../support/free-port.js';
+import { waitFor } from '../../support/wait-for.js';
 import { waitForPort } from './nats-server.js';
 
 /** Debian's rabbitmq-server without the wrapper that switches to the rabbitmq user. */
 const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+
+/**
+ * Whether a live process of the process group `group` is left: one whose /proc stat names the group
+ * and is not a zombie (an orphan's zombie waits for whatever reaps orphans here).
+ */
+async function groupAlive(group: number): Promise<boolean> {
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === group && state !== 'Z') return true;
+  }
+  return false;
+}
 
 /** True when a second RabbitMQ node can be started here (Debian's package, run as root). */
 export function canStartRabbitMqNode(): boolean {
@@ -17,8 +33,8 @@ export function canStartRabbitMqNode(): boolean {
 /**
  * A RabbitMQ node of a test's own, beside the shared one: its own node name, AMQP and distribution
  * ports, data and log folders, configuration (no plugins) and Erlang cookie. The test kills it
- * (SIGKILL to its whole process group, as a crash) and starts it again on the same port and data,
- * where its durable queues and persistent messages are found again.
+ * (SIGKILL to its whole process group, as a crash) and starts it again on the same port and data.
+ * A durable queue declared shortly before the kill may be missing after the restart (RabbitMQ 3.10).
  */
 export class OwnRabbitMqNode {
   readonly port: number;
@@ -73,12 +89,23 @@ export class OwnRabbitMqNode {
     }
   }
 
-  /** The last lines of the node's log files. */
+  /** The last lines of the node's log files, the file written last at the end. */
   async logTail(lines = 40): Promise<string> {
     const folder = join(this.#dir, 'log');
     const names = await readdir(folder).catch(() => [] as string[]);
-    const texts = await Promise.all(names.map((n) => readFile(join(folder, n), 'utf8').catch(() => '')));
-    return texts.join('\n').split('\n').slice(-lines).join('\n');
+    const files = await Promise.all(
+      names.map(async (n) => ({
+        text: await readFile(join(folder, n), 'utf8').catch(() => ''),
+        written: (await stat(join(folder, n)).catch(() => undefined))?.mtimeMs ?? 0,
+      })),
+    );
+    files.sort((a, b) => a.written - b.written);
+    return files
+      .map((f) => f.text)
+      .join('\n')
+      .split('\n')
+      .slice(-lines)
+      .join('\n');
   }
 
   /** Spawns the node's process; resolves with its exit code (or signal) when it ends. */
@@ -113,18 +140,27 @@ export class OwnRabbitMqNode {
     });
   }
 
-  /** Kills the node's whole process group at once (SIGKILL), and waits for the port to close. */
+  /**
+   * Kills the node's whole process group at once (SIGKILL), and waits until no process of the group
+   * is left. The start script exits first; the Erlang VM it started may still be tearing down its
+   * memory, with its listening socket open and accepting, for a while after.
+   */
   async kill(): Promise<void> {
     const child = this.#process;
     if (child === undefined || child.pid === undefined) return;
+    const group = child.pid;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
-      process.kill(-child.pid, 'SIGKILL');
+      process.kill(-group, 'SIGKILL');
     } catch {
       child.kill('SIGKILL');
     }
     await exited;
     this.#process = undefined;
+    await waitFor(
+      async () => !(await groupAlive(group)),
+      `every process of the killed RabbitMQ node (group ${group}) to end`,
+    );
   }
 
   /** Kills the node and removes its data. */
