@@ -187,7 +187,13 @@ export const closeCases: readonly ConformanceCase[] = [
         ['subscribeToAll', () => collect(store.subscribeToAll(), 1, timeout)],
         ['subscribe', () => subscribe(store, 'cart-1', () => {}, { onError: () => {} }).done],
       ];
-      const { logStats } = store;
+      const { appendToStreams, logStats } = store;
+      if (appendToStreams !== undefined) {
+        calls.push([
+          'appendToStreams',
+          () => appendToStreams.call(store, [{ streamId: 'cart-1', events: [added('b')] }]),
+        ]);
+      }
       if (logStats !== undefined) {
         calls.push(['logStats().pending', () => logStats.call(store).pending({ afterPosition: 0n })]);
       }
