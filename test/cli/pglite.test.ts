@@ -1,6 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { annalsMigrations, LATEST_MIGRATION } from '@annals/postgres';
+import {
+  annalsMigrations,
+  LATEST_MIGRATION,
+  PostgresEventStore,
+  PostgresIdempotencyStore,
+  PostgresInbox,
+  PostgresProcessStore,
+} from '@annals/postgres';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureConfig, jsonLines, runCli, tempFolder } from './support/cli.js';
 import { kept, readLog, seedLog, UNREADABLE_STREAM } from './support/seed.js';
@@ -173,6 +181,56 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
     );
   });
 
+  it('prune: removes the idempotency records, process outcomes and inbox records older than the window', async () => {
+    const store = await PostgresEventStore.create({ pglite: data });
+    try {
+      for (const [consumer, id] of [
+        ['mailer', 'm-old'],
+        ['mailer', 'm-new'],
+        ['audit', 'a-old'],
+      ] as const) {
+        await new PostgresInbox(store, { consumer }).handle(id, async () => {});
+      }
+      const processes = new PostgresProcessStore(store);
+      await processes.recordOutcome('c-old', { ok: true });
+      await processes.recordOutcome('c-new', { ok: true });
+      const records = new PostgresIdempotencyStore(store);
+      await records.set('cmd-old', { commandType: 'Open', payload: '{}', result: undefined });
+      const backdate = (table: string, column: string, key: string, ids: string[]) =>
+        sql`update ${sql.id(store.schema, table)} set ${sql.ref(column)} = now() - interval '40 days'
+          where ${sql.ref(key)} in (${sql.join(ids)})`.execute(store.kysely);
+      await backdate('inbox_messages', 'handled_at', 'message_id', ['m-old', 'a-old']);
+      await backdate('process_commands', 'recorded_at', 'command_id', ['c-old']);
+      await backdate('idempotency_records', 'recorded_at', 'command_id', ['cmd-old']);
+    } finally {
+      await store.close();
+    }
+    const bad = await runCli([...on(), 'prune', '--older-than', 'a month']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /^annals: INVALID_ARGUMENT: --older-than expects a duration .*found "a month"/,
+    );
+    const pruned = await runCli([...on(), 'prune', '--older-than', '30d', '--batch-size', '1', '--json']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(JSON.parse(pruned.stdout)).toEqual({
+      olderThanMs: 30 * 86_400_000,
+      idempotencyRecords: 1,
+      processCommands: 1,
+      inbox: { audit: 1, mailer: 1 },
+    });
+    const again = await runCli([...on(), 'prune', '--older-than', '30d']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^idempotency records\s+0$/m);
+    expect(again.stdout).toMatch(/^inbox of mailer\s+0$/m);
+    const after = await PostgresEventStore.create({ pglite: data });
+    try {
+      expect(await new PostgresInbox(after, { consumer: 'mailer' }).handled('m-new')).toBe(true);
+      expect(await new PostgresProcessStore(after).outcome('c-new')).toEqual({ ok: true });
+    } finally {
+      await after.close();
+    }
+  });
+
   it('errors: one line with the code, and the documented exit codes', async () => {
     const nowhere = await runCli(['status']);
     expect(nowhere.code).toBe(2);
@@ -224,6 +282,7 @@ describe('annals on PGlite', { timeout: 600_000 }, () => {
       [['verify'], 'Usage: annals verify [options]'],
       [['seal'], 'Usage: annals seal [options]'],
       [['console'], 'Usage: annals console [options]'],
+      [['prune'], 'Usage: annals prune [options]'],
     ];
     // One process prints them all: a spawn apiece would take minutes on a loaded machine.
     const { createProgram } = await import('../../packages/cli/src/program.js');

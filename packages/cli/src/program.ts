@@ -5,6 +5,7 @@ import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerProjections } from './commands/projections.js';
+import { registerPrune } from './commands/prune.js';
 import { registerSeal } from './commands/seal.js';
 import { registerStatus } from './commands/status.js';
 import { registerStreams } from './commands/streams.js';
@@ -45,6 +46,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 database unreachable, 4 schema not migrat
   registerTail(program);
   registerProjections(program);
   registerDeadLetters(program);
+  registerPrune(program);
   registerExport(program);
   registerImport(program);
   registerVerify(program);

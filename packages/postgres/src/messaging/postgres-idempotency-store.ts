@@ -10,6 +10,7 @@ import type { MessagingTables } from '../schema/messaging-schema.js';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
 import { onMessagingTable } from './messaging-errors.js';
+import { checkPruneOptions, type PruneOptions, pruneOlderThan } from './prune.js';
 
 /** Thrown inside the transaction when another one recorded the command first: it rolls back. */
 class RecordedElsewhere extends Error {}
@@ -137,6 +138,20 @@ export class PostgresIdempotencyStore implements TransactionalIdempotencyStore {
         .executeTakeFirst(),
     );
     return row !== undefined;
+  }
+
+  /**
+   * Removes the records of commands that succeeded more than `olderThanMs` ago, oldest first, in
+   * batches; resolves with how many it removed. A retry of a removed command id runs the command
+   * again, so keep records longer than any retry can come late. Run it from one process at a time,
+   * e.g. on a schedule (`annals prune` does it from the command line).
+   */
+  async prune(options: PruneOptions): Promise<number> {
+    const checked = checkPruneOptions('PostgresIdempotencyStore', options);
+    const target = { schema: this.#store.schema, table: 'idempotency_records', column: 'recorded_at' };
+    return pruneOlderThan(target, checked, (work) =>
+      this.#on('pruning idempotency records', () => this.#store.transaction(work)),
+    );
   }
 
   #on<T>(operation: string, work: () => Promise<T>): Promise<T> {

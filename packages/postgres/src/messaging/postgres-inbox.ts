@@ -5,6 +5,7 @@ import type { MessagingTables } from '../schema/messaging-schema.js';
 import { annalsDb } from '../schema/schema-scoped-kysely.js';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
 import { onMessagingTable } from './messaging-errors.js';
+import { checkPruneOptions, type PruneOptions, pruneOlderThan } from './prune.js';
 
 /** Options of {@link PostgresInbox}. */
 export interface PostgresInboxOptions {
@@ -87,6 +88,25 @@ export class PostgresInbox {
         .executeTakeFirst();
       return row !== undefined;
     });
+  }
+
+  /**
+   * Removes this consumer's records of messages handled more than `olderThanMs` ago, oldest first,
+   * in batches; resolves with how many it removed. A redelivery of a removed message id has its
+   * effects again, so keep records longer than the broker can redeliver (its deduplication window,
+   * its retention). Run it from one process at a time, e.g. on a schedule or with `annals prune`.
+   */
+  async prune(options: PruneOptions): Promise<number> {
+    const checked = checkPruneOptions('PostgresInbox', options);
+    const target = {
+      schema: this.#store.schema,
+      table: 'inbox_messages',
+      column: 'handled_at',
+      where: { column: 'consumer', value: this.consumer },
+    };
+    return pruneOlderThan(target, checked, (work) =>
+      this.#on(`pruning the inbox of ${this.consumer}`, () => this.#store.transaction(work)),
+    );
   }
 
   #on<T>(operation: string, work: () => Promise<T>): Promise<T> {

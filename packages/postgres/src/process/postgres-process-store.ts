@@ -14,6 +14,7 @@ import {
   assertTimerRef,
 } from '@annals/core/adapter';
 import { type Kysely, sql } from 'kysely';
+import { checkPruneOptions, type PruneOptions, pruneOlderThan } from '../messaging/prune.js';
 import { assertSchemaName } from '../schema/schema-name.js';
 import type { AnnalsTablesLocation } from '../schema/tables.js';
 import { runTransaction } from '../store/transaction.js';
@@ -128,6 +129,20 @@ export class PostgresProcessStore implements ProcessStore {
         values (${commandId}, ${JSON.stringify(outcome)}::jsonb)
         on conflict (command_id) do nothing`.execute(this.#db());
     });
+  }
+
+  /**
+   * Removes the outcomes of commands sent more than `olderThanMs` ago, oldest first, in batches;
+   * resolves with how many it removed. A process manager reads an outcome only when it handles the
+   * event that sent the command again (after a crash, before its state committed), so keep outcomes
+   * longer than that can take. Run it from one process at a time, or with `annals prune`.
+   */
+  async prune(options: PruneOptions): Promise<number> {
+    const checked = checkPruneOptions('PostgresProcessStore', options);
+    const target = { schema: this.#location.schema, table: 'process_commands', column: 'recorded_at' };
+    return pruneOlderThan(target, checked, (work) =>
+      orUnavailable('pruning process command outcomes', () => work(this.#db())),
+    );
   }
 
   async schedule(timer: ProcessTimer): Promise<void> {

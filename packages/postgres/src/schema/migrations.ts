@@ -10,6 +10,7 @@ import { groupAppendFunction } from '../store/group-append-function.js';
 import { messagingMigration } from './messaging-schema.js';
 import { processMigration } from './process-schema.js';
 import { projectionMigration, projectionPauseMigration } from './projection-schema.js';
+import { retentionMigration } from './retention-schema.js';
 
 /** Name of the table (inside the store's schema) where Kysely's `Migrator` records applied migrations. */
 export const MIGRATION_TABLE = 'annals_migration';
@@ -122,6 +123,7 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
         await run(db, [groupAppendFunction(schema)]);
       },
     },
+    '0014_retention_indexes': retentionMigration(schema),
   };
 }
 
