@@ -5,6 +5,7 @@ import {
   type KeyStore,
   type KeyStoreCallOptions,
   KeyStoreUnavailable,
+  StoreClosed,
   type SubjectKey,
   type SubjectKeys,
 } from '@annals/core';
@@ -12,7 +13,7 @@ import { type Kysely, sql } from 'kysely';
 import { PermissionDenied } from '../errors/postgres-errors.js';
 import { assertSchemaName } from '../schema/schema-name.js';
 import type { AnnalsTablesLocation } from '../schema/tables.js';
-import { isPermissionDenied } from '../store/database-errors.js';
+import { isClosedConnection, isPermissionDenied } from '../store/database-errors.js';
 
 interface KeyRow {
   readonly subject: string;
@@ -150,6 +151,7 @@ export class PostgresKeyStore implements KeyStore {
     } catch (error) {
       if (error instanceof ForgottenSubjectRefused) throw error;
       if (isPermissionDenied(error)) throw new PermissionDenied(operation, error);
+      if (isClosedConnection(error)) throw new StoreClosed("event store's connection");
       throw new KeyStoreUnavailable(operation, error);
     }
   }

@@ -70,3 +70,15 @@ export function isConnectionError(error: unknown): boolean {
 export function isPermissionDenied(error: unknown): boolean {
   return sqlState(error) === '42501';
 }
+
+/**
+ * Kysely's message for a query on an instance whose driver was destroyed, and node-postgres' for a
+ * pool that was ended: the store (or whoever owned the connection) closed it.
+ */
+const CLOSED_MESSAGE =
+  /^(driver has already been destroyed|Cannot use a pool after calling end on the pool)$/;
+
+/** Whether `error` is a query refused because its Kysely instance or pool was closed. */
+export function isClosedConnection(error: unknown): boolean {
+  return error instanceof Error && CLOSED_MESSAGE.test(error.message);
+}

@@ -1,14 +1,17 @@
+import { StoreClosed } from '@annals/core';
 import { PermissionDenied, StoreUnavailable } from '../errors/postgres-errors.js';
 import { tenantMovedOf } from '../router/tenant-fence.js';
-import { isPermissionDenied, isTransientError } from './database-errors.js';
+import { isClosedConnection, isPermissionDenied, isTransientError } from './database-errors.js';
 
 /**
  * `error` as `StoreUnavailable` when the connection died or could not be made (or the server refused
  * the work for now), as `TenantMoved` when a moved tenant's old place refused a write, as
- * `PermissionDenied` when the role lacks a privilege; otherwise unchanged.
+ * `PermissionDenied` when the role lacks a privilege, as `StoreClosed` when the store's connection was
+ * closed (a component used after `store.close()`); otherwise unchanged.
  */
 export function toUnavailable(operation: string, error: unknown): unknown {
   if (error instanceof StoreUnavailable || error instanceof PermissionDenied) return error;
+  if (isClosedConnection(error)) return new StoreClosed("event store's connection");
   if (isPermissionDenied(error)) return new PermissionDenied(operation, error);
   const moved = tenantMovedOf(error);
   if (moved !== undefined) return moved;
