@@ -1,5 +1,5 @@
 import { InvalidArgument } from '@annals/core';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 
 /**
  * Options of `prune` on {@link PostgresIdempotencyStore}, {@link PostgresInbox} and
@@ -50,6 +50,8 @@ export interface PruneTarget {
   /** The `timestamptz` column the database stamped at insert; an index leads with it (after `where`). */
   readonly column: string;
   readonly where?: { readonly column: string; readonly value: string };
+  /** A further condition on the rows (SQL). */
+  readonly condition?: RawBuilder<unknown>;
 }
 
 /**
@@ -65,8 +67,9 @@ export async function pruneOlderThan(
 ): Promise<number> {
   const table = sql.id(target.schema, target.table);
   const column = sql.ref(target.column);
-  const filter =
+  const equality =
     target.where === undefined ? sql`true` : sql`${sql.ref(target.where.column)} = ${target.where.value}`;
+  const filter = target.condition === undefined ? equality : sql`${equality} and ${target.condition}`;
   // As text: a JavaScript Date would drop the microseconds, and the cutoff must not move between batches.
   const cutoff = await run(async (db) => {
     const { rows } = await sql<{ cutoff: string }>`

@@ -1,5 +1,6 @@
 import { type ColumnType, type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
+import type { InboxFailuresTable } from '../messaging/inbox-failures-schema.js';
 
 /**
  * The `idempotency_records` table: the commands that succeeded, by command id, written in the
@@ -29,6 +30,7 @@ export interface InboxMessagesTable {
 export interface MessagingTables {
   readonly idempotency_records: IdempotencyRecordsTable;
   readonly inbox_messages: InboxMessagesTable;
+  readonly inbox_failures: InboxFailuresTable;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import { createArchive } from '../archive/archive-schema.js';
 import { chainMigration } from '../chain/chain-schema.js';
 import { eventTagsMigration, indexedConditionMigration } from '../dcb/dcb-schema.js';
+import { inboxFailuresMigration } from '../messaging/inbox-failures-schema.js';
 import { personalDataMigration } from '../personal-data/personal-data-schema.js';
 import { createTenantDirectory } from '../router/directory-schema.js';
 import { appendFunction } from '../store/append-function.js';
@@ -124,6 +125,7 @@ export function annalsMigrations(schema: string): Record<string, Migration> {
       },
     },
     '0014_retention_indexes': retentionMigration(schema),
+    '0015_inbox_failures': inboxFailuresMigration(schema),
   };
 }
 

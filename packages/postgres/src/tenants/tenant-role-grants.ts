@@ -23,6 +23,7 @@ export const TENANT_TABLE_PRIVILEGES: Readonly<Record<string, readonly string[]>
   snapshots: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   idempotency_records: ['SELECT', 'INSERT'],
   inbox_messages: ['SELECT', 'INSERT'],
+  inbox_failures: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   personal_data_keys: ['SELECT', 'INSERT', 'DELETE'],
   forgotten_subjects: ['SELECT', 'INSERT'],
   process_states: ['SELECT', 'INSERT', 'UPDATE'],
