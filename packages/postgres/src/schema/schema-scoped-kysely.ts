@@ -2,12 +2,18 @@ import { type DatabaseIntrospector, type Kysely, sql } from 'kysely';
 import type { AnnalsTables } from './tables.js';
 
 /**
- * `db` with an introspector that sees only `schema`. Kysely's `Migrator` checks whether its tables
- * exist by introspecting every table of every schema of the database: slow on a busy database, and
- * it fails when another schema is dropped meanwhile ("schema ... does not exist"). Scoped, it reads
- * two small catalog queries about our schema alone.
+ * `db` with an introspector that sees only the tables `tables` of `schema`. Kysely's `Migrator`
+ * checks whether its tables exist by introspecting every table of every schema of the database: slow
+ * on a busy database, and it fails when another schema is dropped meanwhile ("schema ... does not
+ * exist"). Scoped, it reads two small catalog queries that look the names up in the catalog's
+ * (name, schema) index, so a catalog full of dead rows (many schemas created and dropped, vacuumed
+ * late) does not make them walk it all.
  */
-export function withSchemaScopedIntrospection(db: Kysely<any>, schema: string): Kysely<any> {
+export function withSchemaScopedIntrospection(
+  db: Kysely<any>,
+  schema: string,
+  tables: readonly string[],
+): Kysely<any> {
   const introspection: DatabaseIntrospector = {
     async getSchemas() {
       const result = await sql<{ name: string }>`select nspname::text as name from pg_catalog.pg_namespace
@@ -20,7 +26,8 @@ export function withSchemaScopedIntrospection(db: Kysely<any>, schema: string): 
         kind: string;
       }>`select c.relname::text as name, c.relkind::text as kind
         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = ${schema} and c.relkind in ('r', 'v', 'p', 'f')`.execute(db);
+        where c.relname in (${sql.join(tables)}) and n.nspname = ${schema}
+          and c.relkind in ('r', 'v', 'p', 'f')`.execute(db);
       return result.rows.map((row) => ({
         name: row.name,
         schema,

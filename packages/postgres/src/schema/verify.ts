@@ -27,7 +27,10 @@ export interface MigrationReport {
  */
 export async function migrateSchema(kysely: Kysely<any>, schema: string): Promise<MigrationReport> {
   const migrator = new Migrator({
-    db: withSchemaScopedIntrospection(kysely.withoutPlugins(), schema),
+    db: withSchemaScopedIntrospection(kysely.withoutPlugins(), schema, [
+      MIGRATION_TABLE,
+      MIGRATION_LOCK_TABLE,
+    ]),
     provider: new AnnalsMigrationProvider(schema),
     migrationTableSchema: schema,
     migrationTableName: MIGRATION_TABLE,
