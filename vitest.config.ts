@@ -65,7 +65,8 @@ export default defineConfig({
             '**/node_modules/**',
             '**/dist/**',
             'test/postgres-stress/**',
-            // The conformance suite on a server through a caller's Kysely: `pnpm test:server-kysely`.
+            // The conformance suite on a server (own pool, a caller's Kysely): `pnpm test:server-conformance`.
+            'test/conformance/postgres-server-pool.test.ts',
             'test/conformance/postgres-server-kysely.test.ts',
             'test/outage/**',
             'test/cli/**',

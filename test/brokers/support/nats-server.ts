@@ -66,10 +66,14 @@ export class OwnNatsServer {
   }
 }
 
-/** Resolves once something accepts TCP connections on 127.0.0.1:`port`; fails after `boundMs`. */
-export async function waitForPort(port: number, boundMs: number): Promise<void> {
+/**
+ * Resolves once something accepts TCP connections on 127.0.0.1:`port`; fails after `boundMs`, or
+ * once `signal` aborts.
+ */
+export async function waitForPort(port: number, boundMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + boundMs;
   for (;;) {
+    signal?.throwIfAborted();
     const open = await new Promise<boolean>((resolve) => {
       const socket = tcpConnect(port, '127.0.0.1');
       socket.once('connect', () => {

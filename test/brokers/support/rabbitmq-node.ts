@@ -76,10 +76,12 @@ export class OwnRabbitMqNode {
     if (this.#process !== undefined) throw new Error('the RabbitMQ node is running already');
     for (let attempt = 1; ; attempt++) {
       const exited = this.#spawn();
+      // The port wait of an attempt whose node exited stops polling.
+      const attemptOver = new AbortController();
       const outcome = await Promise.race([
-        waitForPort(this.port, 120_000).then(() => 'listening' as const),
+        waitForPort(this.port, 120_000, attemptOver.signal).then(() => 'listening' as const),
         exited.then((code) => code),
-      ]);
+      ]).finally(() => attemptOver.abort());
       if (outcome === 'listening') return;
       if (attempt === 5) {
         throw new Error(
