@@ -14,11 +14,21 @@ import {
 import { describe, expect, it } from 'vitest';
 import { databaseUrl } from './support/test-database.js';
 
-// The components built on a store's connection, used after the store closed the pool it owned: each
-// call rejects with StoreClosed, never with the driver's "driver has already been destroyed".
-describe.skipIf(databaseUrl === undefined)('components of a closed server store', () => {
-  it('every call rejects with StoreClosed (STORE_CLOSED)', async () => {
-    const store = await PostgresEventStore.create({ connectionString: databaseUrl! });
+/** A store that owns its connection: a pg Pool of its own, or a PGlite it opened in memory. */
+const owners = [
+  [
+    'a server store (its own pool)',
+    databaseUrl === undefined ? undefined : { connectionString: databaseUrl },
+  ],
+  ['a PGlite store (a PGlite it opened)', { pglite: 'memory://' }],
+] as const;
+
+// The components built on a store's connection, used after the store closed the connection it owned:
+// each call rejects with StoreClosed, never with the driver's "driver has already been destroyed".
+describe.each(owners)('components of %s, once it is closed', (_, connection) => {
+  it.skipIf(connection === undefined)('every call rejects with StoreClosed (STORE_CLOSED)', async () => {
+    const store = await PostgresEventStore.create(connection!);
+    await store.migrate();
     await store.close();
     const calls: [string, () => Promise<unknown>][] = [
       ['PostgresCheckpointStore.load', () => new PostgresCheckpointStore(store).load('p')],
