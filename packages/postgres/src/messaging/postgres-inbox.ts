@@ -168,13 +168,17 @@ export class PostgresInbox {
   async prune(options: PruneOptions): Promise<number> {
     const checked = checkPruneOptions('PostgresInbox', options);
     const { schema } = this.#store;
-    const consumer = { column: 'consumer', value: this.consumer };
+    const ours = sql`consumer = ${this.consumer}`;
     const run = <T>(work: (db: Kysely<any>) => Promise<T>) =>
       this.#on(`pruning the inbox of ${this.consumer}`, () => this.#store.transaction(work));
     // Failed attempts of messages not given up on (most succeeded later) go with the window.
-    const failures = { schema, table: 'inbox_failures', column: 'last_failed_at', where: consumer };
-    await pruneOlderThan({ ...failures, condition: sql`dead_lettered_at is null` }, checked, run);
-    const records = { schema, table: 'inbox_messages', column: 'handled_at', where: consumer };
+    const failures = sql`${ours} and dead_lettered_at is null`;
+    await pruneOlderThan(
+      { schema, table: 'inbox_failures', column: 'last_failed_at', filter: failures },
+      checked,
+      run,
+    );
+    const records = { schema, table: 'inbox_messages', column: 'handled_at', filter: ours };
     return pruneOlderThan(records, checked, run);
   }
 

@@ -43,15 +43,14 @@ export function checkPruneOptions(owner: string, options: PruneOptions): Checked
   return { olderThanMs, batchSize };
 }
 
-/** @internal The rows a prune removes: a table of `schema`, its time column, an optional equality. */
+/** @internal The rows a prune removes: a table of `schema`, its time column, an optional filter. */
 export interface PruneTarget {
   readonly schema: string;
   readonly table: string;
-  /** The `timestamptz` column the database stamped at insert; an index leads with it (after `where`). */
+  /** The `timestamptz` column the database stamped at insert; an index leads with it (after `filter`'s). */
   readonly column: string;
-  readonly where?: { readonly column: string; readonly value: string };
-  /** A further condition on the rows (SQL). */
-  readonly condition?: RawBuilder<unknown>;
+  /** Which rows of the table may go (SQL), e.g. one consumer's. */
+  readonly filter?: RawBuilder<unknown>;
 }
 
 /**
@@ -67,9 +66,7 @@ export async function pruneOlderThan(
 ): Promise<number> {
   const table = sql.id(target.schema, target.table);
   const column = sql.ref(target.column);
-  const equality =
-    target.where === undefined ? sql`true` : sql`${sql.ref(target.where.column)} = ${target.where.value}`;
-  const filter = target.condition === undefined ? equality : sql`${equality} and ${target.condition}`;
+  const filter = target.filter ?? sql`true`;
   // As text: a JavaScript Date would drop the microseconds, and the cutoff must not move between batches.
   const cutoff = await run(async (db) => {
     const { rows } = await sql<{ cutoff: string }>`
